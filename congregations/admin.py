@@ -1,0 +1,64 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from microsolidarity.admin import ReadOnlyAdmin
+
+from .models import Congregation, Invitation, Membership, MembershipEvent, Self
+
+
+@admin.register(Self)
+class SelfAdmin(UserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "display_name", "timezone", "is_active", "is_staff", "date_joined"]
+    search_fields = ["email", "display_name"]
+    list_filter = ["is_active", "is_staff"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("display_name", "timezone", "paid_work", "meaningful_work")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Dates", {"fields": ("date_joined", "last_login", "anonymised_at")}),
+    )
+    add_fieldsets = ((None, {"fields": ("email", "display_name", "password1", "password2")}),)
+    readonly_fields = ["date_joined", "last_login", "anonymised_at"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("member", "role", "joined_at", "left_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Congregation)
+class CongregationAdmin(ReadOnlyAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ["member", "congregation", "role", "joined_at", "left_at"]
+    list_filter = ["role", "congregation"]
+    search_fields = ["member__email", "member__display_name", "congregation__name"]
+    list_select_related = ["member", "congregation"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["email", "congregation", "invited_by", "sent_at", "expires_at", "status"]
+    list_filter = ["congregation"]
+    search_fields = ["email"]
+    list_select_related = ["congregation", "invited_by"]
+    exclude = ["token_hash"]
+
+
+@admin.register(MembershipEvent)
+class MembershipEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "congregation", "actor", "action", "subject", "email"]
+    list_filter = ["action", "congregation"]
+    list_select_related = ["congregation", "actor", "subject"]

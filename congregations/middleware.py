@@ -1,0 +1,64 @@
+"""The one place that resolves the congregation and the caller's membership."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
+from django.urls import Resolver404, resolve
+from django_scopes import scope, scopes_disabled
+
+from microsolidarity.http import CongregationRequest
+
+from .models import Membership
+
+SLUG_KWARG = "congregation_slug"
+
+
+class CongregationMiddleware:
+    """For URLs under /c/<slug>/: anonymous callers are sent to sign in before the slug is
+    looked up; a signed-in Self who is not a current member gets the same 404 as for a
+    congregation that does not exist. Members get ``request.congregation`` and
+    ``request.membership``, and the view runs in that congregation's scope, so a query on
+    tenant data sees only this congregation's rows."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get(SLUG_KWARG)
+        if slug is None:
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        with scopes_disabled():
+            membership = (
+                Membership.objects.current()
+                .select_related("congregation")
+                .filter(congregation__slug=slug, member=request.user)
+                .first()
+            )
+        if membership is None:
+            raise Http404("No such congregation.")
+        request = cast(CongregationRequest, request)
+        request.membership = membership
+        request.congregation = membership.congregation
+        with scope(congregation=membership.congregation):
+            response = self.get_response(request)
+            # A TemplateResponse renders after the view returns: keep that inside the scope.
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                response.render()
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
+    ) -> None:
+        # The slug has done its work above; views take the congregation from the request.
+        kwargs.pop(SLUG_KWARG, None)

@@ -1,0 +1,477 @@
+"""Every change to congregations, memberships and invitations goes through here.
+
+Each function validates before it writes, runs in one transaction, and raises
+``ValidationError`` with a message a person can read, changing nothing. Functions that
+change who belongs lock the congregation's row first, so two facilitators acting at once
+cannot leave it with no facilitator or invite it past its cap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django_scopes import scopes_disabled
+
+from .models import (
+    Congregation,
+    Invitation,
+    Membership,
+    MembershipEvent,
+    Permission,
+    Role,
+    Self,
+)
+from .signals import membership_ended
+
+logger = logging.getLogger(__name__)
+
+INVALID_INVITATION = (
+    "This invitation link does not work. It may have expired, been revoked or used "
+    "already, or it was sent to another email address. Ask the person who invited you "
+    "for a new one."
+)
+
+SETTINGS_FIELDS = (
+    "name",
+    "purpose",
+    "invitation_quota",
+    "soft_size_threshold",
+    "hard_size_cap",
+    "invitation_lifetime_days",
+    "meeting_grace_hours",
+    "conflict_deadline_days",
+    "reminder_lead_hours",
+)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _lock(congregation: Congregation) -> Congregation:
+    return Congregation.objects.select_for_update().get(pk=congregation.pk)
+
+
+def _current_membership(congregation: Congregation, self_: Self) -> Membership | None:
+    with scopes_disabled():
+        return Membership.objects.current().filter(congregation=congregation, member=self_).first()
+
+
+def _record(
+    congregation: Congregation,
+    actor: Self,
+    action: str,
+    now: datetime,
+    subject: Self | None = None,
+    email: str = "",
+) -> None:
+    MembershipEvent.objects.create(
+        congregation=congregation, actor=actor, subject=subject, email=email, action=action, at=now
+    )
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "congregation"
+    slug, n = base, 1
+    while Congregation.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def create_congregation(
+    *, name: str, facilitator: Self, now: datetime | None = None, **settings_: Any
+) -> Congregation:
+    """A new congregation with ``facilitator`` as its first facilitator."""
+    now = now or timezone.now()
+    unknown = set(settings_) - set(SETTINGS_FIELDS) - {"slug"}
+    if unknown:
+        raise ValidationError(f"Unknown congregation settings: {', '.join(sorted(unknown))}.")
+    name = (name or "").strip()
+    congregation = Congregation(
+        name=name, slug=settings_.pop("slug", None) or _unique_slug(name), created_at=now
+    )
+    for field, value in settings_.items():
+        setattr(congregation, field, value)
+    congregation.full_clean()
+    congregation.save()
+    Membership.objects.create(
+        congregation=congregation, member=facilitator, role=Role.FACILITATOR, joined_at=now
+    )
+    _record(congregation, facilitator, MembershipEvent.Action.CREATED, now, subject=facilitator)
+    return congregation
+
+
+@transaction.atomic
+def update_settings(
+    *, congregation: Congregation, changed_by: Self, now: datetime | None = None, **values: Any
+) -> Congregation:
+    """Change a congregation's name, purpose, size thresholds, quotas and clocks."""
+    now = now or timezone.now()
+    _require(congregation, changed_by, Permission.MANAGE)
+    congregation = _lock(congregation)
+    for field, value in values.items():
+        if field not in SETTINGS_FIELDS:
+            raise ValidationError(f"Unknown congregation setting: {field}.")
+        setattr(congregation, field, value)
+    congregation.full_clean()
+    congregation.save()
+    _record(congregation, changed_by, MembershipEvent.Action.SETTINGS, now)
+    return congregation
+
+
+def _require(congregation: Congregation, self_: Self, permission: Permission) -> Membership:
+    membership = _current_membership(congregation, self_)
+    if membership is None or not membership.can(permission):
+        raise ValidationError(f"Only those who may {permission.label} can do that.")
+    return membership
+
+
+def _occupancy(congregation: Congregation, now: datetime) -> int:
+    """Current members plus pending invitations: what the hard cap counts."""
+    with scopes_disabled():
+        members = Membership.objects.current().filter(congregation=congregation).count()
+        pending = Invitation.objects.filter(
+            congregation=congregation,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        ).count()
+    return members + pending
+
+
+def invitations_left(*, membership: Membership, now: datetime | None = None) -> int | None:
+    """How many more people this member may invite; None for no limit (facilitators)."""
+    now = now or timezone.now()
+    if membership.can(Permission.INVITE_UNLIMITED):
+        return None
+    with scopes_disabled():
+        used = (
+            Invitation.objects.filter(
+                congregation_id=membership.congregation_id, invited_by_id=membership.member_id
+            )
+            .filter(Q(accepted_at__isnull=False) | Q(revoked_at__isnull=True, expires_at__gt=now))
+            .count()
+        )
+    return max(membership.congregation.invitation_quota - used, 0)
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def invitation_url(token: str) -> str:
+    return settings.SITE_URL + reverse("invitation", kwargs={"token": token})
+
+
+def _send_invitation(invitation: Invitation, token: str) -> None:
+    """Email the link after the transaction commits: no email for a rolled-back invitation."""
+    context = {"invitation": invitation, "url": invitation_url(token)}
+    subject = f"{invitation.invited_by} invites you to {invitation.congregation.name}"
+    body = render_to_string("congregations/email/invitation.txt", context)
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, None, [invitation.email])
+        except Exception:  # an unreachable mail server must not break the page
+            logger.exception("Could not send the invitation to %s", invitation.email)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def invite(
+    *,
+    congregation: Congregation,
+    email: str,
+    invited_by: Self,
+    note: str = "",
+    send_email: bool = True,
+    now: datetime | None = None,
+) -> tuple[Invitation, str]:
+    """Invite ``email``; returns the invitation and the token its emailed link carries.
+    ``send_email=False`` is for loading data whose people are not really there."""
+    now = now or timezone.now()
+    email = Self.objects.normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": f"“{email}” is not an email address."}) from None
+    membership = _require(congregation, invited_by, Permission.INVITE)
+    congregation = _lock(congregation)
+    with scopes_disabled():
+        if Membership.objects.current().filter(congregation=congregation, member__email=email):
+            raise ValidationError({"email": f"{email} is already a member."})
+        open_invitation = Invitation.objects.filter(
+            congregation=congregation,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        ).first()
+    if open_invitation and open_invitation.expires_at > now:
+        raise ValidationError({"email": f"{email} has been invited already and not yet answered."})
+    left = invitations_left(membership=membership, now=now)
+    if left == 0:
+        raise ValidationError(
+            f"You have used all {congregation.invitation_quota} of your invitations. "
+            "A facilitator can invite more people."
+        )
+    if _occupancy(congregation, now) >= congregation.hard_size_cap:
+        raise ValidationError(
+            f"{congregation.name} has reached its cap of {congregation.hard_size_cap} people, "
+            "counting members and pending invitations. It may be time to split in two."
+        )
+    token, token_hash = _new_token()
+    if open_invitation:  # expired: renew it rather than keep two
+        invitation = open_invitation
+        invitation.invited_by, invitation.note = invited_by, note
+        invitation.token_hash, invitation.sent_at = token_hash, now
+        invitation.expires_at = now + congregation.invitation_lifetime
+        invitation.save()
+    else:
+        invitation = Invitation.objects.create(
+            congregation=congregation,
+            email=email,
+            invited_by=invited_by,
+            note=note,
+            token_hash=token_hash,
+            created_at=now,
+            sent_at=now,
+            expires_at=now + congregation.invitation_lifetime,
+        )
+    _record(congregation, invited_by, MembershipEvent.Action.INVITED, now, email=email)
+    if send_email:
+        _send_invitation(invitation, token)
+    return invitation, token
+
+
+def _require_can_handle(invitation: Invitation, self_: Self) -> None:
+    """Facilitators handle every invitation; a member handles the ones they sent."""
+    membership = _require(invitation.congregation, self_, Permission.INVITE)
+    if invitation.invited_by_id != self_.pk and not membership.can(Permission.MANAGE):
+        raise ValidationError("Only a facilitator or the person who sent it can do that.")
+
+
+@transaction.atomic
+def resend_invitation(
+    *, invitation: Invitation, resent_by: Self, now: datetime | None = None
+) -> tuple[Invitation, str]:
+    """A new link with a new expiry; the old link stops working."""
+    now = now or timezone.now()
+    _require_can_handle(invitation, resent_by)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise ValidationError("Only an invitation that has not been answered can be resent.")
+    token, invitation.token_hash = _new_token()
+    invitation.sent_at = now
+    invitation.expires_at = now + invitation.congregation.invitation_lifetime
+    invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
+    _record(
+        invitation.congregation,
+        resent_by,
+        MembershipEvent.Action.RESENT,
+        now,
+        email=invitation.email,
+    )
+    _send_invitation(invitation, token)
+    return invitation, token
+
+
+@transaction.atomic
+def revoke_invitation(
+    *, invitation: Invitation, revoked_by: Self, now: datetime | None = None
+) -> Invitation:
+    now = now or timezone.now()
+    _require_can_handle(invitation, revoked_by)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise ValidationError("This invitation has been answered or revoked already.")
+    invitation.revoked_at = now
+    invitation.save(update_fields=["revoked_at"])
+    _record(
+        invitation.congregation,
+        revoked_by,
+        MembershipEvent.Action.REVOKED,
+        now,
+        email=invitation.email,
+    )
+    return invitation
+
+
+def open_invitation(token: str, *, now: datetime | None = None) -> Invitation | None:
+    """The pending invitation a link's token names, or None for any link that does not work."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("congregation", "invited_by")
+            .filter(token_hash=hash_token(token or ""))
+            .first()
+        )
+    if invitation is None or invitation.status_at(now) != Invitation.Status.PENDING:
+        return None
+    return invitation
+
+
+def _claim(token: str, now: datetime) -> Invitation:
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(token_hash=hash_token(token or ""))
+            .first()
+        )
+    if invitation is None or invitation.status_at(now) != Invitation.Status.PENDING:
+        raise ValidationError(INVALID_INVITATION)
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(*, token: str, self_: Self, now: datetime | None = None) -> Membership:
+    """Join the congregation the token's invitation is for. The invitation is bound to the
+    address it was sent to: a Self signed in with another address cannot use it."""
+    now = now or timezone.now()
+    invitation = _claim(token, now)
+    if invitation.email.lower() != self_.email.lower():
+        raise ValidationError(INVALID_INVITATION)
+    congregation = _lock(invitation.congregation)
+    if _current_membership(congregation, self_):
+        raise ValidationError(f"You are already a member of {congregation.name}.")
+    invitation.accepted_at, invitation.accepted_by = now, self_
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    membership = Membership.objects.create(
+        congregation=congregation, member=self_, role=Role.MEMBER, joined_at=now
+    )
+    _record(congregation, self_, MembershipEvent.Action.JOINED, now, subject=self_)
+    return membership
+
+
+@transaction.atomic
+def sign_up_with_invitation(
+    *, token: str, display_name: str, password: str, now: datetime | None = None
+) -> Membership:
+    """Create the invited person's account and accept the invitation, all or nothing."""
+    now = now or timezone.now()
+    invitation = _claim(token, now)
+    if Self.objects.filter(email=invitation.email).exists():
+        raise ValidationError("You already have an account: sign in to accept the invitation.")
+    self_ = Self(email=invitation.email, display_name=display_name.strip(), date_joined=now)
+    self_.set_password(password)
+    self_.full_clean()
+    try:
+        with transaction.atomic():
+            self_.save()
+    except IntegrityError:  # the same person signing up twice at once
+        raise ValidationError(
+            "You already have an account: sign in to accept the invitation."
+        ) from None
+    return accept_invitation(token=token, self_=self_, now=now)
+
+
+def _facilitator_count(congregation: Congregation) -> int:
+    with scopes_disabled():
+        return (
+            Membership.objects.current()
+            .filter(congregation=congregation, role=Role.FACILITATOR)
+            .count()
+        )
+
+
+@transaction.atomic
+def change_role(
+    *, membership: Membership, role: str, changed_by: Self, now: datetime | None = None
+) -> Membership:
+    """Promote a member to facilitator or make a facilitator a member again."""
+    now = now or timezone.now()
+    role = Role(role)
+    _require(membership.congregation, changed_by, Permission.MANAGE)
+    congregation = _lock(membership.congregation)
+    membership.refresh_from_db()
+    if membership.left_at:
+        raise ValidationError(f"{membership.member} is no longer a member.")
+    if membership.role == role:
+        return membership
+    if role == Role.MEMBER and _facilitator_count(congregation) <= 1:
+        raise ValidationError(
+            "A congregation needs at least one facilitator: make someone else one first."
+        )
+    membership.role = role
+    membership.save(update_fields=["role"])
+    action = (
+        MembershipEvent.Action.PROMOTED
+        if role == Role.FACILITATOR
+        else MembershipEvent.Action.DEMOTED
+    )
+    _record(congregation, changed_by, action, now, subject=membership.member)
+    return membership
+
+
+def _end(membership: Membership, actor: Self, action: str, now: datetime) -> Membership:
+    congregation = _lock(membership.congregation)
+    membership.refresh_from_db()
+    if membership.left_at:
+        raise ValidationError(f"{membership.member} is no longer a member.")
+    with scopes_disabled():
+        others_exist = (
+            Membership.objects.current()
+            .filter(congregation=congregation)
+            .exclude(pk=membership.pk)
+            .exists()
+        )
+    if (
+        membership.role == Role.FACILITATOR
+        and others_exist
+        and _facilitator_count(congregation) <= 1
+    ):
+        raise ValidationError(
+            "A congregation needs at least one facilitator: make someone else one first."
+        )
+    membership.left_at = now
+    membership.save(update_fields=["left_at"])
+    _record(congregation, actor, action, now, subject=membership.member)
+    membership_ended.send(sender=Membership, membership=membership, now=now)
+    return membership
+
+
+@transaction.atomic
+def remove_member(
+    *, membership: Membership, removed_by: Self, now: datetime | None = None
+) -> Membership:
+    now = now or timezone.now()
+    _require(membership.congregation, removed_by, Permission.MANAGE)
+    if membership.member_id == removed_by.pk:
+        raise ValidationError("To leave the congregation yourself, use “Leave”.")
+    return _end(membership, removed_by, MembershipEvent.Action.REMOVED, now)
+
+
+@transaction.atomic
+def leave_congregation(*, membership: Membership, now: datetime | None = None) -> Membership:
+    now = now or timezone.now()
+    return _end(membership, membership.member, MembershipEvent.Action.LEFT, now)
+
+
+PROFILE_FIELDS = ("display_name", "timezone", "paid_work", "meaningful_work", "reminders_enabled")
+
+
+@transaction.atomic
+def update_profile(*, self_: Self, **values: Any) -> Self:
+    """Change what a Self tells the congregation about themselves."""
+    for field, value in values.items():
+        if field not in PROFILE_FIELDS:
+            raise ValidationError(f"Unknown profile field: {field}.")
+        setattr(self_, field, value)
+    self_.full_clean(exclude=["password"])
+    self_.save(update_fields=list(values))
+    return self_

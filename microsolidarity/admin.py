@@ -1,0 +1,47 @@
+"""The operators' admin. It sees every congregation, so it runs with tenant scopes off."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.http import HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
+from django_scopes import scopes_disabled
+
+
+class OperatorAdminSite(admin.AdminSite):
+    site_header = "Microsolidarity operators"
+    site_title = "Microsolidarity"
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def unscoped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            with scopes_disabled():
+                response = inner(request, *args, **kwargs)
+                if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                    response.render()
+                return response
+
+        return unscoped
+
+
+class OperatorAdminConfig(AdminConfig):
+    default_site = "microsolidarity.admin.OperatorAdminSite"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Tenant data changes only through the domain services, never by editing rows here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from congregations.invitation_views import invitation
+from congregations.views import home
+
+from .health import healthz
+
+congregation_urls = [
+    path("", include("congregations.urls")),
+]
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("invitations/<str:token>/", invitation, name="invitation"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("c/<slug:congregation_slug>/", include(congregation_urls)),
+]

@@ -1,0 +1,98 @@
+"""Shared fixtures: the services the suite needs, tenant scopes, and the four personas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis
+from django.conf import settings
+from django_scopes import scopes_disabled
+
+from congregations.models import Congregation, Membership, Role, Self
+
+from .factories import CongregationFactory, MembershipFactory
+
+HOW_TO_START = (
+    "Start them with `docker compose up -d db redis`, "
+    "or point DATABASE_URL and CELERY_BROKER_URL at running ones."
+)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, saying how to fix it, when PostgreSQL or Redis is not answering."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        try:
+            psycopg.connect(
+                host=database["HOST"] or None,
+                port=database["PORT"] or None,
+                user=database["USER"] or None,
+                password=database["PASSWORD"] or None,
+                dbname="postgres",
+                connect_timeout=3,
+            ).close()
+        except psycopg.OperationalError as error:
+            pytest.exit(f"PostgreSQL is not answering ({error}). {HOW_TO_START}", returncode=3)
+    broker = settings.CELERY_BROKER_URL
+    if broker.startswith("redis"):
+        try:
+            redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
+        except redis.RedisError as error:
+            pytest.exit(
+                f"Redis is not answering at {broker} ({error}). {HOW_TO_START}", returncode=3
+            )
+
+
+@pytest.fixture(autouse=True)
+def _unscoped() -> Iterator[None]:
+    """Test bodies set up and inspect rows of several congregations; requests still run in
+    their congregation's scope, which the middleware enters."""
+    with scopes_disabled():
+        yield
+
+
+@pytest.fixture
+def congregation(db: None) -> Congregation:
+    return CongregationFactory.create(name="Kotahi")
+
+
+@pytest.fixture
+def facilitator(congregation: Congregation) -> Self:
+    return MembershipFactory.create(congregation=congregation, role=Role.FACILITATOR).member
+
+
+@pytest.fixture
+def member(congregation: Congregation) -> Self:
+    return MembershipFactory.create(congregation=congregation).member
+
+
+@pytest.fixture
+def crew_mate(congregation: Congregation) -> Self:
+    return MembershipFactory.create(congregation=congregation).member
+
+
+@pytest.fixture
+def outsider(db: None) -> Self:
+    """A member of another congregation."""
+    return MembershipFactory.create(
+        congregation=CongregationFactory.create(name="Elsewhere")
+    ).member
+
+
+def membership_of(self_: Self, congregation: Congregation) -> Membership:
+    return Membership.objects.current().get(member=self_, congregation=congregation)
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[None]:
+    """A real Celery worker, in a thread, consuming from the Redis broker. Its tasks see
+    only committed rows, hence the transactional database."""
+    from celery.contrib.testing.worker import start_worker
+
+    from microsolidarity.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield

@@ -1,0 +1,45 @@
+"""factory-boy factories. A child row's congregation follows from its parent, so a test
+cannot build cross-tenant rows by accident."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from congregations.models import Congregation, Membership, Role, Self
+
+PASSWORD = "a-long-test-password"
+
+
+class SelfFactory(factory.django.DjangoModelFactory[Self]):
+    class Meta:
+        model = Self
+        django_get_or_create = ["email"]
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"self{n}@example.net")
+    display_name = factory.Faker("name")
+    timezone = "Europe/Amsterdam"
+    paid_work = factory.Faker("job")
+    meaningful_work = "growing food together"
+    password = factory.django.Password(PASSWORD)
+
+
+class CongregationFactory(factory.django.DjangoModelFactory[Congregation]):
+    class Meta:
+        model = Congregation
+
+    name = factory.Sequence(lambda n: f"Congregation {n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+
+
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
+    class Meta:
+        model = Membership
+
+    congregation = factory.SubFactory(CongregationFactory)
+    member = factory.SubFactory(SelfFactory)
+    role = Role.MEMBER
+    joined_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=365))

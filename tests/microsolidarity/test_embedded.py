@@ -1,0 +1,114 @@
+"""The embedded default that `make run` uses: SQLite and the filesystem broker, no
+system service. Each step runs as its own process, the way `make run` runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from ..waiting import wait_for
+
+HOME_PAGE = """
+import json
+from django.test import Client
+from congregations.models import Congregation, Membership, Self
+from django_scopes import scopes_disabled
+client = Client()
+client.force_login(Self.objects.get(email="ana@example.org"))
+with scopes_disabled():
+    counts = {
+        "selves": Self.objects.count(),
+        "congregations": Congregation.objects.count(),
+        "memberships": Membership.objects.count(),
+    }
+page = client.get("/")
+print(json.dumps({**counts, "status": page.status_code, "lists_it": "Kotahi" in page.text}))
+"""
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    data = tmp_path_factory.mktemp("embedded")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"}
+    }
+    return {**env, "DJANGO_SETTINGS_MODULE": "microsolidarity.settings", "DATA_DIR": str(data)}
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def migrated(embedded: dict[str, str]) -> dict[str, str]:
+    manage(embedded, "migrate", "--noinput")
+    return embedded
+
+
+@pytest.fixture
+def worker(migrated: dict[str, str]) -> Iterator[None]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "microsolidarity", "worker", "--pool", "solo"],
+        cwd=settings.BASE_DIR,
+        env=migrated,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_the_demo_loads_twice_without_duplicates_and_the_home_page_answers(
+    migrated: dict[str, str],
+) -> None:
+    first = manage(migrated, "seed_demo")
+    second = manage(migrated, "seed_demo")
+    assert "Loaded the demo congregation" in first
+    assert "Already loaded" in second
+    assert "ana@example.org" in second
+    state = json.loads(manage(migrated, "shell", "-c", HOME_PAGE).strip().splitlines()[-1])
+    assert state == {
+        "selves": 13,
+        "congregations": 1,
+        "memberships": 13,
+        "status": 200,
+        "lists_it": True,
+    }
+
+
+def test_a_task_goes_through_the_filesystem_broker_to_a_worker(
+    migrated: dict[str, str], worker: None
+) -> None:
+    manage(
+        migrated, "shell", "-c", "from microsolidarity.tasks import heartbeat; heartbeat.delay()"
+    )
+    database = Path(migrated["DATA_DIR"]) / "microsolidarity.sqlite3"
+    assert (Path(migrated["DATA_DIR"]) / "broker" / "queue").is_dir()
+
+    def heartbeats() -> int:
+        with sqlite3.connect(database) as connection:
+            return connection.execute("SELECT count(*) FROM microsolidarity_heartbeat").fetchone()[
+                0
+            ]
+
+    wait_for(heartbeats, timeout=60, what="the worker to run the heartbeat")
