@@ -1,0 +1,265 @@
+"""Crews and dyads — the circles that meet — their members over time, and their meetings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.timezone import now
+from django_scopes import ScopedManager
+from timezone_field import TimeZoneField
+
+from congregations.models import Congregation, Self
+
+
+class Kind(models.TextChoices):
+    CREW = "crew", "crew"
+    DYAD = "dyad", "dyad"
+
+
+# How many people a circle holds: a crew fits around one dinner table, a dyad is two.
+SIZES = {Kind.CREW: (3, 8), Kind.DYAD: (2, 2)}
+
+
+class CrewQuerySet(models.QuerySet["Crew"]):
+    def formed(self) -> CrewQuerySet:
+        return self.filter(formed_at__isnull=False)
+
+
+class Crew(models.Model):
+    """A crew (3–8 people) or a dyad (2): both meet, and both score the same way."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="crews")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREW)
+    name = models.CharField(max_length=100)
+    purpose = models.TextField(blank=True, max_length=1000)
+    timezone = TimeZoneField(default="UTC", help_text="Meeting times are set in this timezone.")
+    proposed_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    # Set once enough people have joined; a proposal until then.
+    formed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(
+        congregation="congregation", _manager_class=models.Manager.from_queryset(CrewQuerySet)
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "congregation", Lower("name"), name="crew_name_unique_in_congregation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def min_size(self) -> int:
+        return SIZES[Kind(self.kind)][0]
+
+    @property
+    def max_size(self) -> int:
+        return SIZES[Kind(self.kind)][1]
+
+    @property
+    def is_dyad(self) -> bool:
+        return self.kind == Kind.DYAD
+
+
+class DyadManager(models.Manager.from_queryset(CrewQuerySet)):  # type: ignore[misc]
+    def get_queryset(self) -> models.QuerySet[Crew]:
+        return super().get_queryset().filter(kind=Kind.DYAD)
+
+
+class Dyad(Crew):
+    """A partnership of two: a Crew of kind "dyad", sharing its table and its meetings."""
+
+    objects: ClassVar = ScopedManager(congregation="congregation", _manager_class=DyadManager)
+
+    class Meta:
+        proxy = True
+
+
+class CrewMembershipQuerySet(models.QuerySet["CrewMembership"]):
+    def current(self) -> CrewMembershipQuerySet:
+        return self.filter(left_at__isnull=True)
+
+    def at(self, moment: datetime) -> CrewMembershipQuerySet:
+        """Who was in the crew at ``moment``: joined by then and not yet left."""
+        return self.filter(joined_at__lte=moment).filter(
+            Q(left_at__isnull=True) | Q(left_at__gt=moment)
+        )
+
+
+class CrewMembership(models.Model):
+    """A Self in a crew from joined_at until left_at, so "who was a member at the time of
+    this meeting" stays answerable."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="memberships")
+    member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="crew_memberships")
+    joined_at = models.DateTimeField(default=now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(
+        congregation="congregation",
+        _manager_class=models.Manager.from_queryset(CrewMembershipQuerySet),
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["crew", "member"],
+                condition=Q(left_at__isnull=True),
+                name="one_current_crew_membership",
+            ),
+            models.CheckConstraint(
+                condition=Q(left_at__isnull=True) | Q(left_at__gte=models.F("joined_at")),
+                name="crew_membership_leaves_after_joining",
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "crew"], name="crewmembership_member_crew")]
+
+    def __str__(self) -> str:
+        return f"{self.member} in {self.crew}"
+
+
+class CrewInvitation(models.Model):
+    """An invitation to join a proposed (or formed) crew, answered by its invitee alone."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="invitations")
+    invitee = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="crew_invitations")
+    invited_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(null=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["crew", "invitee"],
+                condition=Q(answered_at__isnull=True),
+                name="one_open_crew_invitation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} to {self.crew}"
+
+
+class MeetingStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "scheduled"
+    CANCELLED = "cancelled", "cancelled"
+    LOGGED = "logged", "logged"
+
+
+class Meeting(models.Model):
+    """A crew's meeting. ``starts_at`` is the instant; ``timezone`` is the zone it was set
+    in, so it reads the same wall-clock time in the crew's calendar across DST changes."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="meetings")
+    starts_at = models.DateTimeField()
+    timezone = TimeZoneField(default="UTC")
+    place = models.CharField("place or call link", max_length=300, blank=True)
+    agenda = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(
+        max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
+    )
+    scheduled_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    logged_at = models.DateTimeField(null=True, blank=True)
+    logged_by = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reflections = models.TextField("where we have been", blank=True, max_length=10000)
+    envisioning = models.TextField("where we might go", blank=True, max_length=10000)
+    # Bumped by every change, so an edit made on a stale copy is detected, not applied.
+    version = models.PositiveIntegerField(default=1)
+    # Set when the missed-meeting job has settled this meeting, so it is looked at once.
+    deductions_applied_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [
+            models.Index(fields=["crew", "-starts_at"], name="meeting_crew_starts"),
+            # The missed-meeting job scans unsettled meetings by start time.
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(deductions_applied_at__isnull=True),
+                name="meeting_unsettled_starts",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=MeetingStatus.LOGGED, logged_at__isnull=False)
+                | ~Q(status=MeetingStatus.LOGGED),
+                name="logged_meeting_has_logged_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crew} on {self.local_start:%Y-%m-%d %H:%M}"
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(self.timezone)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == MeetingStatus.CANCELLED
+
+    @property
+    def is_logged(self) -> bool:
+        return self.status == MeetingStatus.LOGGED
+
+    def has_started(self, moment: datetime) -> bool:
+        return self.starts_at <= moment
+
+    def log_closes_at(self) -> datetime:
+        return self.starts_at + self.congregation.meeting_grace
+
+
+class Attendance(models.Model):
+    """Whether a member of the crew at the time was there. Before the meeting is logged
+    these rows are a draft that taps in the browser change; logging fixes them."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendances")
+    member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="attendances")
+    present = models.BooleanField(default=False)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="one_attendance_per_member")
+        ]
+        indexes = [models.Index(fields=["member", "meeting"], name="attendance_member_meeting")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {'at' if self.present else 'missed'} {self.meeting}"
+
+
+class CalendarFeed(models.Model):
+    """A Self's secret, revocable iCalendar address. Only a hash of its token is kept."""
+
+    owner = models.OneToOneField(Self, on_delete=models.PROTECT, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"calendar of {self.owner}"

@@ -1,0 +1,326 @@
+"""The Reciprocity Game: an append-only ledger of points, and the rounds, conflicts and
+ventures the points come from."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+from django_scopes import ScopedManager
+
+from congregations.models import Congregation, Self
+from crews.models import Crew, Meeting
+
+
+class Level(models.IntegerChoices):
+    LISTENING = 1, "Listening"
+    MONEY = 2, "Money"
+    CONSISTENCY = 3, "Consistency"
+    CONFLICT = 4, "Conflict"
+    CO_OWNERS = 5, "Co-owners"
+
+
+class Rule(models.TextChoices):
+    """Which rule of the game produced an entry; reciprocity.rules holds the points."""
+
+    LISTENED = "listened", "everyone listened to everyone"
+    ASKED = "asked", "asked for something they need"
+    OFFERED = "offered", "offered the focus person something"
+    MUTUAL_RESPECT = "mutual_respect", "talked and listened with mutual respect"
+    ATTENDED = "attended", "met with their crew"
+    MISSED = "missed", "missed a meeting"
+    RESOLVED = "resolved", "resolved a conflict"
+    UNRESOLVED = "unresolved", "found no agreeable resolution"
+    EXPIRED = "expired", "left a conflict open past its deadline"
+    CO_OWNED = "co_owned", "shares legal ownership of a venture"
+    REVERSAL = "reversal", "correction"
+
+
+class RequestKeyed(models.Model):
+    """A row made by a form: the form's key makes a resubmitted or retried request return
+    the row it already made instead of making another."""
+
+    # NULL, not "", for rows made without a form: NULLs never collide in the unique key.
+    request_key = models.CharField(  # noqa: DJ001
+        max_length=200, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+class ListeningRound(RequestKeyed):
+    """Level 1: a round at a meeting in which, ideally, everyone listened to everyone."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="listening_rounds")
+    everyone_listened = models.BooleanField()
+    recorded_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=now)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting"], name="one_listening_round_per_meeting"),
+            models.UniqueConstraint(
+                fields=["congregation", "request_key"], name="listening_round_request_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"listening round at {self.meeting}"
+
+
+class ListeningParticipant(models.Model):
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    round = models.ForeignKey(ListeningRound, on_delete=models.PROTECT, related_name="participants")
+    participant = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "participant"], name="one_listening_seat")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} in {self.round}"
+
+
+class MoneyRound(RequestKeyed):
+    """Level 2: a focus person talks about the work they do for money and the work most
+    meaningful to them, may ask for what they need, and others may offer."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="money_rounds")
+    focus = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    asked = models.BooleanField()
+    mutual_respect = models.BooleanField()
+    recorded_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=now)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "focus"], name="one_money_round_per_focus"),
+            models.UniqueConstraint(
+                fields=["congregation", "request_key"], name="money_round_request_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"money round for {self.focus} at {self.meeting}"
+
+
+class OfferKind(models.TextChoices):
+    PERSPECTIVE = "perspective", "perspective"
+    PROCESS = "process", "process"
+    INTRODUCTION = "introduction", "introduction"
+    ENCOURAGEMENT = "encouragement", "encouragement"
+
+
+class MoneyOffer(models.Model):
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    round = models.ForeignKey(MoneyRound, on_delete=models.PROTECT, related_name="offers")
+    offerer = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=OfferKind.choices, blank=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "offerer", "kind"], name="one_offer_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offerer} offered {self.kind or 'something'}"
+
+
+class ConflictStatus(models.TextChoices):
+    OPEN = "open", "open"
+    RESOLVED = "resolved", "resolved"
+    UNRESOLVED = "unresolved", "no agreeable resolution"
+    EXPIRED = "expired", "past its deadline"
+
+
+class Conflict(RequestKeyed):
+    """Level 4: a private record between two or more members of one crew."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="conflicts")
+    title = models.CharField(max_length=200, blank=True)
+    opened_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(default=now)
+    deadline_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=12, choices=ConflictStatus.choices, default=ConflictStatus.OPEN
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    warned_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["congregation", "request_key"], name="conflict_request_key"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["deadline_at"],
+                condition=Q(status="open"),
+                name="conflict_open_deadline",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"conflict in {self.crew}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ConflictStatus.OPEN
+
+
+class ConflictParty(models.Model):
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="parties")
+    party = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="conflict_parties")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conflict", "party"], name="one_seat_per_party")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party} in {self.conflict}"
+
+
+class LegalForm(models.TextChoices):
+    COMPANY = "company", "company"
+    ASSOCIATION = "association", "association"
+    COOP = "coop", "co-op"
+    SAVINGS_POOL = "savings_pool", "savings pool"
+    LENDING_CIRCLE = "lending_circle", "lending circle"
+    LIVELIHOOD_POD = "livelihood_pod", "livelihood pod"
+
+
+class Venture(RequestKeyed):
+    """Level 5: a venture whose legal ownership is shared among members of the congregation."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    legal_form = models.CharField(max_length=20, choices=LegalForm.choices)
+    registered_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(default=now)
+    # When the last co-owner confirmed, and the points were awarded.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        ordering = ["-registered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["congregation", "request_key"], name="venture_request_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CoOwner(models.Model):
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    venture = models.ForeignKey(Venture, on_delete=models.PROTECT, related_name="co_owners")
+    co_owner = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="co_ownerships")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["venture", "co_owner"], name="one_share_per_co_owner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.co_owner} in {self.venture}"
+
+
+class LedgerEntry(models.Model):
+    """One gain or loss of points. Append-only: the database itself refuses UPDATE and
+    DELETE on this table; a correction is a new entry that names the one it reverses."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="ledger_entries")
+    # Empty for level 5: co-ownership belongs to the congregation, not to a crew.
+    crew = models.ForeignKey(
+        Crew, on_delete=models.PROTECT, related_name="ledger_entries", null=True, blank=True
+    )
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    points = models.IntegerField()
+    reason = models.CharField(max_length=300)
+    # When what earned the points happened (a meeting's start, a confirmation); the score
+    # chart is drawn along this.
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=now)
+    # Empty when a background job wrote it.
+    recorded_by = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    idempotency_key = models.CharField(max_length=200)
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    listening_round = models.ForeignKey(
+        ListeningRound, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    money_round = models.ForeignKey(
+        MoneyRound, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    conflict = models.ForeignKey(
+        Conflict, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    venture = models.ForeignKey(
+        Venture, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, related_name="reversed_by", null=True, blank=True
+    )
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            # A retried request or job writes nothing new.
+            models.UniqueConstraint(
+                fields=["congregation", "idempotency_key"], name="ledger_idempotency_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(level=Level.CO_OWNERS) | Q(crew__isnull=False),
+                name="ledger_crew_points_have_a_crew",
+            ),
+        ]
+        indexes = [
+            # The crew scores page: per crew, along time.
+            models.Index(fields=["crew", "occurred_at"], name="ledger_crew_occurred"),
+            # A member's own page and member_score.
+            models.Index(fields=["member", "congregation"], name="ledger_member_congregation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} {self.member}: {self.reason}"

@@ -1,0 +1,30 @@
+"""The Reciprocity Game's writes: every point earned or lost is written here.
+
+Each function validates before it writes, runs in one transaction, and raises
+``ValidationError`` with a readable message, changing nothing, when a rule is broken.
+"""
+
+from .conflicts import (
+    confirm_resolution,
+    expire_open_conflicts,
+    open_conflict,
+    record_no_resolution,
+)
+from .consistency import apply_missed_meeting_deductions, award_consistency
+from .ledger import reverse_entry
+from .rounds import record_listening_round, record_money_round
+from .ventures import confirm_co_ownership, register_venture
+
+__all__ = [
+    "apply_missed_meeting_deductions",
+    "award_consistency",
+    "confirm_co_ownership",
+    "confirm_resolution",
+    "expire_open_conflicts",
+    "open_conflict",
+    "record_listening_round",
+    "record_money_round",
+    "record_no_resolution",
+    "register_venture",
+    "reverse_entry",
+]

@@ -1,0 +1,174 @@
+"""Level 4, conflict: +10 each for a resolution every party confirms, −20 each for none."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from congregations.models import Congregation, Self
+from crews.models import Crew
+
+from ..models import Conflict, ConflictParty, ConflictStatus, Rule
+from .guards import distinct, replayed, require_crew_member
+from .ledger import entry, write
+
+BATCH = 500
+
+
+@transaction.atomic
+def open_conflict(
+    *,
+    crew: Crew,
+    parties: Iterable[Self],
+    opened_by: Self,
+    title: str = "",
+    request_key: str | None = None,
+    now: datetime | None = None,
+) -> Conflict:
+    """A private record between two or more members of one crew, opened by one of them.
+    It must be resolved before the congregation's deadline."""
+    now = now or timezone.now()
+    crew = Crew.objects.select_for_update().select_related("congregation").get(pk=crew.pk)
+    if earlier := replayed(Conflict, request_key, crew.congregation):
+        return earlier
+    people = distinct(parties)
+    if opened_by not in people:
+        raise ValidationError({"parties": "A conflict is opened by one of its parties."})
+    if len(people) < 2:
+        raise ValidationError({"parties": "A conflict has at least two parties."})
+    for person in people:
+        require_crew_member(crew, person, "be parties to its conflicts")
+    conflict = Conflict.objects.create(
+        congregation_id=crew.congregation_id,
+        crew=crew,
+        title=title.strip()[:200],
+        opened_by=opened_by,
+        opened_at=now,
+        deadline_at=now + crew.congregation.conflict_deadline,
+        request_key=request_key,
+    )
+    ConflictParty.objects.bulk_create(
+        ConflictParty(congregation_id=crew.congregation_id, conflict=conflict, party=person)
+        for person in people
+    )
+    return conflict
+
+
+def _lock_open(conflict: Conflict, now: datetime) -> Conflict:
+    conflict = Conflict.objects.select_for_update().get(pk=conflict.pk)
+    if not conflict.is_open:
+        raise ValidationError(f"This conflict is closed: {conflict.get_status_display()}.")
+    if now > conflict.deadline_at:
+        raise ValidationError(
+            "This conflict is past its deadline: it can no longer be resolved, "
+            "and the −20 for each party applies."
+        )
+    return conflict
+
+
+def _party(conflict: Conflict, self_: Self, doing: str) -> ConflictParty:
+    seat = ConflictParty.objects.filter(conflict=conflict, party=self_).first()
+    if seat is None:
+        raise ValidationError(f"Only the parties to this conflict can {doing}.")
+    return seat
+
+
+def _close(
+    conflict: Conflict,
+    status: ConflictStatus,
+    rule: Rule,
+    now: datetime,
+    closed_by: Self | None,
+    reason: str,
+) -> int:
+    """Close the conflict and write ``rule``'s points for every party. Any −20 for the
+    same conflict shares one key, so a party loses 20 once however it closed."""
+    conflict.status, conflict.closed_at, conflict.closed_by = status, now, closed_by
+    conflict.save(update_fields=["status", "closed_at", "closed_by"])
+    outcome = "resolved" if rule == Rule.RESOLVED else "lost"
+    return write(
+        [
+            entry(
+                congregation_id=conflict.congregation_id,
+                crew_id=conflict.crew_id,
+                member_id=party_id,
+                rule=rule,
+                reason=f"{reason}: {conflict}",
+                key=f"conflict-{outcome}:{conflict.pk}:{party_id}",
+                occurred_at=now,
+                recorded_by=closed_by,
+                now=now,
+                conflict=conflict,
+            )
+            for party_id in conflict.parties.values_list("party_id", flat=True)
+        ]
+    )
+
+
+@transaction.atomic
+def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None = None) -> Conflict:
+    """A party confirms a mutually agreeable resolution, for themselves only; once every
+    party has, each gets +10."""
+    now = now or timezone.now()
+    conflict = _lock_open(conflict, now)
+    seat = _party(conflict, party, "confirm a resolution")
+    if seat.confirmed_at:
+        raise ValidationError("You have confirmed this resolution already.")
+    seat.confirmed_at = now
+    seat.save(update_fields=["confirmed_at"])
+    if not conflict.parties.filter(confirmed_at__isnull=True).exists():
+        _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, None, "Resolved together")
+    return conflict
+
+
+@transaction.atomic
+def record_no_resolution(
+    *, conflict: Conflict, recorded_by: Self, now: datetime | None = None
+) -> Conflict:
+    """Any party may record that no mutually agreeable resolution was found: −20 each."""
+    now = now or timezone.now()
+    conflict = _lock_open(conflict, now)
+    _party(conflict, recorded_by, "record that there was no resolution")
+    _close(
+        conflict,
+        ConflictStatus.UNRESOLVED,
+        Rule.UNRESOLVED,
+        now,
+        recorded_by,
+        "No agreeable resolution",
+    )
+    return conflict
+
+
+def expire_open_conflicts(
+    *, congregation: Congregation | None = None, now: datetime | None = None
+) -> int:
+    """−20 each for the parties of every conflict still open past its deadline. Each
+    conflict is closed once, so running twice, or twice at once, writes nothing more.
+    Returns how many entries it wrote."""
+    now = now or timezone.now()
+    written = 0
+    with scopes_disabled():
+        overdue = Conflict.objects.filter(status=ConflictStatus.OPEN, deadline_at__lt=now)
+        if congregation is not None:
+            overdue = overdue.filter(congregation=congregation)
+        while (closed := _expire_batch(overdue, now)) is not None:
+            written += closed
+    return written
+
+
+@transaction.atomic
+def _expire_batch(overdue: QuerySet[Conflict], now: datetime) -> int | None:
+    conflicts = list(overdue.select_for_update(skip_locked=True).order_by("deadline_at")[:BATCH])
+    if not conflicts:
+        return None
+    return sum(
+        _close(c, ConflictStatus.EXPIRED, Rule.EXPIRED, now, None, "Still open past its deadline")
+        for c in conflicts
+    )

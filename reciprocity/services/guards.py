@@ -1,0 +1,61 @@
+"""Checks the game's services share: who may act, and what a meeting must be by then."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+
+from congregations.models import Congregation, Self
+from crews.models import Attendance, Crew, Meeting, MeetingStatus
+from crews.selectors import is_current_member
+
+from ..models import RequestKeyed
+from ..request_keys import check_request_key
+
+M = TypeVar("M", bound=RequestKeyed)
+
+
+def require_crew_member(crew: Crew, self_: Self, doing: str) -> None:
+    if not is_current_member(crew=crew, self_=self_):
+        raise ValidationError(f"Only members of {crew} can {doing}.")
+
+
+def lock_logged_meeting(meeting: Meeting) -> Meeting:
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("crew", "congregation")
+        .get(pk=meeting.pk)
+    )
+    if meeting.status != MeetingStatus.LOGGED:
+        raise ValidationError("Rounds are recorded for a meeting once it has been logged.")
+    return meeting
+
+
+def distinct(selves: Iterable[Self]) -> list[Self]:
+    return list(dict.fromkeys(selves))
+
+
+def require_present(meeting: Meeting, selves: Iterable[Self], field: str) -> None:
+    """Everyone named must have been marked present at the meeting."""
+    people = list(selves)
+    here = set(
+        Attendance.objects.filter(meeting=meeting, present=True, member__in=people).values_list(
+            "member_id", flat=True
+        )
+    )
+    absent = [p for p in people if p.pk not in here]
+    if absent:
+        names = ", ".join(str(p) for p in absent)
+        raise ValidationError({field: f"Not at this meeting: {names}."})
+
+
+def replayed(model: type[M], request_key: str | None, congregation: Congregation) -> M | None:
+    """The row an earlier submission of the same form made, if any; a key that is forged
+    or belongs to another congregation is refused."""
+    if request_key is None:
+        return None
+    check_request_key(request_key, congregation)
+    manager = model._default_manager
+    return manager.filter(congregation=congregation, request_key=request_key).first()

@@ -1,0 +1,116 @@
+"""Writing to the append-only ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from congregations.models import Membership, Permission, Self
+from crews.models import Meeting
+
+from ..models import LedgerEntry, Rule
+from ..rules import LEVELS, POINTS
+
+
+def entry(
+    *,
+    congregation_id: int,
+    member_id: int,
+    rule: Rule,
+    reason: str,
+    key: str,
+    occurred_at: datetime,
+    now: datetime,
+    crew_id: int | None = None,
+    recorded_by: Self | None = None,
+    points: int | None = None,
+    **source: Any,
+) -> LedgerEntry:
+    """An unsaved entry for ``rule``, its points and level taken from reciprocity.rules.
+    ``key`` names the event, so writing the same event twice writes it once."""
+    return LedgerEntry(
+        congregation_id=congregation_id,
+        member_id=member_id,
+        crew_id=crew_id,
+        level=LEVELS[rule],
+        rule=rule,
+        points=POINTS[rule] if points is None else points,
+        reason=reason[:300],
+        occurred_at=occurred_at,
+        recorded_at=now,
+        recorded_by=recorded_by,
+        idempotency_key=key,
+        **source,
+    )
+
+
+def write(entries: list[LedgerEntry]) -> int:
+    """Insert the entries whose keys are new; returns how many that was."""
+    if not entries:
+        return 0
+    congregation_ids = {e.congregation_id for e in entries}
+    with scopes_disabled():
+        known = set(
+            LedgerEntry.objects.filter(
+                congregation_id__in=congregation_ids,
+                idempotency_key__in=[e.idempotency_key for e in entries],
+            ).values_list("congregation_id", "idempotency_key")
+        )
+    new = [e for e in entries if (e.congregation_id, e.idempotency_key) not in known]
+    # A concurrent writer may have won since the look-up: the unique key keeps one copy.
+    LedgerEntry.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def describe(meeting: Meeting) -> str:
+    start = meeting.local_start
+    return f"{meeting.crew.name}, {start.day} {start:%B %Y}"
+
+
+@transaction.atomic
+def reverse_entry(
+    *, entry: LedgerEntry, reversed_by: Self, reason: str, now: datetime | None = None
+) -> LedgerEntry:
+    """Correct an entry with a new one of opposite points that names it. Facilitators only;
+    an entry is reversed at most once, and a correction is not itself reversed."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    with scopes_disabled():
+        membership = (
+            Membership.objects.current()
+            .filter(congregation_id=entry.congregation_id, member=reversed_by)
+            .first()
+        )
+    if membership is None or not membership.can(Permission.MANAGE):
+        raise ValidationError("Only a facilitator can correct the ledger.")
+    if not reason:
+        raise ValidationError({"reason": "Say why this entry is being corrected."})
+    if entry.rule == Rule.REVERSAL:
+        raise ValidationError("A correction cannot itself be reversed.")
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError("This entry has been corrected already.")
+    correction = LedgerEntry(
+        congregation_id=entry.congregation_id,
+        member_id=entry.member_id,
+        crew_id=entry.crew_id,
+        level=entry.level,
+        rule=Rule.REVERSAL,
+        points=-entry.points,
+        reason=f"Correction of “{entry.reason}”: {reason}"[:300],
+        occurred_at=now,
+        recorded_at=now,
+        recorded_by=reversed_by,
+        idempotency_key=f"reversal:{entry.pk}",
+        reverses=entry,
+    )
+    try:
+        with transaction.atomic():
+            correction.save()
+    except IntegrityError:
+        raise ValidationError("This entry has been corrected already.") from None
+    return correction

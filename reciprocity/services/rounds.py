@@ -1,0 +1,162 @@
+"""Level 1 (listening) and level 2 (money): rounds recorded at a logged meeting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from congregations.models import Self
+from crews.models import Meeting
+
+from ..models import (
+    LedgerEntry,
+    ListeningParticipant,
+    ListeningRound,
+    MoneyOffer,
+    MoneyRound,
+    OfferKind,
+    Rule,
+)
+from .guards import distinct, lock_logged_meeting, replayed, require_crew_member, require_present
+from .ledger import describe, entry, write
+
+
+@transaction.atomic
+def record_listening_round(
+    *,
+    meeting: Meeting,
+    participants: Iterable[Self],
+    everyone_listened: bool,
+    recorded_by: Self,
+    request_key: str | None = None,
+    now: datetime | None = None,
+) -> ListeningRound:
+    """+1 to each participant when everyone listened to everyone; a round in which not
+    everyone did is still recorded, and scores nothing."""
+    now = now or timezone.now()
+    meeting = lock_logged_meeting(meeting)
+    if earlier := replayed(ListeningRound, request_key, meeting.congregation):
+        return earlier
+    require_crew_member(meeting.crew, recorded_by, "record its rounds")
+    people = distinct(participants)
+    if len(people) < 2:
+        raise ValidationError({"participants": "A listening round needs at least two people."})
+    require_present(meeting, people, "participants")
+    if ListeningRound.objects.filter(meeting=meeting).exists():
+        raise ValidationError("This meeting has a listening round already.")
+    listening = ListeningRound.objects.create(
+        congregation_id=meeting.congregation_id,
+        meeting=meeting,
+        everyone_listened=everyone_listened,
+        recorded_by=recorded_by,
+        recorded_at=now,
+        request_key=request_key,
+    )
+    ListeningParticipant.objects.bulk_create(
+        ListeningParticipant(
+            congregation_id=meeting.congregation_id, round=listening, participant=person
+        )
+        for person in people
+    )
+    if everyone_listened:
+        write(
+            [
+                entry(
+                    congregation_id=meeting.congregation_id,
+                    crew_id=meeting.crew_id,
+                    member_id=person.pk,
+                    rule=Rule.LISTENED,
+                    reason=f"Everyone listened to everyone: {describe(meeting)}",
+                    key=f"listened:{listening.pk}:{person.pk}",
+                    occurred_at=meeting.starts_at,
+                    recorded_by=recorded_by,
+                    now=now,
+                    meeting=meeting,
+                    listening_round=listening,
+                )
+                for person in people
+            ]
+        )
+    return listening
+
+
+@transaction.atomic
+def record_money_round(
+    *,
+    meeting: Meeting,
+    focus: Self,
+    asked: bool,
+    offerers: Iterable[Self],
+    mutual_respect: bool,
+    recorded_by: Self,
+    offer_kinds: Mapping[int, Sequence[str]] | None = None,
+    request_key: str | None = None,
+    now: datetime | None = None,
+) -> MoneyRound:
+    """+5 to the focus person for asking; +5 to each offerer, once per round however many
+    offers; and, held with mutual respect and positive regard with at least one offer, +1
+    to the focus person and to each offerer. ``offer_kinds`` maps an offerer's id to what
+    they offered (perspective, process, introduction, encouragement)."""
+    now = now or timezone.now()
+    meeting = lock_logged_meeting(meeting)
+    if earlier := replayed(MoneyRound, request_key, meeting.congregation):
+        return earlier
+    require_crew_member(meeting.crew, recorded_by, "record its rounds")
+    people = distinct(offerers)
+    if focus in people:
+        raise ValidationError({"offerers": "The focus person does not offer to themselves."})
+    require_present(meeting, [focus], "focus")
+    require_present(meeting, people, "offerers")
+    kinds = {pk: list(dict.fromkeys(k for k in ks if k)) for pk, ks in (offer_kinds or {}).items()}
+    unknown = {k for ks in kinds.values() for k in ks} - set(OfferKind.values)
+    if unknown:
+        raise ValidationError({"offerers": f"Unknown kind of offer: {', '.join(sorted(unknown))}."})
+    if MoneyRound.objects.filter(meeting=meeting, focus=focus).exists():
+        raise ValidationError(f"{focus} has had a money round at this meeting already.")
+    money = MoneyRound.objects.create(
+        congregation_id=meeting.congregation_id,
+        meeting=meeting,
+        focus=focus,
+        asked=asked,
+        mutual_respect=mutual_respect,
+        recorded_by=recorded_by,
+        recorded_at=now,
+        request_key=request_key,
+    )
+    MoneyOffer.objects.bulk_create(
+        MoneyOffer(congregation_id=meeting.congregation_id, round=money, offerer=person, kind=kind)
+        for person in people
+        for kind in kinds.get(person.pk) or [""]
+    )
+    label = describe(meeting)
+
+    def points(person: Self, rule: Rule, reason: str) -> LedgerEntry:
+        return entry(
+            congregation_id=meeting.congregation_id,
+            crew_id=meeting.crew_id,
+            member_id=person.pk,
+            rule=rule,
+            reason=f"{reason}: {label}",
+            key=f"{rule}:{money.pk}:{person.pk}",
+            occurred_at=meeting.starts_at,
+            recorded_by=recorded_by,
+            now=now,
+            meeting=meeting,
+            money_round=money,
+        )
+
+    entries: list[LedgerEntry] = []
+    if asked:
+        entries.append(points(focus, Rule.ASKED, "Asked for something they need"))
+    entries += [points(p, Rule.OFFERED, f"Offered {focus} something") for p in people]
+    if mutual_respect and people:
+        entries += [
+            points(p, Rule.MUTUAL_RESPECT, "A money round held with mutual respect")
+            for p in [focus, *people]
+        ]
+    write(entries)
+    return money

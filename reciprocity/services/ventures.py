@@ -1,0 +1,104 @@
+"""Level 5, co-owners: +100 each when a venture's legal ownership is shared and every
+co-owner has confirmed it. These points belong to the congregation, not to a crew."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from congregations.models import Congregation, Membership, Self
+
+from ..models import CoOwner, LegalForm, Rule, Venture
+from .guards import distinct, replayed
+from .ledger import entry, write
+
+
+@transaction.atomic
+def register_venture(
+    *,
+    congregation: Congregation,
+    name: str,
+    legal_form: str,
+    co_owners: Iterable[Self],
+    registered_by: Self,
+    request_key: str | None = None,
+    now: datetime | None = None,
+) -> Venture:
+    """A venture owned by two or more members, the one registering it among them. No
+    points yet: they wait for every co-owner's own confirmation, the registrant's too."""
+    now = now or timezone.now()
+    congregation = Congregation.objects.select_for_update().get(pk=congregation.pk)
+    if earlier := replayed(Venture, request_key, congregation):
+        return earlier
+    people = distinct(co_owners)
+    if registered_by not in people:
+        raise ValidationError({"co_owners": "Register a venture you are a co-owner of."})
+    if len(people) < 2:
+        raise ValidationError({"co_owners": "A venture here is shared by at least two co-owners."})
+    if legal_form not in LegalForm.values:
+        raise ValidationError({"legal_form": "Choose one of the legal forms listed."})
+    with scopes_disabled():
+        members = set(
+            Membership.objects.current()
+            .filter(congregation=congregation, member__in=people)
+            .values_list("member_id", flat=True)
+        )
+    strangers = [p for p in people if p.pk not in members]
+    if strangers:
+        names = ", ".join(str(p) for p in strangers)
+        raise ValidationError({"co_owners": f"Not a member of {congregation}: {names}."})
+    venture = Venture(
+        congregation=congregation,
+        name=(name or "").strip(),
+        legal_form=legal_form,
+        registered_by=registered_by,
+        registered_at=now,
+        request_key=request_key,
+    )
+    venture.full_clean(exclude=["request_key"])
+    venture.save()
+    CoOwner.objects.bulk_create(
+        CoOwner(congregation=congregation, venture=venture, co_owner=person) for person in people
+    )
+    return venture
+
+
+@transaction.atomic
+def confirm_co_ownership(
+    *, venture: Venture, co_owner: Self, now: datetime | None = None
+) -> Venture:
+    """A co-owner confirms their own share; once all have, each gets +100, once."""
+    now = now or timezone.now()
+    venture = Venture.objects.select_for_update().get(pk=venture.pk)
+    share = CoOwner.objects.filter(venture=venture, co_owner=co_owner).first()
+    if share is None:
+        raise ValidationError("Only this venture's co-owners can confirm it.")
+    if share.confirmed_at:
+        raise ValidationError("You have confirmed your share already.")
+    share.confirmed_at = now
+    share.save(update_fields=["confirmed_at"])
+    if venture.co_owners.filter(confirmed_at__isnull=True).exists():
+        return venture
+    venture.confirmed_at = now
+    venture.save(update_fields=["confirmed_at"])
+    write(
+        [
+            entry(
+                congregation_id=venture.congregation_id,
+                member_id=owner_id,
+                rule=Rule.CO_OWNED,
+                reason=f"Co-owner of {venture} ({venture.get_legal_form_display()})",
+                key=f"co-owned:{venture.pk}:{owner_id}",
+                occurred_at=now,
+                now=now,
+                venture=venture,
+            )
+            for owner_id in venture.co_owners.values_list("co_owner_id", flat=True)
+        ]
+    )
+    return venture
