@@ -8,6 +8,8 @@ from .health import healthz
 
 congregation_urls = [
     path("", include("congregations.urls")),
+    path("", include("crews.urls")),
+    path("", include("reciprocity.urls")),
 ]
 
 urlpatterns = [

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import psycopg
 import pytest
 import redis
 from django.conf import settings
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Role, Self
+from crews.models import Crew
+from crews.services import form_crew
 
 from .factories import CongregationFactory, MembershipFactory
 
@@ -79,6 +83,18 @@ def outsider(db: None) -> Self:
     return MembershipFactory.create(
         congregation=CongregationFactory.create(name="Elsewhere")
     ).member
+
+
+@pytest.fixture
+def crew(congregation: Congregation, member: Self, crew_mate: Self) -> Crew:
+    """A formed crew of three: the member, the crew-mate and one more."""
+    third = MembershipFactory.create(congregation=congregation).member
+    return form_crew(
+        congregation=congregation,
+        name="Tuesday crew",
+        members=[member, crew_mate, third],
+        now=timezone.now() - timedelta(days=180),
+    )
 
 
 def membership_of(self_: Self, congregation: Congregation) -> Membership:

@@ -34,14 +34,14 @@ def create(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     statements = {"postgresql": [POSTGRESQL], "sqlite": SQLITE}.get(vendor, [])
     for statement in statements:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 def drop(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     statements = {"postgresql": [POSTGRESQL_REVERSE], "sqlite": SQLITE_REVERSE}.get(vendor, [])
     for statement in statements:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):

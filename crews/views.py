@@ -1,0 +1,1 @@
+"""Pages of crews, dyads and their meetings."""
