@@ -287,3 +287,42 @@ class Invitation(models.Model):
     @property
     def status(self) -> Invitation.Status:
         return self.status_at(now())
+
+
+class Email(models.Model):
+    """An email waiting to go out, or gone. Background jobs write these rows and one
+    periodic task sends them, so a broker or mail server that is down delays an email
+    instead of losing it, and ``key`` makes sure the same email is never queued twice."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    attachment_name = models.CharField(max_length=100, blank=True)
+    attachment = models.TextField(blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=now)
+    send_after = models.DateTimeField(default=now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # Set after the last attempt fails, so a person can see what never went out.
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["congregation", "key"], name="one_email_per_key"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["send_after"],
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+                name="email_unsent_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.recipient}"

@@ -189,6 +189,8 @@ class Meeting(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Set when the missed-meeting job has settled this meeting, so it is looked at once.
     deductions_applied_at = models.DateTimeField(null=True, blank=True)
+    # Set when the crew was nudged to log it, so they are nudged once.
+    log_nudge_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar = ScopedManager(congregation="congregation")
 
@@ -252,6 +254,32 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {'at' if self.present else 'missed'} {self.meeting}"
+
+
+class MeetingReminder(models.Model):
+    """A reminder due before a meeting's start. One per start time: rescheduling arms a
+    new one, and a reminder whose meeting has moved or been cancelled is never sent."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="reminders")
+    starts_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = ScopedManager(congregation="congregation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "starts_at"], name="one_reminder_per_start")
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(sent_at__isnull=True), name="reminder_unsent_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder of {self.meeting}"
 
 
 class CalendarFeed(models.Model):

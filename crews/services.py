@@ -22,8 +22,11 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Self
+from congregations.tasks import send_emails
+from microsolidarity.enqueue import enqueue_after_commit
 from reciprocity.services import award_consistency
 
+from . import tasks
 from .models import (
     SIZES,
     Attendance,
@@ -35,6 +38,7 @@ from .models import (
     Meeting,
     MeetingStatus,
 )
+from .notifications import arm_reminder, queue_cancellation_notice
 from .selectors import is_current_member, members_at
 
 NOT_A_MEMBER = "Only members of this crew can do that."
@@ -289,7 +293,14 @@ def schedule_meeting(
     )
     meeting.full_clean()
     meeting.save()
+    _remind(meeting, now)
     return meeting
+
+
+def _remind(meeting: Meeting, now: datetime) -> None:
+    """Arm the meeting's reminder; when it is due at once, start sending after commit."""
+    if arm_reminder(meeting, now).due_at <= now:
+        enqueue_after_commit(tasks.send_meeting_reminders)
 
 
 def _require_not_started(meeting: Meeting, now: datetime, doing: str) -> None:
@@ -327,6 +338,7 @@ def reschedule_meeting(
     meeting.version += 1
     meeting.full_clean()
     meeting.save()
+    _remind(meeting, now)
     return meeting
 
 
@@ -343,6 +355,8 @@ def cancel_meeting(
     meeting.cancelled_at, meeting.cancelled_by = now, cancelled_by
     meeting.version += 1
     meeting.save(update_fields=["status", "cancelled_at", "cancelled_by", "version"])
+    if queue_cancellation_notice(meeting, now):
+        enqueue_after_commit(send_emails)
     return meeting
 
 

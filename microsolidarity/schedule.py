@@ -4,7 +4,7 @@ django-celery-beat's tables, where beat's database scheduler reads them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -16,11 +16,24 @@ class Periodic:
 
 PERIODIC_TASKS: dict[str, Periodic] = {
     "heartbeat": Periodic("microsolidarity.tasks.heartbeat", timedelta(minutes=1)),
+    "send_emails": Periodic("congregations.tasks.send_emails", timedelta(minutes=1)),
+    "send_meeting_reminders": Periodic("crews.tasks.send_meeting_reminders", timedelta(minutes=1)),
+    "nudge_unlogged_meetings": Periodic(
+        "crews.tasks.nudge_unlogged_meetings", timedelta(minutes=15)
+    ),
+    "nudge_quiet_crews": Periodic("crews.tasks.nudge_quiet_crews", timedelta(hours=24)),
+    "apply_missed_meeting_deductions": Periodic(
+        "reciprocity.tasks.apply_missed_meeting_deductions", timedelta(minutes=15)
+    ),
+    "expire_open_conflicts": Periodic(
+        "reciprocity.tasks.expire_open_conflicts", timedelta(hours=1)
+    ),
 }
 
 
 def sync_periodic_tasks(**kwargs: Any) -> None:
-    """Create or update one PeriodicTask per entry above; idempotent."""
+    """Create or update one PeriodicTask per entry above; idempotent. A new one is due at
+    once, so a fresh install runs every job when beat starts, not a day later."""
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     for name, periodic in PERIODIC_TASKS.items():
@@ -28,5 +41,11 @@ def sync_periodic_tasks(**kwargs: Any) -> None:
             every=int(periodic.every.total_seconds()), period=IntervalSchedule.SECONDS
         )
         PeriodicTask.objects.update_or_create(
-            name=name, defaults={"task": periodic.task, "interval": interval, "enabled": True}
+            name=name,
+            defaults={"task": periodic.task, "interval": interval, "enabled": True},
+            create_defaults={
+                "task": periodic.task,
+                "interval": interval,
+                "last_run_at": datetime(2000, 1, 1, tzinfo=UTC),
+            },
         )

@@ -1,0 +1,95 @@
+"""The missed-meeting job on a real worker: −5 once per member per meeting, whether it runs
+twice, twice at once, or fails half-way and is retried; and one email saying why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import OperationalError
+from django.utils import timezone
+
+from congregations.models import Self
+from congregations.outbox import send_due_emails
+from crews.models import Crew, Meeting
+from reciprocity.models import LedgerEntry, Rule
+from reciprocity.notifications import queue_missed_meeting_emails
+from reciprocity.services import consistency
+from reciprocity.tasks import apply_missed_meeting_deductions
+
+from ..factories import MeetingFactory
+from ..waiting import wait_for
+
+
+def unlogged_meetings(crew: Crew, count: int) -> list[Meeting]:
+    """Meetings nobody logged, each past the 48-hour grace period."""
+    started = timezone.now() - timedelta(days=3)
+    return [
+        MeetingFactory.create(crew=crew, starts_at=started - timedelta(days=30 * n))
+        for n in range(count)
+    ]
+
+
+def deductions() -> list[tuple[int, int, int]]:
+    return sorted(
+        LedgerEntry.objects.filter(rule=Rule.MISSED).values_list(
+            "meeting_id", "member_id", "points"
+        )
+    )
+
+
+def expected(meetings: list[Meeting], crew: Crew) -> list[tuple[int, int, int]]:
+    members = list(crew.memberships.values_list("member_id", flat=True))
+    return sorted((m.pk, member, -5) for m in meetings for member in members)
+
+
+def test_runs_that_overlap_deduct_once(crew: Crew, overlapping_worker: None) -> None:
+    meetings = unlogged_meetings(crew, 4)
+    for _ in range(4):
+        apply_missed_meeting_deductions.delay()
+    wait_for(lambda: len(deductions()) >= 12, what="the deductions")
+    wait_for(lambda: Meeting.objects.filter(deductions_applied_at__isnull=True).count() == 0)
+    apply_missed_meeting_deductions.delay()
+    wait_for(lambda: len(mail.outbox) >= 12, what="one email per deduction")
+    assert deductions() == expected(meetings, crew)
+    assert len(mail.outbox) == 12
+
+
+def test_a_run_that_fails_half_way_is_retried_and_leaves_the_ledger_right(
+    crew: Crew, celery_worker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meetings = unlogged_meetings(crew, 3)
+    monkeypatch.setattr(consistency, "BATCH", 1)
+    real_write: Callable[..., int] = consistency.write
+    calls = []
+
+    def write_then_lose_the_connection(entries: Any) -> int:
+        calls.append(len(entries))
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_write(entries)
+
+    monkeypatch.setattr(consistency, "write", write_then_lose_the_connection)
+    apply_missed_meeting_deductions.delay()
+
+    wait_for(lambda: len(deductions()) == 9, timeout=30, what="the retried run to finish")
+    assert len(calls) == 4  # one batch, a failed batch, then the retry's two
+    assert deductions() == expected(meetings, crew)
+
+
+@pytest.mark.django_db
+def test_the_email_says_why_and_is_sent_once(crew: Crew, member: Self) -> None:
+    (meeting,) = unlogged_meetings(crew, 1)
+    consistency.apply_missed_meeting_deductions()
+    assert queue_missed_meeting_emails() == 3
+    assert queue_missed_meeting_emails() == 0
+
+    send_due_emails()
+    email = next(m for m in mail.outbox if m.to == [member.email])
+    assert email.subject == f"-5 points: a missed {crew.name} meeting"
+    local = meeting.starts_at.astimezone(member.timezone)
+    assert f"{local:%H:%M} ({member.timezone} time)" in email.body
+    assert "you were not marked present" in email.body

@@ -1,0 +1,61 @@
+"""One nudge to log a meeting before its grace period ends, one warning a week before a
+conflict's deadline, one monthly-rhythm nudge to a crew with nothing scheduled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from congregations.models import Email, Self
+from crews.models import Crew
+from crews.notifications import nudge_quiet_crews, nudge_unlogged_meetings
+from crews.services import schedule_meeting
+from reciprocity.notifications import warn_conflicts_nearing_deadline
+from reciprocity.services import open_conflict
+
+from ..factories import MeetingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_crew_is_nudged_once_to_log_a_meeting_half_way_through_the_grace_period(
+    crew: Crew,
+) -> None:
+    now = timezone.now()
+    meeting = MeetingFactory.create(crew=crew, starts_at=now - timedelta(hours=10))
+    assert nudge_unlogged_meetings(now=now) == 0
+    assert nudge_unlogged_meetings(now=now + timedelta(hours=15)) == 3
+    assert nudge_unlogged_meetings(now=now + timedelta(hours=16)) == 0
+    subject = Email.objects.values_list("subject", flat=True).first()
+    assert subject is not None and subject.startswith(f"Did {crew.name} meet? Log it by")
+    meeting.refresh_from_db()
+    assert meeting.log_nudge_sent_at is not None
+
+
+def test_parties_are_warned_once_a_week_before_the_deadline(
+    crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    now = timezone.now()
+    conflict = open_conflict(crew=crew, parties=[member, crew_mate], opened_by=member, now=now)
+    assert warn_conflicts_nearing_deadline(now=now + timedelta(days=22)) == 0
+    assert warn_conflicts_nearing_deadline(now=now + timedelta(days=23, minutes=1)) == 2
+    assert warn_conflicts_nearing_deadline(now=now + timedelta(days=24)) == 0
+    assert set(Email.objects.values_list("recipient", flat=True)) == {member.pk, crew_mate.pk}
+    assert conflict.deadline_at.strftime("%-d %B") in Email.objects.first().body  # type: ignore[union-attr]
+
+
+def test_a_crew_with_nothing_scheduled_is_nudged_once_a_month(crew: Crew, member: Self) -> None:
+    january = datetime(2027, 1, 3, 12, tzinfo=UTC)
+    assert nudge_quiet_crews(now=january) == 3
+    assert nudge_quiet_crews(now=january + timedelta(days=1)) == 0
+
+    february = january + timedelta(days=31)
+    schedule_meeting(
+        crew=crew, starts_at=february + timedelta(days=20), scheduled_by=member, now=january
+    )
+    assert nudge_quiet_crews(now=february) == 0
+
+    march = february + timedelta(days=28)
+    assert nudge_quiet_crews(now=march) == 3

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from congregations.models import Congregation, Email, Self
+from congregations.outbox import MAX_ATTEMPTS, Outgoing, queue_emails, send_due_emails
+
+pytestmark = pytest.mark.django_db
+
+
+def hello(congregation: Congregation, recipient: Self, key: str = "hello") -> Outgoing:
+    return Outgoing(
+        congregation_id=congregation.pk,
+        recipient=recipient,
+        key=key,
+        subject="Hello",
+        template="crews/email/rhythm_nudge.txt",
+        context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+    )
+
+
+def test_an_email_is_queued_once_per_key(congregation: Congregation, member: Self) -> None:
+    assert queue_emails([hello(congregation, member)]) == 1
+    assert queue_emails([hello(congregation, member)]) == 0
+    assert send_due_emails() == 1
+    assert send_due_emails() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_refusing_mail_server_is_retried_with_backoff_then_given_up_visibly(
+    congregation: Congregation, member: Self, settings: Settings
+) -> None:
+    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingBackend"
+    queue_emails([hello(congregation, member)])
+    now = timezone.now()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert send_due_emails(now=now) == 0
+        email = Email.objects.get()
+        assert email.attempts == attempt
+        now = email.send_after if email.failed_at is None else now
+    assert email.failed_at is not None
+    assert email.sent_at is None
+    assert "Connection unexpectedly closed" in email.last_error
+    assert send_due_emails(now=now + timedelta(days=1)) == 0
+
+
+def test_emails_to_someone_who_has_left_are_not_sent(
+    congregation: Congregation, member: Self
+) -> None:
+    queue_emails([hello(congregation, member)])
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    assert send_due_emails() == 0
+    assert Email.objects.get().last_error == "The recipient has left."
+    assert mail.outbox == []

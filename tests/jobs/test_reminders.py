@@ -1,0 +1,132 @@
+"""Meeting reminders: sent once, re-armed by rescheduling, replaced by a notice when the
+meeting is cancelled. The worker tests run a real Celery worker on Redis."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from icalendar import Calendar
+
+from congregations.models import Email, Self
+from congregations.outbox import send_due_emails
+from congregations.services import update_profile
+from crews.models import Crew, MeetingReminder
+from crews.notifications import send_due_reminders
+from crews.services import cancel_meeting, reschedule_meeting, schedule_meeting
+from crews.tasks import send_meeting_reminders
+
+from ..waiting import wait_for
+
+pytestmark = pytest.mark.django_db
+
+
+def crew_addresses(crew: Crew) -> set[str]:
+    return set(crew.memberships.values_list("member__email", flat=True))
+
+
+def test_a_reminder_is_armed_the_lead_time_before_the_start(crew: Crew, member: Self) -> None:
+    starts = timezone.now() + timedelta(days=5)
+    meeting = schedule_meeting(crew=crew, starts_at=starts, scheduled_by=member)
+    reminder = MeetingReminder.objects.get(meeting=meeting)
+    assert reminder.due_at == starts - timedelta(hours=24)
+    assert send_due_reminders() == 0
+    assert send_due_reminders(now=reminder.due_at + timedelta(minutes=1)) == 3
+
+
+def test_a_meeting_sooner_than_the_lead_time_is_reminded_at_once(crew: Crew, member: Self) -> None:
+    now = timezone.now()
+    meeting = schedule_meeting(
+        crew=crew, starts_at=now + timedelta(hours=3), scheduled_by=member, now=now
+    )
+    assert MeetingReminder.objects.get(meeting=meeting).due_at == now
+    assert send_due_reminders(now=now) == 3
+
+
+def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
+    crew: Crew, member: Self
+) -> None:
+    update_profile(self_=member, timezone="Pacific/Auckland")
+    starts = timezone.now().replace(microsecond=0) + timedelta(hours=6)
+    meeting = schedule_meeting(
+        crew=crew, starts_at=starts, scheduled_by=member, place="Ana's kitchen", agenda="Harvest"
+    )
+    send_due_reminders()
+    send_due_emails()
+
+    email = next(m for m in mail.outbox if m.to == [member.email])
+    local = starts.astimezone(member.timezone)
+    assert (
+        email.subject == f"{crew.name} meets on {local:%A} {local.day} {local:%B} at {local:%H:%M}"
+    )
+    assert f"at {local:%H:%M} (Pacific/Auckland time)" in email.body
+    assert "Where: Ana's kitchen" in email.body
+    assert f"/c/{crew.congregation.slug}/meetings/{meeting.pk}/" in email.body
+    name, content, mimetype = email.attachments[0]
+    assert (name, mimetype) == ("meeting.ics", "text/calendar")
+    event = Calendar.from_ical(content).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == starts
+    assert str(event["summary"]) == f"{crew.name} meets"
+    assert str(event["location"]) == "Ana's kitchen"
+
+
+def test_members_who_turned_reminders_off_get_none(crew: Crew, member: Self) -> None:
+    update_profile(self_=member, reminders_enabled=False)
+    schedule_meeting(crew=crew, starts_at=timezone.now() + timedelta(hours=2), scheduled_by=member)
+    send_due_reminders()
+    assert not Email.objects.filter(recipient=member).exists()
+    assert Email.objects.count() == 2
+
+
+def test_rescheduling_re_arms_the_reminder_for_the_new_time(crew: Crew, member: Self) -> None:
+    now = timezone.now()
+    meeting = schedule_meeting(crew=crew, starts_at=now + timedelta(days=3), scheduled_by=member)
+    later = now + timedelta(days=10)
+    reschedule_meeting(meeting=meeting, changed_by=member, starts_at=later, version=1)
+
+    assert send_due_reminders(now=now + timedelta(days=2, hours=1)) == 0
+    assert send_due_reminders(now=later - timedelta(hours=23)) == 3
+    assert list(MeetingReminder.objects.values_list("starts_at", flat=True)) == [later]
+
+
+def test_a_reminder_already_sent_is_sent_again_for_a_new_time(crew: Crew, member: Self) -> None:
+    now = timezone.now()
+    meeting = schedule_meeting(
+        crew=crew, starts_at=now + timedelta(hours=5), scheduled_by=member, now=now
+    )
+    assert send_due_reminders(now=now) == 3
+    reschedule_meeting(
+        meeting=meeting, changed_by=member, starts_at=now + timedelta(hours=7), version=1, now=now
+    )
+    assert send_due_reminders(now=now) == 3
+    assert Email.objects.count() == 6
+
+
+def test_cancelling_sends_a_notice_instead_of_the_reminder(crew: Crew, member: Self) -> None:
+    now = timezone.now()
+    meeting = schedule_meeting(crew=crew, starts_at=now + timedelta(days=3), scheduled_by=member)
+    cancel_meeting(meeting=meeting, cancelled_by=member)
+
+    assert send_due_reminders(now=now + timedelta(days=2, hours=1)) == 0
+    subjects = set(Email.objects.values_list("subject", flat=True))
+    assert subjects == {f"Cancelled: {crew.name} meeting"}
+    send_due_emails()
+    assert {m.to[0] for m in mail.outbox} == crew_addresses(crew)
+    assert "costs nobody any points" in mail.outbox[0].body
+
+
+def test_a_real_worker_sends_a_reminder_once_however_often_the_task_runs(
+    crew: Crew, member: Self, overlapping_worker: None
+) -> None:
+    schedule_meeting(crew=crew, starts_at=timezone.now() + timedelta(hours=2), scheduled_by=member)
+    for _ in range(4):
+        send_meeting_reminders.delay()
+
+    wait_for(lambda: len(mail.outbox) >= 3, what="three reminders")
+    # The four runs take milliseconds each; give any late duplicate time to show up.
+    time.sleep(2)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(crew_addresses(crew))
+    assert Email.objects.filter(sent_at__isnull=False).count() == 3
