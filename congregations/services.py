@@ -36,6 +36,7 @@ from .models import (
     Self,
 )
 from .signals import membership_ended
+from .tenancy import tenant_service
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def create_congregation(
     return congregation
 
 
+@tenant_service
 @transaction.atomic
 def update_settings(
     *, congregation: Congregation, changed_by: Self, now: datetime | None = None, **values: Any
@@ -195,6 +197,7 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
     transaction.on_commit(send)
 
 
+@tenant_service
 @transaction.atomic
 def invite(
     *,
@@ -268,6 +271,7 @@ def _require_can_handle(invitation: Invitation, self_: Self) -> None:
         raise ValidationError("Only a facilitator or the person who sent it can do that.")
 
 
+@tenant_service
 @transaction.atomic
 def resend_invitation(
     *, invitation: Invitation, resent_by: Self, now: datetime | None = None
@@ -292,6 +296,7 @@ def resend_invitation(
     return invitation, token
 
 
+@tenant_service
 @transaction.atomic
 def revoke_invitation(
     *, invitation: Invitation, revoked_by: Self, now: datetime | None = None
@@ -389,6 +394,7 @@ def _facilitator_count(congregation: Congregation) -> int:
         )
 
 
+@tenant_service
 @transaction.atomic
 def change_role(
     *, membership: Membership, role: str, changed_by: Self, now: datetime | None = None
@@ -445,6 +451,7 @@ def _end(membership: Membership, actor: Self, action: str, now: datetime) -> Mem
     return membership
 
 
+@tenant_service
 @transaction.atomic
 def remove_member(
     *, membership: Membership, removed_by: Self, now: datetime | None = None
@@ -456,6 +463,7 @@ def remove_member(
     return _end(membership, removed_by, MembershipEvent.Action.REMOVED, now)
 
 
+@tenant_service
 @transaction.atomic
 def leave_congregation(*, membership: Membership, now: datetime | None = None) -> Membership:
     now = now or timezone.now()

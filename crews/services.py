@@ -23,6 +23,7 @@ from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Self
 from congregations.tasks import send_emails
+from congregations.tenancy import tenant_service
 from microsolidarity.enqueue import enqueue_after_commit
 from reciprocity.services import award_consistency
 
@@ -116,6 +117,7 @@ def _join(crew: Crew, member: Self, now: datetime) -> None:
     )
 
 
+@tenant_service
 @transaction.atomic
 def form_crew(
     *,
@@ -143,6 +145,7 @@ def form_crew(
     return crew
 
 
+@tenant_service
 @transaction.atomic
 def propose_crew(
     *,
@@ -181,6 +184,7 @@ def propose_crew(
     return crew
 
 
+@tenant_service
 @transaction.atomic
 def invite_to_crew(
     *, crew: Crew, invitee: Self, invited_by: Self, now: datetime | None = None
@@ -207,6 +211,7 @@ def invite_to_crew(
     )
 
 
+@tenant_service
 @transaction.atomic
 def answer_crew_invitation(
     *, invitation: CrewInvitation, answered_by: Self, accept: bool, now: datetime | None = None
@@ -235,6 +240,7 @@ def answer_crew_invitation(
     return invitation
 
 
+@tenant_service
 @transaction.atomic
 def leave_crew(*, crew: Crew, member: Self, now: datetime | None = None) -> CrewMembership:
     """Leave a crew. The membership keeps its dates, so past meetings still know who was in."""
@@ -265,6 +271,7 @@ def _require_future(starts_at: datetime, now: datetime) -> None:
         raise ValidationError({"starts_at": "Choose a time in the future."})
 
 
+@tenant_service
 @transaction.atomic
 def schedule_meeting(
     *,
@@ -312,6 +319,7 @@ def _require_not_started(meeting: Meeting, now: datetime, doing: str) -> None:
         raise ValidationError(f"This meeting has started: it can no longer be {doing}.")
 
 
+@tenant_service
 @transaction.atomic
 def reschedule_meeting(
     *,
@@ -342,6 +350,7 @@ def reschedule_meeting(
     return meeting
 
 
+@tenant_service
 @transaction.atomic
 def cancel_meeting(
     *, meeting: Meeting, cancelled_by: Self, version: int | None = None, now: datetime | None = None
@@ -389,6 +398,7 @@ def _present_members(meeting: Meeting, present: Iterable[Self]) -> tuple[list[Se
     return members, chosen
 
 
+@tenant_service
 @transaction.atomic
 def mark_attendance(
     *, meeting: Meeting, member: Self, present: bool, marked_by: Self, now: datetime | None = None
@@ -409,6 +419,7 @@ def mark_attendance(
     return attendance
 
 
+@tenant_service
 @transaction.atomic
 def log_meeting(
     *,
@@ -445,6 +456,7 @@ def log_meeting(
     return meeting
 
 
+@tenant_service
 @transaction.atomic
 def update_meeting_notes(
     *,

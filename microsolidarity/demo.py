@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django_scopes import scope
 
 from congregations.models import Congregation, Self
 from congregations.services import (
@@ -15,6 +16,18 @@ from congregations.services import (
     invite,
     sign_up_with_invitation,
     update_profile,
+)
+from crews.models import Crew, Kind
+from crews.selectors import current_members
+from crews.services import form_crew, log_meeting, propose_crew, schedule_meeting
+from reciprocity.models import LegalForm
+from reciprocity.services import (
+    confirm_co_ownership,
+    confirm_resolution,
+    open_conflict,
+    record_listening_round,
+    record_money_round,
+    register_venture,
 )
 
 SLUG = "kotahi"
@@ -100,4 +113,130 @@ def load(*, now: datetime | None = None) -> Demo:
                 timezone=person.timezone,
             )
         )
+    with scope(congregation=congregation):
+        _crews(congregation, {p.email: p for p in [facilitator, *members]}, now)
     return Demo(congregation, facilitator, members, True)
+
+
+def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -> None:
+    """Two crews and a dyad with five months of history, a crew still being formed, a
+    resolved conflict and a co-owned venture: every level of the game has points."""
+
+    def who(*names: str) -> list[Self]:
+        return [people[f"{name}@example.org"] for name in names]
+
+    formed = now - timedelta(days=170)
+    seeds = form_crew(
+        congregation=congregation,
+        name="Seed library",
+        purpose="Saving and sharing seeds; a co-op for the garden",
+        members=who("ana", "chiara", "jo", "maru", "fern"),
+        now=formed,
+    )
+    solar = form_crew(
+        congregation=congregation,
+        name="Solar street",
+        purpose="Panels on every roof in the street",
+        members=who("kai", "ben", "dev", "ira"),
+        now=formed,
+    )
+    dyad = form_crew(
+        congregation=congregation,
+        name="Lena & Hana",
+        kind=Kind.DYAD,
+        members=who("lena", "hana"),
+        now=formed,
+    )
+    propose_crew(
+        congregation=congregation,
+        name="Zine makers",
+        purpose="Zines about mutual aid",
+        proposed_by=people["lena@example.org"],
+        invitees=who("gus", "emeka"),
+        now=now - timedelta(days=2),
+    )
+    for months_ago in range(5, 0, -1):
+        day = now - timedelta(days=30 * months_ago)
+        _held(seeds, day, absent=who("maru") if months_ago == 3 else [])
+        _held(solar, day + timedelta(days=3), absent=who("ira") if months_ago == 2 else [])
+        _held(dyad, day + timedelta(days=5), absent=[])
+    # Solar street met three hours ago and nobody has logged it yet.
+    schedule_meeting(
+        crew=solar,
+        starts_at=now - timedelta(hours=3),
+        scheduled_by=people["kai@example.org"],
+        place="Kai's workshop",
+        now=now - timedelta(days=7),
+    )
+    # Coming up: the reminder for the first goes out as soon as the worker starts.
+    for crew, ahead, place in [
+        (seeds, timedelta(hours=2), "The community garden shed"),
+        (solar, timedelta(days=27), "Kai's workshop"),
+        (dyad, timedelta(days=12), "Video call"),
+    ]:
+        schedule_meeting(
+            crew=crew,
+            starts_at=(now + ahead).replace(second=0, microsecond=0),
+            scheduled_by=crew.proposed_by,
+            place=place,
+            agenda="Check-in round, a money round, where we might go next",
+            now=now,
+        )
+    ben, kai = who("ben", "kai")
+    conflict = open_conflict(
+        crew=solar, parties=[ben, kai], opened_by=ben, title="Who pays for the ladder", now=formed
+    )
+    for party in (ben, kai):
+        confirm_resolution(conflict=conflict, party=party, now=formed + timedelta(days=9))
+    co_owners = who("ana", "chiara", "jo")
+    venture = register_venture(
+        congregation=congregation,
+        name="Seed library co-op",
+        legal_form=LegalForm.COOP,
+        co_owners=co_owners,
+        registered_by=co_owners[0],
+        now=now - timedelta(days=40),
+    )
+    for owner in co_owners:
+        confirm_co_ownership(venture=venture, co_owner=owner, now=now - timedelta(days=38))
+
+
+def _held(crew: Crew, day: datetime, absent: list[Self]) -> None:
+    """A meeting at 19:00 in the crew's timezone, logged that evening with its rounds."""
+    starts = day.astimezone(crew.timezone).replace(hour=19, minute=0, second=0, microsecond=0)
+    members = list(current_members(crew=crew))
+    present = [m for m in members if m not in absent]
+    meeting = schedule_meeting(
+        crew=crew,
+        starts_at=starts,
+        scheduled_by=members[0],
+        place="Around the kitchen table",
+        now=starts - timedelta(days=14),
+    )
+    log_meeting(
+        meeting=meeting,
+        present=present,
+        logged_by=present[0],
+        reflections="Where we have been: a good month, a hard week for some of us.",
+        envisioning="Where we might go: share the tools, and ask for help sooner.",
+        now=starts + timedelta(hours=3),
+    )
+    after = starts + timedelta(hours=4)
+    record_listening_round(
+        meeting=meeting,
+        participants=present,
+        everyone_listened=True,
+        recorded_by=present[0],
+        now=after,
+    )
+    focus, *others = present
+    record_money_round(
+        meeting=meeting,
+        focus=focus,
+        asked=True,
+        offerers=others[:2],
+        offer_kinds={o.pk: ["perspective"] for o in others[:2]},
+        mutual_respect=True,
+        recorded_by=present[0],
+        now=after,
+    )

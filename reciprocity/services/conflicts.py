@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant_service
 from crews.models import Crew
 
 from ..models import Conflict, ConflictParty, ConflictStatus, Rule
@@ -21,6 +22,7 @@ from .ledger import entry, write
 BATCH = 500
 
 
+@tenant_service
 @transaction.atomic
 def open_conflict(
     *,
@@ -111,6 +113,7 @@ def _close(
     )
 
 
+@tenant_service
 @transaction.atomic
 def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None = None) -> Conflict:
     """A party confirms a mutually agreeable resolution, for themselves only; once every
@@ -127,6 +130,7 @@ def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None 
     return conflict
 
 
+@tenant_service
 @transaction.atomic
 def record_no_resolution(
     *, conflict: Conflict, recorded_by: Self, now: datetime | None = None

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Membership, Permission, Self
+from congregations.tenancy import tenant_service
 from crews.models import Meeting
 
 from ..models import LedgerEntry, Rule
@@ -72,6 +73,7 @@ def describe(meeting: Meeting) -> str:
     return f"{meeting.crew.name}, {start.day} {start:%B %Y}"
 
 
+@tenant_service
 @transaction.atomic
 def reverse_entry(
     *, entry: LedgerEntry, reversed_by: Self, reason: str, now: datetime | None = None

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from congregations.models import Self
+from congregations.tenancy import tenant_service
 from crews.models import Meeting
 
 from ..models import (
@@ -25,6 +26,7 @@ from .guards import distinct, lock_logged_meeting, replayed, require_crew_member
 from .ledger import describe, entry, write
 
 
+@tenant_service
 @transaction.atomic
 def record_listening_round(
     *,
@@ -84,6 +86,7 @@ def record_listening_round(
     return listening
 
 
+@tenant_service
 @transaction.atomic
 def record_money_round(
     *,

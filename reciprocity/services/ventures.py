@@ -12,12 +12,14 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Self
+from congregations.tenancy import tenant_service
 
 from ..models import CoOwner, LegalForm, Rule, Venture
 from .guards import distinct, replayed
 from .ledger import entry, write
 
 
+@tenant_service
 @transaction.atomic
 def register_venture(
     *,
@@ -68,6 +70,7 @@ def register_venture(
     return venture
 
 
+@tenant_service
 @transaction.atomic
 def confirm_co_ownership(
     *, venture: Venture, co_owner: Self, now: datetime | None = None
