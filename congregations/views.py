@@ -99,7 +99,7 @@ def _url(request: CongregationRequest, name: str, **kwargs: Any) -> str:
 
 def _swap_or_back(
     request: CongregationRequest,
-    partial: str,
+    fragment: str,
     context: dict[str, Any],
     *,
     back: str,
@@ -110,7 +110,7 @@ def _swap_or_back(
     page, where a message says what happened."""
     refused = " ".join(refusal.messages) if refusal else ""
     if request.htmx:
-        return render(request, partial, {**context, "note": note, "refusal": refused})
+        return render(request, fragment, {**context, "note": note, "refusal": refused})
     if refused:
         messages.error(request, refused)
     else:

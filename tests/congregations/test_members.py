@@ -257,3 +257,12 @@ def test_the_last_facilitator_cannot_leave_the_others_behind(
     assert response.status_code == 200
     assert "needs at least one facilitator" in response.content.decode()
     assert membership_of(facilitator, congregation).left_at is None
+
+
+def test_leaving_takes_only_get_and_post(
+    client: Client, congregation: Congregation, member: Self
+) -> None:
+    client.force_login(member)
+
+    assert client.delete(congregation_url("leave", congregation)).status_code == 405
+    assert membership_of(member, congregation).left_at is None

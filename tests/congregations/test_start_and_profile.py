@@ -118,3 +118,11 @@ def test_a_refused_profile_shows_errors_next_to_the_field_and_the_old_name_in_th
 
 def test_the_profile_needs_signing_in(client: Client) -> None:
     assert client.get("/profile/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_profile_takes_only_get_and_post(client: Client, member: Self) -> None:
+    client.force_login(member)
+
+    assert client.patch("/profile/", {"display_name": "X"}).status_code == 405
+    member.refresh_from_db()
+    assert member.display_name != "X"
