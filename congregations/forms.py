@@ -1,9 +1,111 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+
+from .models import Congregation, Role, Self
+from .services import PROFILE_FIELDS, SETTINGS_FIELDS
+
+# Enough for a whole congregation's first cohort in one paste.
+MOST_ADDRESSES_AT_ONCE = 200
+
+
+def show_refusal(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's refusal next to the fields it names, the rest above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class NewCongregationForm(forms.ModelForm):
+    """Parses only: create_congregation validates again and writes."""
+
+    class Meta:
+        model = Congregation
+        fields = ["name", "purpose"]
+        help_texts = {
+            "name": "You can change it later.",
+            "purpose": "What brings these people together, in a few words.",
+        }
+
+
+class SettingsForm(forms.ModelForm):
+    """Parses only: update_settings validates again and writes. Bound to a throwaway
+    instance so a refused value never shows up in the congregation the page is about."""
+
+    class Meta:
+        model = Congregation
+        fields = list(SETTINGS_FIELDS)
+        labels = {
+            "invitation_quota": "Invitations each member may send",
+            "soft_size_threshold": "Size at which to think about splitting",
+            "hard_size_cap": "Most people, pending invitations included",
+            "invitation_lifetime_days": "Days an invitation link works",
+            "meeting_grace_hours": "Hours after a meeting's start to log it",
+            "conflict_deadline_days": "Days to resolve a conflict",
+            "reminder_lead_hours": "Hours before a meeting to remind its crew",
+        }
+        help_texts = {
+            "invitation_quota": "Facilitators have no quota.",
+            "soft_size_threshold": "Past this many members, facilitators see a notice that "
+            "it may be time to split in two.",
+            "hard_size_cap": "At this size new invitations are refused.",
+            "meeting_grace_hours": "After this, a meeting nobody logged counts as missed.",
+            "conflict_deadline_days": "A conflict still open after this counts as not resolved.",
+        }
+        widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
+
+
+class InvitationsForm(forms.Form):
+    emails = forms.CharField(
+        label="Email addresses, one a line",
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Write at least one email address."},
+    )
+    note = forms.CharField(
+        label="A personal note (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent with every invitation in this batch.",
+    )
+
+    def clean_emails(self) -> list[str]:
+        # Commas and semicolons too: that is how addresses come out of a mail program.
+        lines = re.split(r"[\n,;]+", self.cleaned_data["emails"])
+        emails = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+        if not emails:
+            raise ValidationError("Write at least one email address.")
+        if len(emails) > MOST_ADDRESSES_AT_ONCE:
+            raise ValidationError(f"At most {MOST_ADDRESSES_AT_ONCE} addresses at a time, please.")
+        return emails
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class ProfileForm(forms.ModelForm):
+    """Parses only: update_profile validates again and writes. Not bound to request.user, so
+    a refused value never shows up in the page's navigation."""
+
+    class Meta:
+        model = Self
+        fields = list(PROFILE_FIELDS)
+        help_texts = {
+            "display_name": "How the others in your congregations see you.",
+            "timezone": "Times are shown to you in this timezone.",
+        }
+        widgets = {
+            "paid_work": forms.Textarea(attrs={"rows": 2}),
+            "meaningful_work": forms.Textarea(attrs={"rows": 2}),
+        }
 
 
 class SignUpForm(forms.Form):
@@ -30,8 +132,6 @@ class SignUpForm(forms.Form):
         cleaned = super().clean() or {}
         password = cleaned.get("password2")
         if password:
-            from .models import Self
-
             candidate = Self(email=self.email, display_name=cleaned.get("display_name", ""))
             try:
                 password_validation.validate_password(password, candidate)

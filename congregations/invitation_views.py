@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from .forms import SignUpForm
+from .forms import SignUpForm, show_refusal
 from .models import Self
 from .services import accept_invitation, open_invitation, sign_up_with_invitation
 
@@ -50,7 +50,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                 password=form.cleaned_data["password1"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            show_refusal(form, error)
         else:
             login(request, membership.member, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("congregations:home", congregation_slug=found.congregation.slug)

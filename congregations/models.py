@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -119,6 +120,24 @@ class Congregation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The check constraints below say the same in words a facilitator understands, next to
+        # the field; full_clean then skips the constraints on the fields named here.
+        errors = {}
+        cap, soft = self.hard_size_cap, self.soft_size_threshold
+        if cap is not None and cap < 2:
+            errors["hard_size_cap"] = "A congregation needs room for at least 2 people."
+        elif cap is not None and soft is not None and soft > cap:
+            errors["soft_size_threshold"] = (
+                f"This cannot be more than the most members the congregation may have ({cap})."
+            )
+        if self.invitation_lifetime_days == 0:
+            errors["invitation_lifetime_days"] = "A link needs to work for a day at least."
+        if self.conflict_deadline_days == 0:
+            errors["conflict_deadline_days"] = "A conflict needs a day at least to be resolved."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def meeting_grace(self) -> timedelta:

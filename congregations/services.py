@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +37,7 @@ from .models import (
     Role,
     Self,
 )
+from .selectors import congregation_size
 from .signals import membership_ended
 from .tenancy import tenant_service
 
@@ -144,19 +147,6 @@ def _require(congregation: Congregation, self_: Self, permission: Permission) ->
     return membership
 
 
-def _occupancy(congregation: Congregation, now: datetime) -> int:
-    """Current members plus pending invitations: what the hard cap counts."""
-    with scopes_disabled():
-        members = Membership.objects.current().filter(congregation=congregation).count()
-        pending = Invitation.objects.filter(
-            congregation=congregation,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=now,
-        ).count()
-    return members + pending
-
-
 def invitations_left(*, membership: Membership, now: datetime | None = None) -> int | None:
     """How many more people this member may invite; None for no limit (facilitators)."""
     now = now or timezone.now()
@@ -171,6 +161,21 @@ def invitations_left(*, membership: Membership, now: datetime | None = None) -> 
             .count()
         )
     return max(membership.congregation.invitation_quota - used, 0)
+
+
+def _require_room(congregation: Congregation, membership: Membership, now: datetime) -> None:
+    """Refuse one more pending invitation past the member's quota or the hard cap. The caller
+    holds the congregation's lock."""
+    if invitations_left(membership=membership, now=now) == 0:
+        raise ValidationError(
+            f"You have used all {congregation.invitation_quota} of your invitations. "
+            "A facilitator can invite more people."
+        )
+    if congregation_size(congregation=congregation, now=now).at_cap:
+        raise ValidationError(
+            f"{congregation.name} has reached its cap of {congregation.hard_size_cap} people, "
+            "counting members and pending invitations. It may be time to split in two."
+        )
 
 
 def _new_token() -> tuple[str, str]:
@@ -219,7 +224,11 @@ def invite(
     membership = _require(congregation, invited_by, Permission.INVITE)
     congregation = _lock(congregation)
     with scopes_disabled():
-        if Membership.objects.current().filter(congregation=congregation, member__email=email):
+        if (
+            Membership.objects.current()
+            .filter(congregation=congregation, member__email=email)
+            .exists()
+        ):
             raise ValidationError({"email": f"{email} is already a member."})
         open_invitation = Invitation.objects.filter(
             congregation=congregation,
@@ -229,17 +238,7 @@ def invite(
         ).first()
     if open_invitation and open_invitation.expires_at > now:
         raise ValidationError({"email": f"{email} has been invited already and not yet answered."})
-    left = invitations_left(membership=membership, now=now)
-    if left == 0:
-        raise ValidationError(
-            f"You have used all {congregation.invitation_quota} of your invitations. "
-            "A facilitator can invite more people."
-        )
-    if _occupancy(congregation, now) >= congregation.hard_size_cap:
-        raise ValidationError(
-            f"{congregation.name} has reached its cap of {congregation.hard_size_cap} people, "
-            "counting members and pending invitations. It may be time to split in two."
-        )
+    _require_room(congregation, membership, now)
     token, token_hash = _new_token()
     if open_invitation:  # expired: renew it rather than keep two
         invitation = open_invitation
@@ -264,11 +263,44 @@ def invite(
     return invitation, token
 
 
-def _require_can_handle(invitation: Invitation, self_: Self) -> None:
+@dataclass(frozen=True)
+class InvitationOutcome:
+    """What became of one address of a batch: an invitation, or why there is none."""
+
+    email: str
+    invitation: Invitation | None = None
+    refusal: str = ""
+
+
+def invite_each(
+    *,
+    congregation: Congregation,
+    emails: Iterable[str],
+    invited_by: Self,
+    note: str = "",
+    now: datetime | None = None,
+) -> list[InvitationOutcome]:
+    """Invite every address on its own, in its own transaction: a refused address (not an
+    address, a member already, past the quota or the cap) does not stop the others."""
+    outcomes = []
+    for email in emails:
+        try:
+            invitation, _ = invite(
+                congregation=congregation, email=email, invited_by=invited_by, note=note, now=now
+            )
+        except ValidationError as error:
+            outcomes.append(InvitationOutcome(email, refusal=" ".join(error.messages)))
+        else:
+            outcomes.append(InvitationOutcome(email, invitation=invitation))
+    return outcomes
+
+
+def _require_can_handle(invitation: Invitation, self_: Self) -> Membership:
     """Facilitators handle every invitation; a member handles the ones they sent."""
     membership = _require(invitation.congregation, self_, Permission.INVITE)
     if invitation.invited_by_id != self_.pk and not membership.can(Permission.MANAGE):
         raise ValidationError("Only a facilitator or the person who sent it can do that.")
+    return membership
 
 
 @tenant_service
@@ -276,17 +308,22 @@ def _require_can_handle(invitation: Invitation, self_: Self) -> None:
 def resend_invitation(
     *, invitation: Invitation, resent_by: Self, now: datetime | None = None
 ) -> tuple[Invitation, str]:
-    """A new link with a new expiry; the old link stops working."""
+    """A new link with a new expiry; the old link stops working. An expired invitation no
+    longer counts against the quota and the cap, so renewing one must fit in both again."""
     now = now or timezone.now()
-    _require_can_handle(invitation, resent_by)
+    membership = _require_can_handle(invitation, resent_by)
+    congregation = _lock(invitation.congregation)
+    invitation.refresh_from_db()
     if invitation.accepted_at or invitation.revoked_at:
         raise ValidationError("Only an invitation that has not been answered can be resent.")
+    if invitation.status_at(now) == Invitation.Status.EXPIRED:
+        _require_room(congregation, membership, now)
     token, invitation.token_hash = _new_token()
     invitation.sent_at = now
-    invitation.expires_at = now + invitation.congregation.invitation_lifetime
+    invitation.expires_at = now + congregation.invitation_lifetime
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
     _record(
-        invitation.congregation,
+        congregation,
         resent_by,
         MembershipEvent.Action.RESENT,
         now,
@@ -475,11 +512,19 @@ PROFILE_FIELDS = ("display_name", "timezone", "paid_work", "meaningful_work", "r
 
 @transaction.atomic
 def update_profile(*, self_: Self, **values: Any) -> Self:
-    """Change what a Self tells the congregation about themselves."""
+    """Change what a Self tells the congregation about themselves. On a refusal ``self_``
+    keeps its old values: it is often ``request.user``, which the page still shows."""
+    unknown = set(values) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
+    before = {field: getattr(self_, field) for field in values}
     for field, value in values.items():
-        if field not in PROFILE_FIELDS:
-            raise ValidationError(f"Unknown profile field: {field}.")
         setattr(self_, field, value)
-    self_.full_clean(exclude=["password"])
+    try:
+        self_.full_clean(exclude=["password"])
+    except ValidationError:
+        for field, value in before.items():
+            setattr(self_, field, value)
+        raise
     self_.save(update_fields=list(values))
     return self_

@@ -1,3 +1,5 @@
+"""Pages of one congregation, under /c/<slug>/ (see microsolidarity/urls.py)."""
+
 from django.urls import path
 
 from . import views
@@ -6,4 +8,13 @@ app_name = "congregations"
 
 urlpatterns = [
     path("", views.congregation_home, name="home"),
+    path("members/", views.members, name="members"),
+    path("members/<int:pk>/role/", views.change_role, name="change_role"),
+    path("members/<int:pk>/remove/", views.remove_member, name="remove_member"),
+    path("leave/", views.leave, name="leave"),
+    path("invitations/", views.invitations, name="invitations"),
+    path("invitations/<int:pk>/resend/", views.resend_invitation, name="resend_invitation"),
+    path("invitations/<int:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path("settings/", views.congregation_settings, name="settings"),
+    path("history/", views.history, name="history"),
 ]

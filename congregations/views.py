@@ -1,11 +1,44 @@
+"""Pages for starting and running a congregation. Each view parses a form, calls one
+service or selector, and renders; who may do what is decided by ``requires`` alone."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
-from microsolidarity.http import CongregationRequest
+from microsolidarity.http import AuthenticatedRequest, CongregationRequest
 
-from .selectors import memberships_of
+from . import services
+from .forms import (
+    InvitationsForm,
+    NewCongregationForm,
+    ProfileForm,
+    RoleForm,
+    SettingsForm,
+    show_refusal,
+)
+from .models import Invitation, Membership, Permission, Role
+from .permissions import requires
+from .selectors import (
+    congregation_size,
+    current_memberships,
+    membership_history,
+    memberships_of,
+    visible_invitations,
+)
+
+HISTORY_PAGE_SIZE = 50
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -18,3 +51,231 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def congregation_home(request: CongregationRequest) -> HttpResponse:
     return render(request, "congregations/congregation_home.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_congregation(request: AuthenticatedRequest) -> HttpResponse:
+    form = NewCongregationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            congregation = services.create_congregation(
+                facilitator=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            show_refusal(form, error)
+        else:
+            messages.success(
+                request, f"Welcome to {congregation.name}. Invite the people you trust."
+            )
+            return redirect("congregations:home", congregation_slug=congregation.slug)
+    return render(request, "congregations/new.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: AuthenticatedRequest) -> HttpResponse:
+    form = ProfileForm(
+        request.POST or None,
+        initial=model_to_dict(request.user, fields=services.PROFILE_FIELDS),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(self_=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_refusal(form, error)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("profile")
+    return render(request, "congregations/profile.html", {"form": form})
+
+
+def _url(request: CongregationRequest, name: str, **kwargs: Any) -> str:
+    return reverse(
+        f"congregations:{name}",
+        kwargs={"congregation_slug": request.congregation.slug, **kwargs},
+    )
+
+
+def _swap_or_back(
+    request: CongregationRequest,
+    fragment: str,
+    context: dict[str, Any],
+    *,
+    back: str,
+    note: str = "",
+    refusal: ValidationError | None = None,
+) -> HttpResponse:
+    """htmx swaps the changed row in place; without JavaScript the browser goes back to the
+    page, where a message says what happened."""
+    refused = " ".join(refusal.messages) if refusal else ""
+    if request.htmx:
+        return render(request, fragment, {**context, "note": note, "refusal": refused})
+    if refused:
+        messages.error(request, refused)
+    else:
+        messages.success(request, note)
+    return redirect(back)
+
+
+def _membership_or_404(request: CongregationRequest, pk: int) -> Membership:
+    return get_object_or_404(current_memberships(congregation=request.congregation), pk=pk)
+
+
+@require_http_methods(["GET"])
+def members(request: CongregationRequest) -> HttpResponse:
+    context = {
+        "memberships": current_memberships(congregation=request.congregation),
+        "size": congregation_size(congregation=request.congregation),
+    }
+    return render(request, "congregations/members.html", context)
+
+
+@require_http_methods(["POST"])
+@requires(Permission.MANAGE)
+def change_role(request: CongregationRequest, pk: int) -> HttpResponse:
+    membership = _membership_or_404(request, pk)
+    answer = partial(
+        _swap_or_back,
+        request,
+        "congregations/members.html#member",
+        {"membership": membership},
+        back=_url(request, "members"),
+    )
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return answer(refusal=ValidationError("Choose facilitator or member."))
+    try:
+        services.change_role(
+            membership=membership, role=form.cleaned_data["role"], changed_by=request.user
+        )
+    except ValidationError as error:
+        return answer(refusal=error)
+    return answer(note=f"{membership.member} is now a {Role(membership.role).label}.")
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Permission.MANAGE)
+def remove_member(request: CongregationRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST removes."""
+    membership = _membership_or_404(request, pk)
+    context: dict[str, Any] = {"membership": membership}
+    if request.method == "POST":
+        try:
+            services.remove_member(membership=membership, removed_by=request.user)
+        except ValidationError as error:
+            context["refusal"] = " ".join(error.messages)
+        else:
+            messages.success(
+                request,
+                f"{membership.member} is no longer a member of {request.congregation.name}.",
+            )
+            return redirect(_url(request, "members"))
+    return render(request, "congregations/remove_member.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def leave(request: CongregationRequest) -> HttpResponse:
+    """GET asks to confirm; POST leaves."""
+    context: dict[str, Any] = {}
+    if request.method == "POST":
+        try:
+            services.leave_congregation(membership=request.membership)
+        except ValidationError as error:
+            context["refusal"] = " ".join(error.messages)
+        else:
+            messages.success(request, f"You have left {request.congregation.name}.")
+            return redirect("home")
+    return render(request, "congregations/leave.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Permission.INVITE)
+def invitations(request: CongregationRequest) -> HttpResponse:
+    form = InvitationsForm(request.POST or None)
+    outcomes: list[services.InvitationOutcome] = []
+    if request.method == "POST" and form.is_valid():
+        outcomes = services.invite_each(
+            congregation=request.congregation,
+            emails=form.cleaned_data["emails"],
+            invited_by=request.user,
+            note=form.cleaned_data["note"],
+        )
+        # The report says what became of each address; the next batch starts empty.
+        form = InvitationsForm()
+    context = {
+        "form": form,
+        "outcomes": outcomes,
+        "invitations": visible_invitations(membership=request.membership),
+        "invitations_left": services.invitations_left(membership=request.membership),
+        "size": congregation_size(congregation=request.congregation),
+    }
+    return render(request, "congregations/invitations.html", context)
+
+
+def _invitation_or_404(request: CongregationRequest, pk: int) -> Invitation:
+    return get_object_or_404(visible_invitations(membership=request.membership), pk=pk)
+
+
+def _invitation_answer(
+    request: CongregationRequest, invitation: Invitation
+) -> Callable[..., HttpResponse]:
+    return partial(
+        _swap_or_back,
+        request,
+        "congregations/invitations.html#invitation",
+        {"invitation": invitation},
+        back=_url(request, "invitations"),
+    )
+
+
+@require_http_methods(["POST"])
+@requires(Permission.INVITE)
+def resend_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
+    invitation = _invitation_or_404(request, pk)
+    answer = _invitation_answer(request, invitation)
+    try:
+        services.resend_invitation(invitation=invitation, resent_by=request.user)
+    except ValidationError as error:
+        return answer(refusal=error)
+    return answer(note=f"A new link is on its way to {invitation.email}.")
+
+
+@require_http_methods(["POST"])
+@requires(Permission.INVITE)
+def revoke_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
+    invitation = _invitation_or_404(request, pk)
+    answer = _invitation_answer(request, invitation)
+    try:
+        services.revoke_invitation(invitation=invitation, revoked_by=request.user)
+    except ValidationError as error:
+        return answer(refusal=error)
+    return answer(note=f"The link sent to {invitation.email} no longer works.")
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Permission.MANAGE)
+def congregation_settings(request: CongregationRequest) -> HttpResponse:
+    form = SettingsForm(
+        request.POST or None,
+        initial=model_to_dict(request.congregation, fields=services.SETTINGS_FIELDS),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_settings(
+                congregation=request.congregation, changed_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            show_refusal(form, error)
+        else:
+            messages.success(request, "The settings are saved.")
+            return redirect(_url(request, "settings"))
+    return render(request, "congregations/settings.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+@requires(Permission.MANAGE)
+def history(request: CongregationRequest) -> HttpResponse:
+    events = membership_history(congregation=request.congregation)
+    page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "congregations/history.html", {"page": page})

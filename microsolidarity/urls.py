@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from congregations.invitation_views import invitation
-from congregations.views import home
+from congregations.views import home, new_congregation, profile
 
 from .health import healthz
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("invitations/<str:token>/", invitation, name="invitation"),
+    path("congregations/new/", new_congregation, name="new_congregation"),
+    path("profile/", profile, name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("c/<slug:congregation_slug>/", include(congregation_urls)),

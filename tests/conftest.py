@@ -9,6 +9,7 @@ import psycopg
 import pytest
 import redis
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -112,3 +113,10 @@ def celery_worker(transactional_db: None) -> Iterator[None]:
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield
+
+
+def congregation_url(name: str, congregation: Congregation, **kwargs: object) -> str:
+    """The URL of a page of ``congregation``: ``congregation_url("members", kotahi)``."""
+    return reverse(
+        f"congregations:{name}", kwargs={"congregation_slug": congregation.slug, **kwargs}
+    )

@@ -1,0 +1,188 @@
+"""The isolation matrix: every URL under /c/<slug>/, as every persona.
+
+The URLs come from the resolver, so a new page cannot escape: a URL without an entry in
+REGISTRY fails here until someone says how to reach it and what each persona gets. An app
+that adds pages adds one REGISTRY entry per URL name (and, if its kwargs need objects the
+World does not hold yet, a field on World built in the ``world`` fixture)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from congregations.models import Congregation, Invitation, Membership, MembershipEvent, Self
+from congregations.services import invite
+
+from .conftest import membership_of
+
+CONGREGATION_ROUTE = "c/<slug:congregation_slug>/"
+
+
+@dataclass(frozen=True)
+class World:
+    """Real objects in the congregation, for URL kwargs."""
+
+    congregation: Congregation
+    facilitator: Self
+    member: Self
+    outsider: Self
+    membership: Membership  # the member's
+    invitation: Invitation  # sent by the member
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a GET answers to a member and to a facilitator, and how to build the URL's kwargs
+    besides the slug. Anonymous callers always get sent to sign in; outsiders always get 404."""
+
+    member: int
+    facilitator: int
+    kwargs: Callable[[World], dict[str, Any]] = lambda world: {}
+
+
+def membership_pk(world: World) -> dict[str, Any]:
+    return {"pk": world.membership.pk}
+
+
+def invitation_pk(world: World) -> dict[str, Any]:
+    return {"pk": world.invitation.pk}
+
+
+REGISTRY: dict[str, Page] = {
+    "congregations:home": Page(member=200, facilitator=200),
+    "congregations:members": Page(member=200, facilitator=200),
+    "congregations:change_role": Page(member=405, facilitator=405, kwargs=membership_pk),
+    "congregations:remove_member": Page(member=403, facilitator=200, kwargs=membership_pk),
+    "congregations:leave": Page(member=200, facilitator=200),
+    "congregations:invitations": Page(member=200, facilitator=200),
+    "congregations:resend_invitation": Page(member=405, facilitator=405, kwargs=invitation_pk),
+    "congregations:revoke_invitation": Page(member=405, facilitator=405, kwargs=invitation_pk),
+    "congregations:settings": Page(member=403, facilitator=200),
+    "congregations:history": Page(member=403, facilitator=200),
+}
+
+
+def _walk(
+    patterns: list[URLPattern | URLResolver], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str]]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace or ""]))
+            yield from _walk(pattern.url_patterns, route, inner)
+        else:
+            name = ":".join(filter(None, [namespace, pattern.name or ""]))
+            # An unnamed pattern cannot be reversed or registered; its route names it here.
+            yield route, name if pattern.name else f"<unnamed {route}>"
+
+
+def congregation_urls() -> dict[str, str]:
+    """{URL name: route} for every pattern under /c/<slug>/."""
+    return {
+        name: route
+        for route, name in _walk(get_resolver().url_patterns)
+        if route.startswith(CONGREGATION_ROUTE)
+    }
+
+
+URLS = congregation_urls()
+
+
+def test_the_walk_finds_the_congregation_pages() -> None:
+    assert {"congregations:home", "congregations:members", "congregations:settings"} <= set(URLS)
+
+
+def test_every_congregation_url_is_in_the_registry() -> None:
+    missing = sorted(f"{name} ({route})" for name, route in URLS.items() if name not in REGISTRY)
+    assert not missing, (
+        f"These URLs under /{CONGREGATION_ROUTE} are not in tests/test_isolation.py REGISTRY: "
+        f"{', '.join(missing)}. Add one Page entry each: its kwargs and what a member and a "
+        "facilitator get."
+    )
+
+
+def test_the_registry_names_only_urls_that_exist() -> None:
+    assert not set(REGISTRY) - set(URLS), "REGISTRY names URLs the resolver does not know"
+
+
+@pytest.fixture
+def world(congregation: Congregation, facilitator: Self, member: Self, outsider: Self) -> World:
+    invitation, _ = invite(
+        congregation=congregation, email="new@example.net", invited_by=member, send_email=False
+    )
+    return World(
+        congregation=congregation,
+        facilitator=facilitator,
+        member=member,
+        outsider=outsider,
+        membership=membership_of(member, congregation),
+        invitation=invitation,
+    )
+
+
+def url_of(name: str, world: World, slug: str | None = None) -> str:
+    if name not in REGISTRY:
+        pytest.fail(
+            f"{name} ({URLS[name]}) has no entry in tests/test_isolation.py REGISTRY: "
+            "say how to build its kwargs and what a member and a facilitator get."
+        )
+    kwargs = {"congregation_slug": slug or world.congregation.slug}
+    return reverse(name, kwargs=kwargs | REGISTRY[name].kwargs(world))
+
+
+@pytest.fixture
+def writes(db: None) -> Callable[[], int]:
+    """Every change to a congregation records an event: counting them shows whether a
+    request wrote anything."""
+    return MembershipEvent.objects.count
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_callers_are_sent_to_sign_in(
+    client: Client, world: World, writes: Callable[[], int], name: str, method: str
+) -> None:
+    url = url_of(name, world)
+    before = writes()
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={quote(url)}"
+    assert writes() == before
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_outsiders_get_the_same_404_as_for_no_congregation_at_all(
+    client: Client, world: World, writes: Callable[[], int], name: str, method: str
+) -> None:
+    client.force_login(world.outsider)
+    before = writes()
+
+    response = getattr(client, method)(url_of(name, world))
+    nowhere = getattr(client, method)(url_of(name, world, slug="no-such-congregation"))
+
+    assert response.status_code == nowhere.status_code == 404
+    assert writes() == before
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+@pytest.mark.parametrize("persona", ["member", "facilitator"])
+def test_members_and_facilitators_get_what_their_role_allows(
+    client: Client, world: World, writes: Callable[[], int], name: str, persona: str
+) -> None:
+    client.force_login(getattr(world, persona))
+    before = writes()
+
+    response = client.get(url_of(name, world))
+
+    expected = getattr(REGISTRY[name], persona)
+    assert response.status_code == expected, f"GET {name} as a {persona}"
+    assert writes() == before
