@@ -1,9 +1,4 @@
-from django.urls import path
-
-from . import views
-
 app_name = "congregations"
 
-urlpatterns = [
-    path("", views.congregation_home, name="home"),
-]
+# The congregation's home page is crews:congregation: it is mostly about crews.
+urlpatterns: list = []

@@ -3,8 +3,6 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from microsolidarity.http import CongregationRequest
-
 from .selectors import memberships_of
 
 
@@ -14,7 +12,3 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "congregations/landing.html")
     memberships = memberships_of(self_=request.user)
     return render(request, "congregations/home.html", {"memberships": memberships})
-
-
-def congregation_home(request: CongregationRequest) -> HttpResponse:
-    return render(request, "congregations/congregation_home.html")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("invitations/<str:token>/", invitation, name="invitation"),
+    path("calendar/", include("crews.calendar_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("c/<slug:congregation_slug>/", include(congregation_urls)),
