@@ -32,11 +32,6 @@ class ServiceForm(forms.Form):
             self.add_error(field if field in self.fields else None, errors)
 
 
-class SelfChoices(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Self) -> str:
-        return obj.display_name
-
-
 class ProposeCrewForm(ServiceForm):
     kind = forms.ChoiceField(
         choices=[
@@ -53,7 +48,7 @@ class ProposeCrewForm(ServiceForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What brings you together, in a sentence or two.",
     )
-    invitees = SelfChoices(
+    invitees = forms.ModelMultipleChoiceField(
         queryset=Self.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label="Who to invite",
@@ -73,9 +68,7 @@ class InviteForm(ServiceForm):
 
     def __init__(self, *args: Any, candidates: QuerySet[Self], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["invitee"]
-        field.queryset = candidates  # type: ignore[attr-defined]
-        field.label_from_instance = lambda s: s.display_name  # type: ignore[attr-defined]
+        self.fields["invitee"].queryset = candidates  # type: ignore[attr-defined]
 
 
 def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
@@ -135,9 +128,10 @@ class VersionedForm(ServiceForm):
 class RescheduleForm(VersionedForm, MeetingForm):
     @classmethod
     def for_meeting(cls, meeting: Meeting) -> RescheduleForm:
-        start = meeting.local_start
+        zone = meeting.crew.timezone
+        start = meeting.starts_at.astimezone(zone)
         return cls(
-            zone=meeting.timezone,
+            zone=zone,
             initial={
                 "date": start.date(),
                 "time": start.time(),

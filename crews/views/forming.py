@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -54,7 +54,10 @@ def answer_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
     invitation: CrewInvitation = get_object_or_404(
         CrewInvitation.objects.select_related("crew"), pk=pk, invitee=request.user
     )
-    accept = request.POST.get("answer") == "accept"
+    answer = request.POST.get("answer")
+    if answer not in ("accept", "decline"):
+        return HttpResponseBadRequest("Answer accept or decline.")
+    accept = answer == "accept"
     try:
         services.answer_crew_invitation(
             invitation=invitation, answered_by=request.user, accept=accept

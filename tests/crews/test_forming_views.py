@@ -139,6 +139,16 @@ def test_declining_leaves_the_crew_as_it_was(
     assert invitation.accepted is False
 
 
+def test_an_answer_must_be_yes_or_no(
+    client: Client, congregation: Congregation, proposal: Crew, not_in_crew: Self
+) -> None:
+    invitation = CrewInvitation.objects.get(crew=proposal)
+    client.force_login(not_in_crew)
+    with writes_nothing():
+        response = client.post(url("answer_invitation", congregation, pk=invitation.pk), {})
+    assert response.status_code == 400
+
+
 def test_only_the_invitee_can_answer(
     client: Client, congregation: Congregation, proposal: Crew, crew_mate: Self
 ) -> None:
