@@ -36,7 +36,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as error:
                 context["errors"] = error.messages
             else:
-                return redirect("congregations:home", congregation_slug=found.congregation.slug)
+                return redirect("crews:congregation", congregation_slug=found.congregation.slug)
         return render(request, "congregations/invitation.html", context)
     if Self.objects.filter(email=found.email).exists():
         context["sign_in_first"] = True
@@ -53,6 +53,6 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             show_refusal(form, error)
         else:
             login(request, membership.member, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("congregations:home", congregation_slug=found.congregation.slug)
+            return redirect("crews:congregation", congregation_slug=found.congregation.slug)
     context["form"] = form
     return render(request, "congregations/invitation.html", context)

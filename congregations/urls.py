@@ -7,7 +7,6 @@ from . import views
 app_name = "congregations"
 
 urlpatterns = [
-    path("", views.congregation_home, name="home"),
     path("members/", views.members, name="members"),
     path("members/<int:pk>/role/", views.change_role, name="change_role"),
     path("members/<int:pk>/remove/", views.remove_member, name="remove_member"),

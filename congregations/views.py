@@ -49,10 +49,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "congregations/home.html", {"memberships": memberships})
 
 
-def congregation_home(request: CongregationRequest) -> HttpResponse:
-    return render(request, "congregations/congregation_home.html")
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_congregation(request: AuthenticatedRequest) -> HttpResponse:
@@ -68,7 +64,7 @@ def new_congregation(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(
                 request, f"Welcome to {congregation.name}. Invite the people you trust."
             )
-            return redirect("congregations:home", congregation_slug=congregation.slug)
+            return redirect("crews:congregation", congregation_slug=congregation.slug)
     return render(request, "congregations/new.html", {"form": form})
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 
 from .models import Crew, Meeting
 
 
 def meeting_url(meeting: Meeting) -> str:
-    return f"{settings.SITE_URL}/c/{meeting.congregation.slug}/meetings/{meeting.pk}/"
+    kwargs = {"congregation_slug": meeting.congregation.slug, "pk": meeting.pk}
+    return settings.SITE_URL + reverse("crews:meeting", kwargs=kwargs)
 
 
 def crew_url(crew: Crew) -> str:
-    return f"{settings.SITE_URL}/c/{crew.congregation.slug}/crews/{crew.pk}/"
+    kwargs = {"congregation_slug": crew.congregation.slug, "pk": crew.pk}
+    return settings.SITE_URL + reverse("crews:crew", kwargs=kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import ClassVar
 
@@ -234,6 +235,18 @@ class Meeting(models.Model):
     def log_closes_at(self) -> datetime:
         return self.starts_at + self.congregation.meeting_grace
 
+    def can_change_at(self, moment: datetime) -> bool:
+        """Rescheduling and cancelling are for a scheduled meeting that has not started."""
+        return self.status == MeetingStatus.SCHEDULED and not self.has_started(moment)
+
+    def can_log_at(self, moment: datetime) -> bool:
+        """A meeting is logged once, between its start and the end of the grace period."""
+        return (
+            self.status == MeetingStatus.SCHEDULED
+            and self.has_started(moment)
+            and moment <= self.log_closes_at()
+        )
+
 
 class Attendance(models.Model):
     """Whether a member of the crew at the time was there. Before the meeting is logged
@@ -291,3 +304,7 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar of {self.owner}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 from congregations.models import Self
 from congregations.outbox import Attachment, Outgoing, queue_emails
 
-from .calendar import calendar
+from .ical import meetings_calendar
 from .links import crew_url, meeting_url
 from .models import Crew, CrewMembership, Meeting, MeetingReminder, MeetingStatus
 from .selectors import current_members
@@ -42,7 +42,9 @@ def arm_reminder(meeting: Meeting, now: datetime) -> MeetingReminder:
 
 def _ics(meeting: Meeting) -> Attachment:
     return Attachment(
-        "meeting.ics", calendar([meeting], name=meeting.crew.name).decode(), "text/calendar"
+        "meeting.ics",
+        meetings_calendar([meeting], now=meeting.created_at, name=meeting.crew.name).decode(),
+        "text/calendar",
     )
 
 

@@ -1,14 +1,37 @@
-"""Read-only queries about crews, their members and their meetings."""
+"""Read-only queries about crews, their members and their meetings.
+
+Each page's selector runs a fixed number of queries, whatever the size of the congregation
+or the length of a crew's history. Selectors that look across congregations (a Self's own
+crews, their calendar) disable the tenant scope and filter by the Self instead.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django_scopes import scopes_disabled
 
-from congregations.models import Self
+from congregations.models import Congregation, Membership, Self
 
-from .models import Crew, CrewMembership, Meeting
+from .models import (
+    Attendance,
+    CalendarFeed,
+    Crew,
+    CrewInvitation,
+    CrewMembership,
+    Kind,
+    Meeting,
+    MeetingStatus,
+)
+
+# How much of a crew's coming and past rhythm its page shows; the history has the rest.
+UPCOMING_SHOWN = 5
+RECENT_SHOWN = 5
+# How far back the calendar feed reaches: calendars keep what they have already seen.
+CALENDAR_PAST = timedelta(days=365)
 
 
 def members_at(*, crew: Crew, moment: datetime) -> QuerySet[Self]:
@@ -29,3 +52,266 @@ def is_current_member(*, crew: Crew, self_: Self) -> bool:
 def meeting_members(*, meeting: Meeting) -> QuerySet[Self]:
     """Who was in the crew when the meeting started: the people it concerns."""
     return members_at(crew=meeting.crew, moment=meeting.starts_at)
+
+
+def _current_size() -> Coalesce:
+    """A crew's number of current members, as an annotation that joins nothing."""
+    counted = (
+        CrewMembership.objects.filter(crew=OuterRef("pk"), left_at__isnull=True)
+        .order_by()
+        .values("crew")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def congregation_members(*, congregation: Congregation) -> QuerySet[Membership]:
+    """Current memberships with their Selves, by name."""
+    return (
+        Membership.objects.current()
+        .filter(congregation=congregation)
+        .select_related("member")
+        .order_by("member__display_name", "pk")
+    )
+
+
+def congregation_selves(*, congregation: Congregation) -> QuerySet[Self]:
+    """The congregation's current members as Selves, by name."""
+    members = Membership.objects.current().filter(congregation=congregation)
+    return Self.objects.filter(pk__in=members.values("member_id")).order_by("display_name")
+
+
+def crews_of(*, congregation: Congregation) -> QuerySet[Crew]:
+    """Every crew and dyad of the congregation, proposals included, each with its ``size``."""
+    return (
+        Crew.objects.filter(congregation=congregation)
+        .annotate(size=_current_size())
+        .order_by("kind", "name")
+    )
+
+
+def _in_formed_crews(congregation: Congregation) -> QuerySet[CrewMembership]:
+    return CrewMembership.objects.filter(
+        congregation=congregation, left_at__isnull=True, crew__formed_at__isnull=False
+    )
+
+
+@dataclass(frozen=True)
+class CrewAhead:
+    """One of a Self's crews (annotated with its ``size``) and its next meeting."""
+
+    crew: Crew
+    next_meeting: Meeting | None
+
+
+def crews_with_next_meeting(
+    *, self_: Self, now: datetime, congregation: Congregation | None = None
+) -> list[CrewAhead]:
+    """The Self's current crews and dyads (proposals included), across every congregation
+    unless one is given, each with ``size`` and ``next_meeting``: the first scheduled
+    meeting that has not started, or None."""
+    with scopes_disabled():
+        upcoming = Meeting.objects.filter(
+            crew=OuterRef("pk"), status=MeetingStatus.SCHEDULED, starts_at__gt=now
+        ).order_by("starts_at")
+        mine = CrewMembership.objects.filter(member=self_, left_at__isnull=True)
+        crews = Crew.objects.filter(pk__in=mine.values("crew_id")).select_related("congregation")
+        if congregation is not None:
+            crews = crews.filter(congregation=congregation)
+        found = list(
+            crews.annotate(
+                size=_current_size(), next_meeting_id=Subquery(upcoming.values("pk")[:1])
+            ).order_by("congregation__name", "kind", "name")
+        )
+        meetings = Meeting.objects.in_bulk([c.next_meeting_id for c in found if c.next_meeting_id])
+    return [CrewAhead(crew=c, next_meeting=meetings.get(c.next_meeting_id)) for c in found]
+
+
+def open_invitations_for(*, self_: Self, congregation: Congregation) -> QuerySet[CrewInvitation]:
+    """Invitations to crews and dyads that the Self has not answered yet."""
+    return (
+        CrewInvitation.objects.filter(
+            congregation=congregation, invitee=self_, answered_at__isnull=True
+        )
+        .select_related("crew", "invited_by")
+        .order_by("created_at")
+    )
+
+
+@dataclass(frozen=True)
+class CongregationOverview:
+    members: list[Membership]
+    crews: list[Crew]
+    without_crew: list[Membership]
+    mine: list[CrewAhead]
+    invitations: list[CrewInvitation]
+
+    @property
+    def mine_ids(self) -> set[int]:
+        return {ahead.crew.pk for ahead in self.mine}
+
+
+def congregation_overview(
+    *, congregation: Congregation, self_: Self, now: datetime
+) -> CongregationOverview:
+    """The congregation's home: who is in it, its crews and dyads, who has none yet, and
+    the viewer's own crews and open invitations."""
+    members = list(congregation_members(congregation=congregation))
+    in_crews = set(_in_formed_crews(congregation).values_list("member_id", flat=True))
+    return CongregationOverview(
+        members=members,
+        crews=list(crews_of(congregation=congregation)),
+        without_crew=[m for m in members if m.member_id not in in_crews],
+        mine=crews_with_next_meeting(self_=self_, now=now, congregation=congregation),
+        invitations=list(open_invitations_for(self_=self_, congregation=congregation)),
+    )
+
+
+def dating_pool(*, congregation: Congregation) -> QuerySet[Membership]:
+    """Every member with the work they do for money and the work most meaningful to them,
+    and how many formed crews (``crew_count``) and dyads (``dyad_count``) they are in."""
+    in_formed = Q(
+        member__crew_memberships__congregation=congregation,
+        member__crew_memberships__left_at__isnull=True,
+        member__crew_memberships__crew__formed_at__isnull=False,
+    )
+
+    def count(kind: Kind) -> Count:
+        return Count(
+            "member__crew_memberships",
+            filter=in_formed & Q(member__crew_memberships__crew__kind=kind),
+        )
+
+    return congregation_members(congregation=congregation).annotate(
+        crew_count=count(Kind.CREW), dyad_count=count(Kind.DYAD)
+    )
+
+
+@dataclass(frozen=True)
+class CrewPage:
+    crew: Crew
+    members: list[CrewMembership]
+    to_log: list[Meeting]
+    upcoming: list[Meeting]
+    recent: list[Meeting]
+    invitations: list[CrewInvitation]
+
+    @property
+    def next_meeting(self) -> Meeting | None:
+        return self.upcoming[0] if self.upcoming else None
+
+
+def _with_presence(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    return meetings.annotate(
+        present_count=Count("attendances", filter=Q(attendances__present=True))
+    )
+
+
+def crew_page(*, crew: Crew, now: datetime) -> CrewPage:
+    """What a crew's members see of it: who is in, the meetings waiting to be logged, the
+    next ones, the last few held, and who has been asked to join."""
+    open_since = now - crew.congregation.meeting_grace
+    open_meetings = list(
+        Meeting.objects.filter(crew=crew, status=MeetingStatus.SCHEDULED, starts_at__gte=open_since)
+        .select_related("congregation")
+        .order_by("starts_at")[: UPCOMING_SHOWN * 2]
+    )
+    to_log = [m for m in open_meetings if m.has_started(now)]
+    recent = meeting_history(crew=crew, now=now).exclude(pk__in=[m.pk for m in to_log])
+    return CrewPage(
+        crew=crew,
+        members=list(
+            CrewMembership.objects.filter(crew=crew)
+            .current()
+            .select_related("member")
+            .order_by("member__display_name")
+        ),
+        to_log=to_log,
+        upcoming=[m for m in open_meetings if not m.has_started(now)][:UPCOMING_SHOWN],
+        recent=list(recent[:RECENT_SHOWN]),
+        invitations=list(
+            CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True)
+            .select_related("invitee")
+            .order_by("created_at")
+        ),
+    )
+
+
+def invitable(*, crew: Crew) -> QuerySet[Self]:
+    """Congregation members who are not in the crew and have not been asked to join it."""
+    return (
+        congregation_selves(congregation=crew.congregation)
+        .exclude(pk__in=CrewMembership.objects.filter(crew=crew).current().values("member_id"))
+        .exclude(
+            pk__in=CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).values(
+                "invitee_id"
+            )
+        )
+    )
+
+
+def open_invitation(*, crew: Crew, self_: Self) -> CrewInvitation | None:
+    return (
+        CrewInvitation.objects.filter(crew=crew, invitee=self_, answered_at__isnull=True)
+        .select_related("invited_by")
+        .first()
+    )
+
+
+def meeting_history(*, crew: Crew, now: datetime) -> QuerySet[Meeting]:
+    """The crew's meetings that have started (or were due to), newest first, each with
+    how many were present; the page paginates it."""
+    return _with_presence(Meeting.objects.filter(crew=crew, starts_at__lte=now)).order_by(
+        "-starts_at"
+    )
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    member: Self
+    present: bool
+
+
+def meeting_attendance(*, meeting: Meeting) -> list[AttendanceRow]:
+    """Everyone in the crew when the meeting started, and whether they are marked present
+    (a draft until the meeting is logged)."""
+    marked = dict(Attendance.objects.filter(meeting=meeting).values_list("member_id", "present"))
+    return [
+        AttendanceRow(member=m, present=marked.get(m.pk, False))
+        for m in meeting_members(meeting=meeting)
+    ]
+
+
+def marked_present(*, meeting: Meeting) -> QuerySet[Self]:
+    """Those tapped as present so far: who a logged meeting says came."""
+    here = Attendance.objects.filter(meeting=meeting, present=True).values("member_id")
+    return Self.objects.filter(pk__in=here)
+
+
+def calendar_owner(*, token: str) -> Self | None:
+    """The Self whose calendar feed this secret token opens, if it has not been revoked."""
+    feed = (
+        CalendarFeed.objects.filter(token_hash=CalendarFeed.hash_token(token))
+        .select_related("owner")
+        .first()
+    )
+    return feed.owner if feed else None
+
+
+def calendar_meetings(*, self_: Self, now: datetime) -> QuerySet[Meeting]:
+    """Meetings of the crews and dyads the Self is in now, in every congregation, from a
+    year ago on, cancelled ones included so calendars can drop them."""
+    with scopes_disabled():
+        mine = CrewMembership.objects.filter(member=self_, left_at__isnull=True)
+        return (
+            Meeting.objects.filter(
+                crew_id__in=mine.values("crew_id"), starts_at__gte=now - CALENDAR_PAST
+            )
+            .select_related("crew", "congregation")
+            .order_by("starts_at")
+        )
+
+
+def calendar_feed_of(*, self_: Self) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(owner=self_).first()

@@ -9,7 +9,6 @@ a stale page is refused instead of overwriting someone else's change.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
@@ -104,9 +103,10 @@ def _new_crew(
         proposed_by=proposed_by,
         created_at=now,
     )
-    crew.full_clean()
     if Crew.objects.filter(congregation=congregation, name__iexact=crew.name).exists():
         raise ValidationError({"name": f"There is already a crew called “{crew.name}”."})
+    # The name is the one constraint, checked just above with words a person understands.
+    crew.full_clean(validate_constraints=False)
     crew.save()
     return crew
 
@@ -184,6 +184,16 @@ def propose_crew(
     return crew
 
 
+def _require_room(crew: Crew) -> int:
+    """The crew's current size, refusing when it is full."""
+    size = CrewMembership.objects.filter(crew=crew).current().count()
+    if size >= crew.max_size:
+        raise ValidationError(
+            f"{crew} is full: a {crew.get_kind_display()} is at most {crew.max_size} people."
+        )
+    return size
+
+
 @tenant_service
 @transaction.atomic
 def invite_to_crew(
@@ -196,12 +206,9 @@ def invite_to_crew(
     _congregation_members(crew.congregation, [invitee])
     if is_current_member(crew=crew, self_=invitee):
         raise ValidationError(f"{invitee} is in {crew} already.")
-    if CrewInvitation.objects.filter(crew=crew, invitee=invitee, answered_at__isnull=True):
+    if CrewInvitation.objects.filter(crew=crew, invitee=invitee, answered_at__isnull=True).exists():
         raise ValidationError(f"{invitee} has been asked already.")
-    if CrewMembership.objects.filter(crew=crew).current().count() >= crew.max_size:
-        raise ValidationError(
-            f"{crew} is full: a {crew.get_kind_display()} is at most {crew.max_size}."
-        )
+    _require_room(crew)
     return CrewInvitation.objects.create(
         congregation_id=crew.congregation_id,
         crew=crew,
@@ -226,11 +233,7 @@ def answer_crew_invitation(
     if invitation.answered_at:
         raise ValidationError("You have answered this invitation already.")
     if accept:
-        size = CrewMembership.objects.filter(crew=crew).current().count()
-        if size >= crew.max_size:
-            raise ValidationError(
-                f"{crew} is full: a {crew.get_kind_display()} is at most {crew.max_size} people."
-            )
+        size = _require_room(crew)
         _join(crew, answered_by, now)
         if crew.formed_at is None and size + 1 >= crew.min_size:
             crew.formed_at = now
@@ -479,17 +482,14 @@ def update_meeting_notes(
     return meeting
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def renew_calendar_feed(*, owner: Self, now: datetime | None = None) -> str:
     """A new secret address for the Self's calendar feed; any old address stops working.
     Returns the token, which is not stored."""
     token = secrets.token_urlsafe(32)
     CalendarFeed.objects.update_or_create(
-        owner=owner, defaults={"token_hash": hash_token(token), "created_at": now or _now()}
+        owner=owner,
+        defaults={"token_hash": CalendarFeed.hash_token(token), "created_at": now or _now()},
     )
     return token
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("invitations/<str:token>/", invitation, name="invitation"),
     path("congregations/new/", new_congregation, name="new_congregation"),
     path("profile/", profile, name="profile"),
+    path("calendar/", include("crews.calendar_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("c/<slug:congregation_slug>/", include(congregation_urls)),

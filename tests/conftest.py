@@ -116,7 +116,7 @@ def celery_worker(transactional_db: None) -> Iterator[None]:
 
 
 def congregation_url(name: str, congregation: Congregation, **kwargs: object) -> str:
-    """The URL of a page of ``congregation``: ``congregation_url("members", kotahi)``."""
-    return reverse(
-        f"congregations:{name}", kwargs={"congregation_slug": congregation.slug, **kwargs}
-    )
+    """The URL of a page of ``congregation``: ``congregation_url("members", kotahi)``, or
+    of another app's with its namespace, ``congregation_url("crews:people", kotahi)``."""
+    view = name if ":" in name else f"congregations:{name}"
+    return reverse(view, kwargs={"congregation_slug": congregation.slug, **kwargs})

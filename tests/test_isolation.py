@@ -1,7 +1,8 @@
 """The isolation matrix: every URL under /c/<slug>/, as every persona.
 
 The URLs come from the resolver, so a new page cannot escape: a URL without an entry in
-REGISTRY fails here until someone says how to reach it and what each persona gets. An app
+REGISTRY fails here until someone says how to reach it and what each persona gets. Every
+app's pages are here, in one table. An app
 that adds pages adds one REGISTRY entry per URL name (and, if its kwargs need objects the
 World does not hold yet, a field on World built in the ``world`` fixture)."""
 
@@ -9,41 +10,54 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Membership, MembershipEvent, Self
 from congregations.services import invite
+from crews.models import Attendance, Crew, CrewInvitation, CrewMembership, Meeting
+from crews.services import form_crew, invite_to_crew, schedule_meeting
+from reciprocity.models import LedgerEntry
 
 from .conftest import membership_of
+from .factories import MembershipFactory
 
 CONGREGATION_ROUTE = "c/<slug:congregation_slug>/"
 
 
 @dataclass(frozen=True)
 class World:
-    """Real objects in the congregation, for URL kwargs."""
+    """Real objects in the congregation, for URL kwargs. The member and the facilitator are
+    not in the crew; the crew-mate is."""
 
     congregation: Congregation
     facilitator: Self
     member: Self
+    crew_mate: Self
     outsider: Self
     membership: Membership  # the member's
     invitation: Invitation  # sent by the member
+    crew: Crew
+    meeting: Meeting  # the crew's, next week
+    crew_invitation: CrewInvitation  # to the crew, for someone new
 
 
 @dataclass(frozen=True)
 class Page:
-    """What a GET answers to a member and to a facilitator, and how to build the URL's kwargs
-    besides the slug. Anonymous callers always get sent to sign in; outsiders always get 404."""
+    """What a GET answers to a member, to a facilitator and to a crew-mate (by default what
+    a member gets), and how to build the URL's kwargs besides the slug. Anonymous callers
+    always get sent to sign in; outsiders always get 404."""
 
     member: int
     facilitator: int
     kwargs: Callable[[World], dict[str, Any]] = lambda world: {}
+    crew_mate: int | None = None
 
 
 def membership_pk(world: World) -> dict[str, Any]:
@@ -54,8 +68,29 @@ def invitation_pk(world: World) -> dict[str, Any]:
     return {"pk": world.invitation.pk}
 
 
+def crew_pk(world: World) -> dict[str, Any]:
+    return {"pk": world.crew.pk}
+
+
+def meeting_pk(world: World) -> dict[str, Any]:
+    return {"pk": world.meeting.pk}
+
+
+def crew_invitation_pk(world: World) -> dict[str, Any]:
+    return {"pk": world.crew_invitation.pk}
+
+
+def tap(world: World) -> dict[str, Any]:
+    return {"pk": world.meeting.pk, "member_id": world.crew_mate.pk}
+
+
+# Crew pages are for the crew's members; a facilitator sees a crew's name and size only.
+CREW_ONLY = {"member": 404, "facilitator": 404, "crew_mate": 200}
+POST_ONLY = {"member": 405, "facilitator": 405}
+
+
 REGISTRY: dict[str, Page] = {
-    "congregations:home": Page(member=200, facilitator=200),
+    "crews:congregation": Page(member=200, facilitator=200),
     "congregations:members": Page(member=200, facilitator=200),
     "congregations:change_role": Page(member=405, facilitator=405, kwargs=membership_pk),
     "congregations:remove_member": Page(member=403, facilitator=200, kwargs=membership_pk),
@@ -65,6 +100,20 @@ REGISTRY: dict[str, Page] = {
     "congregations:revoke_invitation": Page(member=405, facilitator=405, kwargs=invitation_pk),
     "congregations:settings": Page(member=403, facilitator=200),
     "congregations:history": Page(member=403, facilitator=200),
+    "crews:people": Page(member=200, facilitator=200),
+    "crews:propose": Page(member=200, facilitator=200),
+    "crews:crew": Page(member=404, facilitator=200, crew_mate=200, kwargs=crew_pk),
+    "crews:history": Page(**CREW_ONLY, kwargs=crew_pk),
+    "crews:meeting": Page(**CREW_ONLY, kwargs=meeting_pk),
+    "crews:invite": Page(**POST_ONLY, kwargs=crew_pk),
+    "crews:leave": Page(**POST_ONLY, kwargs=crew_pk),
+    "crews:schedule": Page(**POST_ONLY, kwargs=crew_pk),
+    "crews:answer_invitation": Page(**POST_ONLY, kwargs=crew_invitation_pk),
+    "crews:reschedule": Page(**POST_ONLY, kwargs=meeting_pk),
+    "crews:cancel": Page(**POST_ONLY, kwargs=meeting_pk),
+    "crews:tap": Page(**POST_ONLY, kwargs=tap),
+    "crews:log": Page(**POST_ONLY, kwargs=meeting_pk),
+    "crews:notes": Page(**POST_ONLY, kwargs=meeting_pk),
 }
 
 
@@ -95,7 +144,7 @@ URLS = congregation_urls()
 
 
 def test_the_walk_finds_the_congregation_pages() -> None:
-    assert {"congregations:home", "congregations:members", "congregations:settings"} <= set(URLS)
+    assert {"crews:congregation", "congregations:members", "congregations:settings"} <= set(URLS)
 
 
 def test_every_congregation_url_is_in_the_registry() -> None:
@@ -112,17 +161,28 @@ def test_the_registry_names_only_urls_that_exist() -> None:
 
 
 @pytest.fixture
-def world(congregation: Congregation, facilitator: Self, member: Self, outsider: Self) -> World:
+def world(
+    congregation: Congregation, facilitator: Self, member: Self, crew_mate: Self, outsider: Self
+) -> World:
     invitation, _ = invite(
         congregation=congregation, email="new@example.net", invited_by=member, send_email=False
+    )
+    others = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
+    crew = form_crew(congregation=congregation, name="Crew", members=[crew_mate, *others[:2]])
+    meeting = schedule_meeting(
+        crew=crew, starts_at=timezone.now() + timedelta(days=7), scheduled_by=crew_mate
     )
     return World(
         congregation=congregation,
         facilitator=facilitator,
         member=member,
+        crew_mate=crew_mate,
         outsider=outsider,
         membership=membership_of(member, congregation),
         invitation=invitation,
+        crew=crew,
+        meeting=meeting,
+        crew_invitation=invite_to_crew(crew=crew, invitee=others[2], invited_by=crew_mate),
     )
 
 
@@ -136,11 +196,16 @@ def url_of(name: str, world: World, slug: str | None = None) -> str:
     return reverse(name, kwargs=kwargs | REGISTRY[name].kwargs(world))
 
 
+# Rows that the pages under /c/<slug>/ create: counting them shows whether a request wrote.
+WRITTEN = [MembershipEvent, CrewMembership, CrewInvitation, Meeting, Attendance, LedgerEntry]
+
+
 @pytest.fixture
 def writes(db: None) -> Callable[[], int]:
-    """Every change to a congregation records an event: counting them shows whether a
-    request wrote anything."""
-    return MembershipEvent.objects.count
+    def count() -> int:
+        return sum(model._default_manager.count() for model in WRITTEN)
+
+    return count
 
 
 @pytest.mark.parametrize("name", sorted(URLS))
@@ -174,7 +239,7 @@ def test_outsiders_get_the_same_404_as_for_no_congregation_at_all(
 
 
 @pytest.mark.parametrize("name", sorted(URLS))
-@pytest.mark.parametrize("persona", ["member", "facilitator"])
+@pytest.mark.parametrize("persona", ["member", "facilitator", "crew_mate"])
 def test_members_and_facilitators_get_what_their_role_allows(
     client: Client, world: World, writes: Callable[[], int], name: str, persona: str
 ) -> None:
@@ -183,6 +248,9 @@ def test_members_and_facilitators_get_what_their_role_allows(
 
     response = client.get(url_of(name, world))
 
-    expected = getattr(REGISTRY[name], persona)
+    page = REGISTRY[name]
+    expected = (
+        page.member if persona == "crew_mate" and page.crew_mate is None else getattr(page, persona)
+    )
     assert response.status_code == expected, f"GET {name} as a {persona}"
     assert writes() == before

@@ -112,7 +112,7 @@ def test_an_invited_person_creates_an_account_and_lands_in_the_congregation(
     response = client.post(f"/invitations/{token}/", {"display_name": "Ben", **PASSWORDS})
 
     assert response.status_code == 302
-    assert response["Location"] == congregation_url("home", congregation)
+    assert response["Location"] == congregation_url("crews:congregation", congregation)
     ben = Self.objects.get(email="ben@example.net")
     assert membership_of(ben, congregation).role == "member"
     assert client.get(response["Location"]).status_code == 200

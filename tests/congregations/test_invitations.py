@@ -90,7 +90,7 @@ def test_the_emailed_link_works(
     )
 
     assert joined.status_code == 302
-    assert joined["Location"] == congregation_url("home", congregation)
+    assert joined["Location"] == congregation_url("crews:congregation", congregation)
     ana = Self.objects.get(email="ana@example.net")
     assert membership_of(ana, congregation).role == "member"
     assert client.get(congregation_url("members", congregation)).status_code == 200

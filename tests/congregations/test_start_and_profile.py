@@ -35,7 +35,7 @@ def test_a_signed_in_self_starts_a_congregation_and_facilitates_it(
 
     congregation = Congregation.objects.get(name="Western Europe")
     assert response.status_code == 302
-    assert response["Location"] == congregation_url("home", congregation)
+    assert response["Location"] == congregation_url("crews:congregation", congregation)
     assert membership_of(outsider, congregation).role == Role.FACILITATOR
     assert client.get(response["Location"]).status_code == 200
 

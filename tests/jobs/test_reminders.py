@@ -69,7 +69,7 @@ def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
     assert (name, mimetype) == ("meeting.ics", "text/calendar")
     event = Calendar.from_ical(content).walk("VEVENT")[0]
     assert event.decoded("dtstart") == starts
-    assert str(event["summary"]) == f"{crew.name} meets"
+    assert str(event["summary"]) == crew.name
     assert str(event["location"]) == "Ana's kitchen"
 
 

@@ -1,0 +1,187 @@
+"""Forms of the crew pages. They parse what a person typed; the services judge it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from timezone_field import TimeZoneFormField
+
+from congregations.models import Self
+
+from .models import Kind, Meeting
+
+
+class ServiceForm(forms.Form):
+    """A form whose service may refuse it: the refusal is shown next to the field it is
+    about, or above the form when it is about no field of this form."""
+
+    # A service's name for a field, where this form calls it something else.
+    service_fields: ClassVar[dict[str, str]] = {}
+
+    def add_service_error(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for name, errors in error.error_dict.items():
+            field = self.service_fields.get(name, name)
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class ProposeCrewForm(ServiceForm):
+    kind = forms.ChoiceField(
+        choices=[
+            (Kind.CREW, "A crew: 3 to 8 people, one dinner table"),
+            (Kind.DYAD, "A dyad: a partnership of two"),
+        ],
+        initial=Kind.CREW,
+        widget=forms.RadioSelect,
+    )
+    name = forms.CharField(max_length=100)
+    purpose = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What brings you together, in a sentence or two.",
+    )
+    invitees = forms.ModelMultipleChoiceField(
+        queryset=Self.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Who to invite",
+        help_text="Each of them is asked and says yes or no. For a dyad, choose one person.",
+    )
+    timezone = TimeZoneFormField(
+        label="Timezone", help_text="The crew's meeting times are set in this timezone."
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[Self], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["invitees"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class InviteForm(ServiceForm):
+    invitee = forms.ModelChoiceField(queryset=Self.objects.none(), label="Invite someone")
+
+    def __init__(self, *args: Any, candidates: QuerySet[Self], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["invitee"].queryset = candidates  # type: ignore[attr-defined]
+
+
+def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """The instant a wall-clock date and time in ``zone`` names. A time the clocks skip
+    when they go forward names no instant, and is refused; of a time that happens twice
+    when they go back, the first is meant."""
+    wall = datetime.combine(day, clock)
+    instant = wall.replace(tzinfo=zone).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall:
+        raise ValidationError(
+            f"{clock:%H:%M} does not exist on {day.day} {day:%B} in {zone.key}: the clocks go "
+            "forward then. Choose another time.",
+            code="dst_gap",
+        )
+    return instant
+
+
+class MeetingForm(ServiceForm):
+    """A meeting's time as the crew reads it: a date and a time in the crew's timezone."""
+
+    service_fields = {"starts_at": "date"}
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    place = forms.CharField(
+        label="Place or call link",
+        required=False,
+        max_length=300,
+        help_text="An address, or the link to a video call.",
+    )
+    agenda = forms.CharField(
+        label="Agenda", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields["time"].help_text = f"In the crew's timezone, {zone.key}."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "date" in cleaned and "time" in cleaned:
+            try:
+                cleaned["starts_at"] = local_instant(cleaned["date"], cleaned["time"], self.zone)
+            except ValidationError as error:
+                self.add_error("time", error)
+        return cleaned
+
+
+class VersionedForm(ServiceForm):
+    """Carries the version of the meeting the person was looking at, so the service can
+    tell them when someone else changed it in the meantime."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class RescheduleForm(VersionedForm, MeetingForm):
+    @classmethod
+    def for_meeting(cls, meeting: Meeting) -> RescheduleForm:
+        zone = meeting.crew.timezone
+        start = meeting.starts_at.astimezone(zone)
+        return cls(
+            zone=zone,
+            initial={
+                "date": start.date(),
+                "time": start.time(),
+                "place": meeting.place,
+                "agenda": meeting.agenda,
+                "version": meeting.version,
+            },
+        )
+
+
+class CancelForm(VersionedForm):
+    pass
+
+
+class TapForm(forms.Form):
+    """One tap on a member's name: present or not."""
+
+    present = forms.TypedChoiceField(
+        choices=[("1", "present"), ("0", "not present")], coerce=lambda value: value == "1"
+    )
+
+
+class NotesFields(forms.Form):
+    reflections = forms.CharField(
+        label="Where we have been",
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Reflections: what happened for each of us since we last met.",
+    )
+    envisioning = forms.CharField(
+        label="Where we might go",
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Envisioning: what we hope for, and what we will try next.",
+    )
+
+
+class LogMeetingForm(ServiceForm, NotesFields):
+    pass
+
+
+class NotesForm(VersionedForm, NotesFields):
+    @classmethod
+    def for_meeting(cls, meeting: Meeting) -> NotesForm:
+        return cls(
+            initial={
+                "reflections": meeting.reflections,
+                "envisioning": meeting.envisioning,
+                "version": meeting.version,
+            }
+        )

@@ -1,1 +1,0 @@
-"""Pages of crews, dyads and their meetings."""

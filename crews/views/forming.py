@@ -1,0 +1,96 @@
+"""Forming crews and dyads by consent: propose, invite, answer, leave."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from microsolidarity.http import CongregationRequest
+
+from .. import services
+from ..forms import InviteForm, ProposeCrewForm
+from ..models import CrewInvitation
+from ..selectors import congregation_selves, invitable
+from .common import crew_for_member, to_page
+from .crew import render_crew_page
+
+
+@require_http_methods(["GET", "POST"])
+def propose(request: CongregationRequest) -> HttpResponse:
+    """Propose a crew or dyad; ``?with=<id>`` (from the dating pool) ticks that person."""
+    candidates = congregation_selves(congregation=request.congregation).exclude(pk=request.user.pk)
+    form = ProposeCrewForm(
+        request.POST or None,
+        candidates=candidates,
+        initial={"invitees": request.GET.getlist("with"), "timezone": request.user.timezone},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            crew = services.propose_crew(
+                congregation=request.congregation,
+                name=data["name"],
+                purpose=data["purpose"],
+                kind=data["kind"],
+                timezone=data["timezone"],
+                proposed_by=request.user,
+                invitees=data["invitees"],
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request, f"You proposed {crew.name}. It forms once enough people say yes."
+            )
+            return to_page(request, "crew", pk=crew.pk)
+    return render(request, "crews/propose.html", {"form": form})
+
+
+@require_POST
+def answer_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
+    invitation: CrewInvitation = get_object_or_404(
+        CrewInvitation.objects.select_related("crew"), pk=pk, invitee=request.user
+    )
+    answer = request.POST.get("answer")
+    if answer not in ("accept", "decline"):
+        return HttpResponseBadRequest("Answer accept or decline.")
+    accept = answer == "accept"
+    try:
+        services.answer_crew_invitation(
+            invitation=invitation, answered_by=request.user, accept=accept
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return to_page(request, "congregation")
+    if not accept:
+        messages.success(request, f"You said no to {invitation.crew.name}.")
+        return to_page(request, "congregation")
+    messages.success(request, f"Welcome to {invitation.crew.name}.")
+    return to_page(request, "crew", pk=invitation.crew_id)
+
+
+@require_POST
+def invite(request: CongregationRequest, pk: int) -> HttpResponse:
+    crew = crew_for_member(request, pk)
+    form = InviteForm(request.POST, candidates=invitable(crew=crew))
+    if form.is_valid():
+        invitee = form.cleaned_data["invitee"]
+        try:
+            services.invite_to_crew(crew=crew, invitee=invitee, invited_by=request.user)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, f"{invitee.display_name} is invited to {crew.name}.")
+            return to_page(request, "crew", pk=crew.pk)
+    return render_crew_page(request, crew, invite_form=form)
+
+
+@require_POST
+def leave(request: CongregationRequest, pk: int) -> HttpResponse:
+    crew = crew_for_member(request, pk)
+    services.leave_crew(crew=crew, member=request.user)
+    messages.success(request, f"You left {crew.name}.")
+    return to_page(request, "congregation")

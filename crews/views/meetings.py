@@ -1,0 +1,203 @@
+"""Scheduling a crew's meetings, changing them before they start, and logging them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from congregations.models import Self
+from microsolidarity.http import CongregationRequest
+
+from .. import services
+from ..forms import (
+    CancelForm,
+    LogMeetingForm,
+    MeetingForm,
+    NotesForm,
+    RescheduleForm,
+    ServiceForm,
+    TapForm,
+)
+from ..models import Meeting
+from ..selectors import AttendanceRow, marked_present, meeting_attendance
+from .common import crew_for_member, meeting_for_member, to_page
+from .crew import render_crew_page
+
+TEMPLATE = "crews/meeting.html"
+
+
+def render_meeting_page(
+    request: CongregationRequest, meeting: Meeting, **refused: ServiceForm
+) -> HttpResponse:
+    """The meeting as its crew sees it now: changeable before the start, loggable from
+    the start until the grace period ends, its notes editable once logged. A form that
+    was refused comes back with its errors."""
+    now = timezone.now()
+    context: dict[str, Any] = {
+        "meeting": meeting,
+        "crew": meeting.crew,
+        "can_change": meeting.can_change_at(now),
+        "can_log": meeting.can_log_at(now),
+        "has_started": meeting.has_started(now),
+        "attendance": meeting_attendance(meeting=meeting),
+        "reschedule_form": RescheduleForm.for_meeting(meeting),
+        "cancel_form": CancelForm(initial={"version": meeting.version}),
+        "log_form": LogMeetingForm(),
+        "notes_form": NotesForm.for_meeting(meeting),
+    }
+    context.update(refused)
+    return render(request, TEMPLATE, context)
+
+
+@require_POST
+def schedule(request: CongregationRequest, pk: int) -> HttpResponse:
+    crew = crew_for_member(request, pk)
+    form = MeetingForm(request.POST, zone=crew.timezone)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = services.schedule_meeting(
+                crew=crew,
+                starts_at=data["starts_at"],
+                place=data["place"],
+                agenda=data["agenda"],
+                scheduled_by=request.user,
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "The meeting is scheduled.")
+            return to_page(request, "meeting", pk=meeting.pk)
+    return render_crew_page(request, crew, schedule_form=form)
+
+
+@require_GET
+def meeting_detail(request: CongregationRequest, pk: int) -> HttpResponse:
+    return render_meeting_page(request, meeting_for_member(request, pk))
+
+
+@require_POST
+def reschedule(request: CongregationRequest, pk: int) -> HttpResponse:
+    meeting = meeting_for_member(request, pk)
+    form = RescheduleForm(request.POST, zone=meeting.crew.timezone)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reschedule_meeting(
+                meeting=meeting,
+                changed_by=request.user,
+                starts_at=data["starts_at"],
+                place=data["place"],
+                agenda=data["agenda"],
+                version=data["version"],
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "The meeting is changed.")
+            return to_page(request, "meeting", pk=meeting.pk)
+    return render_meeting_page(request, meeting, reschedule_form=form)
+
+
+@require_POST
+def cancel(request: CongregationRequest, pk: int) -> HttpResponse:
+    meeting = meeting_for_member(request, pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel_meeting(
+                meeting=meeting, cancelled_by=request.user, version=form.cleaned_data["version"]
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "The meeting is cancelled.")
+            return to_page(request, "meeting", pk=meeting.pk)
+    return render_meeting_page(request, meeting, cancel_form=form)
+
+
+@require_POST
+def tap(request: CongregationRequest, pk: int, member_id: int) -> HttpResponse:
+    """One tap on one member's name. With htmx only that member's button comes back;
+    without it, the whole page."""
+    meeting = meeting_for_member(request, pk)
+    # Only Selves of this congregation: a name from elsewhere is never shown here.
+    member = get_object_or_404(
+        Self.objects.filter(memberships__congregation=request.congregation).distinct(),
+        pk=member_id,
+    )
+    form = TapForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.mark_attendance(
+                meeting=meeting,
+                member=member,
+                present=form.cleaned_data["present"],
+                marked_by=request.user,
+            )
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+    else:
+        error = "That tap was not understood: reload the page and tap again."
+    if request.htmx:
+        present = marked_present(meeting=meeting).filter(pk=member.pk).exists()
+        context = {
+            "meeting": meeting,
+            "row": AttendanceRow(member=member, present=present),
+            "error": error,
+            "can_log": meeting.can_log_at(timezone.now()),
+        }
+        return render(request, f"{TEMPLATE}#attendee", context)
+    if error:
+        messages.error(request, error)
+    return to_page(request, "meeting", pk=meeting.pk)
+
+
+@require_POST
+def log(request: CongregationRequest, pk: int) -> HttpResponse:
+    meeting = meeting_for_member(request, pk)
+    form = LogMeetingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.log_meeting(
+                meeting=meeting,
+                present=marked_present(meeting=meeting),
+                logged_by=request.user,
+                reflections=form.cleaned_data["reflections"],
+                envisioning=form.cleaned_data["envisioning"],
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "The meeting is logged. Thank you for keeping the rhythm.")
+            return to_page(request, "meeting", pk=meeting.pk)
+    return render_meeting_page(request, meeting, log_form=form)
+
+
+@require_POST
+def notes(request: CongregationRequest, pk: int) -> HttpResponse:
+    meeting = meeting_for_member(request, pk)
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_meeting_notes(
+                meeting=meeting,
+                edited_by=request.user,
+                reflections=data["reflections"],
+                envisioning=data["envisioning"],
+                version=data["version"],
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "The notes are saved.")
+            return to_page(request, "meeting", pk=meeting.pk)
+    return render_meeting_page(request, meeting, notes_form=form)

@@ -1,0 +1,133 @@
+"""The congregation's home and its dating pool."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from congregations.models import Congregation, Self
+from crews import services
+from crews.models import Crew, Kind
+
+from ..factories import MeetingFactory, MembershipFactory
+from .conftest import url
+
+
+def test_the_home_shows_people_crews_and_who_has_none(
+    client: Client,
+    congregation: Congregation,
+    facilitator: Self,
+    member: Self,
+    crew: Crew,
+    not_in_crew: Self,
+    now: datetime,
+) -> None:
+    meeting = MeetingFactory.create(crew=crew, starts_at=now + timedelta(days=3))
+    proposal = services.propose_crew(
+        congregation=congregation, name="Seed library", proposed_by=not_in_crew, invitees=[member]
+    )
+    client.force_login(member)
+
+    response = client.get(url("congregation", congregation))
+
+    assert response.status_code == 200
+    overview = response.context["overview"]
+    assert [m.member for m in overview.members] == sorted(
+        [m.member for m in overview.members], key=lambda s: s.display_name
+    )
+    assert {m.member for m in overview.without_crew} == {facilitator, not_in_crew}
+    assert [(a.crew, a.next_meeting) for a in overview.mine] == [(crew, meeting)]
+    assert [i.crew for i in overview.invitations] == [proposal]
+    page = response.content.decode()
+    assert "proposed: 1 of 3 joined" in page
+    assert "3 people" in page
+    assert "facilitator" in page
+    assert "Join Seed library" in page
+
+
+def test_a_crew_below_three_shows_it_needs_members(
+    client: Client, congregation: Congregation, member: Self, crew_mate: Self, crew: Crew
+) -> None:
+    services.leave_crew(crew=crew, member=crew_mate)
+    client.force_login(member)
+    page = client.get(url("congregation", congregation)).content.decode()
+    assert "needs members: 2 of at least 3" in page
+
+
+def test_the_home_runs_a_bounded_number_of_queries_with_200_members(
+    client: Client,
+    congregation: Congregation,
+    member: Self,
+    crew: Crew,
+    django_assert_max_num_queries: object,
+) -> None:
+    people = MembershipFactory.create_batch(200, congregation=congregation)
+    for n in range(20):
+        services.form_crew(
+            congregation=congregation,
+            name=f"Crew {n}",
+            members=[member, *(m.member for m in people[n * 3 : n * 3 + 2])],
+        )
+    client.force_login(member)
+    with django_assert_max_num_queries(12):  # type: ignore[operator]
+        response = client.get(url("congregation", congregation))
+    assert len(response.context["overview"].members) == 203
+    assert len(response.context["overview"].mine) == 21
+
+
+def test_the_dating_pool_shows_work_and_crews(
+    client: Client,
+    congregation: Congregation,
+    member: Self,
+    crew_mate: Self,
+    crew: Crew,
+) -> None:
+    services.form_crew(
+        congregation=congregation, name="Pair", members=[member, crew_mate], kind=Kind.DYAD
+    )
+    client.force_login(member)
+
+    response = client.get(url("people", congregation))
+
+    assert response.status_code == 200
+    counts = {m.member: (m.crew_count, m.dyad_count) for m in response.context["pool"]}
+    assert counts[member] == (1, 1)
+    page = response.content.decode()
+    assert crew_mate.paid_work in page
+    assert "growing food together" in page
+    propose = url("propose", congregation)
+    assert f'{propose}?with={crew_mate.pk}"' in page
+    assert f'{propose}?with={member.pk}"' not in page
+
+
+def test_the_dating_pool_runs_a_bounded_number_of_queries(
+    client: Client,
+    congregation: Congregation,
+    member: Self,
+    django_assert_max_num_queries: object,
+) -> None:
+    MembershipFactory.create_batch(200, congregation=congregation)
+    client.force_login(member)
+    with django_assert_max_num_queries(8):  # type: ignore[operator]
+        assert client.get(url("people", congregation)).status_code == 200
+
+
+def test_the_global_home_shows_the_next_meeting_of_each_crew(
+    client: Client, member: Self, crew: Crew, now: datetime
+) -> None:
+    meeting = MeetingFactory.create(crew=crew, starts_at=now + timedelta(days=2))
+    client.force_login(member)
+    page = client.get(reverse("home")).content.decode()
+    assert "Tuesday crew" in page
+    assert url("meeting", crew.congregation, pk=meeting.pk) in page
+
+
+@pytest.mark.parametrize("name", ["congregation", "people"])
+def test_pages_refuse_post(
+    client: Client, congregation: Congregation, member: Self, name: str
+) -> None:
+    client.force_login(member)
+    assert client.post(url(name, congregation)).status_code == 405
