@@ -15,7 +15,7 @@ from congregations.models import Congregation, Self
 from crews.models import Crew, Meeting
 from crews.selectors import current_members
 from crews.services import log_meeting, schedule_meeting
-from reciprocity.models import Conflict, Venture
+from reciprocity.models import Conflict, LedgerEntry, Level, Rule, Venture
 from reciprocity.services import open_conflict, record_money_round, register_venture
 
 
@@ -67,6 +67,36 @@ def venture(congregation: Congregation, *co_owners: Self) -> Venture:
         legal_form="coop",
         co_owners=co_owners,
         registered_by=co_owners[0],
+    )
+
+
+KINDS = [
+    (Level.LISTENING, Rule.LISTENED),
+    (Level.MONEY, Rule.OFFERED),
+    (Level.CONSISTENCY, Rule.ATTENDED),
+    (Level.CONFLICT, Rule.RESOLVED),
+]
+
+
+def ledger(crew: Crew, count: int, start: int = 0) -> None:
+    """``count`` entries of a point each, spread over two years and the four crew levels,
+    straight into the table, for size tests."""
+    members = people(crew)
+    now = timezone.now()
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            congregation_id=crew.congregation_id,
+            crew=crew,
+            member=members[i % len(members)],
+            level=KINDS[i % 4][0],
+            rule=KINDS[i % 4][1],
+            points=1,
+            reason="A point for the size test",
+            occurred_at=now - timedelta(days=i % 730),
+            recorded_at=now,
+            idempotency_key=f"size-test:{crew.pk}:{i}",
+        )
+        for i in range(start, start + count)
     )
 
 
