@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from .selectors import Month
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 68, 12, 14, 44
-MAX_X_LABELS = 6
+WIDTH, HEIGHT = 640, 280
+LEFT, RIGHT, TOP, BOTTOM = 68, 12, 14, 58
+MAX_X_LABELS = 5
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,10 @@ def _nice_step(span: int) -> int:
     return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
 
 
+def _signed(points: int) -> str:
+    return f"{points:+d}".replace("-", "\u2212") if points else "0"
+
+
 def step_chart(months: list[Month]) -> StepChart | None:
     """Each month is a band; the line holds the running total reached by that month's
     end, stepping up or down where a month gained or lost points."""
@@ -72,9 +76,7 @@ def step_chart(months: list[Month]) -> StepChart | None:
         for i, m in enumerate(months)
         if i % every == 0
     ]
-    y_ticks = [
-        Tick(y(value), f"{value:+d}" if value else "0") for value in range(low, high + 1, step)
-    ]
+    y_ticks = [Tick(y(value), _signed(value)) for value in range(low, high + 1, step)]
     return StepChart(
         WIDTH, HEIGHT, LEFT, right, TOP, bottom, y(0), "".join(path), x_labels, y_ticks
     )

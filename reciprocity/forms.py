@@ -47,7 +47,10 @@ class ListeningRoundForm(KeyedForm):
     participants = PeopleField(
         queryset=Self.objects.none(),
         label="Who sat in the circle",
-        error_messages={"required": "Choose who took part."},
+        error_messages={
+            "required": "Choose who took part.",
+            "invalid_choice": "Choose people who were at this meeting.",
+        },
     )
     everyone_listened = forms.BooleanField(
         required=False,
@@ -71,7 +74,10 @@ class MoneyRoundForm(KeyedForm):
         help_text="The work they do for money, and the work that is most meaningful to them.",
         empty_label=None,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose who talked about their work."},
+        error_messages={
+            "required": "Choose who talked about their work.",
+            "invalid_choice": "Choose someone who was at this meeting.",
+        },
     )
     asked = forms.BooleanField(
         required=False,
@@ -140,7 +146,7 @@ class ConflictForm(KeyedForm):
 
 
 class VentureForm(KeyedForm):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, label="The venture’s name")
     legal_form = forms.ChoiceField(
         choices=LegalForm.choices,
         label="Incorporated as",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from congregations.models import Congregation, Self
 from crews.models import Crew, CrewMembership, Meeting
@@ -115,10 +116,11 @@ class Month:
     total: int  # the running total at the month's end
 
 
-def crew_history(*, crew: Crew, until: datetime) -> list[Month]:
+def crew_history(*, crew: Crew, until: datetime | None = None) -> list[Month]:
     """The crew's score month by month, in the crew's timezone, from its first entry's
-    month to ``until``'s; months without entries are included."""
+    month to ``until``'s (now by default); months without entries are included."""
     tz = crew.timezone
+    until = until or timezone.now()
     earned = dict(
         LedgerEntry.objects.filter(crew=crew)
         .annotate(month=TruncMonth("occurred_at", tzinfo=tz))

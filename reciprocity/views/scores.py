@@ -33,13 +33,13 @@ PER_PAGE = 50
 @require_GET
 def crew_scores(request: CongregationRequest, crew_pk: int) -> HttpResponse:
     crew = crew_of_member(request, crew_pk)
-    history = crew_history(crew=crew, until=timezone.now())
+    history = crew_history(crew=crew)
     context = {
         "crew": crew,
         "breakdown": crew_breakdown(crew=crew),
         "history": history,
         "chart": step_chart(history),
-        "levels": [Level(level) for level in CREW_LEVELS],
+        "levels": CREW_LEVELS,
     }
     return render(request, "reciprocity/crew_scores.html", context)
 

@@ -230,16 +230,19 @@ def test_a_second_money_round_for_the_same_person_is_refused(
 
 
 def test_someone_absent_cannot_be_the_focus(crew: Crew, member: Self, crew_mate: Self) -> None:
-    meeting = logged_meeting(crew, present=[member, people(crew)[-1]])
+    third = next(p for p in people(crew) if p not in (member, crew_mate))
+    meeting = logged_meeting(crew, present=[member, third])
     client = signed_in(member)
-    data = money_data(client, meeting, focus=member, offerer=people(crew)[-1])
+    data = money_data(client, meeting, focus=member, offerer=third)
     data["focus"] = crew_mate.pk
 
     response = client.post(
         url("record_money_round", meeting.congregation, meeting_pk=meeting.pk), data
     )
 
-    assert response.context["money_form"].errors["focus"]
+    assert response.context["money_form"].errors["focus"] == [
+        "Choose someone who was at this meeting."
+    ]
     assert not MoneyRound.objects.exists()
 
 

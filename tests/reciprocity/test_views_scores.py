@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,9 @@ from django.utils import timezone
 from congregations.models import Congregation, Self
 from crews.models import Crew
 from crews.services import form_crew
+from reciprocity.charts import step_chart
 from reciprocity.models import LedgerEntry, Level
+from reciprocity.selectors import Month
 from reciprocity.services import confirm_co_ownership
 
 from ..factories import MembershipFactory
@@ -63,7 +65,7 @@ def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
 ) -> None:
     page = text(signed_in(member).get(url("crew_scores", congregation, crew_pk=played.pk)))
 
-    assert '<svg viewBox="0 0 640 260" role="img" aria-labelledby="chart-title chart-desc"' in page
+    assert '<svg viewBox="0 0 640 280" role="img" aria-labelledby="chart-title chart-desc"' in page
     assert '<title id="chart-title">' in page
     assert 'class="line" d="M' in page
     assert "<script" not in page.split("<main", 1)[1]
@@ -207,6 +209,19 @@ def test_my_page_shows_my_score_per_crew_and_level_five(
     assert f'href="{entries}?crew={played.pk}">+7<' in page
     assert f'href="{entries}?level=5">+100<' in page
     assert "Co-owners" in page
+
+
+@pytest.mark.parametrize("name", ["me", "my_entries"])
+def test_my_pages_run_as_many_queries_with_ten_thousand_entries_as_with_ten(
+    congregation: Congregation, crew: Crew, member: Self, name: str
+) -> None:
+    client = signed_in(member)
+    ledger(crew, 10)
+    with_ten = queries(client, url(name, congregation))
+
+    ledger(crew, 9_990, start=10)
+
+    assert queries(client, url(name, congregation)) == with_ten <= 12
 
 
 def test_my_entries_are_mine_only(
@@ -353,3 +368,31 @@ def test_correcting_takes_a_post_only(
         signed_in(facilitator).get(url("reverse_entry", congregation, pk=wrong.pk)).status_code
         == 405
     )
+
+
+# The chart's layout
+
+
+def test_the_chart_steps_through_each_month_from_zero() -> None:
+    months = [
+        Month(date(2026, 1, 1), 3, 3),
+        Month(date(2026, 2, 1), 0, 3),
+        Month(date(2026, 3, 1), 7, 10),
+    ]
+
+    chart = step_chart(months)
+
+    assert chart is not None
+    assert chart.path.startswith(f"M{chart.left},{chart.zero}V")
+    assert chart.path.count("H") == 3
+    assert [t.label for t in chart.x_labels] == ["Jan 2026", "Feb 2026", "Mar 2026"]
+    assert [t.label for t in chart.y_ticks] == ["0", "+5", "+10"]
+
+
+def test_a_chart_below_zero_keeps_zero_on_its_axis() -> None:
+    chart = step_chart([Month(date(2026, 1, 1), -5, -5)])
+
+    assert chart is not None
+    assert [t.label for t in chart.y_ticks] == ["−6", "−4", "−2", "0"]
+    assert chart.zero == chart.top
+    assert step_chart([]) is None
