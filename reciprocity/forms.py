@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -166,14 +165,6 @@ class VentureForm(KeyedForm):
 
 class ReversalForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Why is this entry being corrected?")
-    next = forms.CharField(required=False, widget=forms.HiddenInput)
-
-
-class MonthField(forms.DateField):
-    input_formats = ["%Y-%m"]
-
-    def prepare_value(self, value: Any) -> Any:
-        return value.strftime("%Y-%m") if isinstance(value, date) else value
 
 
 class EntryFilter(forms.Form):
@@ -182,7 +173,7 @@ class EntryFilter(forms.Form):
     member = forms.IntegerField(required=False, min_value=1)
     crew = forms.IntegerField(required=False, min_value=1)
     level = forms.TypedChoiceField(required=False, coerce=int, choices=Level.choices)
-    month = MonthField(required=False)
+    month = forms.DateField(required=False, input_formats=["%Y-%m"])
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for selectors.entries; invalid values are left out."""

@@ -31,7 +31,9 @@ def _page(request: CongregationRequest, meeting: Meeting, **bound: KeyedForm) ->
     listening = bound.get("listening")
     if listening is None and not any(r.is_listening for r in rounds):
         listening = ListeningRoundForm(congregation=congregation, present=present)
-    money = bound.get("money") or MoneyRoundForm(congregation=congregation, present=present)
+    money = bound.get("money")
+    if money is None:
+        money = MoneyRoundForm(congregation=congregation, present=present)
     return {"meeting": meeting, "rounds": rounds, "listening_form": listening, "money_form": money}
 
 
@@ -48,11 +50,8 @@ def _answer(
     swapped out of band, the list of rounds; without, back to the page (so reloading does
     not post twice)."""
     if form.errors:
-        if request.htmx:
-            return render(
-                request, f"{TEMPLATE}#{kind}_form", _page(request, meeting, **{kind: form})
-            )
-        return render(request, TEMPLATE, _page(request, meeting, **{kind: form}))
+        template = f"{TEMPLATE}#{kind}_form" if request.htmx else TEMPLATE
+        return render(request, template, _page(request, meeting, **{kind: form}))
     if request.htmx:
         return render(
             request, f"{TEMPLATE}#{kind}_saved", {**_page(request, meeting), "done": done}

@@ -126,6 +126,22 @@ def test_a_number_opens_to_the_entries_behind_it(
     assert f"recorded by {crew_mate.display_name}" in page
 
 
+def test_a_months_number_opens_to_that_months_entries(
+    congregation: Congregation, played: Crew, member: Self
+) -> None:
+    started = LedgerEntry.objects.filter(crew=played).values_list("occurred_at", flat=True)[0]
+    month = started.astimezone(played.timezone).date().replace(day=1)
+    entries = url("crew_entries", congregation, crew_pk=played.pk)
+    client = signed_in(member)
+
+    that_month = client.get(entries, {"month": f"{month:%Y-%m}"})
+    month_before = client.get(entries, {"month": f"{month - timedelta(days=1):%Y-%m}"})
+
+    assert that_month.context["page"].paginator.count == 3 + 1 + 1 + 2
+    assert f"{month:%B %Y}" in text(that_month)
+    assert month_before.context["page"].paginator.count == 0
+
+
 def test_entries_come_a_page_at_a_time(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
