@@ -1,13 +1,39 @@
-"""Read-only queries about the game: scores, breakdowns and histories."""
+"""Read-only queries about the game: scores, breakdowns and histories.
+
+Totals are summed by the database; Python only arranges the few aggregated rows, so each
+page runs the same handful of queries whatever the size of the ledger.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Sum
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from congregations.models import Congregation, Self
-from crews.models import Crew, CrewMembership
+from crews.models import Crew, CrewMembership, Meeting
 
-from .models import LedgerEntry
+from .models import (
+    Conflict,
+    ConflictParty,
+    CoOwner,
+    LedgerEntry,
+    Level,
+    ListeningParticipant,
+    ListeningRound,
+    MoneyOffer,
+    MoneyRound,
+    Venture,
+)
+
+# Crew points are earned on these levels; co-owners' points belong to the congregation.
+CREW_LEVELS = [Level.LISTENING, Level.MONEY, Level.CONSISTENCY, Level.CONFLICT]
 
 
 def crew_scores(*, crew: Crew) -> dict[int, int]:
@@ -32,3 +58,315 @@ def member_score(*, self_: Self, congregation: Congregation) -> int:
         points=Sum("points")
     )["points"]
     return total or 0
+
+
+# The crew scores page
+
+
+@dataclass
+class BreakdownRow:
+    member: Self
+    current: bool
+    by_level: dict[int, int]
+    total: int
+
+    def cells(self) -> list[tuple[int, int]]:
+        return [(level, self.by_level.get(level, 0)) for level in CREW_LEVELS]
+
+
+@dataclass
+class Breakdown:
+    """A crew's points, members × levels. Rows: every current member (0 included), then
+    anyone who has left but earned points here, whose points stay in the crew's total."""
+
+    rows: list[BreakdownRow]
+    by_level: dict[int, int]
+    total: int
+
+    def level_totals(self) -> list[tuple[int, int]]:
+        return [(level, self.by_level.get(level, 0)) for level in CREW_LEVELS]
+
+
+def crew_breakdown(*, crew: Crew) -> Breakdown:
+    scores = crew_scores(crew=crew)
+    cells: dict[int, dict[int, int]] = defaultdict(dict)
+    for member_id, level, points in (
+        LedgerEntry.objects.filter(crew=crew)
+        .values("member_id", "level")
+        .annotate(points=Sum("points"))
+        .values_list("member_id", "level", "points")
+    ):
+        cells[member_id][level] = points
+    people = Self.objects.in_bulk(set(scores) | set(cells))
+    rows = [
+        BreakdownRow(people[pk], pk in scores, cells[pk], sum(cells[pk].values())) for pk in people
+    ]
+    rows.sort(key=lambda row: (not row.current, row.member.display_name.lower()))
+    by_level: dict[int, int] = defaultdict(int)
+    for row in rows:
+        for level, points in row.by_level.items():
+            by_level[level] += points
+    return Breakdown(rows, dict(by_level), sum(by_level.values()))
+
+
+@dataclass(frozen=True)
+class Month:
+    start: date
+    earned: int  # points gained or lost that month
+    total: int  # the running total at the month's end
+
+
+def crew_history(*, crew: Crew, until: datetime | None = None) -> list[Month]:
+    """The crew's score month by month, in the crew's timezone, from its first entry's
+    month to ``until``'s (now by default); months without entries are included."""
+    tz = crew.timezone
+    until = until or timezone.now()
+    earned = dict(
+        LedgerEntry.objects.filter(crew=crew)
+        .annotate(month=TruncMonth("occurred_at", tzinfo=tz))
+        .values("month")
+        .annotate(points=Sum("points"))
+        .values_list("month", "points")
+    )
+    if not earned:
+        return []
+    by_month = {moment.date(): points for moment, points in earned.items()}
+    last = max(max(by_month), until.astimezone(tz).date().replace(day=1))
+    months, total = [], 0
+    for start in _months(min(by_month), last):
+        total += by_month.get(start, 0)
+        months.append(Month(start, by_month.get(start, 0), total))
+    return months
+
+
+def _months(first: date, last: date) -> Iterator[date]:
+    month = first
+    while month <= last:
+        yield month
+        month = (month + timedelta(days=32)).replace(day=1)
+
+
+def month_bounds(month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime(month.year, month.month, 1, tzinfo=tz)
+    following = (month + timedelta(days=32)).replace(day=1)
+    return start, datetime(following.year, following.month, 1, tzinfo=tz)
+
+
+# Entries behind a number
+
+
+def entries(
+    *,
+    congregation: Congregation,
+    crew: Crew | None = None,
+    member_id: int | None = None,
+    crew_id: int | None = None,
+    level: int | None = None,
+    month: date | None = None,
+    tz: ZoneInfo | None = None,
+) -> QuerySet[LedgerEntry]:
+    """Ledger entries, newest first, with what a list shows of each: who, who recorded it,
+    the entry it corrects and the correction it received."""
+    found = LedgerEntry.objects.filter(congregation=congregation)
+    if crew is not None:
+        found = found.filter(crew=crew)
+        tz = tz or crew.timezone
+    if member_id is not None:
+        found = found.filter(member_id=member_id)
+    if crew_id is not None:
+        found = found.filter(crew_id=crew_id)
+    if level is not None:
+        found = found.filter(level=level)
+    if month is not None:
+        start, end = month_bounds(month, tz or ZoneInfo("UTC"))
+        found = found.filter(occurred_at__gte=start, occurred_at__lt=end)
+    return found.select_related(
+        "member",
+        "crew",
+        "recorded_by",
+        "reverses",
+        "reversed_by",
+        "reversed_by__recorded_by",
+    ).order_by("-occurred_at", "-id")
+
+
+def export_rows(entries: QuerySet[LedgerEntry]) -> Iterator[tuple]:
+    """The columns of a CSV export, oldest first, streamed from one server-side cursor."""
+    return (
+        entries.order_by("occurred_at", "id")
+        .values_list(
+            "occurred_at",
+            "member__display_name",
+            "crew__name",
+            "level",
+            "rule",
+            "points",
+            "reason",
+            "recorded_by__display_name",
+            "reverses__occurred_at",
+            "reverses__points",
+            "reverses__reason",
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+# A member's own page
+
+
+@dataclass
+class CrewPoints:
+    crew_id: int
+    name: str
+    points: int
+    current: bool
+
+
+@dataclass
+class MemberBreakdown:
+    total: int
+    crews: list[CrewPoints]
+    by_level: dict[int, int] = field(default_factory=dict)
+
+    def levels(self) -> list[tuple[Level, int]]:
+        return [(level, self.by_level.get(level, 0)) for level in Level]
+
+    @property
+    def co_owners(self) -> int:
+        return self.by_level.get(Level.CO_OWNERS, 0)
+
+
+def member_breakdown(*, self_: Self, congregation: Congregation) -> MemberBreakdown:
+    """A Self's points in the congregation: in total, per crew (any they belong to, 0
+    included, and any they left with points) and per level."""
+    mine = LedgerEntry.objects.filter(member=self_, congregation=congregation)
+    per_crew = dict(
+        mine.filter(crew__isnull=False)
+        .values("crew_id")
+        .annotate(points=Sum("points"))
+        .values_list("crew_id", "points")
+    )
+    current = set(
+        CrewMembership.objects.filter(member=self_, crew__congregation=congregation)
+        .current()
+        .values_list("crew_id", flat=True)
+    )
+    crews = [
+        CrewPoints(crew.pk, crew.name, per_crew.get(crew.pk, 0), crew.pk in current)
+        for crew in Crew.objects.filter(pk__in=current | set(per_crew)).order_by("name")
+    ]
+    by_level = dict(
+        mine.values("level").annotate(points=Sum("points")).values_list("level", "points")
+    )
+    return MemberBreakdown(sum(by_level.values()), crews, by_level)
+
+
+# Rounds at a meeting
+
+
+@dataclass
+class RecordedRound:
+    """A listening or money round with the points each person earned from it."""
+
+    round: ListeningRound | MoneyRound
+    points: list[tuple[str, int]]
+
+    @property
+    def is_listening(self) -> bool:
+        return isinstance(self.round, ListeningRound)
+
+
+def present_at(*, meeting: Meeting) -> QuerySet[Self]:
+    return Self.objects.filter(attendances__meeting=meeting, attendances__present=True).order_by(
+        "display_name"
+    )
+
+
+def recorded_rounds(*, meeting: Meeting) -> list[RecordedRound]:
+    listening = ListeningRound.objects.filter(meeting=meeting).prefetch_related(
+        Prefetch(
+            "participants",
+            queryset=ListeningParticipant.objects.select_related("participant").order_by(
+                "participant__display_name"
+            ),
+        )
+    )
+    money = (
+        MoneyRound.objects.filter(meeting=meeting)
+        .select_related("focus")
+        .prefetch_related(
+            Prefetch(
+                "offers",
+                queryset=MoneyOffer.objects.select_related("offerer").order_by(
+                    "offerer__display_name", "offerer_id", "kind"
+                ),
+            )
+        )
+        .order_by("recorded_at", "id")
+    )
+    earned: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+    for listening_id, money_id, name, points in (
+        LedgerEntry.objects.filter(meeting=meeting)
+        .filter(Q(listening_round__isnull=False) | Q(money_round__isnull=False))
+        .values("listening_round_id", "money_round_id", "member__display_name")
+        .annotate(points=Sum("points"))
+        .order_by("member__display_name")
+        .values_list("listening_round_id", "money_round_id", "member__display_name", "points")
+    ):
+        key = ("listening", listening_id) if listening_id else ("money", money_id)
+        earned[key].append((name, points))
+    return [RecordedRound(r, earned[("listening", r.pk)]) for r in listening] + [
+        RecordedRound(r, earned[("money", r.pk)]) for r in money
+    ]
+
+
+# Conflicts and ventures
+
+
+def conflicts_of(*, self_: Self, congregation: Congregation) -> QuerySet[ConflictParty]:
+    """The Self's seats in the congregation's conflicts, newest first."""
+    return (
+        ConflictParty.objects.filter(congregation=congregation, party=self_)
+        .select_related("conflict", "conflict__crew")
+        .order_by("-conflict__opened_at")
+    )
+
+
+def conflict_for_party(*, pk: int, self_: Self, congregation: Congregation) -> Conflict | None:
+    """The conflict, with its parties, if the Self is one of them; None otherwise, so
+    whether it exists at all stays private to its parties."""
+    return (
+        Conflict.objects.filter(congregation=congregation, pk=pk, parties__party=self_)
+        .select_related("crew")
+        .prefetch_related(
+            Prefetch(
+                "parties",
+                queryset=ConflictParty.objects.select_related("party").order_by(
+                    "party__display_name"
+                ),
+            )
+        )
+        .first()
+    )
+
+
+def ventures(*, congregation: Congregation) -> QuerySet[Venture]:
+    """The congregation's ventures, newest first, each with its co-owners."""
+    return (
+        Venture.objects.filter(congregation=congregation)
+        .select_related("registered_by")
+        .prefetch_related(
+            Prefetch(
+                "co_owners",
+                queryset=CoOwner.objects.select_related("co_owner").order_by(
+                    "co_owner__display_name"
+                ),
+            )
+        )
+    )
+
+
+def congregation_members(*, congregation: Congregation) -> QuerySet[Self]:
+    return Self.objects.filter(
+        memberships__congregation=congregation, memberships__left_at__isnull=True
+    ).order_by("display_name")

@@ -1,3 +1,39 @@
+from django.urls import path
+
+from .views import conflicts, exports, rounds, scores, ventures
+
 app_name = "reciprocity"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("meetings/<int:meeting_pk>/rounds/", rounds.meeting_rounds, name="meeting_rounds"),
+    path(
+        "meetings/<int:meeting_pk>/rounds/listening/",
+        rounds.record_listening_round,
+        name="record_listening_round",
+    ),
+    path(
+        "meetings/<int:meeting_pk>/rounds/money/",
+        rounds.record_money_round,
+        name="record_money_round",
+    ),
+    path("conflicts/", conflicts.my_conflicts, name="my_conflicts"),
+    path("crews/<int:crew_pk>/conflicts/new/", conflicts.open_conflict, name="open_conflict"),
+    path("conflicts/<int:pk>/", conflicts.conflict, name="conflict"),
+    path("conflicts/<int:pk>/confirm/", conflicts.confirm_resolution, name="confirm_resolution"),
+    path(
+        "conflicts/<int:pk>/no-resolution/",
+        conflicts.record_no_resolution,
+        name="record_no_resolution",
+    ),
+    path("ventures/", ventures.ventures, name="ventures"),
+    path("ventures/new/", ventures.register_venture, name="register_venture"),
+    path("ventures/<int:pk>/", ventures.venture, name="venture"),
+    path("ventures/<int:pk>/confirm/", ventures.confirm_co_ownership, name="confirm_co_ownership"),
+    path("crews/<int:crew_pk>/scores/", scores.crew_scores, name="crew_scores"),
+    path("crews/<int:crew_pk>/entries/", scores.crew_entries, name="crew_entries"),
+    path("crews/<int:crew_pk>/entries.csv", exports.crew_entries_csv, name="crew_entries_csv"),
+    path("entries/<int:pk>/reverse/", scores.reverse_entry, name="reverse_entry"),
+    path("me/", scores.me, name="me"),
+    path("me/entries/", scores.my_entries, name="my_entries"),
+    path("me/entries.csv", exports.my_entries_csv, name="my_entries_csv"),
+]

@@ -23,10 +23,19 @@ from congregations.models import Congregation, Invitation, Membership, Membershi
 from congregations.services import invite
 from crews.models import Attendance, Crew, CrewInvitation, CrewMembership, Meeting
 from crews.services import form_crew, invite_to_crew, schedule_meeting
-from reciprocity.models import LedgerEntry
+from reciprocity.models import (
+    Conflict,
+    ConflictParty,
+    CoOwner,
+    LedgerEntry,
+    ListeningRound,
+    MoneyRound,
+    Venture,
+)
 
 from .conftest import membership_of
 from .factories import MembershipFactory
+from .reciprocity.world import conflict, logged_meeting, venture
 
 CONGREGATION_ROUTE = "c/<slug:congregation_slug>/"
 
@@ -46,6 +55,9 @@ class World:
     crew: Crew
     meeting: Meeting  # the crew's, next week
     crew_invitation: CrewInvitation  # to the crew, for someone new
+    held: Meeting  # the crew's, logged, with a ledger entry for the crew-mate
+    conflict: Conflict  # between the crew-mate and another crew member
+    venture: Venture  # of the crew-mate and another member
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,26 @@ def tap(world: World) -> dict[str, Any]:
     return {"pk": world.meeting.pk, "member_id": world.crew_mate.pk}
 
 
+def held_meeting_pk(world: World) -> dict[str, Any]:
+    return {"meeting_pk": world.held.pk}
+
+
+def crew_pk_of_game(world: World) -> dict[str, Any]:
+    return {"crew_pk": world.crew.pk}
+
+
+def conflict_pk(world: World) -> dict[str, Any]:
+    return {"pk": world.conflict.pk}
+
+
+def venture_pk(world: World) -> dict[str, Any]:
+    return {"pk": world.venture.pk}
+
+
+def entry_pk(world: World) -> dict[str, Any]:
+    return {"pk": LedgerEntry.objects.filter(member=world.crew_mate).values("pk")[0]["pk"]}
+
+
 # Crew pages are for the crew's members; a facilitator sees a crew's name and size only.
 CREW_ONLY = {"member": 404, "facilitator": 404, "crew_mate": 200}
 POST_ONLY = {"member": 405, "facilitator": 405}
@@ -114,6 +146,27 @@ REGISTRY: dict[str, Page] = {
     "crews:tap": Page(**POST_ONLY, kwargs=tap),
     "crews:log": Page(**POST_ONLY, kwargs=meeting_pk),
     "crews:notes": Page(**POST_ONLY, kwargs=meeting_pk),
+    # The game: a crew's rounds, scores and entries are its members' only, and a
+    # conflict is its parties' only; ventures belong to the whole congregation.
+    "reciprocity:meeting_rounds": Page(**CREW_ONLY, kwargs=held_meeting_pk),
+    "reciprocity:record_listening_round": Page(**POST_ONLY, kwargs=held_meeting_pk),
+    "reciprocity:record_money_round": Page(**POST_ONLY, kwargs=held_meeting_pk),
+    "reciprocity:my_conflicts": Page(member=200, facilitator=200),
+    "reciprocity:open_conflict": Page(**CREW_ONLY, kwargs=crew_pk_of_game),
+    "reciprocity:conflict": Page(**CREW_ONLY, kwargs=conflict_pk),
+    "reciprocity:confirm_resolution": Page(**POST_ONLY, kwargs=conflict_pk),
+    "reciprocity:record_no_resolution": Page(**POST_ONLY, kwargs=conflict_pk),
+    "reciprocity:ventures": Page(member=200, facilitator=200),
+    "reciprocity:register_venture": Page(member=200, facilitator=200),
+    "reciprocity:venture": Page(member=200, facilitator=200, kwargs=venture_pk),
+    "reciprocity:confirm_co_ownership": Page(**POST_ONLY, kwargs=venture_pk),
+    "reciprocity:crew_scores": Page(**CREW_ONLY, kwargs=crew_pk_of_game),
+    "reciprocity:crew_entries": Page(**CREW_ONLY, kwargs=crew_pk_of_game),
+    "reciprocity:crew_entries_csv": Page(**CREW_ONLY, kwargs=crew_pk_of_game),
+    "reciprocity:reverse_entry": Page(**POST_ONLY, kwargs=entry_pk),
+    "reciprocity:me": Page(member=200, facilitator=200),
+    "reciprocity:my_entries": Page(member=200, facilitator=200),
+    "reciprocity:my_entries_csv": Page(member=200, facilitator=200),
 }
 
 
@@ -168,10 +221,16 @@ def world(
         congregation=congregation, email="new@example.net", invited_by=member, send_email=False
     )
     others = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
-    crew = form_crew(congregation=congregation, name="Crew", members=[crew_mate, *others[:2]])
+    crew = form_crew(
+        congregation=congregation,
+        name="Crew",
+        members=[crew_mate, *others[:2]],
+        now=timezone.now() - timedelta(days=30),
+    )
     meeting = schedule_meeting(
         crew=crew, starts_at=timezone.now() + timedelta(days=7), scheduled_by=crew_mate
     )
+    held = logged_meeting(crew)
     return World(
         congregation=congregation,
         facilitator=facilitator,
@@ -183,6 +242,9 @@ def world(
         crew=crew,
         meeting=meeting,
         crew_invitation=invite_to_crew(crew=crew, invitee=others[2], invited_by=crew_mate),
+        held=held,
+        conflict=conflict(crew, crew_mate, others[0]),
+        venture=venture(congregation, crew_mate, others[2]),
     )
 
 
@@ -197,7 +259,20 @@ def url_of(name: str, world: World, slug: str | None = None) -> str:
 
 
 # Rows that the pages under /c/<slug>/ create: counting them shows whether a request wrote.
-WRITTEN = [MembershipEvent, CrewMembership, CrewInvitation, Meeting, Attendance, LedgerEntry]
+WRITTEN = [
+    MembershipEvent,
+    CrewMembership,
+    CrewInvitation,
+    Meeting,
+    Attendance,
+    LedgerEntry,
+    ListeningRound,
+    MoneyRound,
+    Conflict,
+    ConflictParty,
+    Venture,
+    CoOwner,
+]
 
 
 @pytest.fixture

@@ -377,7 +377,8 @@ def test_the_meeting_page_runs_a_bounded_number_of_queries(
     django_assert_max_num_queries: object,
 ) -> None:
     client.force_login(member)
-    with django_assert_max_num_queries(8):  # type: ignore[operator]
+    # 8 for the meeting, 3 for the rounds recorded at it (templates/crews/_meeting_game.html).
+    with django_assert_max_num_queries(11):  # type: ignore[operator]
         assert client.get(url("meeting", congregation, pk=started_meeting.pk)).status_code == 200
 
 

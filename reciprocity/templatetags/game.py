@@ -1,0 +1,53 @@
+"""Template helpers for the game's pages: points as people read them, the rules in the
+proposal's words, and a meeting's rounds for the meeting page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from congregations.models import Self
+from crews.models import Meeting
+from crews.selectors import is_current_member
+
+from ..models import Level
+from ..rules import LEVELS, POINTS, consistency_points
+from ..selectors import recorded_rounds
+
+register = template.Library()
+
+MINUS = "\u2212"
+
+
+@register.filter
+def signed(points: int | None) -> str:
+    """+5, 0 or −5, with a true minus sign."""
+    points = points or 0
+    if points < 0:
+        return f"{MINUS}{-points}"
+    return f"+{points}" if points else "0"
+
+
+@register.inclusion_tag("reciprocity/_rules.html")
+def game_rules() -> dict[str, Any]:
+    """Every rule with its points, numbers from reciprocity.rules, grouped by level."""
+    attended = " / ".join(signed(consistency_points(n)) for n in (1, 2, 3))
+    rows = [
+        (Level.CONSISTENCY, attended, "met with their crew: the first, second, each later time")
+    ]
+    rows += [(LEVELS[rule], signed(points), rule.label) for rule, points in POINTS.items()]
+    return {"rules": sorted(rows, key=lambda row: row[0])}
+
+
+@register.inclusion_tag("reciprocity/_meeting_rounds.html", takes_context=True)
+def meeting_game(context: template.Context, meeting: Meeting) -> dict[str, Any]:
+    """The rounds recorded at a meeting, for the crew's members only."""
+    user = context["request"].user
+    member = isinstance(user, Self) and is_current_member(crew=meeting.crew, self_=user)
+    return {
+        "request": context["request"],
+        "meeting": meeting,
+        "member": member,
+        "rounds": recorded_rounds(meeting=meeting) if member else [],
+    }

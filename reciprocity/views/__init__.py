@@ -1,0 +1,1 @@
+"""Pages of the Reciprocity Game: rounds, conflicts, ventures, scores and their entries."""

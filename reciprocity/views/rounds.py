@@ -1,0 +1,109 @@
+"""Recording a meeting's listening round and money rounds (levels 1 and 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from crews.models import Meeting
+from microsolidarity.http import CongregationRequest
+
+from .. import services
+from ..forms import KeyedForm, ListeningRoundForm, MoneyRoundForm, add_service_errors
+from ..selectors import present_at, recorded_rounds
+from .access import meeting_of_member
+
+TEMPLATE = "reciprocity/meeting_rounds.html"
+
+
+def _page(request: CongregationRequest, meeting: Meeting, **bound: KeyedForm) -> dict[str, Any]:
+    """The page's context; a form given in ``bound`` (with what was typed and its errors)
+    replaces the fresh one."""
+    present = present_at(meeting=meeting)
+    rounds = recorded_rounds(meeting=meeting)
+    congregation = request.congregation
+    listening = bound.get("listening")
+    if listening is None and not any(r.is_listening for r in rounds):
+        listening = ListeningRoundForm(congregation=congregation, present=present)
+    money = bound.get("money")
+    if money is None:
+        money = MoneyRoundForm(congregation=congregation, present=present)
+    return {"meeting": meeting, "rounds": rounds, "listening_form": listening, "money_form": money}
+
+
+@require_GET
+def meeting_rounds(request: CongregationRequest, meeting_pk: int) -> HttpResponse:
+    meeting = meeting_of_member(request, meeting_pk)
+    return render(request, TEMPLATE, _page(request, meeting))
+
+
+def _answer(
+    request: CongregationRequest, meeting: Meeting, kind: str, form: KeyedForm, done: str
+) -> HttpResponse:
+    """Refused: the form again with its errors. Recorded: with htmx, the fresh form and,
+    swapped out of band, the list of rounds; without, back to the page (so reloading does
+    not post twice)."""
+    if form.errors:
+        template = f"{TEMPLATE}#{kind}_form" if request.htmx else TEMPLATE
+        return render(request, template, _page(request, meeting, **{kind: form}))
+    if request.htmx:
+        return render(
+            request, f"{TEMPLATE}#{kind}_saved", {**_page(request, meeting), "done": done}
+        )
+    messages.success(request, done)
+    return redirect(
+        reverse("reciprocity:meeting_rounds", args=[request.congregation.slug, meeting.pk])
+    )
+
+
+@require_POST
+def record_listening_round(request: CongregationRequest, meeting_pk: int) -> HttpResponse:
+    meeting = meeting_of_member(request, meeting_pk)
+    form = ListeningRoundForm(
+        request.POST, congregation=request.congregation, present=present_at(meeting=meeting)
+    )
+    if form.is_valid():
+        try:
+            services.record_listening_round(
+                meeting=meeting,
+                participants=form.cleaned_data["participants"],
+                everyone_listened=form.cleaned_data["everyone_listened"],
+                recorded_by=request.user,
+                request_key=form.cleaned_data["request_key"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+    return _answer(request, meeting, "listening", form, "The listening round is recorded.")
+
+
+@require_POST
+def record_money_round(request: CongregationRequest, meeting_pk: int) -> HttpResponse:
+    meeting = meeting_of_member(request, meeting_pk)
+    form = MoneyRoundForm(
+        request.POST, congregation=request.congregation, present=present_at(meeting=meeting)
+    )
+    done = "The money round is recorded."
+    if form.is_valid():
+        focus = form.cleaned_data["focus"]
+        offers = form.offers()
+        try:
+            services.record_money_round(
+                meeting=meeting,
+                focus=focus,
+                asked=form.cleaned_data["asked"],
+                offerers=[p for p in form.people if p.pk in offers],
+                offer_kinds=offers,
+                mutual_respect=form.cleaned_data["mutual_respect"],
+                recorded_by=request.user,
+                request_key=form.cleaned_data["request_key"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        done = f"The money round for {focus} is recorded."
+    return _answer(request, meeting, "money", form, done)

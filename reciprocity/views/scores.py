@@ -1,0 +1,166 @@
+"""Scores, and the entries behind every number: a crew's (for its members) and one's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from congregations.models import Permission
+from crews.models import Crew, CrewMembership
+from crews.selectors import is_current_member
+from microsolidarity.http import CongregationRequest
+
+from .. import services
+from ..charts import step_chart
+from ..forms import EntryFilter, ReversalForm
+from ..models import LedgerEntry, Level
+from ..selectors import CREW_LEVELS, crew_breakdown, crew_history, entries, member_breakdown
+from .access import crew_of_member
+
+PER_PAGE = 50
+
+
+@require_GET
+def crew_scores(request: CongregationRequest, crew_pk: int) -> HttpResponse:
+    crew = crew_of_member(request, crew_pk)
+    history = crew_history(crew=crew)
+    context = {
+        "crew": crew,
+        "breakdown": crew_breakdown(crew=crew),
+        "history": history,
+        "chart": step_chart(history),
+        "levels": CREW_LEVELS,
+    }
+    return render(request, "reciprocity/crew_scores.html", context)
+
+
+def _entries_page(
+    request: CongregationRequest, found: QuerySet[LedgerEntry], context: dict[str, Any]
+) -> HttpResponse:
+    page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reciprocity/entries.html",
+        {
+            **context,
+            "page": page,
+            "query": query.urlencode(),
+            "can_correct": request.membership.can(Permission.MANAGE),
+            "next": request.get_full_path(),
+        },
+    )
+
+
+def _described(filters: dict[str, Any], crew: Crew | None = None) -> list[str]:
+    """The filters in words, for the page's heading. A member is named only if they have
+    been in the crew, so an id in the address reveals no one else's name."""
+    words = []
+    if "member_id" in filters and crew is not None:
+        seat = (
+            CrewMembership.objects.filter(crew=crew, member_id=filters["member_id"])
+            .select_related("member")
+            .first()
+        )
+        words.append(seat.member.display_name if seat else "nobody in this crew")
+    if "level" in filters:
+        words.append(Level(filters["level"]).label)
+    if "crew_id" in filters:
+        found = Crew.objects.filter(pk=filters["crew_id"]).first()
+        words.append(found.name if found else "no crew")
+    if "month" in filters:
+        words.append(f"{filters['month']:%B %Y}")
+    return words
+
+
+@require_GET
+def crew_entries(request: CongregationRequest, crew_pk: int) -> HttpResponse:
+    crew = crew_of_member(request, crew_pk)
+    filters = EntryFilter(request.GET).filters()
+    filters.pop("crew_id", None)
+    found = entries(congregation=request.congregation, crew=crew, **filters)
+    return _entries_page(
+        request,
+        found,
+        {
+            "crew": crew,
+            "filters": _described(filters, crew),
+            "csv_url": reverse(
+                "reciprocity:crew_entries_csv", args=[request.congregation.slug, crew.pk]
+            ),
+        },
+    )
+
+
+@require_GET
+def me(request: CongregationRequest) -> HttpResponse:
+    mine = member_breakdown(self_=request.user, congregation=request.congregation)
+    return render(request, "reciprocity/me.html", {"mine": mine})
+
+
+@require_GET
+def my_entries(request: CongregationRequest) -> HttpResponse:
+    filters = EntryFilter(request.GET).filters()
+    filters.pop("member_id", None)
+    found = entries(
+        congregation=request.congregation,
+        member_id=request.user.pk,
+        tz=timezone.get_current_timezone(),
+        **filters,
+    )
+    return _entries_page(
+        request,
+        found,
+        {
+            "filters": _described(filters),
+            "csv_url": reverse("reciprocity:my_entries_csv", args=[request.congregation.slug]),
+        },
+    )
+
+
+def _may_see(request: CongregationRequest, entry: LedgerEntry) -> bool:
+    """An entry is seen by the one it belongs to and, for a crew's, by the crew."""
+    if entry.member_id == request.user.pk:
+        return True
+    return entry.crew is not None and is_current_member(crew=entry.crew, self_=request.user)
+
+
+@require_POST
+def reverse_entry(request: CongregationRequest, pk: int) -> HttpResponse:
+    """A facilitator corrects an entry they can see with a reversing entry."""
+    if not request.membership.can(Permission.MANAGE):
+        raise PermissionDenied("Only a facilitator can correct the ledger.")
+    entry: LedgerEntry = get_object_or_404(
+        LedgerEntry.objects.filter(congregation=request.congregation).select_related("crew"),
+        pk=pk,
+    )
+    if not _may_see(request, entry):
+        raise Http404("No such entry.")
+    form = ReversalForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reverse_entry(
+                entry=entry, reversed_by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"Corrected: {entry.points:+d} for {entry.member}.")
+    else:
+        messages.error(request, "Say why this entry is being corrected.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("reciprocity:my_entries", args=[request.congregation.slug])
+    return redirect(back)

@@ -1,0 +1,88 @@
+"""Level 5: ventures whose legal ownership is shared. They belong to the congregation, so
+every member sees them; only a co-owner confirms, and only their own share."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from microsolidarity.http import CongregationRequest
+
+from .. import services
+from ..forms import VentureForm, add_service_errors
+from ..models import Venture
+from ..selectors import congregation_members
+from ..selectors import ventures as ventures_of
+from .access import after_action
+
+TEMPLATE = "reciprocity/venture.html"
+
+
+@require_GET
+def ventures(request: CongregationRequest) -> HttpResponse:
+    found = ventures_of(congregation=request.congregation)
+    return render(request, "reciprocity/ventures.html", {"ventures": found})
+
+
+@require_http_methods(["GET", "POST"])
+def register_venture(request: CongregationRequest) -> HttpResponse:
+    form = VentureForm(
+        request.POST if request.method == "POST" else None,
+        congregation=request.congregation,
+        others=congregation_members(congregation=request.congregation).exclude(pk=request.user.pk),
+    )
+    if form.is_valid():
+        try:
+            venture = services.register_venture(
+                congregation=request.congregation,
+                name=form.cleaned_data["name"],
+                legal_form=form.cleaned_data["legal_form"],
+                co_owners=[request.user, *form.cleaned_data["co_owners"]],
+                registered_by=request.user,
+                request_key=form.cleaned_data["request_key"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, "The venture is registered. Confirm your own share on its page."
+            )
+            return redirect(_url(request, venture.pk))
+    return render(request, "reciprocity/register_venture.html", {"form": form})
+
+
+def _venture(request: CongregationRequest, pk: int) -> Venture:
+    found = ventures_of(congregation=request.congregation).filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such venture.")
+    return found
+
+
+def _url(request: CongregationRequest, pk: int) -> str:
+    return reverse("reciprocity:venture", args=[request.congregation.slug, pk])
+
+
+@require_GET
+def venture(request: CongregationRequest, pk: int) -> HttpResponse:
+    return render(request, TEMPLATE, {"venture": _venture(request, pk)})
+
+
+@require_POST
+def confirm_co_ownership(request: CongregationRequest, pk: int) -> HttpResponse:
+    error = None
+    try:
+        services.confirm_co_ownership(venture=_venture(request, pk), co_owner=request.user)
+    except ValidationError as refused:
+        error = refused
+    return after_action(
+        request,
+        fragment=f"{TEMPLATE}#co_owners",
+        context={"venture": _venture(request, pk)},
+        back_to=_url(request, pk),
+        done="You confirmed that you share legal ownership.",
+        error=error,
+    )

@@ -1,0 +1,256 @@
+"""Conflicts: opened from a crew, seen and closed by their parties only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from congregations.models import Congregation, Self
+from crews.models import Crew
+from reciprocity.models import Conflict, ConflictParty, ConflictStatus, LedgerEntry
+from reciprocity.request_keys import new_request_key
+
+from ..factories import MembershipFactory
+from .world import conflict, people, signed_in, text, url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def third(crew: Crew, member: Self, crew_mate: Self) -> Self:
+    return next(p for p in people(crew) if p not in (member, crew_mate))
+
+
+def conflict_points(opened: Conflict) -> dict[int, int]:
+    return dict(LedgerEntry.objects.filter(conflict=opened).values_list("member_id", "points"))
+
+
+def test_a_member_opens_a_conflict_with_a_crew_mate(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    client = signed_in(member)
+    form = client.get(url("open_conflict", congregation, crew_pk=crew.pk)).context["form"]
+
+    response = client.post(
+        url("open_conflict", congregation, crew_pk=crew.pk),
+        {
+            "request_key": form["request_key"].value(),
+            "title": "The borrowed van",
+            "parties": [crew_mate.pk],
+        },
+    )
+
+    opened = Conflict.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == url("conflict", congregation, pk=opened.pk)
+    assert (opened.title, opened.opened_by, opened.crew) == ("The borrowed van", member, crew)
+    assert set(ConflictParty.objects.values_list("party_id", flat=True)) == {
+        member.pk,
+        crew_mate.pk,
+    }
+
+
+def test_the_form_offers_only_the_other_crew_members(
+    congregation: Congregation, crew: Crew, member: Self
+) -> None:
+    form = (
+        signed_in(member).get(url("open_conflict", congregation, crew_pk=crew.pk)).context["form"]
+    )
+
+    choices = set(form.fields["parties"].queryset)
+    assert choices == set(people(crew)) - {member}
+
+
+def test_a_conflict_needs_someone_else(
+    congregation: Congregation, crew: Crew, member: Self
+) -> None:
+    response = signed_in(member).post(
+        url("open_conflict", congregation, crew_pk=crew.pk),
+        {"request_key": new_request_key(congregation), "title": "Alone", "parties": []},
+    )
+
+    assert response.status_code == 200
+    assert "Choose at least one other person from your crew." in text(response)
+    assert not Conflict.objects.exists()
+
+
+def test_posting_the_form_twice_opens_one_conflict(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    data = {"request_key": new_request_key(congregation), "title": "Van", "parties": [crew_mate.pk]}
+    client = signed_in(member)
+
+    client.post(url("open_conflict", congregation, crew_pk=crew.pk), data)
+    client.post(url("open_conflict", congregation, crew_pk=crew.pk), data)
+
+    assert Conflict.objects.count() == 1
+
+
+@pytest.mark.parametrize("who", ["member_not_in_crew", "facilitator", "outsider"])
+def test_only_crew_members_open_conflicts_in_it(
+    congregation: Congregation,
+    crew: Crew,
+    crew_mate: Self,
+    facilitator: Self,
+    outsider: Self,
+    who: str,
+) -> None:
+    caller = {
+        "member_not_in_crew": MembershipFactory.create(congregation=congregation).member,
+        "facilitator": facilitator,
+        "outsider": outsider,
+    }[who]
+    client = signed_in(caller)
+    new = url("open_conflict", congregation, crew_pk=crew.pk)
+
+    assert client.get(new).status_code == 404
+    assert client.post(new, {"title": "x", "parties": [crew_mate.pk]}).status_code == 404
+    assert not Conflict.objects.exists()
+
+
+def test_the_conflict_page_shows_parties_confirmations_and_deadline(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    opened = conflict(crew, member, crew_mate)
+
+    response = signed_in(crew_mate).get(url("conflict", congregation, pk=opened.pk))
+
+    page = text(response)
+    assert response.status_code == 200
+    assert "The borrowed van" in page
+    assert member.display_name in page and crew_mate.display_name in page
+    assert "not confirmed yet" in page
+    assert "Resolve it by" in page
+    assert "I confirm we found a mutually agreeable resolution" in page
+
+
+@pytest.mark.parametrize(
+    "who", ["crew_mate_not_party", "facilitator", "member_not_in_crew", "outsider"]
+)
+def test_the_conflict_page_is_404_for_anyone_but_its_parties(
+    congregation: Congregation,
+    crew: Crew,
+    member: Self,
+    crew_mate: Self,
+    third: Self,
+    facilitator: Self,
+    outsider: Self,
+    who: str,
+) -> None:
+    opened = conflict(crew, member, crew_mate)
+    caller = {
+        "crew_mate_not_party": third,
+        "facilitator": facilitator,
+        "member_not_in_crew": MembershipFactory.create(congregation=congregation).member,
+        "outsider": outsider,
+    }[who]
+    client = signed_in(caller)
+
+    assert client.get(url("conflict", congregation, pk=opened.pk)).status_code == 404
+    assert client.post(url("confirm_resolution", congregation, pk=opened.pk)).status_code == 404
+    assert client.post(url("record_no_resolution", congregation, pk=opened.pk)).status_code == 404
+    assert Conflict.objects.get().is_open
+
+
+def test_every_party_confirming_earns_ten_each(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    opened = conflict(crew, member, crew_mate)
+
+    first = signed_in(member).post(url("confirm_resolution", congregation, pk=opened.pk))
+    assert first.status_code == 302
+    assert conflict_points(opened) == {}
+    assert ConflictParty.objects.get(party=member).confirmed_at is not None
+    assert ConflictParty.objects.get(party=crew_mate).confirmed_at is None
+
+    signed_in(crew_mate).post(url("confirm_resolution", congregation, pk=opened.pk))
+
+    assert Conflict.objects.get().status == ConflictStatus.RESOLVED
+    assert conflict_points(opened) == {member.pk: 10, crew_mate.pk: 10}
+
+
+def test_with_htmx_a_confirmation_swaps_the_outcome(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    opened = conflict(crew, member, crew_mate)
+
+    response = signed_in(member).post(
+        url("confirm_resolution", congregation, pk=opened.pk), headers={"HX-Request": "true"}
+    )
+
+    page = text(response)
+    assert response.status_code == 200
+    assert "<html" not in page
+    assert 'id="conflict-outcome"' in page
+    assert "You confirmed that you found a mutually agreeable resolution." in page
+    assert "I confirm we found" not in page
+
+
+def test_confirming_twice_is_refused_with_a_message(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, third: Self
+) -> None:
+    opened = conflict(crew, member, crew_mate, third)
+    client = signed_in(member)
+    client.post(url("confirm_resolution", congregation, pk=opened.pk))
+
+    response = client.post(url("confirm_resolution", congregation, pk=opened.pk), follow=True)
+
+    assert "You have confirmed this resolution already." in text(response)
+
+
+def test_no_resolution_costs_every_party_twenty(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    opened = conflict(crew, member, crew_mate)
+
+    response = signed_in(crew_mate).post(
+        url("record_no_resolution", congregation, pk=opened.pk), follow=True
+    )
+
+    assert "Recorded that no mutually agreeable resolution was found." in text(response)
+    assert Conflict.objects.get().status == ConflictStatus.UNRESOLVED
+    assert conflict_points(opened) == {member.pk: -20, crew_mate.pk: -20}
+
+
+def test_past_its_deadline_a_conflict_can_no_longer_be_resolved(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    opened = conflict(crew, member, crew_mate)
+    Conflict.objects.filter(pk=opened.pk).update(deadline_at=opened.opened_at - timedelta(days=1))
+
+    response = signed_in(member).post(
+        url("confirm_resolution", congregation, pk=opened.pk), follow=True
+    )
+
+    assert "past its deadline" in text(response)
+    assert conflict_points(opened) == {}
+
+
+@pytest.mark.parametrize("name", ["confirm_resolution", "record_no_resolution"])
+def test_closing_takes_a_post_only(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, name: str
+) -> None:
+    opened = conflict(crew, member, crew_mate)
+    assert signed_in(member).get(url(name, congregation, pk=opened.pk)).status_code == 405
+
+
+def test_my_conflicts_lists_mine_only(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, third: Self
+) -> None:
+    mine = conflict(crew, member, crew_mate)
+    conflict(crew, crew_mate, third)
+
+    response = signed_in(member).get(url("my_conflicts", congregation))
+
+    page = text(response)
+    assert [seat.conflict for seat in response.context["seats"]] == [mine]
+    assert url("conflict", congregation, pk=mine.pk) in page
+    assert url("open_conflict", congregation, crew_pk=crew.pk) in page
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(congregation: Congregation) -> None:
+    response = Client().get(url("my_conflicts", congregation))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

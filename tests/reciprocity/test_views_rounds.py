@@ -1,0 +1,315 @@
+"""Recording listening and money rounds from a meeting."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.utils import timezone
+
+from congregations.models import Congregation, Self
+from crews.models import Crew, Meeting
+from crews.services import schedule_meeting
+from reciprocity.models import LedgerEntry, ListeningRound, MoneyOffer, MoneyRound
+from reciprocity.request_keys import new_request_key
+
+from ..factories import CongregationFactory, MembershipFactory
+from .world import logged_meeting, money_round, people, signed_in, text, url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def meeting(crew: Crew) -> Meeting:
+    return logged_meeting(crew)
+
+
+def money_data(client: Client, meeting: Meeting, focus: Self, offerer: Self) -> dict[str, Any]:
+    page = client.get(url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk))
+    return {
+        "request_key": page.context["money_form"]["request_key"].value(),
+        "focus": focus.pk,
+        "asked": "on",
+        f"offer_{offerer.pk}": ["perspective", "introduction"],
+        "mutual_respect": "on",
+    }
+
+
+def points(meeting: Meeting) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for entry in LedgerEntry.objects.filter(meeting=meeting).exclude(rule="attended"):
+        found[entry.member_id] = found.get(entry.member_id, 0) + entry.points
+    return found
+
+
+def test_the_page_offers_both_rounds_to_those_present(meeting: Meeting, member: Self) -> None:
+    response = signed_in(member).get(
+        url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    )
+
+    assert response.status_code == 200
+    content = text(response)
+    assert "Level 1: Listening" in content
+    assert "Level 2: Money" in content
+    for person in people(meeting.crew):
+        assert person.display_name in content
+    assert response.context["money_form"]["request_key"].value()
+
+
+def test_a_money_round_is_recorded_with_its_points(
+    meeting: Meeting, member: Self, crew_mate: Self
+) -> None:
+    client = signed_in(member)
+    data = money_data(client, meeting, focus=crew_mate, offerer=member)
+
+    response = client.post(
+        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk), data
+    )
+
+    rounds_url = url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    assert response.status_code == 302
+    assert response["Location"] == rounds_url
+    recorded = MoneyRound.objects.get(meeting=meeting)
+    assert (recorded.focus, recorded.asked, recorded.mutual_respect) == (crew_mate, True, True)
+    assert set(MoneyOffer.objects.filter(round=recorded).values_list("offerer_id", "kind")) == {
+        (member.pk, "perspective"),
+        (member.pk, "introduction"),
+    }
+    assert points(meeting) == {crew_mate.pk: 6, member.pk: 6}
+    page = text(client.get(rounds_url))
+    assert f"The money round for {crew_mate.display_name} is recorded." in page
+    assert "introduction, perspective" in page
+    assert "+6" in page
+
+
+def test_with_htmx_the_form_comes_back_fresh_and_the_list_out_of_band(
+    meeting: Meeting, member: Self, crew_mate: Self
+) -> None:
+    client = signed_in(member)
+    data = money_data(client, meeting, focus=crew_mate, offerer=member)
+
+    response = client.post(
+        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk),
+        data,
+        headers={"HX-Request": "true"},
+    )
+
+    content = text(response)
+    assert response.status_code == 200
+    assert "<html" not in content
+    assert 'id="money-round"' in content
+    assert (
+        'id="recorded-rounds" aria-labelledby="recorded-rounds-heading" hx-swap-oob="true"'
+        in content
+    )
+    assert f"The money round for {crew_mate.display_name} is recorded." in content
+    assert data["request_key"] not in content  # a new round gets a new key
+    assert MoneyRound.objects.filter(meeting=meeting).count() == 1
+
+
+def test_a_listening_round_gives_each_participant_a_point_and_is_recorded_once(
+    meeting: Meeting, member: Self, crew_mate: Self
+) -> None:
+    client = signed_in(member)
+    rounds_url = url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    key = client.get(rounds_url).context["listening_form"]["request_key"].value()
+
+    response = client.post(
+        url("record_listening_round", meeting.congregation, meeting_pk=meeting.pk),
+        {"request_key": key, "participants": [member.pk, crew_mate.pk], "everyone_listened": "on"},
+    )
+
+    assert response.status_code == 302
+    assert ListeningRound.objects.get(meeting=meeting).everyone_listened
+    assert points(meeting) == {member.pk: 1, crew_mate.pk: 1}
+    page = client.get(rounds_url)
+    assert page.context["listening_form"] is None
+    assert "listening round is recorded" in text(page)
+
+
+def test_a_round_where_not_everyone_listened_is_recorded_and_scores_nothing(
+    meeting: Meeting, member: Self, crew_mate: Self
+) -> None:
+    client = signed_in(member)
+    key = (
+        client.get(url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk))
+        .context["listening_form"]["request_key"]
+        .value()
+    )
+
+    client.post(
+        url("record_listening_round", meeting.congregation, meeting_pk=meeting.pk),
+        {"request_key": key, "participants": [member.pk, crew_mate.pk]},
+    )
+
+    assert not ListeningRound.objects.get(meeting=meeting).everyone_listened
+    assert points(meeting) == {}
+
+
+def test_the_same_form_posted_twice_records_one_round(
+    meeting: Meeting, member: Self, crew_mate: Self
+) -> None:
+    client = signed_in(member)
+    data = money_data(client, meeting, focus=crew_mate, offerer=member)
+    record = url("record_money_round", meeting.congregation, meeting_pk=meeting.pk)
+
+    first = client.post(record, data)
+    second = client.post(record, data)
+
+    assert first.status_code == second.status_code == 302
+    assert MoneyRound.objects.filter(meeting=meeting).count() == 1
+    assert points(meeting) == {crew_mate.pk: 6, member.pk: 6}
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("elsewhere", "This form belongs to another congregation."),
+        ("forged", "This form has expired or was changed."),
+    ],
+)
+def test_a_key_from_elsewhere_is_refused_with_a_message_and_writes_nothing(
+    meeting: Meeting, member: Self, crew_mate: Self, key: str, message: str
+) -> None:
+    client = signed_in(member)
+    data = money_data(client, meeting, focus=crew_mate, offerer=member)
+    data["request_key"] = (
+        new_request_key(CongregationFactory.create(name="Elsewhere"))
+        if key == "elsewhere"
+        else data["request_key"][:-2] + "xx"
+    )
+    entries_before = LedgerEntry.objects.count()
+
+    response = client.post(
+        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk), data
+    )
+
+    assert response.status_code == 200
+    assert message in text(response)
+    assert not MoneyRound.objects.exists()
+    assert LedgerEntry.objects.count() == entries_before
+
+
+def test_the_focus_person_offering_to_themselves_is_refused_next_to_their_offers(
+    meeting: Meeting, member: Self, crew_mate: Self
+) -> None:
+    client = signed_in(member)
+    data = money_data(client, meeting, focus=crew_mate, offerer=crew_mate)
+
+    response = client.post(
+        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk),
+        data,
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["money_form"].errors == {
+        f"offer_{crew_mate.pk}": ["The focus person does not offer to themselves."]
+    }
+    assert "<html" not in text(response)
+    assert not MoneyRound.objects.exists()
+
+
+def test_a_second_money_round_for_the_same_person_is_refused(
+    meeting: Meeting, member: Self, crew_mate: Self
+) -> None:
+    money_round(meeting, focus=crew_mate, offerer=member)
+    client = signed_in(member)
+
+    response = client.post(
+        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk),
+        money_data(client, meeting, focus=crew_mate, offerer=member),
+    )
+
+    assert "has had a money round at this meeting already" in text(response)
+    assert MoneyRound.objects.filter(meeting=meeting).count() == 1
+
+
+def test_someone_absent_cannot_be_the_focus(crew: Crew, member: Self, crew_mate: Self) -> None:
+    third = next(p for p in people(crew) if p not in (member, crew_mate))
+    meeting = logged_meeting(crew, present=[member, third])
+    client = signed_in(member)
+    data = money_data(client, meeting, focus=member, offerer=third)
+    data["focus"] = crew_mate.pk
+
+    response = client.post(
+        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk), data
+    )
+
+    assert response.context["money_form"].errors["focus"] == [
+        "Choose someone who was at this meeting."
+    ]
+    assert not MoneyRound.objects.exists()
+
+
+def test_a_meeting_not_yet_logged_has_no_forms(
+    crew: Crew, member: Self, crew_mate: Self, congregation: Congregation
+) -> None:
+    meeting = schedule_meeting(
+        crew=crew, starts_at=timezone.now() + timedelta(days=2), scheduled_by=member
+    )
+    response = signed_in(member).get(url("meeting_rounds", congregation, meeting_pk=meeting.pk))
+
+    assert "Rounds are recorded once the meeting has been logged." in text(response)
+    assert b"Record the money round" not in response.content
+
+
+@pytest.mark.parametrize("name", ["record_listening_round", "record_money_round"])
+def test_recording_takes_a_post_only(meeting: Meeting, member: Self, name: str) -> None:
+    response = signed_in(member).get(url(name, meeting.congregation, meeting_pk=meeting.pk))
+    assert response.status_code == 405
+
+
+def test_the_rounds_page_takes_no_post(meeting: Meeting, member: Self) -> None:
+    response = signed_in(member).post(
+        url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    )
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("who", ["member_not_in_crew", "facilitator", "outsider"])
+def test_nobody_outside_the_crew_sees_or_records_its_rounds(
+    meeting: Meeting, crew_mate: Self, facilitator: Self, outsider: Self, who: str
+) -> None:
+    caller = {
+        "member_not_in_crew": MembershipFactory.create(congregation=meeting.congregation).member,
+        "facilitator": facilitator,
+        "outsider": outsider,
+    }[who]
+    client = signed_in(caller)
+
+    page = client.get(url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk))
+    post = client.post(
+        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk),
+        {"request_key": new_request_key(meeting.congregation), "focus": crew_mate.pk},
+    )
+
+    assert page.status_code == post.status_code == 404
+    assert not MoneyRound.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(meeting: Meeting) -> None:
+    response = Client().get(url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_meeting_page_fragment_lists_rounds_for_the_crew_only(
+    meeting: Meeting, member: Self, crew_mate: Self, facilitator: Self
+) -> None:
+    money_round(meeting, focus=crew_mate, offerer=member)
+
+    def fragment(self_: Self) -> str:
+        request = RequestFactory().get("/")
+        request.user = self_
+        request.congregation = meeting.congregation  # type: ignore[attr-defined]
+        return render_to_string("crews/_meeting_game.html", {"meeting": meeting}, request=request)
+
+    seen = html.unescape(fragment(member))
+    assert url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk) in seen
+    assert f"Money round: {crew_mate.display_name}" in seen
+    assert fragment(facilitator).strip() == ""

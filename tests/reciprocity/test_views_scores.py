@@ -1,0 +1,414 @@
+"""The crew scores page, the entries behind every number, one's own page, corrections."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from congregations.models import Congregation, Self
+from crews.models import Crew
+from crews.services import form_crew
+from reciprocity.charts import step_chart
+from reciprocity.models import LedgerEntry, Level
+from reciprocity.selectors import Month
+from reciprocity.services import confirm_co_ownership
+
+from ..factories import MembershipFactory
+from .world import ledger, logged_meeting, money_round, signed_in, text, url, venture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def played(crew: Crew, member: Self, crew_mate: Self) -> Crew:
+    """One logged meeting (+1 each for coming) with a money round in which the crew-mate
+    asked and the member offered, with mutual respect (+6 each)."""
+    money_round(logged_meeting(crew), focus=crew_mate, offerer=member)
+    return crew
+
+
+def queries(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_scores_page_shows_each_member_by_level_and_the_crews_total(
+    congregation: Congregation, played: Crew, member: Self, crew_mate: Self
+) -> None:
+    response = signed_in(member).get(url("crew_scores", congregation, crew_pk=played.pk))
+
+    breakdown = response.context["breakdown"]
+    rows = {row.member: row for row in breakdown.rows}
+    assert response.status_code == 200
+    assert rows[member].by_level == {Level.CONSISTENCY: 1, Level.MONEY: 6}
+    assert rows[crew_mate].total == 7
+    assert breakdown.total == 7 + 7 + 1
+    assert breakdown.by_level == {Level.CONSISTENCY: 3, Level.MONEY: 12}
+    page = text(response)
+    entries = url("crew_entries", congregation, crew_pk=played.pk)
+    assert f'href="{entries}?member={member.pk}&level={Level.MONEY}">+6<' in page
+    assert f'href="{entries}?level={Level.CONSISTENCY}">+3<' in page
+    assert f'href="{entries}">+15<' in page
+    for level in ("Listening", "Money", "Consistency", "Conflict"):
+        assert level in page
+
+
+def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
+    congregation: Congregation, played: Crew, member: Self
+) -> None:
+    page = text(signed_in(member).get(url("crew_scores", congregation, crew_pk=played.pk)))
+
+    assert '<svg viewBox="0 0 640 280" role="img" aria-labelledby="chart-title chart-desc"' in page
+    assert '<title id="chart-title">' in page
+    assert 'class="line" d="M' in page
+    assert "<script" not in page.split("<main", 1)[1]
+    month = f"{timezone.localtime(timezone.now(), played.timezone):%Y-%m}"
+    assert f"?month={month}" in page
+
+
+def test_a_crew_with_no_points_yet_says_so(
+    congregation: Congregation, crew: Crew, member: Self
+) -> None:
+    response = signed_in(member).get(url("crew_scores", congregation, crew_pk=crew.pk))
+
+    assert response.context["chart"] is None
+    assert "No points yet" in text(response)
+    assert {row.total for row in response.context["breakdown"].rows} == {0}
+
+
+@pytest.mark.parametrize("name", ["crew_scores", "crew_entries"])
+def test_a_crew_page_runs_as_many_queries_with_ten_thousand_entries_as_with_ten(
+    congregation: Congregation,
+    crew: Crew,
+    member: Self,
+    django_assert_max_num_queries: Any,
+    name: str,
+) -> None:
+    client = signed_in(member)
+    path = url(name, congregation, crew_pk=crew.pk)
+    ledger(crew, 10)
+    with_ten = queries(client, path)
+
+    ledger(crew, 9_990, start=10)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(path)
+    assert queries(client, path) == with_ten
+    if name == "crew_scores":
+        assert response.context["breakdown"].total == 10_000
+        assert len(response.context["history"]) >= 24
+    else:
+        assert response.context["page"].paginator.count == 10_000
+
+
+def test_a_number_opens_to_the_entries_behind_it(
+    congregation: Congregation, played: Crew, member: Self, crew_mate: Self
+) -> None:
+    response = signed_in(crew_mate).get(
+        url("crew_entries", congregation, crew_pk=played.pk),
+        {"member": member.pk, "level": Level.MONEY},
+    )
+
+    shown = list(response.context["page"])
+    assert response.status_code == 200
+    assert sorted(e.points for e in shown) == [1, 5]
+    assert {e.member for e in shown} == {member}
+    page = text(response)
+    assert f"{member.display_name} · Money" in page
+    assert f"Offered {crew_mate.display_name} something" in page
+    assert f"recorded by {crew_mate.display_name}" in page
+
+
+def test_a_months_number_opens_to_that_months_entries(
+    congregation: Congregation, played: Crew, member: Self
+) -> None:
+    started = LedgerEntry.objects.filter(crew=played).values_list("occurred_at", flat=True)[0]
+    month = started.astimezone(played.timezone).date().replace(day=1)
+    entries = url("crew_entries", congregation, crew_pk=played.pk)
+    client = signed_in(member)
+
+    that_month = client.get(entries, {"month": f"{month:%Y-%m}"})
+    month_before = client.get(entries, {"month": f"{month - timedelta(days=1):%Y-%m}"})
+
+    assert that_month.context["page"].paginator.count == 3 + 1 + 1 + 2
+    assert f"{month:%B %Y}" in text(that_month)
+    assert month_before.context["page"].paginator.count == 0
+
+
+def test_entries_come_a_page_at_a_time(
+    congregation: Congregation, crew: Crew, member: Self
+) -> None:
+    ledger(crew, 120)
+    client = signed_in(member)
+    entries = url("crew_entries", congregation, crew_pk=crew.pk)
+
+    first = client.get(entries, {"level": Level.LISTENING})
+    third = client.get(entries, {"level": Level.LISTENING, "page": 3})
+
+    assert first.context["page"].paginator.count == 30
+    assert len(first.context["page"]) == 30
+    ledger_all = client.get(entries)
+    assert ledger_all.context["page"].paginator.num_pages == 3
+    assert len(third.context["page"]) == 30  # past the last page: the last page
+    assert "page=2" in text(client.get(entries, {"page": 1}))
+
+
+def test_an_unknown_filter_value_is_ignored(
+    congregation: Congregation, played: Crew, member: Self
+) -> None:
+    response = signed_in(member).get(
+        url("crew_entries", congregation, crew_pk=played.pk), {"level": "nine", "member": "x"}
+    )
+    assert (
+        response.context["page"].paginator.count == LedgerEntry.objects.filter(crew=played).count()
+    )
+
+
+def test_a_member_id_from_elsewhere_names_nobody(
+    congregation: Congregation, played: Crew, member: Self, outsider: Self
+) -> None:
+    response = signed_in(member).get(
+        url("crew_entries", congregation, crew_pk=played.pk), {"member": outsider.pk}
+    )
+    assert outsider.display_name not in text(response)
+    assert response.context["page"].paginator.count == 0
+
+
+@pytest.mark.parametrize("name", ["crew_scores", "crew_entries", "crew_entries_csv"])
+@pytest.mark.parametrize("who", ["member_not_in_crew", "facilitator", "outsider"])
+def test_a_crews_scores_are_private_to_the_crew(
+    congregation: Congregation, played: Crew, facilitator: Self, outsider: Self, who: str, name: str
+) -> None:
+    caller = {
+        "member_not_in_crew": MembershipFactory.create(congregation=congregation).member,
+        "facilitator": facilitator,
+        "outsider": outsider,
+    }[who]
+    response = signed_in(caller).get(url(name, congregation, crew_pk=played.pk))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["crew_scores", "crew_entries"])
+def test_crew_pages_take_no_post(
+    congregation: Congregation, played: Crew, member: Self, name: str
+) -> None:
+    assert signed_in(member).post(url(name, congregation, crew_pk=played.pk)).status_code == 405
+
+
+# A member's own page
+
+
+def test_my_page_shows_my_score_per_crew_and_level_five(
+    congregation: Congregation, played: Crew, member: Self, crew_mate: Self
+) -> None:
+    shared = venture(congregation, member, crew_mate)
+    confirm_co_ownership(venture=shared, co_owner=member)
+    confirm_co_ownership(venture=shared, co_owner=crew_mate)
+
+    response = signed_in(member).get(url("me", congregation))
+
+    mine = response.context["mine"]
+    assert response.status_code == 200
+    assert mine.total == 107
+    assert [(c.name, c.points) for c in mine.crews] == [(played.name, 7)]
+    assert mine.co_owners == 100
+    page = text(response)
+    entries = url("my_entries", congregation)
+    assert f'<a href="{entries}" aria-label="My score in {congregation.name}: +107 points' in page
+    assert f'href="{entries}?crew={played.pk}">+7<' in page
+    assert f'href="{entries}?level=5">+100<' in page
+    assert "Co-owners" in page
+
+
+@pytest.mark.parametrize("name", ["me", "my_entries"])
+def test_my_pages_run_as_many_queries_with_ten_thousand_entries_as_with_ten(
+    congregation: Congregation, crew: Crew, member: Self, name: str
+) -> None:
+    client = signed_in(member)
+    ledger(crew, 10)
+    with_ten = queries(client, url(name, congregation))
+
+    ledger(crew, 9_990, start=10)
+
+    assert queries(client, url(name, congregation)) == with_ten <= 12
+
+
+def test_my_entries_are_mine_only(
+    congregation: Congregation, played: Crew, member: Self, crew_mate: Self
+) -> None:
+    response = signed_in(member).get(url("my_entries", congregation), {"member": crew_mate.pk})
+
+    assert {e.member for e in response.context["page"]} == {member}
+    assert response.context["page"].paginator.count == 3
+
+
+def test_my_page_is_for_every_member_and_no_outsider(
+    congregation: Congregation, facilitator: Self, outsider: Self
+) -> None:
+    assert signed_in(facilitator).get(url("me", congregation)).status_code == 200
+    assert signed_in(outsider).get(url("me", congregation)).status_code == 404
+    assert signed_in(facilitator).post(url("me", congregation)).status_code == 405
+    anonymous = Client().get(url("my_entries", congregation))
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/accounts/login/")
+
+
+# Corrections
+
+
+@pytest.fixture
+def facilitated(
+    congregation: Congregation, facilitator: Self, member: Self, crew_mate: Self
+) -> Crew:
+    """A crew the facilitator is in, with a logged meeting: +1 each for coming."""
+    crew = form_crew(
+        congregation=congregation,
+        name="Facilitated crew",
+        members=[facilitator, member, crew_mate],
+        now=timezone.now() - timedelta(days=90),
+    )
+    logged_meeting(crew)
+    return crew
+
+
+def test_a_facilitator_reverses_an_entry_with_a_reason(
+    congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
+) -> None:
+    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+    entries = url("crew_entries", congregation, crew_pk=facilitated.pk)
+    client = signed_in(facilitator)
+    assert "Correct this entry" in text(client.get(entries))
+
+    response = client.post(
+        url("reverse_entry", congregation, pk=wrong.pk),
+        {"reason": "Logged the wrong meeting", "next": entries},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == entries
+    correction = LedgerEntry.objects.get(reverses=wrong)
+    assert (correction.points, correction.member, correction.recorded_by) == (
+        -1,
+        member,
+        facilitator,
+    )
+    assert "Logged the wrong meeting" in correction.reason
+    page = text(client.get(entries))
+    assert "corrected" in page
+    assert f"by {facilitator.display_name} (−1)" in page
+    assert "Reverses the entry of" in page
+
+
+def test_reversing_twice_is_refused_with_a_message(
+    congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
+) -> None:
+    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+    client = signed_in(facilitator)
+    client.post(url("reverse_entry", congregation, pk=wrong.pk), {"reason": "Wrong"})
+
+    response = client.post(
+        url("reverse_entry", congregation, pk=wrong.pk), {"reason": "Again"}, follow=True
+    )
+
+    assert "This entry has been corrected already." in text(response)
+    assert LedgerEntry.objects.filter(reverses=wrong).count() == 1
+
+
+def test_a_correction_needs_a_reason(
+    congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
+) -> None:
+    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+
+    response = signed_in(facilitator).post(
+        url("reverse_entry", congregation, pk=wrong.pk), {"reason": "  "}, follow=True
+    )
+
+    assert "Say why this entry is being corrected." in text(response)
+    assert not LedgerEntry.objects.filter(reverses=wrong).exists()
+
+
+def test_a_member_cannot_correct_the_ledger(
+    congregation: Congregation, facilitated: Crew, member: Self, crew_mate: Self
+) -> None:
+    wrong = LedgerEntry.objects.get(crew=facilitated, member=crew_mate)
+    client = signed_in(member)
+
+    response = client.post(url("reverse_entry", congregation, pk=wrong.pk), {"reason": "Mine now"})
+
+    assert response.status_code == 403
+    assert not LedgerEntry.objects.filter(reverses=wrong).exists()
+    assert "Correct this entry" not in text(
+        client.get(url("crew_entries", congregation, crew_pk=facilitated.pk))
+    )
+
+
+def test_a_facilitator_cannot_correct_an_entry_they_cannot_see(
+    congregation: Congregation, played: Crew, facilitator: Self, member: Self
+) -> None:
+    hidden = LedgerEntry.objects.filter(crew=played, member=member).first()
+    assert hidden is not None
+
+    response = signed_in(facilitator).post(
+        url("reverse_entry", congregation, pk=hidden.pk), {"reason": "Blind"}
+    )
+
+    assert response.status_code == 404
+    assert not LedgerEntry.objects.filter(reverses=hidden).exists()
+
+
+def test_a_correction_goes_back_only_to_this_site(
+    congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
+) -> None:
+    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+
+    response = signed_in(facilitator).post(
+        url("reverse_entry", congregation, pk=wrong.pk),
+        {"reason": "Wrong", "next": "https://evil.example/"},
+    )
+
+    assert response["Location"] == url("my_entries", congregation)
+
+
+def test_correcting_takes_a_post_only(
+    congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
+) -> None:
+    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+    assert (
+        signed_in(facilitator).get(url("reverse_entry", congregation, pk=wrong.pk)).status_code
+        == 405
+    )
+
+
+# The chart's layout
+
+
+def test_the_chart_steps_through_each_month_from_zero() -> None:
+    months = [
+        Month(date(2026, 1, 1), 3, 3),
+        Month(date(2026, 2, 1), 0, 3),
+        Month(date(2026, 3, 1), 7, 10),
+    ]
+
+    chart = step_chart(months)
+
+    assert chart is not None
+    assert chart.path.startswith(f"M{chart.left},{chart.zero}V")
+    assert chart.path.count("H") == 3
+    assert [t.label for t in chart.x_labels] == ["Jan 2026", "Feb 2026", "Mar 2026"]
+    assert [t.label for t in chart.y_ticks] == ["0", "+5", "+10"]
+
+
+def test_a_chart_below_zero_keeps_zero_on_its_axis() -> None:
+    chart = step_chart([Month(date(2026, 1, 1), -5, -5)])
+
+    assert chart is not None
+    assert [t.label for t in chart.y_ticks] == ["−6", "−4", "−2", "0"]
+    assert chart.zero == chart.top
+    assert step_chart([]) is None
