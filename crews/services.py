@@ -99,9 +99,11 @@ def _new_crew(
         proposed_by=proposed_by,
         created_at=now,
     )
-    crew.full_clean()
+    # Before full_clean, whose own check of the unique name says only "Constraint … is
+    # violated".
     if Crew.objects.filter(congregation=congregation, name__iexact=crew.name).exists():
         raise ValidationError({"name": f"There is already a crew called “{crew.name}”."})
+    crew.full_clean()
     crew.save()
     return crew
 
