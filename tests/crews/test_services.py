@@ -12,10 +12,8 @@ from congregations.models import Congregation, Self
 from crews.models import Attendance, Crew, Meeting, MeetingStatus
 from crews.selectors import members_at
 from crews.services import (
-    answer_crew_invitation,
     cancel_meeting,
     form_crew,
-    invite_to_crew,
     leave_crew,
     log_meeting,
     reschedule_meeting,
@@ -23,7 +21,6 @@ from crews.services import (
     update_meeting_notes,
 )
 from reciprocity.models import Rule
-from tests.factories import MembershipFactory
 
 from ..reciprocity.helpers import (
     DAY,
@@ -31,23 +28,14 @@ from ..reciprocity.helpers import (
     HOUR,
     held_meeting,
     ids,
+    join,
     ledger,
+    new_members,
     people,
     refused,
     rows,
     scheduled_meeting,
 )
-
-
-def new_members(congregation: Congregation, count: int) -> list[Self]:
-    return [MembershipFactory.create(congregation=congregation).member for _ in range(count)]
-
-
-def join(crew: Crew, newcomer: Self, *, invited_by: Self, at: datetime) -> None:
-    """``newcomer`` is invited into ``crew`` and accepts, at ``at``."""
-    invitation = invite_to_crew(crew=crew, invitee=newcomer, invited_by=invited_by, now=at)
-    answer_crew_invitation(invitation=invitation, answered_by=newcomer, accept=True, now=at)
-
 
 # --- forming crews and dyads -------------------------------------------------------------
 

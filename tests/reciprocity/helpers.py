@@ -20,8 +20,14 @@ from django_scopes import scope
 from congregations.models import Congregation, Self
 from crews.models import Crew, Meeting
 from crews.selectors import current_members
-from crews.services import log_meeting, schedule_meeting
+from crews.services import (
+    answer_crew_invitation,
+    invite_to_crew,
+    log_meeting,
+    schedule_meeting,
+)
 from reciprocity.models import LedgerEntry, Rule
+from tests.factories import MembershipFactory
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -33,6 +39,16 @@ T = TypeVar("T")
 
 # (member id, rule, points): one ledger entry, as the tests compare them.
 Row = tuple[int, str, int]
+
+
+def new_members(congregation: Congregation, count: int) -> list[Self]:
+    return [MembershipFactory.create(congregation=congregation).member for _ in range(count)]
+
+
+def join(crew: Crew, newcomer: Self, *, invited_by: Self, at: datetime) -> None:
+    """``newcomer`` is invited into ``crew`` and accepts, at ``at``."""
+    invitation = invite_to_crew(crew=crew, invitee=newcomer, invited_by=invited_by, now=at)
+    answer_crew_invitation(invitation=invitation, answered_by=newcomer, accept=True, now=at)
 
 
 def scheduled_meeting(crew: Crew, starts_at: datetime, *, by: Self | None = None) -> Meeting:
@@ -63,6 +79,11 @@ def rows(*expected: tuple[Self, Rule, int]) -> list[Row]:
 def ledger(**filters: Any) -> list[Row]:
     """The ledger entries matching ``filters``, as sorted (member id, rule, points)."""
     return sorted(LedgerEntry.objects.filter(**filters).values_list("member_id", "rule", "points"))
+
+
+def levels(**filters: Any) -> set[tuple[int, int | None]]:
+    """The (level, crew id) pairs of the ledger entries matching ``filters``."""
+    return set(LedgerEntry.objects.filter(**filters).values_list("level", "crew_id"))
 
 
 def total(self_: Self, **filters: Any) -> int:
