@@ -123,7 +123,8 @@ def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None 
     seat.confirmed_at = now
     seat.save(update_fields=["confirmed_at"])
     if not conflict.parties.filter(confirmed_at__isnull=True).exists():
-        _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, None, "Resolved together")
+        # The party whose confirmation completed the resolution closes it.
+        _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, party, "Resolved together")
     return conflict
 
 

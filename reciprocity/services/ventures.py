@@ -96,6 +96,8 @@ def confirm_co_ownership(
                 key=f"co-owned:{venture.pk}:{owner_id}",
                 occurred_at=now,
                 now=now,
+                # The co-owner whose confirmation completed it: no background job wrote it.
+                recorded_by=co_owner,
                 venture=venture,
             )
             for owner_id in venture.co_owners.values_list("co_owner_id", flat=True)

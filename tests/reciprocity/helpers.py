@@ -86,6 +86,11 @@ def levels(**filters: Any) -> set[tuple[int, int | None]]:
     return set(LedgerEntry.objects.filter(**filters).values_list("level", "crew_id"))
 
 
+def recorders(**filters: Any) -> set[int | None]:
+    """Who recorded the ledger entries matching ``filters`` (None: a background job)."""
+    return set(LedgerEntry.objects.filter(**filters).values_list("recorded_by_id", flat=True))
+
+
 def total(self_: Self, **filters: Any) -> int:
     return sum(points for _, _, points in ledger(member=self_, **filters))
 
