@@ -132,10 +132,20 @@ def test_each_legal_form_of_the_proposal_is_accepted(
 # --- bad input ---------------------------------------------------------------------------
 
 
-def register(congregation: Congregation, co_owners: list[Self], by: Self, **extra: str) -> Venture:
-    values = {"name": "Bakery", "legal_form": LegalForm.COMPANY, **extra}
+def register(
+    congregation: Congregation,
+    co_owners: list[Self],
+    by: Self,
+    *,
+    name: str = "Bakery",
+    legal_form: str = LegalForm.COMPANY,
+) -> Venture:
     return register_venture(
-        congregation=congregation, co_owners=co_owners, registered_by=by, **values
+        congregation=congregation,
+        name=name,
+        legal_form=legal_form,
+        co_owners=co_owners,
+        registered_by=by,
     )
 
 
