@@ -35,7 +35,8 @@ def open_conflict(
     It must be resolved before the congregation's deadline."""
     now = now or timezone.now()
     crew = Crew.objects.select_for_update().select_related("congregation").get(pk=crew.pk)
-    if earlier := replayed(Conflict, request_key, crew.congregation):
+    require_crew_member(crew, opened_by, "open its conflicts")
+    if earlier := replayed(Conflict, request_key, crew.congregation, crew=crew):
         return earlier
     people = distinct(parties)
     if opened_by not in people:

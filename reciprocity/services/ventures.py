@@ -33,7 +33,8 @@ def register_venture(
     points yet: they wait for every co-owner's own confirmation, the registrant's too."""
     now = now or timezone.now()
     congregation = Congregation.objects.select_for_update().get(pk=congregation.pk)
-    if earlier := replayed(Venture, request_key, congregation):
+    name = (name or "").strip()
+    if earlier := replayed(Venture, request_key, congregation, name=name):
         return earlier
     people = distinct(co_owners)
     if registered_by not in people:
@@ -54,7 +55,7 @@ def register_venture(
         raise ValidationError({"co_owners": f"Not a member of {congregation}: {names}."})
     venture = Venture(
         congregation=congregation,
-        name=(name or "").strip(),
+        name=name,
         legal_form=legal_form,
         registered_by=registered_by,
         registered_at=now,
