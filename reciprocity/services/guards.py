@@ -52,9 +52,7 @@ def require_present(meeting: Meeting, selves: Iterable[Self], field: str) -> Non
         raise ValidationError({field: f"Not at this meeting: {names}."})
 
 
-SPENT_KEY = (
-    "This form has been used already for something else. Reload the page and try again."
-)
+SPENT_KEY = "This form has been used already for something else. Reload the page and try again."
 
 
 def replayed(
