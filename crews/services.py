@@ -45,7 +45,9 @@ def _lock_crew(crew: Crew) -> Crew:
 
 
 def _lock_meeting(meeting: Meeting, version: int | None) -> Meeting:
-    locked = Meeting.objects.select_for_update().select_related("crew", "congregation")
+    # The meeting's row only: FOR UPDATE on the joined congregation would hold up every
+    # other write in the congregation, whose foreign keys PostgreSQL checks at commit.
+    locked = Meeting.objects.select_for_update(of=("self",)).select_related("crew", "congregation")
     fresh = locked.get(pk=meeting.pk)
     if version is not None and fresh.version != version:
         raise ValidationError(

@@ -34,7 +34,10 @@ def open_conflict(
     """A private record between two or more members of one crew, opened by one of them.
     It must be resolved before the congregation's deadline."""
     now = now or timezone.now()
-    crew = Crew.objects.select_for_update().select_related("congregation").get(pk=crew.pk)
+    # The crew's row only, not the joined congregation's (see crews.services._lock_meeting).
+    crew = (
+        Crew.objects.select_for_update(of=("self",)).select_related("congregation").get(pk=crew.pk)
+    )
     require_crew_member(crew, opened_by, "open its conflicts")
     if earlier := replayed(Conflict, request_key, crew.congregation, crew=crew):
         return earlier

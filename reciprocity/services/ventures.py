@@ -32,7 +32,10 @@ def register_venture(
     """A venture owned by two or more members, the one registering it among them. No
     points yet: they wait for every co-owner's own confirmation, the registrant's too."""
     now = now or timezone.now()
-    congregation = Congregation.objects.select_for_update().get(pk=congregation.pk)
+    # Registrations in a congregation take turns, so a repeated request key finds the
+    # venture its first submission made. NO KEY UPDATE: other writes in the congregation,
+    # whose foreign keys share-lock this row, go on.
+    congregation = Congregation.objects.select_for_update(no_key=True).get(pk=congregation.pk)
     name = (name or "").strip()
     if earlier := replayed(Venture, request_key, congregation, name=name):
         return earlier

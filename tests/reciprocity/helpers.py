@@ -144,6 +144,13 @@ def all_at_once(
     return results
 
 
+def succeeded(results: Sequence[T | Exception]) -> list[T]:
+    """What each call returned, failing the test if any raised."""
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    return [r for r in results if not isinstance(r, Exception)]
+
+
 def people(crew: Crew) -> list[Self]:
     return list(current_members(crew=crew))
 
