@@ -16,6 +16,7 @@ from crews.services import (
     form_crew,
     leave_crew,
     log_meeting,
+    mark_attendance,
     reschedule_meeting,
     schedule_meeting,
     update_meeting_notes,
@@ -333,6 +334,29 @@ def test_marking_present_someone_who_is_not_in_the_crew_is_refused(
 
     with refused(f"Not in {crew} when this meeting started: {stranger}."):
         log_meeting(meeting=meeting, present=[member, stranger], logged_by=member, now=t0 + HOUR)
+
+
+def test_tapping_present_someone_who_was_not_in_the_crew_at_the_start_is_refused(
+    crew: Crew, member: Self, third: Self, t0: datetime
+) -> None:
+    meeting = scheduled_meeting(crew, t0)
+    leave_crew(crew=crew, member=third, now=t0 - HOUR)
+
+    with refused(f"{third} was not in {crew} when this meeting started."):
+        mark_attendance(meeting=meeting, member=third, present=True, marked_by=member, now=t0)
+
+
+def test_a_tap_before_logging_is_a_draft_the_log_replaces(
+    crew: Crew, member: Self, crew_mate: Self, t0: datetime
+) -> None:
+    meeting = scheduled_meeting(crew, t0)
+    mark_attendance(meeting=meeting, member=crew_mate, present=True, marked_by=member, now=t0)
+    assert ledger(meeting=meeting) == []
+
+    log_meeting(meeting=meeting, present=[member], logged_by=member, now=t0 + HOUR)
+
+    assert Attendance.objects.get(meeting=meeting, member=crew_mate).present is False
+    assert ledger(meeting=meeting) == rows((member, Rule.ATTENDED, 1))
 
 
 def test_someone_who_left_after_the_start_was_at_the_meeting(

@@ -21,7 +21,17 @@ from reciprocity.services import (
 )
 from tests.factories import MembershipFactory
 
-from .helpers import DAY, GRACE, HOUR, held_meeting, join, new_members, scheduled_meeting, total
+from .helpers import (
+    DAY,
+    GRACE,
+    HOUR,
+    held_meeting,
+    join,
+    new_members,
+    people,
+    scheduled_meeting,
+    total,
+)
 
 
 def test_scores_match_a_season_of_a_crew_worked_out_by_hand(
@@ -124,9 +134,7 @@ def test_crew_scores_leave_out_a_departed_member_whose_entries_stay(
 def test_crew_scores_count_only_points_earned_in_that_crew(
     crew: Crew, other_crew: Crew, member: Self, t0: datetime
 ) -> None:
-    newcomer = other_crew.memberships.first()
-    assert newcomer is not None
-    join(other_crew, member, invited_by=newcomer.member, at=t0 - DAY)
+    join(other_crew, member, invited_by=people(other_crew)[0], at=t0 - DAY)
     held_meeting(other_crew, [member], t0)
 
     assert crew_scores(crew=crew)[member.pk] == 0
