@@ -116,31 +116,34 @@ def refused(message: str) -> Iterator[None]:
 def all_at_once(
     calls: int, call: Callable[[], T], *, congregation: Congregation
 ) -> list[T | Exception]:
-    """Run ``call`` in ``calls`` threads released together, each in the congregation's
-    scope as a request would be and on its own database connection; returns what each
-    returned or raised."""
-    barrier = threading.Barrier(calls)
-    results: list[T | Exception] = []
-    lock = threading.Lock()
+    """Run ``call`` in ``calls`` threads at once (see ``together``)."""
+    return together([call] * calls, congregation=congregation)
 
-    def run() -> None:
+
+def together(
+    calls: Sequence[Callable[[], T]], *, congregation: Congregation
+) -> list[T | Exception]:
+    """Run each call in its own thread, all released together, each in the congregation's
+    scope as a request would be and on its own database connection; returns what each
+    returned or raised, in the order of ``calls``."""
+    barrier = threading.Barrier(len(calls))
+    results: list[T | Exception] = [RuntimeError("did not finish")] * len(calls)
+
+    def run(index: int) -> None:
         try:
             barrier.wait()
             with scope(congregation=congregation):
-                outcome: T | Exception = call()
+                results[index] = calls[index]()
         except Exception as error:
-            outcome = error
+            results[index] = error
         finally:
             connection.close()
-        with lock:
-            results.append(outcome)
 
-    threads = [threading.Thread(target=run) for _ in range(calls)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert len(results) == calls, "a thread did not finish"
     return results
 
 

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -20,6 +21,8 @@ from reciprocity.models import LedgerEntry, LegalForm, ListeningRound, MoneyRoun
 from reciprocity.request_keys import new_request_key
 from reciprocity.services import (
     apply_missed_meeting_deductions,
+    confirm_co_ownership,
+    confirm_resolution,
     expire_open_conflicts,
     open_conflict,
     record_listening_round,
@@ -39,6 +42,7 @@ from .helpers import (
     rows,
     scheduled_meeting,
     succeeded,
+    together,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,6 +143,70 @@ def test_twenty_people_logging_one_meeting_at_once_log_it_once(
     assert ledger(meeting=meeting) == rows(
         (member, Rule.ATTENDED, 1), (crew_mate, Rule.ATTENDED, 1)
     )
+
+
+def test_two_meetings_of_a_crew_logged_at_once_count_as_first_and_second(
+    congregation: Congregation, crew: Crew, member: Self, t0: datetime
+) -> None:
+    meetings = [scheduled_meeting(crew, t0), scheduled_meeting(crew, t0 + HOUR)]
+
+    succeeded(
+        together(
+            [
+                partial(log_meeting, meeting=m, present=[member], logged_by=member, now=t0 + DAY)
+                for m in meetings
+            ],
+            congregation=congregation,
+        )
+    )
+
+    assert sorted(LedgerEntry.objects.values_list("points", flat=True)) == [1, 3]
+
+
+def test_both_parties_confirming_at_once_resolve_the_conflict(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, t0: datetime
+) -> None:
+    conflict = open_conflict(crew=crew, parties=[member, crew_mate], opened_by=member, now=t0)
+
+    succeeded(
+        together(
+            [
+                partial(confirm_resolution, conflict=conflict, party=party, now=t0 + DAY)
+                for party in (member, crew_mate)
+            ],
+            congregation=congregation,
+        )
+    )
+
+    assert ledger(conflict=conflict) == rows(
+        (member, Rule.RESOLVED, 10), (crew_mate, Rule.RESOLVED, 10)
+    )
+
+
+def test_all_co_owners_confirming_at_once_earn_their_hundred_once(
+    congregation: Congregation, member: Self, crew_mate: Self, third: Self, t0: datetime
+) -> None:
+    owners = (member, crew_mate, third)
+    venture = register_venture(
+        congregation=congregation,
+        name="Savings pool",
+        legal_form=LegalForm.SAVINGS_POOL,
+        co_owners=owners,
+        registered_by=member,
+        now=t0,
+    )
+
+    succeeded(
+        together(
+            [
+                partial(confirm_co_ownership, venture=venture, co_owner=owner, now=t0)
+                for owner in owners
+            ],
+            congregation=congregation,
+        )
+    )
+
+    assert ledger(venture=venture) == rows(*((o, Rule.CO_OWNED, 100) for o in owners))
 
 
 def test_two_missed_meeting_jobs_at_once_deduct_each_missed_meeting_once(
