@@ -38,15 +38,15 @@ def meeting(crew: Crew, t0: datetime) -> Meeting:
 
 
 def record_round(
-    kind: str, meeting: Meeting, *, recorded_by: Self, people: list[Self]
+    kind: str, meeting: Meeting, *, recorded_by: Self, selves: list[Self]
 ) -> ListeningRound | MoneyRound:
     """A round of ``kind`` that would score: everyone listened, or the first person is the
     focus and asks while the others offer."""
     if kind == "listening":
         return record_listening_round(
-            meeting=meeting, participants=people, everyone_listened=True, recorded_by=recorded_by
+            meeting=meeting, participants=selves, everyone_listened=True, recorded_by=recorded_by
         )
-    focus, *offerers = people
+    focus, *offerers = selves
     return record_money_round(
         meeting=meeting,
         focus=focus,
@@ -142,7 +142,7 @@ def test_rounds_wait_until_the_meeting_has_been_logged(
     meeting = scheduled_meeting(crew, t0 - DAY)
 
     with refused("Rounds are recorded for a meeting once it has been logged."):
-        record_round(kind, meeting, recorded_by=member, people=[member, crew_mate])
+        record_round(kind, meeting, recorded_by=member, selves=[member, crew_mate])
 
 
 @pytest.mark.parametrize("kind", ["listening", "money"])
@@ -159,7 +159,7 @@ def test_only_a_member_of_the_crew_records_its_rounds(
     someone = people(fixture)[0] if isinstance(fixture, Crew) else fixture
 
     with refused("Only members of Tuesday crew can record its rounds."):
-        record_round(kind, meeting, recorded_by=someone, people=[member, crew_mate])
+        record_round(kind, meeting, recorded_by=someone, selves=[member, crew_mate])
 
 
 @pytest.mark.parametrize("kind", ["listening", "money"])
@@ -169,7 +169,7 @@ def test_points_for_someone_who_was_not_at_the_meeting_are_refused(
     meeting = held_meeting(crew, [member, crew_mate], t0)
 
     with refused(f"Not at this meeting: {third}."):
-        record_round(kind, meeting, recorded_by=member, people=[member, crew_mate, third])
+        record_round(kind, meeting, recorded_by=member, selves=[member, crew_mate, third])
 
 
 @pytest.mark.parametrize("kind", ["listening", "money"])
@@ -184,7 +184,7 @@ def test_points_for_someone_who_is_not_in_the_crew_are_refused(
     someone = request.getfixturevalue(stranger)
 
     with refused(f"Not at this meeting: {someone}."):
-        record_round(kind, meeting, recorded_by=member, people=[member, someone])
+        record_round(kind, meeting, recorded_by=member, selves=[member, someone])
 
 
 # --- level 2: money ----------------------------------------------------------------------
@@ -277,7 +277,7 @@ def test_a_money_round_in_which_nobody_asked_or_offered_is_recorded_and_scores_n
 def test_money_points_are_level_two_in_the_crew(
     meeting: Meeting, member: Self, crew_mate: Self
 ) -> None:
-    money = record_round("money", meeting, recorded_by=member, people=[member, crew_mate])
+    money = record_round("money", meeting, recorded_by=member, selves=[member, crew_mate])
 
     assert levels(money_round=money) == {(Level.MONEY, meeting.crew_id)}
 
@@ -285,11 +285,11 @@ def test_money_points_are_level_two_in_the_crew(
 def test_each_person_present_may_be_the_focus_of_one_money_round_per_meeting(
     meeting: Meeting, member: Self, crew_mate: Self
 ) -> None:
-    record_round("money", meeting, recorded_by=member, people=[member, crew_mate])
-    record_round("money", meeting, recorded_by=member, people=[crew_mate, member])
+    record_round("money", meeting, recorded_by=member, selves=[member, crew_mate])
+    record_round("money", meeting, recorded_by=member, selves=[crew_mate, member])
 
     with refused(f"{member} has had a money round at this meeting already."):
-        record_round("money", meeting, recorded_by=crew_mate, people=[member, crew_mate])
+        record_round("money", meeting, recorded_by=crew_mate, selves=[member, crew_mate])
 
 
 def test_the_focus_person_does_not_offer_to_themselves(
@@ -312,7 +312,7 @@ def test_a_focus_person_who_was_not_at_the_meeting_is_refused(
     meeting = held_meeting(crew, [member, crew_mate], t0)
 
     with refused(f"Not at this meeting: {third}."):
-        record_round("money", meeting, recorded_by=member, people=[third, member])
+        record_round("money", meeting, recorded_by=member, selves=[third, member])
 
 
 def test_an_unknown_kind_of_offer_is_refused(
