@@ -78,6 +78,12 @@ def _congregation_members(congregation: Congregation, selves: Iterable[Self]) ->
     return people
 
 
+def _kind(kind: str) -> Kind:
+    if kind not in Kind.values:
+        raise ValidationError({"kind": "A circle is a crew or a dyad."})
+    return Kind(kind)
+
+
 def _size_words(kind: Kind) -> str:
     low, high = SIZES[kind]
     return "exactly 2 people" if kind == Kind.DYAD else f"{low} to {high} people"
@@ -130,7 +136,7 @@ def form_crew(
     """A formed crew (3–8) or dyad (exactly 2) of congregation members who have all agreed;
     the propose-and-accept flow in the browser ends in the same state."""
     now = now or _now()
-    kind = Kind(kind)
+    kind = _kind(kind)
     people = _congregation_members(congregation, members)
     low, high = SIZES[kind]
     if not low <= len(people) <= high:
@@ -158,7 +164,7 @@ def propose_crew(
     """Propose a crew or dyad: the proposer joins it, each invitee is asked, and it is
     formed once enough of them accept."""
     now = now or _now()
-    kind = Kind(kind)
+    kind = _kind(kind)
     _congregation_members(congregation, [proposed_by])
     people = [p for p in _congregation_members(congregation, invitees) if p != proposed_by]
     high = SIZES[kind][1]

@@ -72,6 +72,13 @@ def test_a_circle_of_the_wrong_size_is_refused(
         form_crew(congregation=congregation, name="Circle", members=selves, kind=kind)
 
 
+def test_a_circle_of_an_unknown_kind_is_refused(congregation: Congregation) -> None:
+    selves = new_members(congregation, 3)
+
+    with refused("A circle is a crew or a dyad."):
+        form_crew(congregation=congregation, name="Circle", members=selves, kind="trio")
+
+
 def test_the_same_person_named_twice_counts_once(congregation: Congregation) -> None:
     a, b = new_members(congregation, 2)
 
