@@ -49,7 +49,9 @@ def _lock_crew(crew: Crew) -> Crew:
 
 
 def _lock_meeting(meeting: Meeting, version: int | None) -> Meeting:
-    locked = Meeting.objects.select_for_update().select_related("crew", "congregation")
+    # The meeting's row only: FOR UPDATE on the joined congregation would hold up every
+    # other write in the congregation, whose foreign keys PostgreSQL checks at commit.
+    locked = Meeting.objects.select_for_update(of=("self",)).select_related("crew", "congregation")
     fresh = locked.get(pk=meeting.pk)
     if version is not None and fresh.version != version:
         raise ValidationError(
@@ -78,6 +80,12 @@ def _congregation_members(congregation: Congregation, selves: Iterable[Self]) ->
         names = ", ".join(str(p) for p in strangers)
         raise ValidationError(f"Not a member of {congregation.name}: {names}.")
     return people
+
+
+def _kind(kind: str) -> Kind:
+    if kind not in Kind.values:
+        raise ValidationError({"kind": "A circle is a crew or a dyad."})
+    return Kind(kind)
 
 
 def _size_words(kind: Kind) -> str:
@@ -132,7 +140,7 @@ def form_crew(
     """A formed crew (3–8) or dyad (exactly 2) of congregation members who have all agreed;
     the propose-and-accept flow in the browser ends in the same state."""
     now = now or _now()
-    kind = Kind(kind)
+    kind = _kind(kind)
     people = _congregation_members(congregation, members)
     low, high = SIZES[kind]
     if not low <= len(people) <= high:
@@ -161,7 +169,7 @@ def propose_crew(
     """Propose a crew or dyad: the proposer joins it, each invitee is asked, and it is
     formed once enough of them accept."""
     now = now or _now()
-    kind = Kind(kind)
+    kind = _kind(kind)
     _congregation_members(congregation, [proposed_by])
     people = [p for p in _congregation_members(congregation, invitees) if p != proposed_by]
     high = SIZES[kind][1]

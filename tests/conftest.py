@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Role, Self
 from crews.models import Crew
+from crews.selectors import current_members
 from crews.services import form_crew
 
 from .factories import CongregationFactory, MembershipFactory
@@ -96,6 +97,36 @@ def crew(congregation: Congregation, member: Self, crew_mate: Self) -> Crew:
         members=[member, crew_mate, third],
         now=timezone.now() - timedelta(days=180),
     )
+
+
+@pytest.fixture
+def third(crew: Crew, member: Self, crew_mate: Self) -> Self:
+    """The crew's third member, beside the member and the crew-mate."""
+    return current_members(crew=crew).exclude(pk__in=[member.pk, crew_mate.pk]).get()
+
+
+@pytest.fixture
+def neighbour(congregation: Congregation) -> Self:
+    """A member of the congregation who is in no crew."""
+    return MembershipFactory.create(congregation=congregation).member
+
+
+@pytest.fixture
+def other_crew(congregation: Congregation) -> Crew:
+    """A second formed crew of three in the same congregation, sharing nobody with ``crew``."""
+    people = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
+    return form_crew(
+        congregation=congregation,
+        name="Thursday crew",
+        members=people,
+        now=timezone.now() - timedelta(days=180),
+    )
+
+
+@pytest.fixture
+def t0() -> datetime:
+    """A moment 90 days ago, after the crews formed: tests pass times from here as ``now=``."""
+    return timezone.now().replace(microsecond=0) - timedelta(days=90)
 
 
 def membership_of(self_: Self, congregation: Congregation) -> Membership:

@@ -36,8 +36,12 @@ def open_conflict(
     """A private record between two or more members of one crew, opened by one of them.
     It must be resolved before the congregation's deadline."""
     now = now or timezone.now()
-    crew = Crew.objects.select_for_update().select_related("congregation").get(pk=crew.pk)
-    if earlier := replayed(Conflict, request_key, crew.congregation):
+    # The crew's row only, not the joined congregation's (see crews.services._lock_meeting).
+    crew = (
+        Crew.objects.select_for_update(of=("self",)).select_related("congregation").get(pk=crew.pk)
+    )
+    require_crew_member(crew, opened_by, "open its conflicts")
+    if earlier := replayed(Conflict, request_key, crew.congregation, crew=crew):
         return earlier
     people = distinct(parties)
     if opened_by not in people:
@@ -126,7 +130,8 @@ def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None 
     seat.confirmed_at = now
     seat.save(update_fields=["confirmed_at"])
     if not conflict.parties.filter(confirmed_at__isnull=True).exists():
-        _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, None, "Resolved together")
+        # The party whose confirmation completed the resolution closes it.
+        _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, party, "Resolved together")
     return conflict
 
 

@@ -103,8 +103,11 @@ def _settle_batch(due: QuerySet[Meeting], now: datetime) -> int | None:
         crew_id__in={m.crew_id for m in missed}
     ).values_list("crew_id", "member_id", "joined_at", "left_at"):
         crew_members[crew_id].append((member_id, joined_at, left_at))
+    # Only a logged meeting's attendance counts: taps on a meeting nobody logged are a
+    # draft, and such a meeting is missed by everyone.
+    logged = [m for m in missed if m.status == MeetingStatus.LOGGED]
     present = set(
-        Attendance.objects.filter(meeting__in=missed, present=True).values_list(
+        Attendance.objects.filter(meeting__in=logged, present=True).values_list(
             "meeting_id", "member_id"
         )
     )

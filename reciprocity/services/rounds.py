@@ -41,9 +41,9 @@ def record_listening_round(
     everyone did is still recorded, and scores nothing."""
     now = now or timezone.now()
     meeting = lock_logged_meeting(meeting)
-    if earlier := replayed(ListeningRound, request_key, meeting.congregation):
-        return earlier
     require_crew_member(meeting.crew, recorded_by, "record its rounds")
+    if earlier := replayed(ListeningRound, request_key, meeting.congregation, meeting=meeting):
+        return earlier
     people = distinct(participants)
     if len(people) < 2:
         raise ValidationError({"participants": "A listening round needs at least two people."})
@@ -106,9 +106,11 @@ def record_money_round(
     they offered (perspective, process, introduction, encouragement)."""
     now = now or timezone.now()
     meeting = lock_logged_meeting(meeting)
-    if earlier := replayed(MoneyRound, request_key, meeting.congregation):
-        return earlier
     require_crew_member(meeting.crew, recorded_by, "record its rounds")
+    if earlier := replayed(
+        MoneyRound, request_key, meeting.congregation, meeting=meeting, focus=focus
+    ):
+        return earlier
     people = distinct(offerers)
     if focus in people:
         raise ValidationError({"offerers": "The focus person does not offer to themselves."})

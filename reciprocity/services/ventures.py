@@ -34,8 +34,12 @@ def register_venture(
     """A venture owned by two or more members, the one registering it among them. No
     points yet: they wait for every co-owner's own confirmation, the registrant's too."""
     now = now or timezone.now()
-    congregation = Congregation.objects.select_for_update().get(pk=congregation.pk)
-    if earlier := replayed(Venture, request_key, congregation):
+    # Registrations in a congregation take turns, so a repeated request key finds the
+    # venture its first submission made. NO KEY UPDATE: other writes in the congregation,
+    # whose foreign keys share-lock this row, go on.
+    congregation = Congregation.objects.select_for_update(no_key=True).get(pk=congregation.pk)
+    name = (name or "").strip()
+    if earlier := replayed(Venture, request_key, congregation, name=name):
         return earlier
     people = distinct(co_owners)
     if registered_by not in people:
@@ -56,7 +60,7 @@ def register_venture(
         raise ValidationError({"co_owners": f"Not a member of {congregation}: {names}."})
     venture = Venture(
         congregation=congregation,
-        name=(name or "").strip(),
+        name=name,
         legal_form=legal_form,
         registered_by=registered_by,
         registered_at=now,
@@ -99,6 +103,8 @@ def confirm_co_ownership(
                 key=f"co-owned:{venture.pk}:{owner_id}",
                 occurred_at=now,
                 now=now,
+                # The co-owner whose confirmation completed it: no background job wrote it.
+                recorded_by=co_owner,
                 venture=venture,
             )
             for owner_id in venture.co_owners.values_list("co_owner_id", flat=True)

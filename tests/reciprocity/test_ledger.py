@@ -1,0 +1,108 @@
+"""The ledger is append-only in PostgreSQL itself; a correction is a new entry with the
+opposite points that names the entry it reverses, once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from congregations.models import Congregation, Self
+from crews.models import Crew
+from reciprocity.models import LedgerEntry, Level, Rule
+from reciprocity.selectors import member_score
+from reciprocity.services import reverse_entry
+from tests.factories import MembershipFactory
+
+from .helpers import DAY, held_meeting, refused
+
+
+@pytest.fixture
+def earned(crew: Crew, member: Self, t0: datetime) -> LedgerEntry:
+    """The +1 the member earned for their first meeting with the crew."""
+    meeting = held_meeting(crew, [member], t0)
+    return LedgerEntry.objects.get(meeting=meeting, member=member)
+
+
+def run_sql(statement: str, entry: LedgerEntry) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [entry.pk])
+
+
+TAMPERING: dict[str, Callable[[LedgerEntry], object]] = {
+    "UPDATE": lambda e: run_sql("UPDATE reciprocity_ledgerentry SET points = 100 WHERE id = %s", e),
+    "DELETE": lambda e: run_sql("DELETE FROM reciprocity_ledgerentry WHERE id = %s", e),
+    "UPDATE of every row": lambda e: run_sql(
+        "UPDATE reciprocity_ledgerentry SET reason = 'x' WHERE id >= %s", e
+    ),
+    "ORM update": lambda e: LedgerEntry.objects.filter(pk=e.pk).update(points=100),
+    "ORM delete": lambda e: LedgerEntry.objects.filter(pk=e.pk).delete(),
+    "ORM save": lambda e: e.save(),
+}
+
+
+@pytest.mark.parametrize("tamper", TAMPERING.values(), ids=TAMPERING.keys())
+def test_postgresql_itself_refuses_to_change_or_delete_a_ledger_entry(
+    earned: LedgerEntry, tamper: Callable[[LedgerEntry], object]
+) -> None:
+    with (
+        pytest.raises(IntegrityError, match="the reciprocity ledger is append-only"),
+        transaction.atomic(),
+    ):
+        tamper(earned)
+
+    assert LedgerEntry.objects.get(pk=earned.pk).points == 1
+
+
+def test_a_reversal_is_a_new_entry_with_the_opposite_points_naming_the_original(
+    congregation: Congregation, earned: LedgerEntry, member: Self, facilitator: Self, t0: datetime
+) -> None:
+    correction = reverse_entry(
+        entry=earned, reversed_by=facilitator, reason="logged by mistake", now=t0 + DAY
+    )
+
+    assert (correction.points, correction.reverses, correction.rule) == (-1, earned, Rule.REVERSAL)
+    assert (correction.member, correction.crew_id, correction.level) == (
+        member,
+        earned.crew_id,
+        Level.CONSISTENCY,
+    )
+    assert (correction.recorded_by, correction.occurred_at) == (facilitator, t0 + DAY)
+    assert "logged by mistake" in correction.reason
+    assert LedgerEntry.objects.get(pk=earned.pk).points == 1  # the original stays as it was
+    assert member_score(self_=member, congregation=congregation) == 0
+
+
+def test_an_entry_is_reversed_once(earned: LedgerEntry, facilitator: Self) -> None:
+    reverse_entry(entry=earned, reversed_by=facilitator, reason="mistake")
+
+    with refused("This entry has been corrected already."):
+        reverse_entry(entry=earned, reversed_by=facilitator, reason="mistake, again")
+
+
+def test_a_reversal_is_not_itself_reversed(earned: LedgerEntry, facilitator: Self) -> None:
+    correction = reverse_entry(entry=earned, reversed_by=facilitator, reason="mistake")
+
+    with refused("A correction cannot itself be reversed."):
+        reverse_entry(entry=correction, reversed_by=facilitator, reason="undo the undo")
+
+
+@pytest.mark.parametrize("who", ["member", "other facilitator"])
+def test_only_a_facilitator_of_the_congregation_corrects_the_ledger(
+    earned: LedgerEntry, member: Self, outsider: Self, who: str
+) -> None:
+    if who == "member":
+        someone = member
+    else:
+        elsewhere = outsider.memberships.get().congregation
+        someone = MembershipFactory.create(congregation=elsewhere, role="facilitator").member
+
+    with refused("Only a facilitator can correct the ledger."):
+        reverse_entry(entry=earned, reversed_by=someone, reason="mistake")
+
+
+def test_a_correction_says_why(earned: LedgerEntry, facilitator: Self) -> None:
+    with refused("Say why this entry is being corrected."):
+        reverse_entry(entry=earned, reversed_by=facilitator, reason="   ")
