@@ -11,8 +11,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
-from django_scopes import ScopedManager
 from timezone_field import TimeZoneField
+
+from .scoping import TenantManager
 
 DEFAULT_PURPOSE = "people supporting each other to do more meaningful work"
 
@@ -191,9 +192,7 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(default=now)
     left_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(
-        congregation="congregation", _manager_class=models.Manager.from_queryset(MembershipQuerySet)
-    )
+    objects: ClassVar = TenantManager(models.Manager.from_queryset(MembershipQuerySet))
 
     class Meta:
         constraints = [
@@ -243,7 +242,7 @@ class MembershipEvent(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     at = models.DateTimeField(default=now)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -278,7 +277,7 @@ class Invitation(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-sent_at"]
@@ -329,7 +328,7 @@ class Email(models.Model):
     # Set after the last attempt fails, so a person can see what never went out.
     failed_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [

@@ -67,7 +67,9 @@ def hash_token(token: str) -> str:
 
 
 def _lock(congregation: Congregation) -> Congregation:
-    return Congregation.objects.select_for_update().get(pk=congregation.pk)
+    # NO KEY: rows that merely reference the congregation (every tenant row does) are
+    # still written meanwhile; only other changes to membership wait.
+    return Congregation.objects.select_for_update(no_key=True).get(pk=congregation.pk)
 
 
 def _current_membership(congregation: Congregation, self_: Self) -> Membership | None:

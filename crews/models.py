@@ -10,10 +10,10 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
-from django_scopes import ScopedManager
 from timezone_field import TimeZoneField
 
 from congregations.models import Congregation, Self
+from congregations.scoping import TenantManager
 
 
 class Kind(models.TextChoices):
@@ -43,9 +43,7 @@ class Crew(models.Model):
     # Set once enough people have joined; a proposal until then.
     formed_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(
-        congregation="congregation", _manager_class=models.Manager.from_queryset(CrewQuerySet)
-    )
+    objects: ClassVar = TenantManager(models.Manager.from_queryset(CrewQuerySet))
 
     class Meta:
         ordering = ["name"]
@@ -79,7 +77,7 @@ class DyadManager(models.Manager.from_queryset(CrewQuerySet)):  # type: ignore[m
 class Dyad(Crew):
     """A partnership of two: a Crew of kind "dyad", sharing its table and its meetings."""
 
-    objects: ClassVar = ScopedManager(congregation="congregation", _manager_class=DyadManager)
+    objects: ClassVar = TenantManager(DyadManager)
 
     class Meta:
         proxy = True
@@ -106,9 +104,8 @@ class CrewMembership(models.Model):
     joined_at = models.DateTimeField(default=now)
     left_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(
-        congregation="congregation",
-        _manager_class=models.Manager.from_queryset(CrewMembershipQuerySet),
+    objects: ClassVar = TenantManager(
+        models.Manager.from_queryset(CrewMembershipQuerySet),
     )
 
     class Meta:
@@ -140,7 +137,7 @@ class CrewInvitation(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     accepted = models.BooleanField(null=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -193,7 +190,7 @@ class Meeting(models.Model):
     # Set when the crew was nudged to log it, so they are nudged once.
     log_nudge_sent_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-starts_at"]
@@ -257,7 +254,7 @@ class Attendance(models.Model):
     member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="attendances")
     present = models.BooleanField(default=False)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -279,7 +276,7 @@ class MeetingReminder(models.Model):
     due_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [

@@ -7,10 +7,11 @@ from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.timezone import now
-from django_scopes import ScopedManager
 
 from congregations.models import Congregation, Self
+from congregations.scoping import TenantManager
 from crews.models import Crew, Meeting
 
 
@@ -60,7 +61,7 @@ class ListeningRound(RequestKeyed):
     recorded_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=now)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -79,7 +80,7 @@ class ListeningParticipant(models.Model):
     round = models.ForeignKey(ListeningRound, on_delete=models.PROTECT, related_name="participants")
     participant = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -102,7 +103,7 @@ class MoneyRound(RequestKeyed):
     recorded_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=now)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -129,7 +130,7 @@ class MoneyOffer(models.Model):
     offerer = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=OfferKind.choices, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -165,7 +166,7 @@ class Conflict(RequestKeyed):
     )
     warned_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-opened_at"]
@@ -196,7 +197,7 @@ class ConflictParty(models.Model):
     party = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="conflict_parties")
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -227,13 +228,16 @@ class Venture(RequestKeyed):
     # When the last co-owner confirmed, and the points were awarded.
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-registered_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["congregation", "request_key"], name="venture_request_key"
+            ),
+            models.UniqueConstraint(
+                "congregation", Lower("name"), name="venture_name_unique_in_congregation"
             ),
         ]
 
@@ -247,7 +251,7 @@ class CoOwner(models.Model):
     co_owner = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="co_ownerships")
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -300,7 +304,7 @@ class LedgerEntry(models.Model):
         "self", on_delete=models.PROTECT, related_name="reversed_by", null=True, blank=True
     )
 
-    objects: ClassVar = ScopedManager(congregation="congregation")
+    objects: ClassVar = TenantManager()
 
     class Meta:
         verbose_name_plural = "ledger entries"

@@ -6,6 +6,7 @@ congregation, so a key taken from one congregation is refused in another."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -13,6 +14,8 @@ from django.core.exceptions import ValidationError
 from congregations.models import Congregation
 
 SALT = "reciprocity.request-key"
+# A form left open longer than this is refused, and a reload gives it a fresh key.
+MAX_AGE = timedelta(days=7)
 
 
 def new_request_key(congregation: Congregation) -> str:
@@ -21,7 +24,7 @@ def new_request_key(congregation: Congregation) -> str:
 
 def check_request_key(key: str, congregation: Congregation) -> str:
     try:
-        congregation_id, _ = signing.loads(key, salt=SALT)
+        congregation_id, _ = signing.loads(key, salt=SALT, max_age=MAX_AGE)
     except (signing.BadSignature, ValueError, TypeError):
         raise ValidationError(
             "This form has expired or was changed. Reload the page and try again."

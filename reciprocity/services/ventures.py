@@ -58,6 +58,9 @@ def register_venture(
     if strangers:
         names = ", ".join(str(p) for p in strangers)
         raise ValidationError({"co_owners": f"Not a member of {congregation}: {names}."})
+    if Venture.objects.filter(congregation=congregation, name__iexact=name).exists():
+        # Its co-owners would otherwise earn level 5 twice for one venture.
+        raise ValidationError({"name": f"A venture called “{name}” is registered already."})
     venture = Venture(
         congregation=congregation,
         name=name,
@@ -66,7 +69,7 @@ def register_venture(
         registered_at=now,
         request_key=request_key,
     )
-    venture.full_clean(exclude=["request_key"])
+    venture.full_clean(exclude=["request_key"], validate_constraints=False)
     venture.save()
     CoOwner.objects.bulk_create(
         CoOwner(congregation=congregation, venture=venture, co_owner=person) for person in people

@@ -15,8 +15,8 @@ from django.apps import apps
 from django.db import connection, models
 from django_scopes import ScopeError, scope
 
-from congregations.models import Congregation, Self
-from crews.models import Crew
+from congregations.models import Congregation, Membership, Self
+from crews.models import Crew, CrewMembership
 from crews.services import form_crew
 from reciprocity.models import LedgerEntry, ListeningRound
 from reciprocity.services import apply_missed_meeting_deductions, record_listening_round
@@ -40,7 +40,7 @@ def test_the_tenant_models_are_the_ones_expected() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m.__name__)
-@pytest.mark.parametrize("query", ["all", "filter", "count", "get"])
+@pytest.mark.parametrize("query", ["all", "filter", "count", "get", "exists", "in_bulk"])
 def test_a_query_outside_any_scope_raises_a_scope_error(
     model: type[models.Model], query: str
 ) -> None:
@@ -53,8 +53,24 @@ def test_a_query_outside_any_scope_raises_a_scope_error(
             list(manager.filter(pk=1))
         elif query == "count":
             manager.count()
+        elif query == "exists":
+            manager.exists()
+        elif query == "in_bulk":
+            manager.in_bulk([1])
         else:
             manager.get(pk=1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "manager",
+    [Membership.objects, CrewMembership.objects, Crew.objects],
+    ids=["Membership", "CrewMembership", "Crew"],
+)
+def test_a_custom_query_outside_any_scope_raises_a_scope_error(manager: models.Manager) -> None:
+    method = "formed" if manager.model is Crew else "current"
+    with scope(), pytest.raises(ScopeError):
+        getattr(manager, method)()
 
 
 def test_a_congregations_scope_shows_only_its_own_rows(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from congregations.models import Congregation, Self
 from crews.models import Crew
@@ -198,3 +199,24 @@ def test_confirming_a_share_twice_is_refused(venture: Venture, member: Self, t0:
 
     with refused("You have confirmed your share already."):
         confirm_co_ownership(venture=venture, co_owner=member, now=t0 + DAY)
+
+
+def test_registering_the_same_venture_twice_is_refused(
+    congregation: Congregation, member: Self, crew_mate: Self
+) -> None:
+    register_venture(
+        congregation=congregation,
+        name="Seed library co-op",
+        legal_form="coop",
+        co_owners=[member, crew_mate],
+        registered_by=member,
+    )
+    with pytest.raises(ValidationError, match="registered already"):
+        register_venture(
+            congregation=congregation,
+            name="seed library co-op ",
+            legal_form="coop",
+            co_owners=[member, crew_mate],
+            registered_by=crew_mate,
+        )
+    assert Venture.objects.count() == 1
