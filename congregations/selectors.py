@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -94,3 +95,24 @@ def congregation_size(*, congregation: Congregation, now: datetime | None = None
         members=current_memberships(congregation=congregation).count(),
         pending=pending_invitations(congregation=congregation, now=now).count(),
     )
+
+
+def strangers_to(*, congregation: Congregation, selves: list[Self]) -> list[Self]:
+    """Those of ``selves`` who are not current members of the congregation."""
+    with scopes_disabled():
+        members = set(
+            Membership.objects.current()
+            .filter(congregation=congregation, member__in=selves)
+            .values_list("member_id", flat=True)
+        )
+    return [person for person in selves if person.pk not in members]
+
+
+def refuse_strangers(
+    *, congregation: Congregation, selves: list[Self], field: str | None = None
+) -> None:
+    """A ValidationError naming whoever of ``selves`` is not a current member."""
+    if strangers := strangers_to(congregation=congregation, selves=selves):
+        names = ", ".join(str(person) for person in strangers)
+        message = f"Not a member of {congregation.name}: {names}."
+        raise ValidationError({field: message} if field else message)

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Self
+from congregations.selectors import refuse_strangers
 from congregations.tasks import send_emails
 from congregations.tenancy import tenant_service
 from microsolidarity.enqueue import enqueue_after_commit
@@ -69,16 +69,7 @@ def _require_member(crew: Crew, self_: Self) -> None:
 def _congregation_members(congregation: Congregation, selves: Iterable[Self]) -> list[Self]:
     """The given Selves, once each, refusing anyone who is not a current member."""
     people = list(dict.fromkeys(selves))
-    with scopes_disabled():
-        member_ids = set(
-            Membership.objects.current()
-            .filter(congregation=congregation, member__in=people)
-            .values_list("member_id", flat=True)
-        )
-    strangers = [p for p in people if p.pk not in member_ids]
-    if strangers:
-        names = ", ".join(str(p) for p in strangers)
-        raise ValidationError(f"Not a member of {congregation.name}: {names}.")
+    refuse_strangers(congregation=congregation, selves=people)
     return people
 
 

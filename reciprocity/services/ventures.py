@@ -9,9 +9,9 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
-from congregations.models import Congregation, Membership, Self
+from congregations.models import Congregation, Self
+from congregations.selectors import refuse_strangers
 from congregations.tenancy import tenant_service
 
 from ..models import CoOwner, LegalForm, Rule, Venture
@@ -48,16 +48,7 @@ def register_venture(
         raise ValidationError({"co_owners": "A venture here is shared by at least two co-owners."})
     if legal_form not in LegalForm.values:
         raise ValidationError({"legal_form": "Choose one of the legal forms listed."})
-    with scopes_disabled():
-        members = set(
-            Membership.objects.current()
-            .filter(congregation=congregation, member__in=people)
-            .values_list("member_id", flat=True)
-        )
-    strangers = [p for p in people if p.pk not in members]
-    if strangers:
-        names = ", ".join(str(p) for p in strangers)
-        raise ValidationError({"co_owners": f"Not a member of {congregation}: {names}."})
+    refuse_strangers(congregation=congregation, selves=people, field="co_owners")
     if Venture.objects.filter(congregation=congregation, name__iexact=name).exists():
         # Its co-owners would otherwise earn level 5 twice for one venture.
         raise ValidationError({"name": f"A venture called “{name}” is registered already."})
