@@ -165,7 +165,10 @@ class Meeting(models.Model):
     in, so it reads the same wall-clock time in the crew's calendar across DST changes."""
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
-    crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="meetings")
+    # meeting_crew_starts below leads with the crew: a second index on it would only cost.
+    crew = models.ForeignKey(
+        Crew, on_delete=models.PROTECT, related_name="meetings", db_index=False
+    )
     starts_at = models.DateTimeField()
     timezone = TimeZoneField(default="UTC")
     place = models.CharField("place or call link", max_length=300, blank=True)
@@ -240,8 +243,13 @@ class Attendance(models.Model):
     these rows are a draft that taps in the browser change; logging fixes them."""
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
-    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendances")
-    member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="attendances")
+    # The unique (meeting, member) and the (member, meeting) index serve lookups by either.
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="attendances", db_index=False
+    )
+    member = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="attendances", db_index=False
+    )
     present = models.BooleanField(default=False)
 
     objects: ClassVar = ScopedManager(congregation="congregation")
