@@ -17,8 +17,9 @@ from reciprocity.rules import POINTS
 from reciprocity.services import apply_missed_meeting_deductions
 
 # Every entry the job would write for the meetings due at %(now)s: each member of the crew
-# at a meeting's start who was not marked present, at meetings not cancelled whose grace
-# period has passed and which nobody has settled yet.
+# at a meeting's start who was not marked present at it (a meeting nobody logged is missed
+# by everyone), at meetings not cancelled whose grace period has passed and which nobody
+# has settled yet.
 FLOOR_SQL = """
 CREATE TEMPORARY TABLE floor_deductions ON COMMIT DROP AS
 SELECT m.congregation_id, cm.member_id, m.crew_id, %(level)s AS level, %(rule)s AS rule,
@@ -35,10 +36,10 @@ JOIN crews_crewmembership cm ON cm.crew_id = m.crew_id
 WHERE m.deductions_applied_at IS NULL
   AND m.status <> %(cancelled)s
   AND m.starts_at < %(now)s - make_interval(hours => g.meeting_grace_hours)
-  AND NOT EXISTS (
+  AND (m.status <> %(logged)s OR NOT EXISTS (
       SELECT 1 FROM crews_attendance a
       WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
-  )
+  ))
 """
 
 
@@ -68,6 +69,7 @@ def floor(now: datetime) -> tuple[float, int]:
         "points": POINTS[Rule.MISSED],
         "now": now,
         "cancelled": MeetingStatus.CANCELLED.value,
+        "logged": MeetingStatus.LOGGED.value,
     }
     with connection.cursor() as cursor:
         sid = transaction.savepoint()

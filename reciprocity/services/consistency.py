@@ -105,10 +105,11 @@ def _settle_batch(due: QuerySet[Meeting], now: datetime) -> int | None:
 
 
 # One statement writes a batch's deductions: every member of the crew at a meeting's start
-# with no attendance marked present. The database does the matching set by set (a row at a
-# time in Python was most of the job's time), and ON CONFLICT keeps the once-per-member-
-# per-meeting key. Plain SQL that PostgreSQL and SQLite both run; `batch` carries each
-# meeting's reason, whose date is written in the meeting's own timezone.
+# not marked present at it. Only a logged meeting's attendance counts: taps on a meeting
+# nobody logged are a draft, and such a meeting is missed by everyone. The database does
+# the matching set by set (a row at a time in Python was most of the job's time), and ON
+# CONFLICT keeps the once-per-member-per-meeting key. Plain SQL that PostgreSQL and SQLite
+# both run; `batch` carries each meeting's reason, its date in the meeting's own timezone.
 MISSED_SQL = """
 WITH batch (meeting_id, reason) AS (VALUES {values})
 INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,
@@ -119,7 +120,7 @@ FROM batch b
 JOIN {meeting} m ON m.id = b.meeting_id
 JOIN {crew_membership} cm ON cm.crew_id = m.crew_id AND cm.joined_at <= m.starts_at
      AND (cm.left_at IS NULL OR cm.left_at > m.starts_at)
-WHERE NOT EXISTS (
+WHERE m.status <> %s OR NOT EXISTS (
     SELECT 1 FROM {attendance} a
     WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
 )
@@ -147,6 +148,7 @@ def write_deductions(meetings: list[Meeting], now: datetime) -> int:
         Rule.MISSED.value,
         POINTS[Rule.MISSED],
         connection.ops.adapt_datetimefield_value(now),
+        MeetingStatus.LOGGED.value,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

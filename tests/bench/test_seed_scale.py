@@ -144,12 +144,15 @@ def test_conflicts_and_ventures_score_once_closed_or_confirmed(loaded: dict[str,
 
 
 def missed(meetings: list[Meeting]) -> set[str]:
-    """Who the rules say missed each meeting: in the crew at its start, not marked present."""
+    """Who the rules say missed each meeting: in the crew at its start, not marked present
+    at it (nobody is, at a meeting nobody logged)."""
     keys = set()
     for meeting in meetings:
         if meeting.status == MeetingStatus.CANCELLED:
             continue
         here = set(meeting.attendances.filter(present=True).values_list("member_id", flat=True))
+        if meeting.status != MeetingStatus.LOGGED:
+            here = set()
         for person in members_at(crew=meeting.crew, moment=meeting.starts_at):
             if person.pk not in here:
                 keys.add(f"missed:{meeting.pk}:{person.pk}")
