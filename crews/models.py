@@ -176,15 +176,19 @@ class Meeting(models.Model):
     status = models.CharField(
         max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
     )
-    scheduled_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    # Who scheduled, cancelled and logged it is read with the meeting, never searched by
+    # (and Selves are anonymised, never deleted): no index to update on every change.
+    scheduled_by = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(default=now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     logged_at = models.DateTimeField(null=True, blank=True)
     logged_by = models.ForeignKey(
-        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     reflections = models.TextField("where we have been", blank=True, max_length=10000)
     envisioning = models.TextField("where we might go", blank=True, max_length=10000)

@@ -286,9 +286,9 @@ class LedgerEntry(models.Model):
     # chart is drawn along this.
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=now)
-    # Empty when a background job wrote it.
+    # Empty when a background job wrote it. Read with the entry, never searched by: no index.
     recorded_by = models.ForeignKey(
-        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     idempotency_key = models.CharField(max_length=200)
     meeting = models.ForeignKey(

@@ -13,6 +13,8 @@
   go: each is the leading column of an index that stays (the unique
   (congregation, idempotency_key), and the two above), so they only cost space and time
   on every insert, which the missed-meeting job makes thousands of at once.
+- So does the index on recorded_by: who recorded an entry is shown with it, never searched
+  by, and Selves are anonymised, never deleted, so no PROTECT check needs it either.
 """
 
 import django.db.models.deletion
@@ -52,6 +54,11 @@ class Migration(migrations.Migration):
             model_name='ledgerentry',
             name='member',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AlterField(
+            model_name='ledgerentry',
+            name='recorded_by',
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddIndex(
             model_name='ledgerentry',
