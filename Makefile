@@ -1,4 +1,5 @@
 # Two commands: `make run` serves the demo; `make test` runs lint and the whole suite.
+# `make bench` measures the app at 40,000 members (see README, Performance).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,6 +8,8 @@ STAMP := $(VENV)/.installed
 # The suite runs against PostgreSQL and Redis on localhost unless these say otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+# The scale benchmark's own database, created and loaded on first use.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity_bench
 
 .PHONY: run test lint format bench clean
 
@@ -33,6 +36,11 @@ test: $(STAMP) lint
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
 	$(BIN)/pytest
+
+# seed_scale loads the data once (a few minutes) and reuses it afterwards; --fresh reloads.
+bench: $(STAMP)
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py seed_scale
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py bench
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

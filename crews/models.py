@@ -163,7 +163,10 @@ class Meeting(models.Model):
     in, so it reads the same wall-clock time in the crew's calendar across DST changes."""
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
-    crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="meetings")
+    # meeting_crew_starts below leads with the crew: a second index on it would only cost.
+    crew = models.ForeignKey(
+        Crew, on_delete=models.PROTECT, related_name="meetings", db_index=False
+    )
     starts_at = models.DateTimeField()
     timezone = TimeZoneField(default="UTC")
     place = models.CharField("place or call link", max_length=300, blank=True)
@@ -171,15 +174,19 @@ class Meeting(models.Model):
     status = models.CharField(
         max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
     )
-    scheduled_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    # Who scheduled, cancelled and logged it is read with the meeting, never searched by
+    # (and Selves are anonymised, never deleted): no index to update on every change.
+    scheduled_by = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(default=now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     logged_at = models.DateTimeField(null=True, blank=True)
     logged_by = models.ForeignKey(
-        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     reflections = models.TextField("where we have been", blank=True, max_length=10000)
     envisioning = models.TextField("where we might go", blank=True, max_length=10000)
@@ -250,8 +257,13 @@ class Attendance(models.Model):
     these rows are a draft that taps in the browser change; logging fixes them."""
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
-    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendances")
-    member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="attendances")
+    # The unique (meeting, member) and the (member, meeting) index serve lookups by either.
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="attendances", db_index=False
+    )
+    member = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="attendances", db_index=False
+    )
     present = models.BooleanField(default=False)
 
     objects: ClassVar = TenantManager()

@@ -266,11 +266,21 @@ class LedgerEntry(models.Model):
     """One gain or loss of points. Append-only: the database itself refuses UPDATE and
     DELETE on this table; a correction is a new entry that names the one it reverses."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
-    member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="ledger_entries")
+    # No index of their own: the indexes in Meta lead with each of these three.
+    congregation = models.ForeignKey(
+        Congregation, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    member = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
     # Empty for level 5: co-ownership belongs to the congregation, not to a crew.
     crew = models.ForeignKey(
-        Crew, on_delete=models.PROTECT, related_name="ledger_entries", null=True, blank=True
+        Crew,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     level = models.PositiveSmallIntegerField(choices=Level.choices)
     rule = models.CharField(max_length=20, choices=Rule.choices)
@@ -280,9 +290,9 @@ class LedgerEntry(models.Model):
     # chart is drawn along this.
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=now)
-    # Empty when a background job wrote it.
+    # Empty when a background job wrote it. Read with the entry, never searched by: no index.
     recorded_by = models.ForeignKey(
-        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     idempotency_key = models.CharField(max_length=200)
     meeting = models.ForeignKey(
@@ -320,10 +330,18 @@ class LedgerEntry(models.Model):
             ),
         ]
         indexes = [
-            # The crew scores page: per crew, along time.
-            models.Index(fields=["crew", "occurred_at"], name="ledger_crew_occurred"),
-            # A member's own page and member_score.
-            models.Index(fields=["member", "congregation"], name="ledger_member_congregation"),
+            # A crew's scores, breakdown by level and history along time, and its export in
+            # order. The trailing columns are all those sums read (congregation_id is in
+            # every scoped query), so they are answered from the index alone.
+            models.Index(
+                fields=["crew", "occurred_at", "member", "level", "points", "congregation"],
+                name="ledger_crew_scores",
+            ),
+            # A member's own page and member_score: per crew and per level, from the index.
+            models.Index(
+                fields=["member", "congregation", "crew", "level", "points"],
+                name="ledger_member_scores",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -69,8 +69,12 @@ def write(entries: list[LedgerEntry]) -> int:
 
 
 def describe(meeting: Meeting) -> str:
-    start = meeting.local_start
-    return f"{meeting.crew.name}, {start.day} {start:%B %Y}"
+    return label(meeting.crew.name, meeting.local_start)
+
+
+def label(crew_name: str, local_start: datetime) -> str:
+    """How an entry names a meeting: its crew and its day on the meeting's own clock."""
+    return f"{crew_name}, {local_start.day} {local_start:%B %Y}"
 
 
 @tenant_service

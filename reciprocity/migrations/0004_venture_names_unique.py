@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('congregations', '0002_email_outbox'),
-        ('reciprocity', '0002_ledger_append_only'),
+        ('reciprocity', '0003_scale_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,49 @@
+"""`manage.py bench`: measure the app on the seed_scale data against the framework's own
+floor, print a table and write it as JSON under bench/results/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from microsolidarity.scale import database, deductions, pages, throughput
+from microsolidarity.scale.report import Report, machine
+
+
+class Command(BaseCommand):
+    help = "Measure pages, the missed-meeting job and throughput on the seed_scale data."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-throughput", action="store_true", help="skip the gunicorn throughput run"
+        )
+        parser.add_argument(
+            "--output", type=Path, default=Path(settings.BASE_DIR) / "bench/results"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        database.require_bench_settings()
+        data = database.row_counts()
+        if not data["reciprocity_ledgerentry"]:
+            raise CommandError("The bench database is empty: run `manage.py seed_scale` first.")
+        when = timezone.now()
+        self.stdout.write("Timing the pages…")
+        members = pages.samples(10)
+        floor, measured = pages.measure_all(members)
+        self.stdout.write("Timing the missed-meeting job against its floor…")
+        job = deductions.measure(when)
+        tp = None
+        if not options["no_throughput"]:
+            paths = [p.path for p in measured if p.measured]
+            self.stdout.write(
+                f"Throughput: {throughput.CLIENTS} clients for {throughput.SECONDS:g} s "
+                f"over {len(paths)} pages…"
+            )
+            tp = throughput.run(pages.samples(throughput.CLIENTS), paths)
+        report = Report(when, machine(), data, floor, measured, job, tp)
+        self.stdout.write("\n" + report.table() + "\n")
+        self.stdout.write(f"Written to {report.write(options['output'])}")

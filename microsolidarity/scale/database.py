@@ -1,0 +1,60 @@
+"""The bench's own PostgreSQL database: created when missing, dropped by --fresh."""
+
+from __future__ import annotations
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.db import connections
+from psycopg import sql
+
+from .rows import TABLES
+
+
+def require_bench_settings() -> None:
+    """The bench's commands drop and fill a database: only the one settings_bench names."""
+    if not getattr(settings, "SCALE_BENCH", False):
+        raise CommandError(
+            "The scale benchmark runs with DJANGO_SETTINGS_MODULE=microsolidarity.settings_bench "
+            "(manage.py picks it for seed_scale and bench unless the variable is set), "
+            "against BENCH_DATABASE_URL."
+        )
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise CommandError("The scale benchmark needs PostgreSQL: set BENCH_DATABASE_URL.")
+
+
+def name() -> str:
+    return str(settings.DATABASES["default"]["NAME"])
+
+
+def ensure(*, fresh: bool = False) -> bool:
+    """Create the bench database if it is missing (drop it first when ``fresh``); True when
+    it was created."""
+    config = settings.DATABASES["default"]
+    connections.close_all()
+    with psycopg.connect(
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        user=config["USER"] or None,
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        database = sql.Identifier(name())
+        if fresh:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name()]).fetchone():
+            return False
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(database))
+        return True
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in each table the generator writes (exact: a count over the ledger takes a
+    second, and the report is worth it)."""
+    counts = {}
+    with connections["default"].cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"SELECT count(*) FROM {table.name}")
+            counts[table.name] = cursor.fetchone()[0]
+    return counts

@@ -1,0 +1,118 @@
+"""The missed-meeting job against its floor: one hand-written SQL statement that computes
+the same deductions. Every run is inside a transaction that is rolled back, so the bench
+database keeps its unsettled month for the next run (and the deferred foreign-key checks
+of the job's inserts, made at commit, are not timed)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from crews.models import MeetingStatus
+from reciprocity.models import Level, Rule
+from reciprocity.rules import POINTS
+from reciprocity.services import apply_missed_meeting_deductions
+
+# Every entry the job would write for the meetings due at %(now)s: each member of the crew
+# at a meeting's start who was not marked present at it (a meeting nobody logged is missed
+# by everyone), at meetings not cancelled whose grace period has passed and which nobody
+# has settled yet.
+FLOOR_SQL = """
+CREATE TEMPORARY TABLE floor_deductions ON COMMIT DROP AS
+SELECT m.congregation_id, cm.member_id, m.crew_id, %(level)s AS level, %(rule)s AS rule,
+       %(points)s AS points,
+       'Missed the meeting: ' || c.name || ', '
+           || to_char(m.starts_at AT TIME ZONE m.timezone, 'FMDD FMMonth YYYY') AS reason,
+       m.starts_at AS occurred_at, %(now)s AS recorded_at,
+       'missed:' || m.id || ':' || cm.member_id AS idempotency_key, m.id AS meeting_id
+FROM crews_meeting m
+JOIN congregations_congregation g ON g.id = m.congregation_id
+JOIN crews_crew c ON c.id = m.crew_id
+JOIN crews_crewmembership cm ON cm.crew_id = m.crew_id
+     AND cm.joined_at <= m.starts_at AND (cm.left_at IS NULL OR cm.left_at > m.starts_at)
+WHERE m.deductions_applied_at IS NULL
+  AND m.status <> %(cancelled)s
+  AND m.starts_at < %(now)s - make_interval(hours => g.meeting_grace_hours)
+  AND (m.status <> %(logged)s OR NOT EXISTS (
+      SELECT 1 FROM crews_attendance a
+      WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
+  ))
+"""
+
+
+# Each is timed this many times, the median reported: this machine is shared and noisy.
+RUNS = 3
+
+
+@dataclass(frozen=True)
+class Deductions:
+    job_seconds: float
+    job_written: int
+    floor_seconds: float
+    floor_rows: int
+    second_run_seconds: float
+    second_run_written: int
+
+    @property
+    def ratio(self) -> float:
+        return self.job_seconds / self.floor_seconds
+
+    @property
+    def same_count(self) -> bool:
+        return self.job_written == self.floor_rows
+
+
+def floor(now: datetime) -> tuple[float, int]:
+    """Seconds and rows of the single-statement floor."""
+    params: dict[str, Any] = {
+        "level": int(Level.CONSISTENCY),
+        "rule": Rule.MISSED.value,
+        "points": POINTS[Rule.MISSED],
+        "now": now,
+        "cancelled": MeetingStatus.CANCELLED.value,
+        "logged": MeetingStatus.LOGGED.value,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(FLOOR_SQL, params)
+        seconds = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM floor_deductions")
+        rows = cursor.fetchone()[0]
+        transaction.set_rollback(True)
+    return seconds, rows
+
+
+def job(now: datetime) -> tuple[float, int, float, int]:
+    """Seconds and entries of the job, then of a second run right after it."""
+    with transaction.atomic():
+        started = time.perf_counter()
+        written = apply_missed_meeting_deductions(now=now)
+        seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        again = apply_missed_meeting_deductions(now=now)
+        second = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds, written, second, again
+
+
+def measure(now: datetime) -> Deductions:
+    """The median of RUNS runs of each, after one run of the floor to bring the tables into
+    memory, as they are for the job. Every run is rolled back."""
+    floor(now)
+    floors = sorted(floor(now) for _ in range(RUNS))
+    jobs = sorted(job(now) for _ in range(RUNS))
+    floor_seconds, floor_rows = floors[RUNS // 2]
+    job_seconds, written, second_seconds, _ = jobs[RUNS // 2]
+    return Deductions(
+        job_seconds=job_seconds,
+        job_written=written,
+        floor_seconds=floor_seconds,
+        floor_rows=floor_rows,
+        second_run_seconds=second_seconds,
+        # Any run's second pass that wrote something is a failure, not just the median's.
+        second_run_written=max(j[3] for j in jobs),
+    )

@@ -1,0 +1,152 @@
+"""The main pages, timed through Django's test client as real members, against the
+framework floor."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import HttpResponseBase
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
+from django_scopes import scopes_disabled
+
+from congregations.models import Congregation, Self
+from crews.models import Crew, CrewMembership, Kind
+
+from .urls import FLOOR_PATH
+
+# (label, path): {slug} is the member's congregation, {crew} a crew they are in. Pages not
+# built yet resolve to nothing and are reported as missing.
+PAGES = [
+    ("congregation home", "/c/{slug}/"),
+    ("dating pool", "/c/{slug}/people/"),
+    ("crew page", "/c/{slug}/crews/{crew}/"),
+    ("meeting history", "/c/{slug}/crews/{crew}/meetings/"),
+    ("crew scores", "/c/{slug}/crews/{crew}/scores/"),
+    ("my page", "/c/{slug}/me/"),
+    ("crew ledger CSV", "/c/{slug}/crews/{crew}/entries.csv"),
+]
+FLOOR = "framework floor"
+REQUESTS = 50
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A member signed in to their own congregation, and the fullest crew they are in."""
+
+    slug: str
+    crew: int
+    member: Self
+
+    def path(self, template: str) -> str:
+        return template.format(slug=self.slug, crew=self.crew)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    label: str
+    path: str
+    status: str  # "ok", "missing", or what went wrong
+    requests: int = 0
+    queries: int = 0
+    median_ms: float = 0.0
+    p95_ms: float = 0.0
+
+    @property
+    def measured(self) -> bool:
+        return self.status == "ok"
+
+
+def samples(count: int) -> list[Sample]:
+    """Members of ``count`` congregations spread over the data, each in their congregation's
+    fullest crew: the most rows behind a page."""
+    with scopes_disabled():
+        ids = list(Congregation.objects.order_by("pk").values_list("pk", flat=True))
+        chosen = [ids[i * len(ids) // count] for i in range(min(count, len(ids)))]
+        found = []
+        for congregation in Congregation.objects.filter(pk__in=chosen).order_by("pk"):
+            crew = (
+                Crew.objects.filter(congregation=congregation, kind=Kind.CREW)
+                .annotate(size=Count("memberships", filter=Q(memberships__left_at__isnull=True)))
+                .order_by("-size", "pk")
+                .first()
+            )
+            if crew is None:
+                continue
+            seat = (
+                CrewMembership.objects.current()
+                .filter(crew=crew)
+                .select_related("member")
+                .order_by("pk")
+                .first()
+            )
+            if seat is not None:
+                found.append(Sample(congregation.slug, crew.pk, seat.member))
+    return found
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _get(client: Client, path: str) -> HttpResponseBase:
+    response: Any = client.get(path)
+    # A streamed export is only produced as it is read: reading it is part of serving it.
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response
+
+
+def measure(label: str, template: str, members: list[tuple[Sample, Client]]) -> PageResult:
+    """Median and p95 over REQUESTS requests, taking the members in turn, after one warm-up
+    request each; the query count is the most any member's request ran."""
+    path = members[0][0].path(template)
+    try:
+        resolve(path)
+    except Resolver404:
+        return PageResult(label, template, "missing")
+    queries = 0
+    for sample, client in members:
+        with CaptureQueriesContext(connection) as captured:
+            response = _get(client, sample.path(template))
+        if response.status_code != 200:
+            return PageResult(label, template, f"HTTP {response.status_code} for {sample.member}")
+        queries = max(queries, len(captured))
+    timings = []
+    for n in range(REQUESTS):
+        sample, client = members[n % len(members)]
+        started = time.perf_counter()
+        _get(client, sample.path(template))
+        timings.append((time.perf_counter() - started) * 1000)
+    return PageResult(
+        label,
+        template,
+        "ok",
+        requests=REQUESTS,
+        queries=queries,
+        median_ms=statistics.median(timings),
+        p95_ms=percentile(timings, 0.95),
+    )
+
+
+def measure_all(members: list[Sample]) -> tuple[PageResult, list[PageResult]]:
+    """The floor and every page, each client signed in once as its member."""
+    clients = []
+    for sample in members:
+        client = Client()
+        client.force_login(sample.member)
+        clients.append((sample, client))
+    try:
+        floor = measure(FLOOR, FLOOR_PATH, clients)
+        pages = [measure(label, template, clients) for label, template in PAGES]
+    finally:
+        for _, client in clients:
+            client.logout()
+    return floor, pages

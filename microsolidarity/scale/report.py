@@ -1,0 +1,184 @@
+"""The bench's verdict: the targets from issue 7, a table for people and JSON for tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import django
+from django.db import connection
+
+from .deductions import Deductions
+from .pages import PageResult
+from .throughput import Throughput
+
+MAX_QUERIES = 15
+MAX_FLOOR_RATIO = 3.0
+CREW_SCORES_P95_MS = 100.0
+MAX_JOB_RATIO = 5.0
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    verdict: str  # "pass", "miss" or "not measured"
+    detail: str
+
+
+@dataclass
+class Report:
+    when: datetime
+    machine: dict[str, Any]
+    data: dict[str, int]
+    floor: PageResult
+    pages: list[PageResult]
+    deductions: Deductions
+    throughput: Throughput | None
+
+    def ratio(self, page: PageResult) -> float:
+        return page.median_ms / self.floor.median_ms
+
+    def targets(self) -> list[Target]:
+        measured = [p for p in self.pages if p.measured]
+        missing = [p.label for p in self.pages if not p.measured]
+        unmeasured = f"; not measured: {', '.join(missing)}" if missing else ""
+        heavy = [f"{p.label} {p.queries}" for p in measured if p.queries > MAX_QUERIES]
+        slow = [
+            f"{p.label} {self.ratio(p):.1f}×" for p in measured if self.ratio(p) > MAX_FLOOR_RATIO
+        ]
+        scores = next((p for p in measured if p.label == "crew scores"), None)
+        job, tp = self.deductions, self.throughput
+        targets = [
+            _target(
+                f"every page runs ≤ {MAX_QUERIES} queries",
+                measured,
+                not heavy,
+                (", ".join(heavy) or f"at most {max((p.queries for p in measured), default=0)}")
+                + unmeasured,
+            ),
+            _target(
+                f"each page's median ≤ {MAX_FLOOR_RATIO:g}× the floor",
+                measured,
+                not slow,
+                (", ".join(slow) or f"at most {max(map(self.ratio, measured), default=0):.1f}×")
+                + unmeasured,
+            ),
+            _target(
+                f"crew scores p95 < {CREW_SCORES_P95_MS:g} ms",
+                scores,
+                scores is not None and scores.p95_ms < CREW_SCORES_P95_MS,
+                f"{scores.p95_ms:.1f} ms" if scores else "the page is missing",
+            ),
+            _target(
+                f"deduction job ≤ {MAX_JOB_RATIO:g}× its floor",
+                True,
+                job.ratio <= MAX_JOB_RATIO and job.same_count,
+                f"{job.ratio:.1f}×, {job.job_written:,} entries"
+                + ("" if job.same_count else f" but the floor found {job.floor_rows:,}"),
+            ),
+            _target(
+                "a second run of the job writes nothing",
+                True,
+                job.second_run_written == 0,
+                f"wrote {job.second_run_written}",
+            ),
+            _target(
+                "zero errors under throughput",
+                tp,
+                tp is not None and tp.errors == 0,
+                f"{tp.errors} errors in {tp.requests:,} requests" if tp else "not run",
+            ),
+        ]
+        return targets
+
+    def table(self) -> str:
+        data = self.data
+        lines = [
+            f"Microsolidarity scale bench, {self.when:%Y-%m-%d %H:%M} UTC",
+            f"machine: {self.machine['cpus']} CPUs, {self.machine['memory_gb']} GB RAM, "
+            f"PostgreSQL {self.machine['postgresql']}, Python {self.machine['python']}, "
+            f"Django {self.machine['django']}",
+            f"data: {data['congregations_congregation']:,} congregations, "
+            f"{data['congregations_self']:,} Selves, {data['crews_crew']:,} crews and dyads, "
+            f"{data['crews_meeting']:,} meetings, "
+            f"{data['reciprocity_ledgerentry']:,} ledger entries",
+            "",
+            f"{'page':<20} {'queries':>7} {'median ms':>10} {'p95 ms':>8} {'× floor':>8}",
+        ]
+        for page in [self.floor, *self.pages]:
+            if page.measured:
+                lines.append(
+                    f"{page.label:<20} {page.queries:>7} {page.median_ms:>10.1f} "
+                    f"{page.p95_ms:>8.1f} {self.ratio(page):>8.1f}"
+                )
+            else:
+                lines.append(f"{page.label:<20} {'':>7} {'':>10} {'':>8} {'':>8}  {page.status}")
+        job = self.deductions
+        lines += [
+            "",
+            f"missed-meeting job: {job.job_written:,} entries in {job.job_seconds * 1000:.0f} ms; "
+            f"its floor, one SQL statement: {job.floor_rows:,} rows in "
+            f"{job.floor_seconds * 1000:.0f} ms; {job.ratio:.1f}× the floor; "
+            f"a second run wrote {job.second_run_written} in "
+            f"{job.second_run_seconds * 1000:.0f} ms",
+        ]
+        if tp := self.throughput:
+            lines.append(
+                f"throughput: {tp.clients} signed-in clients for {tp.seconds:g} s on gunicorn "
+                f"with 2 workers: {tp.requests_per_second:.0f} requests/s, median "
+                f"{tp.median_ms:.0f} ms, p95 {tp.p95_ms:.0f} ms, {tp.errors} errors "
+                f"in {tp.requests:,} requests"
+            )
+        lines += ["", f"{'target':<44} {'result':<13} detail"]
+        lines += [f"{t.name:<44} {t.verdict:<13} {t.detail}" for t in self.targets()]
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "when": self.when.isoformat(),
+            "machine": self.machine,
+            "data": self.data,
+            "floor": asdict(self.floor),
+            "pages": [
+                {**asdict(p), "floor_ratio": self.ratio(p) if p.measured else None}
+                for p in self.pages
+            ],
+            "deductions": {**asdict(self.deductions), "ratio": self.deductions.ratio},
+            "throughput": asdict(self.throughput) if self.throughput else None,
+            "targets": [asdict(t) for t in self.targets()],
+        }
+
+    def write(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"bench-{self.when:%Y%m%d-%H%M%S}.json"
+        path.write_text(json.dumps(self.as_json(), indent=2, ensure_ascii=False) + "\n")
+        return path
+
+
+def _target(name: str, measured: Any, passed: bool, detail: str) -> Target:
+    verdict = "not measured" if not measured else "pass" if passed else "miss"
+    return Target(name, verdict, detail)
+
+
+def machine() -> dict[str, Any]:
+    """Where the numbers came from."""
+    memory_kb = 0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        memory_kb = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgresql = cursor.fetchone()[0].split()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(memory_kb / 1024 / 1024),
+        "cpu": platform.processor() or platform.machine(),
+        "postgresql": postgresql,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+    }
