@@ -1,12 +1,23 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class CrewsConfig(AppConfig):
     name = "crews"
 
     def ready(self) -> None:
+        from congregations.roster import roster_changed
         from congregations.signals import membership_ended
 
+        from .models import Crew, CrewInvitation, CrewMembership
         from .services import on_membership_ended
 
         membership_ended.connect(on_membership_ended, dispatch_uid="crews.membership_ended")
+
+        def crew_roster_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+            roster_changed([instance.congregation_id])
+
+        for model in (Crew, CrewMembership, CrewInvitation):
+            post_save.connect(crew_roster_changed, sender=model, dispatch_uid=f"roster.{model}")

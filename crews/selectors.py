@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Self
+from microsolidarity.lazy import lazy
 
 from .models import (
     Attendance,
@@ -140,10 +141,31 @@ def open_invitations_for(*, self_: Self, congregation: Congregation) -> QuerySet
 
 
 @dataclass(frozen=True)
-class CongregationOverview:
+class Roster:
+    """What everyone in the congregation sees the same: who is in it, its crews and dyads,
+    and who has none yet."""
+
     members: list[Membership]
     crews: list[Crew]
     without_crew: list[Membership]
+
+
+def congregation_roster(*, congregation: Congregation) -> Roster:
+    members = list(congregation_members(congregation=congregation))
+    in_crews = set(_in_formed_crews(congregation).values_list("member_id", flat=True))
+    return Roster(
+        members=members,
+        crews=list(crews_of(congregation=congregation)),
+        without_crew=[m for m in members if m.member_id not in in_crews],
+    )
+
+
+@dataclass(frozen=True)
+class CongregationOverview:
+    """The congregation's home: its roster, read only when the page's cached copy is out
+    of date, and the viewer's own crews and open invitations."""
+
+    roster: Roster
     mine: list[CrewAhead]
     invitations: list[CrewInvitation]
 
@@ -151,18 +173,17 @@ class CongregationOverview:
     def mine_ids(self) -> set[int]:
         return {ahead.crew.pk for ahead in self.mine}
 
+    @property
+    def mine_key(self) -> str:
+        """Which crews' names the viewer may follow: part of the cached crew list's key."""
+        return "-".join(str(pk) for pk in sorted(self.mine_ids))
+
 
 def congregation_overview(
     *, congregation: Congregation, self_: Self, now: datetime
 ) -> CongregationOverview:
-    """The congregation's home: who is in it, its crews and dyads, who has none yet, and
-    the viewer's own crews and open invitations."""
-    members = list(congregation_members(congregation=congregation))
-    in_crews = set(_in_formed_crews(congregation).values_list("member_id", flat=True))
     return CongregationOverview(
-        members=members,
-        crews=list(crews_of(congregation=congregation)),
-        without_crew=[m for m in members if m.member_id not in in_crews],
+        roster=lazy(lambda: congregation_roster(congregation=congregation)),
         mine=crews_with_next_meeting(self_=self_, now=now, congregation=congregation),
         invitations=list(open_invitations_for(self_=self_, congregation=congregation)),
     )

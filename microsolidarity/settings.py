@@ -106,6 +106,10 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Rendered rosters are cached (congregations/roster.py). One process can keep its own
+# cache; several web processes must share one: CACHE_URL=rediscache://host:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "congregations.Self"
 LOGIN_URL = "login"

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from congregations.models import Congregation, Self
+from congregations.roster import roster_version
 from crews.models import Crew, CrewMembership, Meeting
 
 from .models import (
@@ -370,3 +371,10 @@ def congregation_members(*, congregation: Congregation) -> QuerySet[Self]:
     return Self.objects.filter(
         memberships__congregation=congregation, memberships__left_at__isnull=True
     ).order_by("display_name")
+
+
+def crew_scores_version(*, crew: Crew) -> str:
+    """Changes whenever the crew's scores page would: the ledger is append-only, so its
+    newest entry marks every change of points; the roster's version marks who is in it."""
+    newest = LedgerEntry.objects.filter(crew=crew).aggregate(newest=Max("id"))["newest"]
+    return f"{newest}.{roster_version(crew.congregation_id)}.{crew.timezone}"

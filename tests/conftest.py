@@ -9,6 +9,7 @@ import psycopg
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -49,6 +50,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             pytest.exit(
                 f"Redis is not answering at {broker} ({error}). {HOW_TO_START}", returncode=3
             )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with no cached pages."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)

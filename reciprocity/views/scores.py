@@ -19,12 +19,20 @@ from congregations.models import Permission
 from crews.models import Crew, CrewMembership
 from crews.selectors import is_current_member
 from microsolidarity.http import CongregationRequest
+from microsolidarity.lazy import lazy
 
 from .. import services
 from ..charts import step_chart
 from ..forms import EntryFilter, ReversalForm
 from ..models import LedgerEntry, Level
-from ..selectors import CREW_LEVELS, crew_breakdown, crew_history, entries, member_breakdown
+from ..selectors import (
+    CREW_LEVELS,
+    crew_breakdown,
+    crew_history,
+    crew_scores_version,
+    entries,
+    member_breakdown,
+)
 from .access import crew_of_member
 
 PER_PAGE = 50
@@ -33,12 +41,14 @@ PER_PAGE = 50
 @require_GET
 def crew_scores(request: CongregationRequest, crew_pk: int) -> HttpResponse:
     crew = crew_of_member(request, crew_pk)
-    history = crew_history(crew=crew)
+    # Read only when the page's cached copy is older than the crew's ledger.
+    history = lazy(lambda: crew_history(crew=crew))
     context = {
         "crew": crew,
-        "breakdown": crew_breakdown(crew=crew),
+        "version": crew_scores_version(crew=crew),
+        "breakdown": lazy(lambda: crew_breakdown(crew=crew)),
         "history": history,
-        "chart": step_chart(history),
+        "chart": lazy(lambda: step_chart(history)),
         "levels": CREW_LEVELS,
     }
     return render(request, "reciprocity/crew_scores.html", context)

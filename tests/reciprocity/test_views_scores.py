@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -34,6 +35,8 @@ def played(crew: Crew, member: Self, crew_mate: Self) -> Crew:
 
 
 def queries(client: Client, path: str) -> int:
+    """Queries for a page rendered afresh: a cached copy would hide the work."""
+    cache.clear()
     with CaptureQueriesContext(connection) as captured:
         assert client.get(path).status_code == 200
     return len(captured.captured_queries)
@@ -78,7 +81,7 @@ def test_a_crew_with_no_points_yet_says_so(
 ) -> None:
     response = signed_in(member).get(url("crew_scores", congregation, crew_pk=crew.pk))
 
-    assert response.context["chart"] is None
+    assert not response.context["chart"]
     assert "No points yet" in text(response)
     assert {row.total for row in response.context["breakdown"].rows} == {0}
 
@@ -98,6 +101,7 @@ def test_a_crew_page_runs_as_many_queries_with_ten_thousand_entries_as_with_ten(
 
     ledger(crew, 9_990, start=10)
 
+    cache.clear()
     with django_assert_max_num_queries(12):
         response = client.get(path)
     assert queries(client, path) == with_ten
@@ -412,3 +416,19 @@ def test_a_chart_below_zero_keeps_zero_on_its_axis() -> None:
     assert [t.label for t in chart.y_ticks] == ["−6", "−4", "−2", "0"]
     assert chart.zero == chart.top
     assert step_chart([]) is None
+
+
+def test_the_scores_page_is_cached_until_the_ledger_grows(
+    congregation: Congregation, crew: Crew, member: Self
+) -> None:
+    client = signed_in(member)
+    path = url("crew_scores", congregation, crew_pk=crew.pk)
+    ledger(crew, 10)
+    assert "+10" in text(client.get(path))
+    with CaptureQueriesContext(connection) as cached:
+        assert "+10" in text(client.get(path))
+    assert not any("reciprocity_ledgerentry" in q["sql"] and "SUM" in q["sql"] for q in cached)
+
+    ledger(crew, 5, start=10)
+
+    assert "+15" in text(client.get(path))
