@@ -22,6 +22,7 @@ from crews.selectors import current_members
 from crews.services import form_crew, log_meeting, propose_crew, schedule_meeting
 from reciprocity.models import LegalForm
 from reciprocity.services import (
+    apply_missed_meeting_deductions,
     confirm_co_ownership,
     confirm_resolution,
     open_conflict,
@@ -160,6 +161,8 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
         _held(seeds, day, absent=who("maru") if months_ago == 3 else [])
         _held(solar, day + timedelta(days=3), absent=who("ira") if months_ago == 2 else [])
         _held(dyad, day + timedelta(days=5), absent=[])
+        # What the job would have done that month, so its emails are not news today.
+        apply_missed_meeting_deductions(congregation=congregation, now=day + timedelta(days=8))
     # Solar street met three hours ago and nobody has logged it yet.
     schedule_meeting(
         crew=solar,

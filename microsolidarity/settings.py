@@ -150,7 +150,8 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 
 # Celery: the broker is Redis when hosted, the filesystem when embedded.
 BROKER_DIR = DATA_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# "localhost" only names the machine whose folders are the queue; kombu wants a host.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
