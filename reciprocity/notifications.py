@@ -35,7 +35,7 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
     return Outgoing(
         congregation_id=deduction.congregation_id,
         recipient=deduction.member,
-        key=f"missed:{deduction.meeting_id}:{deduction.member_id}",
+        key=deduction.idempotency_key,
         subject=f"{POINTS[Rule.MISSED]} points: a missed {crew.name} meeting",
         template="reciprocity/email/missed.txt",
         context={"entry": deduction, "crew": crew, "url": crew_url(crew)},

@@ -35,3 +35,29 @@ def consistency_points(nth: int) -> int:
     if nth < 1:
         raise ValueError("Meetings are counted from 1.")
     return {1: 1, 2: 3}.get(nth, 5)
+
+
+# How each rule's entry names itself: the prefix of its idempotency key and the reason a
+# member reads. Every −20 for a conflict shares one key prefix, so a party loses 20 once
+# however the conflict closed.
+WORDING: dict[Rule, tuple[str, str]] = {
+    Rule.LISTENED: ("listened", "Everyone listened to everyone: {meeting}"),
+    Rule.ASKED: ("asked", "Asked for something they need: {meeting}"),
+    Rule.OFFERED: ("offered", "Offered {focus} something: {meeting}"),
+    Rule.MUTUAL_RESPECT: ("mutual_respect", "A money round held with mutual respect: {meeting}"),
+    Rule.ATTENDED: ("attended", "Meeting number {nth} with the crew: {meeting}"),
+    Rule.MISSED: ("missed", "Missed the meeting: {meeting}"),
+    Rule.RESOLVED: ("conflict-resolved", "Resolved together: {conflict}"),
+    Rule.UNRESOLVED: ("conflict-lost", "No agreeable resolution: {conflict}"),
+    Rule.EXPIRED: ("conflict-lost", "Still open past its deadline: {conflict}"),
+    Rule.CO_OWNED: ("co-owned", "Co-owner of {venture} ({legal_form})"),
+}
+
+
+def entry_key(rule: Rule, source_id: int, member_id: int) -> str:
+    """The idempotency key of ``rule``'s entry for one member and what it came from."""
+    return f"{WORDING[rule][0]}:{source_id}:{member_id}"
+
+
+def entry_reason(rule: Rule, **parts: object) -> str:
+    return WORDING[rule][1].format(**parts)[:300]

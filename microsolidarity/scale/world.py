@@ -27,7 +27,7 @@ from django.utils.text import slugify
 from congregations.models import DEFAULT_PURPOSE, Congregation, Role
 from crews.models import Kind, MeetingStatus
 from reciprocity.models import ConflictStatus, LegalForm, OfferKind, Rule
-from reciprocity.rules import LEVELS, POINTS, consistency_points
+from reciprocity.rules import LEVELS, POINTS, consistency_points, entry_key, entry_reason
 
 from .rows import (
     AttendanceRow,
@@ -439,8 +439,8 @@ class _Congregation:
                         member=member,
                         rule=Rule.ATTENDED,
                         points=consistency_points(nth),
-                        reason=f"Meeting number {nth} with the crew: {label}",
-                        key=f"attended:{meeting}:{member}",
+                        reason=entry_reason(Rule.ATTENDED, nth=nth, meeting=label),
+                        key=entry_key(Rule.ATTENDED, meeting, member),
                         occurred_at=starts,
                         recorded_at=logged_at,
                         recorded_by=logged_by,
@@ -451,8 +451,8 @@ class _Congregation:
                     self.entry(
                         member=member,
                         rule=Rule.MISSED,
-                        reason=f"Missed the meeting: {label}",
-                        key=f"missed:{meeting}:{member}",
+                        reason=entry_reason(Rule.MISSED, meeting=label),
+                        key=entry_key(Rule.MISSED, meeting, member),
                         occurred_at=starts,
                         recorded_at=settled_at,
                         recorded_by=None,
@@ -488,8 +488,8 @@ class _Congregation:
                 self.entry(
                     member=person,
                     rule=Rule.LISTENED,
-                    reason=f"Everyone listened to everyone: {label}",
-                    key=f"listened:{round_id}:{person}",
+                    reason=entry_reason(Rule.LISTENED, meeting=label),
+                    key=entry_key(Rule.LISTENED, round_id, person),
                     occurred_at=starts,
                     recorded_at=at,
                     recorded_by=recorded_by,
@@ -522,12 +522,12 @@ class _Congregation:
             for kind in rng.sample(OfferKind.values, rng.choice([1, 1, 1, 2])):
                 self.add(MoneyOfferRow(self.ids(MoneyOfferRow), self.id, round_id, person, kind))
 
-        def points(person: int, rule: Rule, reason: str) -> None:
+        def points(person: int, rule: Rule) -> None:
             self.entry(
                 member=person,
                 rule=rule,
-                reason=f"{reason}: {label}",
-                key=f"{rule.value}:{round_id}:{person}",
+                reason=entry_reason(rule, meeting=label, focus=self.names[focus]),
+                key=entry_key(rule, round_id, person),
                 occurred_at=starts,
                 recorded_at=at,
                 recorded_by=recorded_by,
@@ -537,12 +537,12 @@ class _Congregation:
             )
 
         if asked:
-            points(focus, Rule.ASKED, "Asked for something they need")
+            points(focus, Rule.ASKED)
         for person in offerers:
-            points(person, Rule.OFFERED, f"Offered {self.names[focus]} something")
+            points(person, Rule.OFFERED)
         if mutual_respect and offerers:
             for person in [focus, *offerers]:
-                points(person, Rule.MUTUAL_RESPECT, "A money round held with mutual respect")
+                points(person, Rule.MUTUAL_RESPECT)
 
     def conflicts(self) -> None:
         """Mostly resolved, some with no agreeable resolution, some left to expire, and a few
@@ -608,17 +608,17 @@ class _Congregation:
                 )
             if closed_at is None:
                 continue
-            rule, outcome_key, why = {
-                ConflictStatus.RESOLVED: (Rule.RESOLVED, "resolved", "Resolved together"),
-                ConflictStatus.UNRESOLVED: (Rule.UNRESOLVED, "lost", "No agreeable resolution"),
-                ConflictStatus.EXPIRED: (Rule.EXPIRED, "lost", "Still open past its deadline"),
+            rule = {
+                ConflictStatus.RESOLVED: Rule.RESOLVED,
+                ConflictStatus.UNRESOLVED: Rule.UNRESOLVED,
+                ConflictStatus.EXPIRED: Rule.EXPIRED,
             }[outcome]
             for party in parties:
                 self.entry(
                     member=party,
                     rule=rule,
-                    reason=f"{why}: {named}",
-                    key=f"conflict-{outcome_key}:{conflict}:{party}",
+                    reason=entry_reason(rule, conflict=named),
+                    key=entry_key(rule, conflict, party),
                     occurred_at=closed_at,
                     recorded_at=closed_at,
                     recorded_by=closed_by,
@@ -660,8 +660,10 @@ class _Congregation:
                 self.entry(
                     member=owner,
                     rule=Rule.CO_OWNED,
-                    reason=f"Co-owner of {name} ({LegalForm(legal_form).label})",
-                    key=f"co-owned:{venture}:{owner}",
+                    reason=entry_reason(
+                        Rule.CO_OWNED, venture=name, legal_form=LegalForm(legal_form).label
+                    ),
+                    key=entry_key(Rule.CO_OWNED, venture, owner),
                     occurred_at=confirmed_at,
                     recorded_at=confirmed_at,
                     recorded_by=None,

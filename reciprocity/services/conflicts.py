@@ -16,6 +16,7 @@ from congregations.tenancy import tenant_service
 from crews.models import Crew
 
 from ..models import Conflict, ConflictParty, ConflictStatus, Rule
+from ..rules import entry_key, entry_reason
 from .guards import distinct, replayed, require_crew_member
 from .ledger import entry, write
 
@@ -91,13 +92,12 @@ def _close(
     rule: Rule,
     now: datetime,
     closed_by: Self | None,
-    reason: str,
 ) -> int:
     """Close the conflict and write ``rule``'s points for every party. Any −20 for the
-    same conflict shares one key, so a party loses 20 once however it closed."""
+    same conflict shares one key (reciprocity.rules.WORDING), so a party loses 20 once
+    however it closed."""
     conflict.status, conflict.closed_at, conflict.closed_by = status, now, closed_by
     conflict.save(update_fields=["status", "closed_at", "closed_by"])
-    outcome = "resolved" if rule == Rule.RESOLVED else "lost"
     return write(
         [
             entry(
@@ -105,8 +105,8 @@ def _close(
                 crew_id=conflict.crew_id,
                 member_id=party_id,
                 rule=rule,
-                reason=f"{reason}: {conflict}",
-                key=f"conflict-{outcome}:{conflict.pk}:{party_id}",
+                reason=entry_reason(rule, conflict=conflict),
+                key=entry_key(rule, conflict.pk, party_id),
                 occurred_at=now,
                 recorded_by=closed_by,
                 now=now,
@@ -131,7 +131,7 @@ def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None 
     seat.save(update_fields=["confirmed_at"])
     if not conflict.parties.filter(confirmed_at__isnull=True).exists():
         # The party whose confirmation completed the resolution closes it.
-        _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, party, "Resolved together")
+        _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, party)
     return conflict
 
 
@@ -144,14 +144,7 @@ def record_no_resolution(
     now = now or timezone.now()
     conflict = _lock_open(conflict, now)
     _party(conflict, recorded_by, "record that there was no resolution")
-    _close(
-        conflict,
-        ConflictStatus.UNRESOLVED,
-        Rule.UNRESOLVED,
-        now,
-        recorded_by,
-        "No agreeable resolution",
-    )
+    _close(conflict, ConflictStatus.UNRESOLVED, Rule.UNRESOLVED, now, recorded_by)
     return conflict
 
 
@@ -177,7 +170,4 @@ def _expire_batch(overdue: QuerySet[Conflict], now: datetime) -> int | None:
     conflicts = list(overdue.select_for_update(skip_locked=True).order_by("deadline_at")[:BATCH])
     if not conflicts:
         return None
-    return sum(
-        _close(c, ConflictStatus.EXPIRED, Rule.EXPIRED, now, None, "Still open past its deadline")
-        for c in conflicts
-    )
+    return sum(_close(c, ConflictStatus.EXPIRED, Rule.EXPIRED, now, None) for c in conflicts)

@@ -16,7 +16,7 @@ from congregations.models import Congregation, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
 
 from ..models import LedgerEntry, Rule
-from ..rules import LEVELS, POINTS, consistency_points
+from ..rules import LEVELS, POINTS, WORDING, consistency_points, entry_key, entry_reason
 from .ledger import describe, entry, label, write
 
 # Meetings settled per transaction by the missed-meeting job: a crash loses one batch's
@@ -52,8 +52,8 @@ def award_consistency(
                 member_id=person.pk,
                 rule=Rule.ATTENDED,
                 points=consistency_points(counts[person.pk]),
-                reason=f"Meeting number {counts[person.pk]} with the crew: {label}",
-                key=f"attended:{meeting.pk}:{person.pk}",
+                reason=entry_reason(Rule.ATTENDED, nth=counts[person.pk], meeting=label),
+                key=entry_key(Rule.ATTENDED, meeting.pk, person.pk),
                 occurred_at=meeting.starts_at,
                 recorded_by=logged_by,
                 now=now,
@@ -107,7 +107,7 @@ def _settle_batch(due: QuerySet[Meeting], now: datetime) -> tuple[int, bool]:
     if not meetings:
         return 0, False
     held = {
-        pk: f"Missed the meeting: {label(crew_name, starts_at.astimezone(zone))}"[:300]
+        pk: entry_reason(Rule.MISSED, meeting=label(crew_name, starts_at.astimezone(zone)))
         for pk, status, starts_at, zone, crew_name in meetings
         if status != MeetingStatus.CANCELLED
     }
@@ -150,7 +150,7 @@ WITH batch (meeting_id, reason) AS ({batch})
 INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,
                       occurred_at, recorded_at, idempotency_key, meeting_id)
 SELECT m.congregation_id, cm.member_id, m.crew_id, %s, %s, %s, b.reason,
-       m.starts_at, %s, 'missed:' || m.id || ':' || cm.member_id, m.id
+       m.starts_at, %s, %s || m.id || ':' || cm.member_id, m.id
 FROM batch b
 JOIN {meeting} m ON m.id = b.meeting_id AND m.deductions_applied_at IS NULL
 JOIN {crew_membership} cm ON cm.crew_id = m.crew_id AND cm.joined_at <= m.starts_at
@@ -182,6 +182,7 @@ def write_deductions(reasons: dict[int, str], now: datetime) -> int:
         Rule.MISSED.value,
         POINTS[Rule.MISSED],
         connection.ops.adapt_datetimefield_value(now),
+        WORDING[Rule.MISSED][0] + ":",  # the key prefix, as entry_key writes it
         MeetingStatus.LOGGED.value,
     ]
     with connection.cursor() as cursor:

@@ -22,6 +22,7 @@ from ..models import (
     OfferKind,
     Rule,
 )
+from ..rules import entry_key, entry_reason
 from .guards import distinct, lock_logged_meeting, replayed, require_crew_member, require_present
 from .ledger import describe, entry, write
 
@@ -72,8 +73,8 @@ def record_listening_round(
                     crew_id=meeting.crew_id,
                     member_id=person.pk,
                     rule=Rule.LISTENED,
-                    reason=f"Everyone listened to everyone: {describe(meeting)}",
-                    key=f"listened:{listening.pk}:{person.pk}",
+                    reason=entry_reason(Rule.LISTENED, meeting=describe(meeting)),
+                    key=entry_key(Rule.LISTENED, listening.pk, person.pk),
                     occurred_at=meeting.starts_at,
                     recorded_by=recorded_by,
                     now=now,
@@ -139,14 +140,14 @@ def record_money_round(
     )
     label = describe(meeting)
 
-    def points(person: Self, rule: Rule, reason: str) -> LedgerEntry:
+    def points(person: Self, rule: Rule) -> LedgerEntry:
         return entry(
             congregation_id=meeting.congregation_id,
             crew_id=meeting.crew_id,
             member_id=person.pk,
             rule=rule,
-            reason=f"{reason}: {label}",
-            key=f"{rule}:{money.pk}:{person.pk}",
+            reason=entry_reason(rule, meeting=label, focus=focus),
+            key=entry_key(rule, money.pk, person.pk),
             occurred_at=meeting.starts_at,
             recorded_by=recorded_by,
             now=now,
@@ -156,12 +157,9 @@ def record_money_round(
 
     entries: list[LedgerEntry] = []
     if asked:
-        entries.append(points(focus, Rule.ASKED, "Asked for something they need"))
-    entries += [points(p, Rule.OFFERED, f"Offered {focus} something") for p in people]
+        entries.append(points(focus, Rule.ASKED))
+    entries += [points(p, Rule.OFFERED) for p in people]
     if mutual_respect and people:
-        entries += [
-            points(p, Rule.MUTUAL_RESPECT, "A money round held with mutual respect")
-            for p in [focus, *people]
-        ]
+        entries += [points(p, Rule.MUTUAL_RESPECT) for p in [focus, *people]]
     write(entries)
     return money

@@ -15,6 +15,7 @@ from congregations.selectors import refuse_strangers
 from congregations.tenancy import tenant_service
 
 from ..models import CoOwner, LegalForm, Rule, Venture
+from ..rules import entry_key, entry_reason
 from .guards import distinct, replayed
 from .ledger import entry, write
 
@@ -93,8 +94,10 @@ def confirm_co_ownership(
                 congregation_id=venture.congregation_id,
                 member_id=owner_id,
                 rule=Rule.CO_OWNED,
-                reason=f"Co-owner of {venture} ({venture.get_legal_form_display()})",
-                key=f"co-owned:{venture.pk}:{owner_id}",
+                reason=entry_reason(
+                    Rule.CO_OWNED, venture=venture, legal_form=venture.get_legal_form_display()
+                ),
+                key=entry_key(Rule.CO_OWNED, venture.pk, owner_id),
                 occurred_at=now,
                 now=now,
                 # The co-owner whose confirmation completed it: no background job wrote it.
