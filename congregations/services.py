@@ -8,9 +8,7 @@ cannot leave it with no facilitator or invite it past its cap.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +38,7 @@ from .models import (
 from .selectors import congregation_size
 from .signals import membership_ended
 from .tenancy import tenant_service
+from .tokens import hash_token, new_token
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +59,6 @@ SETTINGS_FIELDS = (
     "conflict_deadline_days",
     "reminder_lead_hours",
 )
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _lock(congregation: Congregation) -> Congregation:
@@ -180,11 +175,6 @@ def _require_room(congregation: Congregation, membership: Membership, now: datet
         )
 
 
-def _new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
-
-
 def invitation_url(token: str) -> str:
     return settings.SITE_URL + reverse("invitation", kwargs={"token": token})
 
@@ -241,7 +231,7 @@ def invite(
     if open_invitation and open_invitation.expires_at > now:
         raise ValidationError({"email": f"{email} has been invited already and not yet answered."})
     _require_room(congregation, membership, now)
-    token, token_hash = _new_token()
+    token, token_hash = new_token()
     if open_invitation:  # expired: renew it rather than keep two
         invitation = open_invitation
         invitation.invited_by, invitation.note = invited_by, note
@@ -320,7 +310,7 @@ def resend_invitation(
         raise ValidationError("Only an invitation that has not been answered can be resent.")
     if invitation.status_at(now) == Invitation.Status.EXPIRED:
         _require_room(congregation, membership, now)
-    token, invitation.token_hash = _new_token()
+    token, invitation.token_hash = new_token()
     invitation.sent_at = now
     invitation.expires_at = now + congregation.invitation_lifetime
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Self
+from congregations.tokens import hash_token
 from microsolidarity.lazy import lazy
 
 from .models import (
@@ -312,11 +313,7 @@ def marked_present(*, meeting: Meeting) -> QuerySet[Self]:
 
 def calendar_owner(*, token: str) -> Self | None:
     """The Self whose calendar feed this secret token opens, if it has not been revoked."""
-    feed = (
-        CalendarFeed.objects.filter(token_hash=CalendarFeed.hash_token(token))
-        .select_related("owner")
-        .first()
-    )
+    feed = CalendarFeed.objects.filter(token_hash=hash_token(token)).select_related("owner").first()
     return feed.owner if feed else None
 
 

@@ -9,7 +9,6 @@ a stale page is refused instead of overwriting someone else's change.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from congregations.models import Congregation, Membership, Self
 from congregations.selectors import refuse_strangers
 from congregations.tasks import send_emails
 from congregations.tenancy import tenant_service
+from congregations.tokens import new_token
 from microsolidarity.enqueue import enqueue_after_commit
 from reciprocity.services import award_consistency
 
@@ -485,10 +485,10 @@ def update_meeting_notes(
 def renew_calendar_feed(*, owner: Self, now: datetime | None = None) -> str:
     """A new secret address for the Self's calendar feed; any old address stops working.
     Returns the token, which is not stored."""
-    token = secrets.token_urlsafe(32)
+    token, token_hash = new_token()
     CalendarFeed.objects.update_or_create(
         owner=owner,
-        defaults={"token_hash": CalendarFeed.hash_token(token), "created_at": now or _now()},
+        defaults={"token_hash": token_hash, "created_at": now or _now()},
     )
     return token
 

@@ -23,7 +23,6 @@ from congregations.services import (
     accept_invitation,
     change_role,
     create_congregation,
-    hash_token,
     invitations_left,
     invite,
     invite_each,
@@ -36,6 +35,7 @@ from congregations.services import (
     update_profile,
     update_settings,
 )
+from congregations.tokens import hash_token
 
 from ..conftest import membership_of
 from ..factories import MembershipFactory, SelfFactory
