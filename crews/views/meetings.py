@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -82,44 +83,60 @@ def meeting_detail(request: CongregationRequest, pk: int) -> HttpResponse:
     return render_meeting_page(request, meeting_for_member(request, pk))
 
 
-@require_POST
-def reschedule(request: CongregationRequest, pk: int) -> HttpResponse:
-    meeting = meeting_for_member(request, pk)
-    form = RescheduleForm(request.POST, zone=meeting.crew.timezone)
+def _change(
+    request: CongregationRequest,
+    meeting: Meeting,
+    form: ServiceForm,
+    form_name: str,
+    done: str,
+    change: Callable[[dict[str, Any]], object],
+) -> HttpResponse:
+    """The shape every change to a meeting takes: a valid form goes to its service; a
+    refusal is shown next to the form on the meeting page, a success above it."""
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            services.reschedule_meeting(
-                meeting=meeting,
-                changed_by=request.user,
-                starts_at=data["starts_at"],
-                place=data["place"],
-                agenda=data["agenda"],
-                version=data["version"],
-            )
+            change(form.cleaned_data)
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, "The meeting is changed.")
+            messages.success(request, done)
             return to_page(request, "meeting", pk=meeting.pk)
-    return render_meeting_page(request, meeting, reschedule_form=form)
+    return render_meeting_page(request, meeting, **{form_name: form})
+
+
+@require_POST
+def reschedule(request: CongregationRequest, pk: int) -> HttpResponse:
+    meeting = meeting_for_member(request, pk)
+    return _change(
+        request,
+        meeting,
+        RescheduleForm(request.POST, zone=meeting.crew.timezone),
+        "reschedule_form",
+        "The meeting is changed.",
+        lambda data: services.reschedule_meeting(
+            meeting=meeting,
+            changed_by=request.user,
+            starts_at=data["starts_at"],
+            place=data["place"],
+            agenda=data["agenda"],
+            version=data["version"],
+        ),
+    )
 
 
 @require_POST
 def cancel(request: CongregationRequest, pk: int) -> HttpResponse:
     meeting = meeting_for_member(request, pk)
-    form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.cancel_meeting(
-                meeting=meeting, cancelled_by=request.user, version=form.cleaned_data["version"]
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "The meeting is cancelled.")
-            return to_page(request, "meeting", pk=meeting.pk)
-    return render_meeting_page(request, meeting, cancel_form=form)
+    return _change(
+        request,
+        meeting,
+        CancelForm(request.POST),
+        "cancel_form",
+        "The meeting is cancelled.",
+        lambda data: services.cancel_meeting(
+            meeting=meeting, cancelled_by=request.user, version=data["version"]
+        ),
+    )
 
 
 @require_POST
@@ -163,41 +180,36 @@ def tap(request: CongregationRequest, pk: int, member_id: int) -> HttpResponse:
 @require_POST
 def log(request: CongregationRequest, pk: int) -> HttpResponse:
     meeting = meeting_for_member(request, pk)
-    form = LogMeetingForm(request.POST)
-    if form.is_valid():
-        try:
-            services.log_meeting(
-                meeting=meeting,
-                present=marked_present(meeting=meeting),
-                logged_by=request.user,
-                reflections=form.cleaned_data["reflections"],
-                envisioning=form.cleaned_data["envisioning"],
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "The meeting is logged. Thank you for keeping the rhythm.")
-            return to_page(request, "meeting", pk=meeting.pk)
-    return render_meeting_page(request, meeting, log_form=form)
+    return _change(
+        request,
+        meeting,
+        LogMeetingForm(request.POST),
+        "log_form",
+        "The meeting is logged. Thank you for keeping the rhythm.",
+        lambda data: services.log_meeting(
+            meeting=meeting,
+            present=marked_present(meeting=meeting),
+            logged_by=request.user,
+            reflections=data["reflections"],
+            envisioning=data["envisioning"],
+        ),
+    )
 
 
 @require_POST
 def notes(request: CongregationRequest, pk: int) -> HttpResponse:
     meeting = meeting_for_member(request, pk)
-    form = NotesForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.update_meeting_notes(
-                meeting=meeting,
-                edited_by=request.user,
-                reflections=data["reflections"],
-                envisioning=data["envisioning"],
-                version=data["version"],
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, "The notes are saved.")
-            return to_page(request, "meeting", pk=meeting.pk)
-    return render_meeting_page(request, meeting, notes_form=form)
+    return _change(
+        request,
+        meeting,
+        NotesForm(request.POST),
+        "notes_form",
+        "The notes are saved.",
+        lambda data: services.update_meeting_notes(
+            meeting=meeting,
+            edited_by=request.user,
+            reflections=data["reflections"],
+            envisioning=data["envisioning"],
+            version=data["version"],
+        ),
+    )
