@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -159,3 +160,13 @@ def congregation_url(name: str, congregation: Congregation, **kwargs: object) ->
     of another app's with its namespace, ``congregation_url("crews:people", kotahi)``."""
     view = name if ":" in name else f"congregations:{name}"
     return reverse(view, kwargs={"congregation_slug": congregation.slug, **kwargs})
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """A failed run says how to replay it: pytest-randomly seeded the order, Faker,
+    factory-boy and ``random`` from this number."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if exitstatus not in (0, 5) and isinstance(seed, int):
+        terminalreporter.write_line(
+            f'Replay this run\'s order and data: PYTEST_ADDOPTS="--randomly-seed={seed}" make test'
+        )

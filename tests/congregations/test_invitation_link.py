@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Self
 from congregations.services import accept_invitation, invite, revoke_invitation
+from tests.pages import text
 
 from ..conftest import congregation_url, membership_of
 from ..factories import PASSWORD, SelfFactory
@@ -40,7 +41,7 @@ def invalid_page(client: Client, token: str) -> str:
 
 
 def test_the_link_shows_who_invites_to_what(client: Client, facilitator: Self, token: str) -> None:
-    page = client.get(f"/invitations/{token}/").content.decode()
+    page = text(client.get(f"/invitations/{token}/"))
 
     assert f"{facilitator.display_name} invites you to Kotahi" in page
     assert "Come and meet the others." in page

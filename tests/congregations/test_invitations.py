@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.services import invite
+from tests.pages import text
 
 from ..conftest import congregation_url, membership_of
 
@@ -78,7 +79,7 @@ def test_the_emailed_link_works(
     url = link_in(message)
     page = client.get(url)
     assert page.status_code == 200
-    assert f"{facilitator.display_name} invites you to Kotahi" in page.content.decode()
+    assert f"{facilitator.display_name} invites you to Kotahi" in text(page)
 
     joined = client.post(
         url,
@@ -129,7 +130,7 @@ def test_facilitators_see_every_invitation_and_who_sent_it(
     invite(congregation=congregation, email="theirs@example.net", invited_by=member)
     client.force_login(facilitator)
 
-    page = client.get(congregation_url("invitations", congregation)).content.decode()
+    page = text(client.get(congregation_url("invitations", congregation)))
 
     assert "mine@example.net" in page and "theirs@example.net" in page
     assert f"by {member.display_name}" in page

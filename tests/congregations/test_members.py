@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from congregations.models import Congregation, Membership, MembershipEvent, Role, Self
+from tests.pages import text
 
 from ..conftest import congregation_url, membership_of
 from ..factories import MembershipFactory
@@ -21,7 +22,7 @@ def test_members_see_everyone_with_role_and_joined_date(
     response = client.get(congregation_url("members", congregation))
 
     assert response.status_code == 200
-    page = response.content.decode()
+    page = text(response)
     assert facilitator.display_name in page and member.display_name in page
     joined = membership_of(member, congregation).joined_at
     assert f"joined {joined.astimezone(member.timezone):%-d %B %Y}" in page
@@ -123,7 +124,7 @@ def test_with_htmx_the_changed_row_comes_back(
     row = response.content.decode()
     assert row.strip().startswith(f'<li id="member-{target.pk}">')
     assert "<html" not in row
-    assert f"{member.display_name} is now a facilitator." in row
+    assert f"{member.display_name} is now a facilitator." in text(response)
     assert "Make member" in row
 
 
@@ -204,7 +205,7 @@ def test_removing_asks_first_then_removes(
 
     confirm = client.get(url)
     assert confirm.status_code == 200
-    assert f"Remove {member.display_name} from Kotahi?" in confirm.content.decode()
+    assert f"Remove {member.display_name} from Kotahi?" in text(confirm)
     assert membership_of(member, congregation).left_at is None
 
     response = client.post(url)

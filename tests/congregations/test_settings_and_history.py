@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 
 from congregations.models import Congregation, MembershipEvent, Self
 from congregations.services import SETTINGS_FIELDS, invite
+from tests.pages import text
 
 from ..conftest import congregation_url
 
@@ -122,7 +123,7 @@ def test_the_history_shows_who_did_what_when_in_the_viewers_timezone(
     response = client.get(congregation_url("history", congregation))
 
     assert response.status_code == 200
-    page = response.content.decode()
+    page = text(response)
     # 22:30 UTC is 11:30 the next morning in Auckland's summer.
     assert "16 Jan 2025, 11:30" in page
     row = page[page.index("16 Jan 2025, 11:30") :]

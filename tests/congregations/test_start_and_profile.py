@@ -7,6 +7,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils.html import escape
 
 from congregations.models import DEFAULT_PURPOSE, Congregation, Membership, Role, Self
 
@@ -111,7 +112,7 @@ def test_a_refused_profile_shows_errors_next_to_the_field_and_the_old_name_in_th
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert set(errors) == {"display_name", "timezone"}
-    assert f'aria-current="page">{name}</a>' in response.content.decode()
+    assert f'aria-current="page">{escape(name)}</a>' in response.content.decode()
     member.refresh_from_db()
     assert member.display_name == name
 

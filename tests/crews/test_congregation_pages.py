@@ -11,6 +11,7 @@ from django.urls import reverse
 from congregations.models import Congregation, Self
 from crews import services
 from crews.models import Crew, Kind
+from tests.pages import text
 
 from ..factories import MeetingFactory, MembershipFactory
 from .conftest import url
@@ -78,6 +79,25 @@ def test_the_home_runs_a_bounded_number_of_queries_with_200_members(
     assert len(response.context["overview"].mine) == 21
 
 
+def test_names_and_work_with_apostrophes_read_right_and_are_escaped(
+    client: Client, congregation: Congregation, member: Self
+) -> None:
+    """The draw that once failed at random, made on purpose: the page escapes what a
+    person wrote, and a browser shows it as written."""
+    MembershipFactory.create(
+        congregation=congregation,
+        member__display_name="Seán O'Connor",
+        member__paid_work="Politician's assistant & <b>clerk</b>",
+    )
+    client.force_login(member)
+
+    response = client.get(url("people", congregation))
+
+    assert "Seán O'Connor" in text(response)
+    assert "Politician's assistant & <b>clerk</b>" in text(response)
+    assert "Politician&#x27;s assistant &amp; &lt;b&gt;clerk&lt;/b&gt;" in response.content.decode()
+
+
 def test_the_dating_pool_shows_work_and_crews(
     client: Client,
     congregation: Congregation,
@@ -95,7 +115,7 @@ def test_the_dating_pool_shows_work_and_crews(
     assert response.status_code == 200
     counts = {m.member: (m.crew_count, m.dyad_count) for m in response.context["pool"]}
     assert counts[member] == (1, 1)
-    page = response.content.decode()
+    page = text(response)
     assert crew_mate.paid_work in page
     assert "growing food together" in page
     propose = url("propose", congregation)
@@ -139,7 +159,7 @@ def test_the_cached_roster_shows_a_change_at_once(
 ) -> None:
     client.force_login(member)
     home, pool = url("congregation", congregation), url("people", congregation)
-    assert not_in_crew.display_name in client.get(home).content.decode()
+    assert not_in_crew.display_name in text(client.get(home))
     client.get(pool)
 
     services.invite_to_crew(crew=crew, invitee=not_in_crew, invited_by=member)

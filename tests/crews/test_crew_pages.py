@@ -11,6 +11,7 @@ from django.test import Client
 from congregations.models import Congregation, Self
 from crews import services
 from crews.models import Crew, Meeting
+from tests.pages import text
 
 from ..factories import MeetingFactory, MembershipFactory
 from .conftest import url
@@ -69,7 +70,7 @@ def test_someone_invited_sees_what_they_are_invited_to(
     response = client.get(url("crew", congregation, pk=crew.pk))
     assert response.status_code == 200
     assert f"Join {crew.name}" in response.content.decode()
-    assert member.display_name in response.content.decode()
+    assert member.display_name in text(response)
 
 
 @pytest.mark.parametrize("name", ["crew", "history"])

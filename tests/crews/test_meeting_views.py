@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from congregations.models import Congregation, Self
 from crews import services
 from crews.models import Attendance, Crew, CrewMembership, Meeting, MeetingStatus
 from reciprocity.models import LedgerEntry
+from tests.pages import text
 
 from .conftest import url, writes_nothing
 
@@ -241,7 +243,7 @@ class TestAttendance:
             )
         assert (
             f"{not_in_crew.display_name} was not in Tuesday crew when this meeting started."
-            in response.content.decode()
+            in text(response)
         )
 
     def test_someone_of_another_congregation_is_not_found(
@@ -309,7 +311,7 @@ class TestLog:
         assert list(LedgerEntry.objects.values_list("member", "points")) == [(member.pk, 1)]
         page = client.get(response["Location"]).content.decode()
         assert "We shared a meal." in page
-        assert f'{crew_mate.display_name} <span class="muted">— missed it</span>' in page
+        assert f'{escape(crew_mate.display_name)} <span class="muted">— missed it</span>' in page
 
     def test_a_meeting_that_has_not_started_is_not_logged(
         self, client: Client, congregation: Congregation, member: Self, upcoming_meeting: Meeting

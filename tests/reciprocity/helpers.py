@@ -4,7 +4,6 @@ nothing."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -108,8 +107,11 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
 def refused(message: str) -> Iterator[None]:
     """The block raises a ValidationError saying ``message``, and no row anywhere changed."""
     before = snapshot()
-    with pytest.raises(ValidationError, match=re.escape(message)):
+    with pytest.raises(ValidationError) as refusal:
         yield
+    # The messages as a person reads them: str() of the error is a repr, which escapes
+    # the apostrophe in a name such as O'Connor.
+    assert message in " ".join(refusal.value.messages)
     assert snapshot() == before
 
 

@@ -11,9 +11,10 @@ from congregations.models import Congregation, Self
 from crews.models import Crew
 from reciprocity.models import Conflict, ConflictParty, ConflictStatus, LedgerEntry
 from reciprocity.request_keys import new_request_key
+from tests.pages import text
 
 from ..factories import MembershipFactory
-from .world import conflict, people, signed_in, text, url
+from .world import conflict, people, signed_in, url
 
 pytestmark = pytest.mark.django_db
 

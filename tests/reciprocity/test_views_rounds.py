@@ -16,9 +16,10 @@ from crews.models import Crew, Meeting
 from crews.services import schedule_meeting
 from reciprocity.models import LedgerEntry, ListeningRound, MoneyOffer, MoneyRound
 from reciprocity.request_keys import new_request_key
+from tests.pages import text
 
 from ..factories import CongregationFactory, MembershipFactory
-from .world import logged_meeting, money_round, people, signed_in, text, url
+from .world import logged_meeting, money_round, people, signed_in, url
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,10 @@ from reciprocity.charts import step_chart
 from reciprocity.models import LedgerEntry, Level
 from reciprocity.selectors import Month
 from reciprocity.services import confirm_co_ownership
+from tests.pages import text
 
 from ..factories import MembershipFactory
-from .world import ledger, logged_meeting, money_round, signed_in, text, url, venture
+from .world import ledger, logged_meeting, money_round, signed_in, url, venture
 
 pytestmark = pytest.mark.django_db
 

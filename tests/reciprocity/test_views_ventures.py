@@ -9,9 +9,10 @@ from django.test import Client
 from congregations.models import Congregation, Self
 from reciprocity.models import CoOwner, LedgerEntry, Venture
 from reciprocity.request_keys import new_request_key
+from tests.pages import text
 
 from ..factories import MembershipFactory
-from .world import signed_in, text, url, venture
+from .world import signed_in, url, venture
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,6 @@ hold exactly what the browser would have made."""
 
 from __future__ import annotations
 
-import html
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,8 +107,3 @@ def signed_in(self_: Self) -> Client:
     client = Client()
     client.force_login(self_)
     return client
-
-
-def text(response: Any) -> str:
-    """A page's HTML with its entities unescaped, so names with apostrophes compare."""
-    return html.unescape(response.content.decode())
