@@ -276,6 +276,10 @@ class Invitation(models.Model):
         Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The outbox row of the latest email with the link: the page shows whether it went out.
+    sent_email = models.ForeignKey(
+        "Email", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     objects: ClassVar = TenantManager()
 
@@ -308,12 +312,18 @@ class Invitation(models.Model):
 
 
 class Email(models.Model):
-    """An email waiting to go out, or gone. Background jobs write these rows and one
+    """An email waiting to go out, or gone. Services and jobs write these rows and one
     periodic task sends them, so a broker or mail server that is down delays an email
-    instead of losing it, and ``key`` makes sure the same email is never queued twice."""
+    instead of losing it, and ``key`` makes sure the same email is never queued twice.
+    It goes to ``recipient``, or to ``address`` for someone not yet a Self (an invitation).
+    Attempts and errors are kept by the job runner (``microsolidarity.ItemFailure``);
+    ``failed_at`` is the final state of one that will never go out."""
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
-    recipient = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    address = models.EmailField()
     key = models.CharField(max_length=200)
     subject = models.CharField(max_length=200)
     body = models.TextField()
@@ -323,10 +333,8 @@ class Email(models.Model):
     created_at = models.DateTimeField(default=now)
     send_after = models.DateTimeField(default=now)
     sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    # Set after the last attempt fails, so a person can see what never went out.
     failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
 
     objects: ClassVar = TenantManager()
 
@@ -343,4 +351,4 @@ class Email(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject} to {self.recipient}"
+        return f"{self.subject} to {self.recipient or self.address}"

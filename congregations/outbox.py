@@ -1,34 +1,45 @@
-"""The email outbox: background jobs queue emails as rows, and one periodic task sends them.
+"""The email outbox: every email the app sends is first a row here, and one periodic task
+sends them.
 
 Queuing is idempotent by key, so a job that runs twice queues each email once. Sending
-claims rows with SELECT … FOR UPDATE SKIP LOCKED and marks them sent in the same
-transaction, so two workers never send the same row, and a worker that dies mid-way
-leaves its rows to be sent by the next run.
+goes through the one claim–process–mark loop (``microsolidarity.batches``): each email is
+claimed, sent and marked in its own transaction, so an email that cannot be built or
+delivered fails alone, is retried with backoff, and after the last attempt is marked
+failed with its error, while every other email goes out; and an email sent is never
+rolled back to unsent by another's failure.
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from microsolidarity.batches import each_due
+
 from .models import Email, Self
 
-logger = logging.getLogger(__name__)
+JOB = "send_emails"
+SUBJECT_LENGTH = Email._meta.get_field("subject").max_length or 200
+# Line breaks and other control characters in a subject would make a second header
+# (Django refuses them with BadHeaderError); runs of them become one space.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
 
-# A mail server that refuses this many times in a row is not going to accept it: stop
-# retrying and leave the row marked failed, with its error, for an operator to see.
-MAX_ATTEMPTS = 5
-BATCH = 50
+
+def subject_line(text: str) -> str:
+    """``text`` as one line that fits the subject's column, whatever names it holds."""
+    line = CONTROL.sub(" ", text).strip()
+    if len(line) > SUBJECT_LENGTH:
+        line = line[: SUBJECT_LENGTH - 1].rstrip() + "…"
+    return line
 
 
 @dataclass(frozen=True)
@@ -40,27 +51,31 @@ class Attachment:
 
 @dataclass
 class Outgoing:
-    """One email to queue: rendered from ``template`` with ``context`` plus the recipient."""
+    """One email to queue: rendered from ``template`` with ``context`` plus the recipient.
+    It goes to ``recipient``, a Self, or to ``address`` for someone not yet a Self (an
+    invitation)."""
 
     congregation_id: int
-    recipient: Self
     key: str
     subject: str
     template: str
+    recipient: Self | None = None
+    address: str = ""
     context: dict[str, Any] = field(default_factory=dict)
     attachment: Attachment | None = None
     send_after: datetime | None = None
 
 
-def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -> int:
-    """Queue the emails whose keys are new in their congregation; returns how many."""
+def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -> list[Email]:
+    """Queue the emails whose keys are new in their congregation; returns the new rows."""
     now = now or timezone.now()
     rows = [
         Email(
             congregation_id=o.congregation_id,
             recipient=o.recipient,
+            address=o.address or (o.recipient.email if o.recipient else ""),
             key=o.key,
-            subject=o.subject,
+            subject=subject_line(o.subject),
             body=render_to_string(o.template, {**o.context, "recipient": o.recipient}),
             attachment_name=o.attachment.name if o.attachment else "",
             attachment=o.attachment.content if o.attachment else "",
@@ -71,7 +86,7 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
         for o in outgoing
     ]
     if not rows:
-        return 0
+        return []
     with scopes_disabled():
         known = set(
             Email.objects.filter(
@@ -81,56 +96,38 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
         )
         new = [r for r in rows if (r.congregation_id, r.key) not in known]
         Email.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+    return new
 
 
 def send_due_emails(*, now: datetime | None = None) -> int:
     """Send every queued email that is due; returns how many went out."""
     now = now or timezone.now()
-    sent = 0
-    while (batch := _send_batch(now)) is not None:
-        sent += batch
-    return sent
-
-
-@transaction.atomic
-def _send_batch(now: datetime) -> int | None:
     with scopes_disabled():
-        emails = list(
-            Email.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
-            .filter(sent_at__isnull=True, failed_at__isnull=True, send_after__lte=now)
-            .order_by("send_after", "id")[:BATCH]
-        )
-    if not emails:
-        return None
-    sent = 0
-    for email in emails:
-        if _deliver(email, now):
-            sent += 1
-        email.save(update_fields=["sent_at", "attempts", "last_error", "failed_at", "send_after"])
-    return sent
+        due = Email.objects.filter(
+            sent_at__isnull=True, failed_at__isnull=True, send_after__lte=now
+        ).select_related("recipient")
+    return each_due(
+        JOB, due, partial(_deliver, now=now), now=now, on_give_up=partial(_give_up, now=now)
+    )
 
 
-def _deliver(email: Email, now: datetime) -> bool:
-    email.attempts += 1
+def _deliver(email: Email, *, now: datetime) -> int:
+    """Send one email and mark it sent; raises when it cannot be built or delivered."""
     recipient = email.recipient
-    if not recipient.is_active or recipient.anonymised_at:
-        email.failed_at, email.last_error = now, "The recipient has left."
-        return False
-    message = EmailMessage(email.subject, email.body, to=[recipient.email])
+    if recipient is not None and (not recipient.is_active or recipient.anonymised_at):
+        _give_up(email, "The recipient has left.", now=now)
+        return 0
+    # A Self's current address: they may have changed it since the email was queued.
+    to = recipient.email if recipient is not None else email.address
+    message = EmailMessage(email.subject, email.body, to=[to])
     if email.attachment_name:
         message.attach(email.attachment_name, email.attachment, email.attachment_type)
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as error:
-        email.last_error = str(error)[:1000]
-        if email.attempts >= MAX_ATTEMPTS:
-            email.failed_at = now
-            logger.error("Gave up on email %s to %s: %s", email.pk, recipient.email, error)
-        else:
-            # Back off 2, 4, 8, 16 minutes: long enough for a mail server to come back.
-            email.send_after = now + timedelta(minutes=2**email.attempts)
-        return False
+    message.send()
     email.sent_at = now
-    return True
+    email.save(update_fields=["sent_at"])
+    return 1
+
+
+def _give_up(email: Email, error: str, *, now: datetime) -> None:
+    email.failed_at, email.last_error = now, error
+    email.save(update_fields=["failed_at", "last_error"])

@@ -45,7 +45,7 @@ def pending_invitations(*, congregation: Congregation, now: datetime) -> QuerySe
             accepted_at__isnull=True,
             revoked_at__isnull=True,
             expires_at__gt=now,
-        )
+        ).exclude(sent_email__failed_at__isnull=False)  # never delivered: nobody is coming
 
 
 def visible_invitations(*, membership: Membership) -> QuerySet[Invitation]:
@@ -53,7 +53,7 @@ def visible_invitations(*, membership: Membership) -> QuerySet[Invitation]:
     with scopes_disabled():
         invitations = Invitation.objects.filter(
             congregation_id=membership.congregation_id
-        ).select_related("invited_by")
+        ).select_related("invited_by", "sent_email")
     if not membership.can(Permission.MANAGE):
         invitations = invitations.filter(invited_by_id=membership.member_id)
     return invitations.order_by("-sent_at", "-pk")

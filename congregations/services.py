@@ -8,7 +8,6 @@ cannot leave it with no facilitator or invite it past its cap.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,18 +15,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django_scopes import scopes_disabled
 
+from microsolidarity.enqueue import enqueue_after_commit
+
 from .models import (
     Congregation,
+    Email,
     Invitation,
     Membership,
     MembershipEvent,
@@ -35,12 +35,12 @@ from .models import (
     Role,
     Self,
 )
+from .outbox import Outgoing, queue_emails
 from .selectors import congregation_size
 from .signals import membership_ended
+from .tasks import send_emails
 from .tenancy import tenant_service
 from .tokens import hash_token, new_token
-
-logger = logging.getLogger(__name__)
 
 INVALID_INVITATION = (
     "This invitation link does not work. It may have expired, been revoked or used "
@@ -155,6 +155,8 @@ def invitations_left(*, membership: Membership, now: datetime | None = None) -> 
                 congregation_id=membership.congregation_id, invited_by_id=membership.member_id
             )
             .filter(Q(accepted_at__isnull=False) | Q(revoked_at__isnull=True, expires_at__gt=now))
+            # An invitation whose email could never be delivered spends nothing.
+            .exclude(accepted_at__isnull=True, sent_email__failed_at__isnull=False)
             .count()
         )
     return max(membership.congregation.invitation_quota - used, 0)
@@ -179,19 +181,27 @@ def invitation_url(token: str) -> str:
     return settings.SITE_URL + reverse("invitation", kwargs={"token": token})
 
 
-def _send_invitation(invitation: Invitation, token: str) -> None:
-    """Email the link after the transaction commits: no email for a rolled-back invitation."""
-    context = {"invitation": invitation, "url": invitation_url(token)}
-    subject = f"{invitation.invited_by} invites you to {invitation.congregation.name}"
-    body = render_to_string("congregations/email/invitation.txt", context)
-
-    def send() -> None:
-        try:
-            send_mail(subject, body, None, [invitation.email])
-        except Exception:  # an unreachable mail server must not break the page
-            logger.exception("Could not send the invitation to %s", invitation.email)
-
-    transaction.on_commit(send)
+def _send_invitation(invitation: Invitation, token: str, now: datetime) -> None:
+    """Queue the link's email in the outbox, in this transaction: no email for a rolled-back
+    invitation, and one that cannot be delivered is retried, then shown as failed on the
+    invitations page (and stops counting against the quota and the cap)."""
+    key = f"invitation:{invitation.pk}:{invitation.sent_at:%Y%m%dT%H%M%S.%f}"
+    queue_emails(
+        [
+            Outgoing(
+                congregation_id=invitation.congregation_id,
+                address=invitation.email,
+                key=key,
+                subject=f"{invitation.invited_by} invites you to {invitation.congregation.name}",
+                template="congregations/email/invitation.txt",
+                context={"invitation": invitation, "url": invitation_url(token)},
+            )
+        ],
+        now=now,
+    )
+    invitation.sent_email = Email.objects.get(congregation_id=invitation.congregation_id, key=key)
+    invitation.save(update_fields=["sent_email"])
+    enqueue_after_commit(send_emails)
 
 
 @tenant_service
@@ -251,7 +261,7 @@ def invite(
         )
     _record(congregation, invited_by, MembershipEvent.Action.INVITED, now, email=email)
     if send_email:
-        _send_invitation(invitation, token)
+        _send_invitation(invitation, token, now)
     return invitation, token
 
 
@@ -321,7 +331,7 @@ def resend_invitation(
         now,
         email=invitation.email,
     )
-    _send_invitation(invitation, token)
+    _send_invitation(invitation, token, now)
     return invitation, token
 
 

@@ -7,19 +7,19 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from congregations.models import Self
+from congregations.models import Congregation, Self
 from congregations.outbox import Attachment, Outgoing, queue_emails
+from microsolidarity.batches import each_due
 
 from .ical import meetings_calendar
 from .links import crew_url, meeting_url
-from .models import Crew, CrewMembership, Meeting, MeetingReminder, MeetingStatus
+from .models import Crew, Meeting, MeetingReminder, MeetingStatus
 from .selectors import current_members
 
-BATCH = 200
 # The monthly rhythm: a crew with nothing scheduled this far ahead is nudged.
 RHYTHM = timedelta(days=30)
 
@@ -81,7 +81,7 @@ def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
     """Called by cancel_meeting: drops the pending reminder and tells the crew."""
     MeetingReminder.objects.filter(meeting=meeting, sent_at__isnull=True).delete()
     members = list(current_members(crew=meeting.crew))
-    return queue_emails(
+    emails = queue_emails(
         _to_members(
             meeting,
             f"cancelled:{meeting.pk}",
@@ -91,49 +91,44 @@ def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
         ),
         now=now,
     )
+    return len(emails)
 
 
 def send_due_reminders(*, now: datetime | None = None) -> int:
     """Queue the reminder emails of every due reminder, once; returns how many emails."""
     now = now or timezone.now()
-    queued = 0
-    while (batch := _remind_batch(now)) is not None:
-        queued += batch
-    return queued
-
-
-@transaction.atomic
-def _remind_batch(now: datetime) -> int | None:
     with scopes_disabled():
-        reminders = list(
-            MeetingReminder.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(sent_at__isnull=True, due_at__lte=now)
-            .select_related("meeting__crew", "meeting__congregation")
-            .order_by("due_at")[:BATCH]
+        due = MeetingReminder.objects.filter(sent_at__isnull=True, due_at__lte=now).select_related(
+            "meeting__crew", "meeting__congregation"
         )
-        if not reminders:
-            return None
-        outgoing = []
-        for reminder in reminders:
-            meeting = reminder.meeting
-            still_on = (
-                meeting.status == MeetingStatus.SCHEDULED
-                and meeting.starts_at == reminder.starts_at
-                and meeting.starts_at > now
-            )
-            if still_on:
-                recipients = [m for m in current_members(crew=meeting.crew) if m.reminders_enabled]
-                outgoing += _to_members(
-                    meeting,
-                    f"reminder:{meeting.pk}:{reminder.starts_at:%Y%m%dT%H%M%S}",
-                    partial(_reminder_subject, meeting),
-                    "crews/email/reminder.txt",
-                    recipients,
-                    attachment=_ics(meeting),
-                )
-        queued = queue_emails(outgoing, now=now)
-        MeetingReminder.objects.filter(pk__in=[r.pk for r in reminders]).update(sent_at=now)
-    return queued
+    return each_due("send_meeting_reminders", due, partial(_remind, now=now), now=now)
+
+
+def _remind(reminder: MeetingReminder, *, now: datetime) -> int:
+    """Queue one reminder's emails, if its meeting is still on at that time, and mark it."""
+    meeting = reminder.meeting
+    still_on = (
+        meeting.status == MeetingStatus.SCHEDULED
+        and meeting.starts_at == reminder.starts_at
+        and meeting.starts_at > now
+    )
+    queued = []
+    if still_on:
+        recipients = [m for m in current_members(crew=meeting.crew) if m.reminders_enabled]
+        queued = queue_emails(
+            _to_members(
+                meeting,
+                f"reminder:{meeting.pk}:{reminder.starts_at:%Y%m%dT%H%M%S}",
+                partial(_reminder_subject, meeting),
+                "crews/email/reminder.txt",
+                recipients,
+                attachment=_ics(meeting),
+            ),
+            now=now,
+        )
+    reminder.sent_at = now
+    reminder.save(update_fields=["sent_at"])
+    return len(queued)
 
 
 def _reminder_subject(meeting: Meeting, person: Self) -> str:
@@ -145,35 +140,40 @@ def nudge_unlogged_meetings(*, now: datetime | None = None) -> int:
     """Once half the grace period has passed with a meeting not logged, ask its crew to
     log it before the missed-meeting deductions apply. Each meeting is nudged once."""
     now = now or timezone.now()
-    queued = 0
-    with scopes_disabled(), transaction.atomic():
-        meetings = list(
-            Meeting.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                status=MeetingStatus.SCHEDULED,
-                log_nudge_sent_at__isnull=True,
-                deductions_applied_at__isnull=True,
-                starts_at__lte=now,
+    with scopes_disabled():
+        # Half the congregation's grace period gone, and logging still open.
+        halfway = Q()
+        for hours in set(Congregation.objects.values_list("meeting_grace_hours", flat=True)):
+            grace = timedelta(hours=hours)
+            halfway |= Q(
+                congregation__meeting_grace_hours=hours,
+                starts_at__lte=now - grace / 2,
+                starts_at__gt=now - grace,
             )
-            .select_related("crew", "congregation")[:BATCH]
-        )
-        due = [m for m in meetings if now >= m.starts_at + m.congregation.meeting_grace / 2]
-        for meeting in due:
-            if now >= meeting.log_closes_at():
-                continue
-            queued += queue_emails(
-                _to_members(
-                    meeting,
-                    f"log-nudge:{meeting.pk}",
-                    partial(_nudge_subject, meeting),
-                    "crews/email/log_nudge.txt",
-                    list(current_members(crew=meeting.crew)),
-                    closes_at=meeting.log_closes_at(),
-                ),
-                now=now,
-            )
-        Meeting.objects.filter(pk__in=[m.pk for m in due]).update(log_nudge_sent_at=now)
-    return queued
+        due = Meeting.objects.filter(
+            halfway,
+            status=MeetingStatus.SCHEDULED,
+            log_nudge_sent_at__isnull=True,
+            deductions_applied_at__isnull=True,
+        ).select_related("crew", "congregation")
+    return each_due("nudge_unlogged_meetings", due, partial(_nudge, now=now), now=now)
+
+
+def _nudge(meeting: Meeting, *, now: datetime) -> int:
+    queued = queue_emails(
+        _to_members(
+            meeting,
+            f"log-nudge:{meeting.pk}",
+            partial(_nudge_subject, meeting),
+            "crews/email/log_nudge.txt",
+            list(current_members(crew=meeting.crew)),
+            closes_at=meeting.log_closes_at(),
+        ),
+        now=now,
+    )
+    meeting.log_nudge_sent_at = now
+    meeting.save(update_fields=["log_nudge_sent_at"])
+    return len(queued)
 
 
 def _nudge_subject(meeting: Meeting, person: Self) -> str:
@@ -184,29 +184,31 @@ def _nudge_subject(meeting: Meeting, person: Self) -> str:
 
 def nudge_quiet_crews(*, now: datetime | None = None) -> int:
     """The monthly rhythm: one nudge a month to each formed crew or dyad that has no
-    meeting scheduled in the coming month."""
+    meeting scheduled in the coming month (the month is in each email's key)."""
     now = now or timezone.now()
-    month = f"{now:%Y-%m}"
     with scopes_disabled():
         quiet = Crew.objects.formed().exclude(
             meetings__status=MeetingStatus.SCHEDULED,
             meetings__starts_at__gte=now,
             meetings__starts_at__lt=now + RHYTHM,
         )
-        memberships = (
-            CrewMembership.objects.current()
-            .filter(crew__in=quiet)
-            .select_related("crew__congregation", "member")
-        )
-        outgoing = [
+    return each_due("nudge_quiet_crews", quiet, partial(_rhythm_nudge, now=now), now=now)
+
+
+def _rhythm_nudge(crew: Crew, *, now: datetime) -> int:
+    month = f"{now:%Y-%m}"
+    emails = queue_emails(
+        [
             Outgoing(
-                congregation_id=m.congregation_id,
-                recipient=m.member,
-                key=f"rhythm:{m.crew_id}:{month}:{m.member_id}",
-                subject=f"When does {m.crew.name} meet next?",
+                congregation_id=crew.congregation_id,
+                recipient=person,
+                key=f"rhythm:{crew.pk}:{month}:{person.pk}",
+                subject=f"When does {crew.name} meet next?",
                 template="crews/email/rhythm_nudge.txt",
-                context={"crew": m.crew, "url": crew_url(m.crew)},
+                context={"crew": crew, "url": crew_url(crew)},
             )
-            for m in memberships
-        ]
-        return queue_emails(outgoing, now=now)
+            for person in current_members(crew=crew)
+        ],
+        now=now,
+    )
+    return len(emails)

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
-from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.outbox import Outgoing, queue_emails
 from crews.links import crew_url
+from microsolidarity.batches import each_due
 
 from .models import Conflict, ConflictStatus, LedgerEntry, Rule
 from .rules import POINTS
 
-# Deductions newer than this get their email; older ones were emailed by earlier runs.
-LOOKBACK = timedelta(days=2)
 WARN_BEFORE = timedelta(days=7)
 
 
-def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
-    """One short email per missed-meeting deduction, saying why."""
-    now = now or timezone.now()
+def queue_missed_meeting_emails(entry_ids: Iterable[int], *, now: datetime) -> int:
+    """One short email per missed-meeting deduction just written, saying why. Called by
+    the missed-meeting job in the transaction that wrote the entries."""
     with scopes_disabled():
-        deductions = LedgerEntry.objects.filter(
-            rule=Rule.MISSED, recorded_at__gte=now - LOOKBACK
-        ).select_related("member", "crew__congregation", "meeting")
-        return queue_emails((_missed(d) for d in deductions), now=now)
+        deductions = LedgerEntry.objects.filter(pk__in=list(entry_ids)).select_related(
+            "member", "crew__congregation", "meeting"
+        )
+        return len(queue_emails((_missed(d) for d in deductions), now=now))
 
 
 def _missed(deduction: LedgerEntry) -> Outgoing:
@@ -45,32 +45,31 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
 def warn_conflicts_nearing_deadline(*, now: datetime | None = None) -> int:
     """One warning to each party, a week before an open conflict's deadline."""
     now = now or timezone.now()
-    with scopes_disabled(), transaction.atomic():
-        conflicts = list(
-            Conflict.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                status=ConflictStatus.OPEN,
-                warned_at__isnull=True,
-                deadline_at__gt=now,
-                deadline_at__lte=now + WARN_BEFORE,
+    with scopes_disabled():
+        due = Conflict.objects.filter(
+            status=ConflictStatus.OPEN,
+            warned_at__isnull=True,
+            deadline_at__gt=now,
+            deadline_at__lte=now + WARN_BEFORE,
+        ).select_related("crew__congregation")
+    return each_due("warn_conflicts", due, partial(_warn, now=now), now=now)
+
+
+def _warn(conflict: Conflict, *, now: datetime) -> int:
+    emails = queue_emails(
+        (
+            Outgoing(
+                congregation_id=conflict.congregation_id,
+                recipient=seat.party,
+                key=f"conflict-warning:{conflict.pk}:{seat.party_id}",
+                subject=f"A week left to resolve “{conflict}”",
+                template="reciprocity/email/conflict_warning.txt",
+                context={"conflict": conflict, "points": POINTS[Rule.EXPIRED]},
             )
-            .select_related("crew__congregation")
-            .prefetch_related("parties__party")
-        )
-        queued = queue_emails(
-            (
-                Outgoing(
-                    congregation_id=c.congregation_id,
-                    recipient=seat.party,
-                    key=f"conflict-warning:{c.pk}:{seat.party_id}",
-                    subject=f"A week left to resolve “{c}”",
-                    template="reciprocity/email/conflict_warning.txt",
-                    context={"conflict": c, "points": POINTS[Rule.EXPIRED]},
-                )
-                for c in conflicts
-                for seat in c.parties.all()
-            ),
-            now=now,
-        )
-        Conflict.objects.filter(pk__in=[c.pk for c in conflicts]).update(warned_at=now)
-    return queued
+            for seat in conflict.parties.select_related("party")
+        ),
+        now=now,
+    )
+    conflict.warned_at = now
+    conflict.save(update_fields=["warned_at"])
+    return len(emails)

@@ -17,7 +17,7 @@ TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": 1, "max_retr
 def apply_missed_meeting_deductions() -> int:
     """−5 per missed meeting, then one email to each member it cost, saying why."""
     written = services.apply_missed_meeting_deductions()
-    if notifications.queue_missed_meeting_emails():
+    if written:
         send_due_emails()
     record_run("apply_missed_meeting_deductions")
     return written

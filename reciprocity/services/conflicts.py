@@ -7,20 +7,18 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
 from congregations.tenancy import tenant_service
 from crews.models import Crew
+from microsolidarity.batches import each_due
 
 from ..models import Conflict, ConflictParty, ConflictStatus, Rule
 from ..rules import entry_key, entry_reason
 from .guards import distinct, replayed, require_crew_member
 from .ledger import entry, write
-
-BATCH = 500
 
 
 @tenant_service
@@ -152,22 +150,17 @@ def expire_open_conflicts(
     *, congregation: Congregation | None = None, now: datetime | None = None
 ) -> int:
     """−20 each for the parties of every conflict still open past its deadline. Each
-    conflict is closed once, so running twice, or twice at once, writes nothing more.
-    Returns how many entries it wrote."""
+    conflict is closed once, on its own, so running twice, or twice at once, writes
+    nothing more, and one that cannot be closed does not hold up the others. Returns how
+    many entries it wrote."""
     now = now or timezone.now()
-    written = 0
     with scopes_disabled():
         overdue = Conflict.objects.filter(status=ConflictStatus.OPEN, deadline_at__lt=now)
         if congregation is not None:
             overdue = overdue.filter(congregation=congregation)
-        while (closed := _expire_batch(overdue, now)) is not None:
-            written += closed
-    return written
-
-
-@transaction.atomic
-def _expire_batch(overdue: QuerySet[Conflict], now: datetime) -> int | None:
-    conflicts = list(overdue.select_for_update(skip_locked=True).order_by("deadline_at")[:BATCH])
-    if not conflicts:
-        return None
-    return sum(_close(c, ConflictStatus.EXPIRED, Rule.EXPIRED, now, None) for c in conflicts)
+    return each_due(
+        "expire_open_conflicts",
+        overdue,
+        lambda conflict: _close(conflict, ConflictStatus.EXPIRED, Rule.EXPIRED, now, None),
+        now=now,
+    )

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
+from microsolidarity.batches import each_due
 
 from ..models import LedgerEntry, Rule
+from ..notifications import queue_missed_meeting_emails
 from ..rules import LEVELS, POINTS, WORDING, consistency_points, entry_key, entry_reason
 from .ledger import describe, entry, label, write
 
@@ -68,52 +71,60 @@ def apply_missed_meeting_deductions(
     *, congregation: Congregation | None = None, now: datetime | None = None
 ) -> int:
     """−5 for each member of a crew at a meeting's start who was not marked present, once
-    the congregation's grace period for logging has passed. A meeting nobody logged counts
-    as missed by everyone; one cancelled before its start costs nobody. Each meeting is
-    settled once: run twice, or twice at once, the second run writes nothing. Returns how
-    many entries it wrote."""
+    the congregation's grace period for logging has passed, and one email to each saying
+    why. A meeting nobody logged counts as missed by everyone; one cancelled before its
+    start costs nobody. Each meeting is settled once: run twice, or twice at once, the
+    second run writes nothing. Returns how many entries it wrote."""
     now = now or timezone.now()
-    written = 0
     with scopes_disabled():
         congregations = Congregation.objects.all()
         if congregation is not None:
             congregations = congregations.filter(pk=congregation.pk)
-        for grace_hours in set(congregations.values_list("meeting_grace_hours", flat=True)):
-            due = Meeting.objects.filter(
-                congregation__in=congregations.filter(meeting_grace_hours=grace_hours),
-                deductions_applied_at__isnull=True,
-                starts_at__lt=now - timedelta(hours=grace_hours),
+        graces = set(congregations.values_list("meeting_grace_hours", flat=True))
+        if not graces:
+            return 0
+        overdue = Q()
+        for hours in graces:
+            overdue |= Q(
+                congregation__meeting_grace_hours=hours, starts_at__lt=now - timedelta(hours=hours)
             )
-            more = True
-            while more:
-                settled, more = _settle_batch(due, now)
-                written += settled
-    return written
-
-
-@transaction.atomic
-def _settle_batch(due: QuerySet[Meeting], now: datetime) -> tuple[int, bool]:
-    """Claim up to BATCH unsettled meetings (skipping any another run holds), deduct for
-    them and mark them settled. Returns the entries written, and whether the batch was
-    full: one that was not took every meeting left to claim."""
-    # Plain values, not model instances: building those was a third of a batch's time.
-    limit = connection.features.max_query_params
-    size = BATCH if limit is None else min(BATCH, limit // 2 - 5)
-    meetings = list(
-        due.select_for_update(skip_locked=True, of=("self",))
-        .order_by("starts_at")
-        .values_list("pk", "status", "starts_at", "timezone", "crew__name")[:size]
+        due = Meeting.objects.filter(
+            overdue, congregation__in=congregations, deductions_applied_at__isnull=True
+        )
+    # Settled set by set, a batch in one statement; a batch that fails goes meeting by
+    # meeting, so one bad meeting is marked failed and every other is settled.
+    settle = partial(_settle, now=now)
+    return each_due(
+        "apply_missed_meeting_deductions",
+        due,
+        lambda meeting: settle(Meeting.objects.filter(pk=meeting.pk)),
+        now=now,
+        batch=_batch_size(),
+        process_batch=settle,
     )
-    if not meetings:
-        return 0, False
+
+
+def _batch_size() -> int:
+    limit = connection.features.max_query_params
+    return BATCH if limit is None else min(BATCH, limit // 2 - 5)
+
+
+def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
+    """Deduct for the claimed ``meetings``, email each member it cost, and mark them
+    settled. Returns the entries written."""
+    # Plain values, not model instances: building those was a third of a batch's time.
+    claimed = list(meetings.values_list("pk", "status", "starts_at", "timezone", "crew__name"))
+    if not claimed:
+        return 0
     held = {
         pk: entry_reason(Rule.MISSED, meeting=label(crew_name, starts_at.astimezone(zone)))
-        for pk, status, starts_at, zone, crew_name in meetings
+        for pk, status, starts_at, zone, crew_name in claimed
         if status != MeetingStatus.CANCELLED
     }
     written = write_deductions(held, now)
-    Meeting.objects.filter(pk__in=_ids([m[0] for m in meetings])).update(deductions_applied_at=now)
-    return written, len(meetings) == size
+    queue_missed_meeting_emails(written, now=now)
+    Meeting.objects.filter(pk__in=_ids([m[0] for m in claimed])).update(deductions_applied_at=now)
+    return len(written)
 
 
 # On PostgreSQL a batch's ids and reasons travel as arrays, one parameter each: psycopg
@@ -160,15 +171,16 @@ WHERE m.status <> %s OR NOT EXISTS (
     WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
 )
 ON CONFLICT DO NOTHING
+RETURNING id
 """
 
 
-def write_deductions(reasons: dict[int, str], now: datetime) -> int:
+def write_deductions(reasons: dict[int, str], now: datetime) -> list[int]:
     """−5 for each member of each meeting's crew at its start who was not marked present,
     given {meeting id: the entries' reason}; an entry already written is not written
-    again. Returns how many were new."""
+    again. Returns the ids of the new entries."""
     if not reasons:
-        return 0
+        return []
     batch, params = _batch(reasons)
     sql = MISSED_SQL.format(
         batch=batch,
@@ -187,4 +199,4 @@ def write_deductions(reasons: dict[int, str], now: datetime) -> int:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return [row[0] for row in cursor.fetchall()]

@@ -8,7 +8,9 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from congregations.models import Congregation, Email, Self
-from congregations.outbox import MAX_ATTEMPTS, Outgoing, queue_emails, send_due_emails
+from congregations.outbox import Outgoing, queue_emails, send_due_emails
+from microsolidarity.batches import MAX_ATTEMPTS
+from microsolidarity.models import ItemFailure
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +27,8 @@ def hello(congregation: Congregation, recipient: Self, key: str = "hello") -> Ou
 
 
 def test_an_email_is_queued_once_per_key(congregation: Congregation, member: Self) -> None:
-    assert queue_emails([hello(congregation, member)]) == 1
-    assert queue_emails([hello(congregation, member)]) == 0
+    assert len(queue_emails([hello(congregation, member)])) == 1
+    assert queue_emails([hello(congregation, member)]) == []
     assert send_due_emails() == 1
     assert send_due_emails() == 0
     assert len(mail.outbox) == 1
@@ -40,9 +42,14 @@ def test_a_refusing_mail_server_is_retried_with_backoff_then_given_up_visibly(
     now = timezone.now()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         assert send_due_emails(now=now) == 0
-        email = Email.objects.get()
-        assert email.attempts == attempt
-        now = email.send_after if email.failed_at is None else now
+        failure = ItemFailure.objects.get(job="send_emails")
+        assert failure.attempts == attempt
+        # Not tried again before its time.
+        assert send_due_emails(now=failure.retry_after - timedelta(seconds=1)) == 0
+        assert ItemFailure.objects.get().attempts == attempt
+        now = failure.retry_after
+    email = Email.objects.get()
+    assert failure.gave_up_at is not None
     assert email.failed_at is not None
     assert email.sent_at is None
     assert "Connection unexpectedly closed" in email.last_error
