@@ -84,7 +84,9 @@ class InvitationsForm(forms.Form):
         as typed, so the service refuses it in the facilitator's own words."""
         emails = list(
             dict.fromkeys(
-                entry for line in self.cleaned_data["emails"].splitlines() for entry in _entries(line)
+                entry
+                for line in self.cleaned_data["emails"].splitlines()
+                for entry in _entries(line)
             )
         )
         if not emails:
