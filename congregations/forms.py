@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import re
+from email.utils import getaddresses
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
-from .models import Congregation, Role, Self
+from .models import DISPLAY_NAME_LENGTH, NOTE_LENGTH, Congregation, Role, Self
 from .services import PROFILE_FIELDS, SETTINGS_FIELDS
+from .validators import single_line
 
 # Enough for a whole congregation's first cohort in one paste.
 MOST_ADDRESSES_AT_ONCE = 200
@@ -71,20 +74,55 @@ class InvitationsForm(forms.Form):
     note = forms.CharField(
         label="A personal note (optional)",
         required=False,
-        max_length=1000,
+        max_length=NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Sent with every invitation in this batch.",
     )
 
     def clean_emails(self) -> list[str]:
-        # Commas and semicolons too: that is how addresses come out of a mail program.
-        lines = re.split(r"[\n,;]+", self.cleaned_data["emails"])
-        emails = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+        """The addresses, in order, once each. What does not read as an address is kept
+        as typed, so the service refuses it in the facilitator's own words."""
+        emails = list(
+            dict.fromkeys(
+                entry
+                for line in self.cleaned_data["emails"].splitlines()
+                for entry in _entries(line)
+            )
+        )
         if not emails:
             raise ValidationError("Write at least one email address.")
         if len(emails) > MOST_ADDRESSES_AT_ONCE:
             raise ValidationError(f"At most {MOST_ADDRESSES_AT_ONCE} addresses at a time, please.")
         return emails
+
+
+def _addresses_in(text: str) -> list[str] | None:
+    """The addresses in ``text`` as a mail program writes them (``Name <address>``, quoted
+    names with commas, separated by commas or semicolons); None when any part of it does
+    not read as an address."""
+    # Semicolons as commas, and no empty entries, which the standard library's strict
+    # parsing refuses; a semicolon inside quotes only changes a name, which is dropped.
+    separated = re.sub(r"\s*[,;][\s,;]*", ", ", text).strip(" ,")
+    addresses = [address for _, address in getaddresses([separated]) if address]
+    try:
+        for address in addresses:
+            validate_email(address)
+    except ValidationError:
+        return None
+    return addresses if addresses or not separated else None
+
+
+def _entries(line: str) -> list[str]:
+    """What to invite from one pasted line. Where part of it is not an address, each piece
+    goes on its own, as typed, so the others are still invited and the service names the
+    piece it refuses."""
+    addresses = _addresses_in(line)
+    if addresses is not None:
+        return addresses
+    entries: list[str] = []
+    for piece in filter(None, (piece.strip() for piece in re.split(r"[,;]", line))):
+        entries.extend(_addresses_in(piece) or [piece])
+    return entries
 
 
 class RoleForm(forms.Form):
@@ -112,7 +150,9 @@ class SignUpForm(forms.Form):
     """The account an invited person creates; their email is the invitation's."""
 
     display_name = forms.CharField(
-        max_length=100, help_text="How the others in your congregation will see you."
+        max_length=DISPLAY_NAME_LENGTH,
+        validators=[single_line],
+        help_text="How the others in your congregation will see you.",
     )
     password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
     password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)

@@ -13,9 +13,19 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from timezone_field import TimeZoneField
 
+from .fields import BoundedTextField
 from .scoping import TenantManager
+from .validators import single_line
 
 DEFAULT_PURPOSE = "people supporting each other to do more meaningful work"
+
+# Each length is said once, here: the model field, its forms and its services all read it.
+EMAIL_LENGTH = 254  # RFC 5321's longest path, Django's EmailField default
+DISPLAY_NAME_LENGTH = 100
+WORK_LENGTH = 2000
+CONGREGATION_NAME_LENGTH = 120
+PURPOSE_LENGTH = 300
+NOTE_LENGTH = 1000
 
 
 class SelfManager(BaseUserManager["Self"]):
@@ -42,12 +52,12 @@ class SelfManager(BaseUserManager["Self"]):
 class Self(AbstractBaseUser, PermissionsMixin):
     """A person. The proposal's "Self": a network of identities sharing custody of one body."""
 
-    email = models.EmailField(unique=True)
-    display_name = models.CharField(max_length=100)
+    email = models.EmailField(unique=True, max_length=EMAIL_LENGTH)
+    display_name = models.CharField(max_length=DISPLAY_NAME_LENGTH, validators=[single_line])
     timezone = TimeZoneField(default="UTC")
-    paid_work = models.TextField("the work I do for money", blank=True, max_length=2000)
-    meaningful_work = models.TextField(
-        "the work most meaningful to me", blank=True, max_length=2000
+    paid_work = BoundedTextField("the work I do for money", blank=True, max_length=WORK_LENGTH)
+    meaningful_work = BoundedTextField(
+        "the work most meaningful to me", blank=True, max_length=WORK_LENGTH
     )
     reminders_enabled = models.BooleanField("email me before my crews meet", default=True)
     is_active = models.BooleanField(default=True)
@@ -80,9 +90,9 @@ class Self(AbstractBaseUser, PermissionsMixin):
 class Congregation(models.Model):
     """The tenant: 30 to 200 people, small enough that most know each other's name."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=CONGREGATION_NAME_LENGTH, validators=[single_line])
     slug = models.SlugField(max_length=60, unique=True)
-    purpose = models.CharField(max_length=300, default=DEFAULT_PURPOSE)
+    purpose = models.CharField(max_length=PURPOSE_LENGTH, default=DEFAULT_PURPOSE)
     invitation_quota = models.PositiveSmallIntegerField(
         "invitations each member may send", default=2
     )
@@ -264,9 +274,9 @@ class Invitation(models.Model):
     congregation = models.ForeignKey(
         Congregation, on_delete=models.PROTECT, related_name="invitations"
     )
-    email = models.EmailField()
+    email = models.EmailField(max_length=EMAIL_LENGTH)
     invited_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
-    note = models.TextField(blank=True, max_length=1000)
+    note = BoundedTextField(blank=True, max_length=NOTE_LENGTH)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=now)
     sent_at = models.DateTimeField()

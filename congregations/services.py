@@ -26,6 +26,7 @@ from django_scopes import scopes_disabled
 from microsolidarity.enqueue import enqueue_after_commit
 
 from .models import (
+    EMAIL_LENGTH,
     Congregation,
     Email,
     Invitation,
@@ -219,6 +220,10 @@ def invite(
     ``send_email=False`` is for loading data whose people are not really there."""
     now = now or timezone.now()
     email = Self.objects.normalize_email(email)
+    if len(email) > EMAIL_LENGTH:  # validate_email lets these through; the column does not
+        raise ValidationError(
+            {"email": f"An email address has at most {EMAIL_LENGTH} characters, not {len(email)}."}
+        )
     try:
         validate_email(email)
     except ValidationError:
@@ -247,9 +252,8 @@ def invite(
         invitation.invited_by, invitation.note = invited_by, note
         invitation.token_hash, invitation.sent_at = token_hash, now
         invitation.expires_at = now + congregation.invitation_lifetime
-        invitation.save()
     else:
-        invitation = Invitation.objects.create(
+        invitation = Invitation(
             congregation=congregation,
             email=email,
             invited_by=invited_by,
@@ -259,6 +263,9 @@ def invite(
             sent_at=now,
             expires_at=now + congregation.invitation_lifetime,
         )
+    # The note's length; the open-invitation constraint was checked above in plain words.
+    invitation.full_clean(validate_unique=False, validate_constraints=False)
+    invitation.save()
     _record(congregation, invited_by, MembershipEvent.Action.INVITED, now, email=email)
     if send_email:
         _send_invitation(invitation, token, now)

@@ -197,8 +197,14 @@ def invitations(request: CongregationRequest) -> HttpResponse:
             invited_by=request.user,
             note=form.cleaned_data["note"],
         )
-        # The report says what became of each address; the next batch starts empty.
-        form = InvitationsForm()
+        # The report says what became of each address. The refused ones stay in the box,
+        # with the note, to be fixed and sent again; the next batch starts empty otherwise.
+        refused = [outcome.email for outcome in outcomes if outcome.invitation is None]
+        form = InvitationsForm(
+            initial={"emails": "\n".join(refused), "note": form.cleaned_data["note"]}
+            if refused
+            else None
+        )
     context = {
         "form": form,
         "outcomes": outcomes,

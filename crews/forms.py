@@ -12,8 +12,17 @@ from django.db.models import QuerySet
 from timezone_field import TimeZoneFormField
 
 from congregations.models import Self
+from congregations.validators import single_line
 
-from .models import Kind, Meeting
+from .models import (
+    AGENDA_LENGTH,
+    CREW_NAME_LENGTH,
+    CREW_PURPOSE_LENGTH,
+    NOTES_LENGTH,
+    PLACE_LENGTH,
+    Kind,
+    Meeting,
+)
 
 
 class ServiceForm(forms.Form):
@@ -41,10 +50,10 @@ class ProposeCrewForm(ServiceForm):
         initial=Kind.CREW,
         widget=forms.RadioSelect,
     )
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=CREW_NAME_LENGTH, validators=[single_line])
     purpose = forms.CharField(
         required=False,
-        max_length=1000,
+        max_length=CREW_PURPOSE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What brings you together, in a sentence or two.",
     )
@@ -96,11 +105,15 @@ class MeetingForm(ServiceForm):
     place = forms.CharField(
         label="Place or call link",
         required=False,
-        max_length=300,
+        max_length=PLACE_LENGTH,
+        validators=[single_line],
         help_text="An address, or the link to a video call.",
     )
     agenda = forms.CharField(
-        label="Agenda", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label="Agenda",
+        required=False,
+        max_length=AGENDA_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
@@ -158,14 +171,14 @@ class NotesFields(forms.Form):
     reflections = forms.CharField(
         label="Where we have been",
         required=False,
-        max_length=10000,
+        max_length=NOTES_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Reflections: what happened for each of us since we last met.",
     )
     envisioning = forms.CharField(
         label="Where we might go",
         required=False,
-        max_length=10000,
+        max_length=NOTES_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Envisioning: what we hope for, and what we will try next.",
     )

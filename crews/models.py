@@ -11,8 +11,17 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from timezone_field import TimeZoneField
 
+from congregations.fields import BoundedTextField
 from congregations.models import Congregation, Self
 from congregations.scoping import TenantManager
+from congregations.validators import single_line
+
+# Each length is said once, here: the model field, its forms and its services all read it.
+CREW_NAME_LENGTH = 100
+CREW_PURPOSE_LENGTH = 1000
+PLACE_LENGTH = 300
+AGENDA_LENGTH = 2000
+NOTES_LENGTH = 10000
 
 
 class Kind(models.TextChoices):
@@ -34,8 +43,8 @@ class Crew(models.Model):
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="crews")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREW)
-    name = models.CharField(max_length=100)
-    purpose = models.TextField(blank=True, max_length=1000)
+    name = models.CharField(max_length=CREW_NAME_LENGTH, validators=[single_line])
+    purpose = BoundedTextField(blank=True, max_length=CREW_PURPOSE_LENGTH)
     timezone = TimeZoneField(default="UTC", help_text="Meeting times are set in this timezone.")
     proposed_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=now)
@@ -168,8 +177,10 @@ class Meeting(models.Model):
     )
     starts_at = models.DateTimeField()
     timezone = TimeZoneField(default="UTC")
-    place = models.CharField("place or call link", max_length=300, blank=True)
-    agenda = models.TextField(blank=True, max_length=2000)
+    place = models.CharField(
+        "place or call link", max_length=PLACE_LENGTH, blank=True, validators=[single_line]
+    )
+    agenda = BoundedTextField(blank=True, max_length=AGENDA_LENGTH)
     status = models.CharField(
         max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
     )
@@ -187,8 +198,8 @@ class Meeting(models.Model):
     logged_by = models.ForeignKey(
         Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
-    reflections = models.TextField("where we have been", blank=True, max_length=10000)
-    envisioning = models.TextField("where we might go", blank=True, max_length=10000)
+    reflections = BoundedTextField("where we have been", blank=True, max_length=NOTES_LENGTH)
+    envisioning = BoundedTextField("where we might go", blank=True, max_length=NOTES_LENGTH)
     # Bumped by every change, so an edit made on a stale copy is detected, not applied.
     version = models.PositiveIntegerField(default=1)
     # Set when the missed-meeting job has settled this meeting, so it is looked at once.

@@ -102,10 +102,11 @@ def _new_crew(
         proposed_by=proposed_by,
         created_at=now,
     )
+    # The name's uniqueness is the one constraint, checked below in words a person
+    # understands; its length and its being one line, here.
+    crew.full_clean(validate_constraints=False)
     if Crew.objects.filter(congregation=congregation, name__iexact=crew.name).exists():
         raise ValidationError({"name": f"There is already a crew called “{crew.name}”."})
-    # The name is the one constraint, checked just above with words a person understands.
-    crew.full_clean(validate_constraints=False)
     crew.save()
     return crew
 

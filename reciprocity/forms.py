@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from congregations.models import Congregation, Self
+from congregations.validators import single_line
 
-from .models import LegalForm, Level, OfferKind
+from .models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LegalForm, Level, OfferKind
 from .request_keys import new_request_key
 
 
@@ -129,7 +130,8 @@ class MoneyRoundForm(KeyedForm):
 
 class ConflictForm(KeyedForm):
     title = forms.CharField(
-        max_length=200,
+        max_length=CONFLICT_TITLE_LENGTH,
+        validators=[single_line],
         label="A short title",
         help_text="Only the people in this conflict will see it.",
     )
@@ -145,7 +147,9 @@ class ConflictForm(KeyedForm):
 
 
 class VentureForm(KeyedForm):
-    name = forms.CharField(max_length=200, label="The venture’s name")
+    name = forms.CharField(
+        max_length=VENTURE_NAME_LENGTH, validators=[single_line], label="The venture’s name"
+    )
     legal_form = forms.ChoiceField(
         choices=LegalForm.choices,
         label="Incorporated as",

@@ -12,7 +12,12 @@ from django.utils.timezone import now
 
 from congregations.models import Congregation, Self
 from congregations.scoping import TenantManager
+from congregations.validators import single_line
 from crews.models import Crew, Meeting
+
+# Each length is said once, here: the model field, its forms and its services all read it.
+CONFLICT_TITLE_LENGTH = 200
+VENTURE_NAME_LENGTH = 200
 
 
 class Level(models.IntegerChoices):
@@ -153,7 +158,7 @@ class Conflict(RequestKeyed):
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="conflicts")
-    title = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=CONFLICT_TITLE_LENGTH, blank=True, validators=[single_line])
     opened_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     opened_at = models.DateTimeField(default=now)
     deadline_at = models.DateTimeField()
@@ -221,7 +226,7 @@ class Venture(RequestKeyed):
     """Level 5: a venture whose legal ownership is shared among members of the congregation."""
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=VENTURE_NAME_LENGTH, validators=[single_line])
     legal_form = models.CharField(max_length=20, choices=LegalForm.choices)
     registered_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField(default=now)

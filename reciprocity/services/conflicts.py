@@ -49,15 +49,18 @@ def open_conflict(
         raise ValidationError({"parties": "A conflict has at least two parties."})
     for person in people:
         require_crew_member(crew, person, "be parties to its conflicts")
-    conflict = Conflict.objects.create(
+    conflict = Conflict(
         congregation_id=crew.congregation_id,
         crew=crew,
-        title=title.strip()[:200],
+        title=title.strip(),
         opened_by=opened_by,
         opened_at=now,
         deadline_at=now + crew.congregation.conflict_deadline,
         request_key=request_key,
     )
+    # A title too long or on several lines is refused, not cut: it is what the parties read.
+    conflict.full_clean(exclude=["request_key"], validate_constraints=False)
+    conflict.save()
     ConflictParty.objects.bulk_create(
         ConflictParty(congregation_id=crew.congregation_id, conflict=conflict, party=person)
         for person in people

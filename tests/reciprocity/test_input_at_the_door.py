@@ -1,0 +1,102 @@
+"""Conflict titles and venture names are one line and fit their columns: the form and the
+service refuse them with a message, instead of a mangled email header or a DataError."""
+
+from __future__ import annotations
+
+import pytest
+
+from congregations.models import Congregation, Self
+from crews.models import Crew
+from reciprocity.models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH
+from reciprocity.request_keys import new_request_key
+from reciprocity.services import open_conflict, register_venture
+
+from .helpers import refused, snapshot
+from .world import signed_in, url
+
+pytestmark = pytest.mark.django_db
+
+ONE_LINE = "Keep this on one line, without line breaks, tabs or other control characters."
+HEADER_INJECTION = "Evil\nBcc: x@example.org"
+LONG_TITLE = "t" * (CONFLICT_TITLE_LENGTH + 1)
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [(HEADER_INJECTION, ONE_LINE), (LONG_TITLE, f"at most {CONFLICT_TITLE_LENGTH} characters")],
+)
+def test_the_conflict_form_refuses_a_bad_title_next_to_it(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, title: str, message: str
+) -> None:
+    client = signed_in(member)
+    before = snapshot()
+
+    response = client.post(
+        url("open_conflict", congregation, crew_pk=crew.pk),
+        {"request_key": new_request_key(congregation), "title": title, "parties": [crew_mate.pk]},
+    )
+
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["title"]
+    assert message in error
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [(HEADER_INJECTION, ONE_LINE), (LONG_TITLE, f"at most {CONFLICT_TITLE_LENGTH} characters")],
+)
+def test_open_conflict_refuses_a_bad_title(
+    crew: Crew, member: Self, crew_mate: Self, title: str, message: str
+) -> None:
+    with refused(message):
+        open_conflict(crew=crew, parties=[member, crew_mate], opened_by=member, title=title)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (HEADER_INJECTION, ONE_LINE),
+        ("v" * (VENTURE_NAME_LENGTH + 1), f"at most {VENTURE_NAME_LENGTH} characters"),
+    ],
+)
+def test_the_venture_form_refuses_a_bad_name_next_to_it(
+    congregation: Congregation, member: Self, facilitator: Self, name: str, message: str
+) -> None:
+    client = signed_in(member)
+    before = snapshot()
+
+    response = client.post(
+        url("register_venture", congregation),
+        {
+            "request_key": new_request_key(congregation),
+            "name": name,
+            "legal_form": "coop",
+            "co_owners": [facilitator.pk],
+        },
+    )
+
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["name"]
+    assert message in error
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Seed\tlibrary", ONE_LINE),
+        ("v" * (VENTURE_NAME_LENGTH + 1), f"at most {VENTURE_NAME_LENGTH} characters"),
+    ],
+)
+def test_register_venture_refuses_a_bad_name(
+    congregation: Congregation, member: Self, facilitator: Self, name: str, message: str
+) -> None:
+    with refused(message):
+        register_venture(
+            congregation=congregation,
+            name=name,
+            legal_form="coop",
+            co_owners=[member, facilitator],
+            registered_by=member,
+        )
