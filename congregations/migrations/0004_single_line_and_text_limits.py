@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('congregations', '0002_email_outbox'),
+        ('congregations', '0003_outbox_for_everyone'),
     ]
 
     operations = [
