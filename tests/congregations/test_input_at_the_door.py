@@ -238,8 +238,8 @@ def test_an_address_too_long_for_the_column_is_refused_on_its_own_line_and_stays
 
     page = response.content.decode()
     assert invited(congregation) == {"ana@example.net", "ben@example.net"}
-    assert "Sent to ana@example.net" in page
-    assert "Sent to ben@example.net" in page
+    assert "Invited ana@example.net" in page
+    assert "Invited ben@example.net" in page
     assert (
         f"Not sent to {LONG_ADDRESS}: An email address has at most 254 characters, not 272."
     ) in page

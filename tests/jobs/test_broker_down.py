@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +15,11 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
-from congregations.models import Self
+from congregations.models import Congregation, Self
 from crews.models import Crew, MeetingStatus
 from crews.services import log_meeting, schedule_meeting
 from crews.tasks import send_meeting_reminders
@@ -105,3 +108,42 @@ def test_meetings_are_scheduled_and_logged_with_the_broker_down_and_reminded_aft
         send_meeting_reminders.delay()  # what beat does every minute
         wait_for(lambda: len(mail.outbox) == 3, what="the reminders once the broker is back")
     assert upcoming.reminders.get().sent_at is not None
+
+
+@pytest.fixture(params=["closed", "silent"])
+def dead_broker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A broker address where nothing answers: a closed port, or one that accepts the
+    connection and then never says a word."""
+    saved = app.conf.broker_url
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        if request.param == "silent":
+            silent.listen(100)
+        port = silent.getsockname()[1] if request.param == "silent" else free_port()
+        use_broker(f"redis://127.0.0.1:{port}/0")
+        yield
+    use_broker(saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_dead_pages_that_queue_work_answer_at_once(
+    client: Client, congregation: Congregation, crew: Crew, member: Self, dead_broker: None
+) -> None:
+    client.force_login(member)
+    started = time.monotonic()
+    response = client.post(
+        reverse("crews:schedule", args=[congregation.slug, crew.pk]),
+        {"date": (timezone.now() + timedelta(days=9)).date().isoformat(), "time": "19:00"},
+    )
+    assert response.status_code == 302
+    assert time.monotonic() - started < 1
+
+    held = MeetingFactory.create(crew=crew, starts_at=timezone.now() - timedelta(hours=1))
+    started = time.monotonic()
+    response = client.post(
+        reverse("crews:log", args=[congregation.slug, held.pk]), {"reflections": "Tea."}
+    )
+    assert response.status_code == 302
+    assert time.monotonic() - started < 1
+    held.refresh_from_db()
+    assert held.status == MeetingStatus.LOGGED

@@ -1,0 +1,307 @@
+"""One bad item never stops a job: for every periodic job, a poisoned item among good
+items of two congregations fails alone, is recorded with its error, is retried later, and
+everything else is done."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from congregations.models import Congregation, Email, Self
+from congregations.outbox import Outgoing, queue_emails, send_due_emails
+from crews import notifications as crew_notices
+from crews.models import Crew, Meeting, MeetingReminder
+from crews.services import form_crew
+from microsolidarity.batches import MAX_ATTEMPTS
+from microsolidarity.models import ItemFailure
+from reciprocity import notifications as game_notices
+from reciprocity.models import Conflict, ConflictStatus, LedgerEntry, Rule
+from reciprocity.services import conflicts as conflict_services
+from reciprocity.services import consistency, open_conflict
+
+from ..factories import CongregationFactory, MeetingFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def poison(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, bad: Any) -> None:
+    """Make ``module.name`` raise for the item ``bad``, and work as before for the rest."""
+    real = getattr(module, name)
+
+    def poisoned(item: Any, *args: Any, **kwargs: Any) -> Any:
+        if item == bad:
+            raise RuntimeError(f"poisoned item {item.pk}")
+        return real(item, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, poisoned)
+
+
+def crews_in_two_congregations(now: datetime) -> list[Crew]:
+    """Two formed crews of three in each of two congregations."""
+    crews = []
+    for name in ("Kotahi", "Elsewhere"):
+        congregation = CongregationFactory.create(name=name)
+        for n in range(2):
+            people = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
+            crews.append(
+                form_crew(
+                    congregation=congregation,
+                    name=f"Crew {n}",
+                    members=people,
+                    now=now - timedelta(days=200),
+                )
+            )
+    return crews
+
+
+def failure(job: str) -> ItemFailure:
+    return ItemFailure.objects.get(job=job)
+
+
+def test_emails_one_refused_address_among_two_congregations(settings: Settings) -> None:
+    settings.EMAIL_BACKEND = "tests.mail_backends.BouncingBackend"
+    now = timezone.now()
+    crews = crews_in_two_congregations(now)
+    bad = Self.objects.filter(memberships__congregation=crews[0].congregation).first()
+    assert bad is not None
+    bad.email = "bounce@example.net"
+    bad.save(update_fields=["email"])
+    everyone = list(Self.objects.all())
+    queue_emails(
+        [
+            Outgoing(
+                congregation_id=person.memberships.get().congregation_id,
+                recipient=person,
+                key=f"hello:{person.pk}",
+                subject="Hello",
+                template="crews/email/rhythm_nudge.txt",
+                context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+            )
+            for person in everyone
+        ],
+        now=now,
+    )
+
+    assert send_due_emails(now=now) == len(everyone) - 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in everyone if p != bad)
+    refused = failure("send_emails")
+    assert refused.item_id == Email.objects.get(recipient=bad).pk
+    assert "No such user" in refused.last_error and refused.attempts == 1
+
+    # The next minute's run does not take it again before its time, nor resend the others.
+    assert send_due_emails(now=now + timedelta(minutes=1)) == 0
+    assert send_due_emails(now=refused.retry_after) == 0
+    assert failure("send_emails").attempts == 2
+    assert len(mail.outbox) == len(everyone) - 1
+
+
+def test_an_email_delivered_before_a_bad_one_is_never_sent_again(settings: Settings) -> None:
+    """The batch that met a bad subject used to roll back the emails sent before it."""
+    settings.EMAIL_BACKEND = "tests.mail_backends.BouncingBackend"
+    now = timezone.now()
+    congregation = CongregationFactory.create()
+    people = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
+    people[1].email = "bounce@example.net"
+    people[1].save(update_fields=["email"])
+    queue_emails(
+        [
+            Outgoing(
+                congregation_id=congregation.pk,
+                recipient=person,
+                key=f"hello:{person.pk}",
+                subject="Hello",
+                template="crews/email/rhythm_nudge.txt",
+                context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+            )
+            for person in people
+        ],
+        now=now,
+    )
+    for minute in range(MAX_ATTEMPTS * 20):
+        send_due_emails(now=now + timedelta(minutes=minute))
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([people[0].email, people[2].email])
+    given_up = Email.objects.get(recipient=people[1])
+    assert given_up.failed_at is not None and "No such user" in given_up.last_error
+    assert failure("send_emails").gave_up_at is not None
+
+
+def test_a_subject_built_from_any_name_is_one_line_that_fits() -> None:
+    """Rows from before names were checked at the door (or any future slip) cannot make a
+    subject with a second header, or one longer than its column."""
+    now = timezone.now()
+    congregation = CongregationFactory.create()
+    person = MembershipFactory.create(congregation=congregation).member
+    queue_emails(
+        [
+            Outgoing(
+                congregation_id=congregation.pk,
+                recipient=person,
+                key="evil",
+                subject="When does Evil\nBcc: x@example.org" + "x" * 300 + " meet next?",
+                template="crews/email/rhythm_nudge.txt",
+                context={"crew": {"name": "Evil"}, "url": "http://x"},
+            )
+        ],
+        now=now,
+    )
+
+    assert send_due_emails(now=now) == 1
+    (message,) = mail.outbox
+    assert "\n" not in message.subject and len(message.subject) <= 200
+    assert message.subject.startswith("When does Evil Bcc: x@example.org")
+    assert message.to == [person.email] and not message.bcc
+
+
+def test_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = timezone.now()
+    crews = crews_in_two_congregations(now)
+    meetings = [
+        MeetingFactory.create(crew=crew, starts_at=now + timedelta(hours=2)) for crew in crews
+    ]
+    for meeting in meetings:
+        crew_notices.arm_reminder(meeting, now - timedelta(days=1))
+    bad = MeetingReminder.objects.get(meeting=meetings[1])
+    poison(monkeypatch, crew_notices, "_remind", bad)
+
+    assert crew_notices.send_due_reminders(now=now) == 3 * 3
+    assert MeetingReminder.objects.filter(sent_at__isnull=False).count() == 3
+    assert failure("send_meeting_reminders").item_id == bad.pk
+    assert "poisoned item" in failure("send_meeting_reminders").last_error
+
+    assert crew_notices.send_due_reminders(now=now + timedelta(minutes=5)) == 0
+    assert failure("send_meeting_reminders").attempts == 2
+
+
+def test_unlogged_meeting_nudges(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = timezone.now()
+    crews = crews_in_two_congregations(now)
+    meetings = [
+        MeetingFactory.create(crew=crew, starts_at=now - timedelta(hours=30)) for crew in crews
+    ]
+    poison(monkeypatch, crew_notices, "_nudge", meetings[2])
+
+    assert crew_notices.nudge_unlogged_meetings(now=now) == 3 * 3
+    assert Meeting.objects.filter(log_nudge_sent_at__isnull=False).count() == 3
+    assert failure("nudge_unlogged_meetings").item_id == meetings[2].pk
+
+    assert crew_notices.nudge_unlogged_meetings(now=now + timedelta(minutes=5)) == 0
+    assert failure("nudge_unlogged_meetings").attempts == 2
+
+
+def test_quiet_crew_nudges(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = timezone.now()
+    crews = crews_in_two_congregations(now)
+    poison(monkeypatch, crew_notices, "_rhythm_nudge", crews[3])
+
+    assert crew_notices.nudge_quiet_crews(now=now) == 3 * 3
+    assert failure("nudge_quiet_crews").item_id == crews[3].pk
+
+    assert crew_notices.nudge_quiet_crews(now=now + timedelta(minutes=5)) == 0
+    assert failure("nudge_quiet_crews").attempts == 2
+
+
+def test_missed_meeting_deductions_go_meeting_by_meeting_when_a_batch_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = timezone.now()
+    crews = crews_in_two_congregations(now)
+    meetings = [
+        MeetingFactory.create(crew=crew, starts_at=now - timedelta(days=3)) for crew in crews
+    ]
+    bad = meetings[0]
+    real: Callable[..., list[int]] = consistency.write_deductions
+
+    def poisoned(reasons: dict[int, str], now: datetime) -> list[int]:
+        if bad.pk in reasons:
+            raise RuntimeError(f"poisoned item {bad.pk}")
+        return real(reasons, now)
+
+    monkeypatch.setattr(consistency, "write_deductions", poisoned)
+
+    assert consistency.apply_missed_meeting_deductions(now=now) == 3 * 3
+    assert set(LedgerEntry.objects.values_list("meeting", flat=True)) == {
+        m.pk for m in meetings[1:]
+    }
+    assert Email.objects.filter(key__startswith="missed:").count() == 9
+    assert Meeting.objects.filter(deductions_applied_at__isnull=True).get() == bad
+    assert failure("apply_missed_meeting_deductions").item_id == bad.pk
+
+    # Fixed meanwhile: the retry settles it, once.
+    monkeypatch.setattr(consistency, "write_deductions", real)
+    retry = failure("apply_missed_meeting_deductions").retry_after
+    assert consistency.apply_missed_meeting_deductions(now=retry) == 3
+    assert not ItemFailure.objects.exists()
+    assert consistency.apply_missed_meeting_deductions(now=retry) == 0
+
+
+def open_conflicts(crews: list[Crew], now: datetime) -> list[Conflict]:
+    conflicts = []
+    for crew in crews:
+        a, b, _ = crew.memberships.order_by("pk").values_list("member", flat=True)
+        parties = list(Self.objects.filter(pk__in=[a, b]))
+        conflicts.append(
+            open_conflict(crew=crew, parties=parties, opened_by=parties[0], title="", now=now)
+        )
+    return conflicts
+
+
+def test_conflict_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = timezone.now()
+    conflicts = open_conflicts(crews_in_two_congregations(now), now - timedelta(days=25))
+    poison(monkeypatch, game_notices, "_warn", conflicts[1])
+
+    assert game_notices.warn_conflicts_nearing_deadline(now=now) == 3 * 2
+    assert Conflict.objects.filter(warned_at__isnull=False).count() == 3
+    assert failure("warn_conflicts").item_id == conflicts[1].pk
+
+    assert game_notices.warn_conflicts_nearing_deadline(now=now + timedelta(minutes=5)) == 0
+    assert failure("warn_conflicts").attempts == 2
+
+
+def test_conflict_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = timezone.now()
+    conflicts = open_conflicts(crews_in_two_congregations(now), now - timedelta(days=40))
+    real = conflict_services._close
+
+    def poisoned(conflict: Conflict, *args: Any) -> int:
+        if conflict == conflicts[2]:
+            raise RuntimeError(f"poisoned item {conflict.pk}")
+        return real(conflict, *args)
+
+    monkeypatch.setattr(conflict_services, "_close", poisoned)
+
+    assert conflict_services.expire_open_conflicts(now=now) == 3 * 2
+    assert Conflict.objects.get(status=ConflictStatus.OPEN) == conflicts[2]
+    assert LedgerEntry.objects.filter(rule=Rule.EXPIRED).count() == 6
+    assert failure("expire_open_conflicts").item_id == conflicts[2].pk
+
+    assert conflict_services.expire_open_conflicts(now=now + timedelta(minutes=5)) == 0
+    assert failure("expire_open_conflicts").attempts == 2
+
+
+def test_an_undeliverable_invitation_says_so_and_spends_no_quota(
+    settings: Settings, client: Any, congregation: Congregation, member: Self
+) -> None:
+    settings.EMAIL_BACKEND = "tests.mail_backends.BouncingBackend"
+    from congregations.selectors import pending_invitations
+    from congregations.services import invitations_left, invite
+    from tests.conftest import congregation_url, membership_of
+
+    invitation, _ = invite(congregation=congregation, email="bounce@example.net", invited_by=member)
+    now = timezone.now()
+    for minute in range(MAX_ATTEMPTS * 20):
+        send_due_emails(now=now + timedelta(minutes=minute))
+
+    client.force_login(member)
+    page = client.get(congregation_url("invitations", congregation)).content.decode()
+    assert "The email could not be delivered" in page and "No such user" in page
+    assert invitations_left(membership=membership_of(member, congregation)) == 2
+    assert invitation not in pending_invitations(congregation=congregation, now=timezone.now())
