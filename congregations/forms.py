@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .models import Congregation, Role, Self
 from .services import PROFILE_FIELDS, SETTINGS_FIELDS
@@ -60,6 +61,17 @@ class SettingsForm(forms.ModelForm):
             "conflict_deadline_days": "A conflict still open after this counts as not resolved.",
         }
         widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The browser keeps each number within the bounds the model's validators hold,
+        # before the server says so in the same validators' words.
+        for name, field in self.fields.items():
+            for validator in Congregation._meta.get_field(name).validators:
+                if isinstance(validator, MinValueValidator):
+                    field.widget.attrs["min"] = validator.limit_value
+                elif isinstance(validator, MaxValueValidator):
+                    field.widget.attrs["max"] = validator.limit_value
 
 
 class InvitationsForm(forms.Form):
