@@ -243,12 +243,19 @@ class Meeting(models.Model):
         return self.status == MeetingStatus.SCHEDULED and not self.has_started(moment)
 
     def can_log_at(self, moment: datetime) -> bool:
-        """A meeting is logged once, between its start and the end of the grace period."""
+        """A meeting is logged once, between its start and the end of the grace period,
+        and never once it has been settled as missed."""
         return (
             self.status == MeetingStatus.SCHEDULED
+            and self.deductions_applied_at is None
             and self.has_started(moment)
             and moment <= self.log_closes_at()
         )
+
+    @property
+    def is_settled_as_missed(self) -> bool:
+        """Settled by the missed-meeting job without having been logged: missed by all."""
+        return self.status == MeetingStatus.SCHEDULED and self.deductions_applied_at is not None
 
 
 class Attendance(models.Model):

@@ -24,6 +24,7 @@ from congregations.tasks import send_emails
 from congregations.tenancy import tenant_service
 from congregations.tokens import new_token
 from microsolidarity.enqueue import enqueue_after_commit
+from reciprocity.rules import settled_notice
 from reciprocity.services import award_consistency
 
 from . import tasks
@@ -376,6 +377,8 @@ def _require_loggable(meeting: Meeting, now: datetime) -> None:
         raise ValidationError("This meeting has been logged already.")
     if meeting.status == MeetingStatus.CANCELLED:
         raise ValidationError("This meeting was cancelled: there is nothing to log.")
+    if meeting.is_settled_as_missed:
+        raise ValidationError(settled_notice(meeting))
     if not meeting.has_started(now):
         raise ValidationError("This meeting has not started yet: log it once it has.")
     if now > meeting.log_closes_at():
