@@ -133,8 +133,12 @@ class CrewInvitation(models.Model):
     invitee = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="crew_invitations")
     invited_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=now)
+    # Set when the invitation closes: answered, or withdrawn (then ``accepted`` stays None),
+    # so every list of open invitations drops it.
     answered_at = models.DateTimeField(null=True, blank=True)
     accepted = models.BooleanField(null=True)
+    # Set when the crew filled before the invitee answered: a seat is a seat.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar = TenantManager()
 

@@ -194,6 +194,21 @@ def _require_room(crew: Crew) -> int:
     return size
 
 
+def _require_free_seat(crew: Crew) -> None:
+    """Seats are seats: the members and those asked and not yet answering never number
+    more than the crew holds. The caller holds the crew's lock."""
+    size = _require_room(crew)
+    asked = CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).count()
+    if size + asked >= crew.max_size:
+        raise ValidationError(
+            {
+                "invitee": f"{crew} has no free seat: {size} in it and {asked} asked, and a "
+                f"{crew.get_kind_display()} is at most {crew.max_size} people. Ask again if "
+                "someone says no."
+            }
+        )
+
+
 @tenant_service
 @transaction.atomic
 def invite_to_crew(
@@ -208,7 +223,7 @@ def invite_to_crew(
         raise ValidationError(f"{invitee} is in {crew} already.")
     if CrewInvitation.objects.filter(crew=crew, invitee=invitee, answered_at__isnull=True).exists():
         raise ValidationError(f"{invitee} has been asked already.")
-    _require_room(crew)
+    _require_free_seat(crew)
     return CrewInvitation.objects.create(
         congregation_id=crew.congregation_id,
         crew=crew,
@@ -224,20 +239,27 @@ def answer_crew_invitation(
     *, invitation: CrewInvitation, answered_by: Self, accept: bool, now: datetime | None = None
 ) -> CrewInvitation:
     """Only the invitee answers. Accepting joins the crew, and forms it once it has enough
-    people; a full crew refuses the answer with a message."""
+    people; a full crew refuses the answer with a message. The one who fills the crew
+    closes its other open invitations as withdrawn: there is no seat left to answer for."""
     now = now or _now()
     if invitation.invitee_id != answered_by.pk:
         raise ValidationError("Only the person invited can answer this invitation.")
     crew = _lock_crew(invitation.crew)
     invitation = CrewInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.withdrawn_at:
+        raise ValidationError(f"{crew} filled up before you answered: there is no seat left.")
     if invitation.answered_at:
         raise ValidationError("You have answered this invitation already.")
     if accept:
-        size = _require_room(crew)
+        size = _require_room(crew) + 1
         _join(crew, answered_by, now)
-        if crew.formed_at is None and size + 1 >= crew.min_size:
+        if crew.formed_at is None and size >= crew.min_size:
             crew.formed_at = now
             crew.save(update_fields=["formed_at"])
+        if size >= crew.max_size:
+            CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).exclude(
+                pk=invitation.pk
+            ).update(answered_at=now, withdrawn_at=now)
     invitation.answered_at, invitation.accepted = now, accept
     invitation.save(update_fields=["answered_at", "accepted"])
     return invitation
