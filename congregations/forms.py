@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Field
 
 from .models import Congregation, Role, Self
 from .services import PROFILE_FIELDS, SETTINGS_FIELDS
@@ -67,7 +68,9 @@ class SettingsForm(forms.ModelForm):
         # The browser keeps each number within the bounds the model's validators hold,
         # before the server says so in the same validators' words.
         for name, field in self.fields.items():
-            for validator in Congregation._meta.get_field(name).validators:
+            model_field = Congregation._meta.get_field(name)
+            assert isinstance(model_field, Field), "a setting is a column of the congregation"
+            for validator in model_field.validators:
                 if isinstance(validator, MinValueValidator):
                     field.widget.attrs["min"] = validator.limit_value
                 elif isinstance(validator, MaxValueValidator):

@@ -87,7 +87,7 @@ def test_the_cap_cannot_be_lowered_below_the_members_and_pending_invitations(
     invite(
         congregation=congregation, email="ana@example.net", invited_by=facilitator, send_email=False
     )
-    lower = {"hard_size_cap": 2, "soft_size_threshold": 2}
+    lower: dict[str, Any] = {"hard_size_cap": 2, "soft_size_threshold": 2}
 
     with refused("Kotahi has 2 members and 1 pending invitations: the cap cannot be lower than 3"):
         update_settings(congregation=congregation, changed_by=facilitator, **lower)
