@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
+from django.db.models import Field
 
 from .models import DISPLAY_NAME_LENGTH, NOTE_LENGTH, Congregation, Role, Self
 from .services import PROFILE_FIELDS, SETTINGS_FIELDS
@@ -63,6 +64,19 @@ class SettingsForm(forms.ModelForm):
             "conflict_deadline_days": "A conflict still open after this counts as not resolved.",
         }
         widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The browser keeps each number within the bounds the model's validators hold,
+        # before the server says so in the same validators' words.
+        for name, field in self.fields.items():
+            model_field = Congregation._meta.get_field(name)
+            assert isinstance(model_field, Field), "a setting is a column of the congregation"
+            for validator in model_field.validators:
+                if isinstance(validator, MinValueValidator):
+                    field.widget.attrs["min"] = validator.limit_value
+                elif isinstance(validator, MaxValueValidator):
+                    field.widget.attrs["max"] = validator.limit_value
 
 
 class InvitationsForm(forms.Form):

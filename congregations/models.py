@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -87,6 +88,40 @@ class Self(AbstractBaseUser, PermissionsMixin):
         self.email = Self.objects.normalize_email(self.email)
 
 
+def _between(least: int, most: int, too_few: str, too_many: str) -> list[Any]:
+    """The validators of a setting that must stay within [least, most]: ``full_clean`` (so
+    every service) and the settings form apply them, and the form's number input carries
+    the same bounds as ``min`` and ``max``."""
+    return [MinValueValidator(least, too_few), MaxValueValidator(most, too_many)]
+
+
+# Every setting has bounds, so that no value can break the game:
+# - quota 0–50: 0 leaves inviting to facilitators; 50 people from one member is already a
+#   quarter of a congregation at the default cap.
+# - soft threshold 1–300 and cap 2–300: two people are the smallest circle that meets (a
+#   dyad); past Dunbar's range (about 150, up to a few hundred) most no longer know each
+#   other's name, which is the point of a congregation. The default stays 200.
+# - invitation lifetime 1–90 days: a link is single-use but still a key; a season at most.
+# - meeting grace 12–336 hours: under half a day a crew can hardly log a meeting before it
+#   counts as missed (0 made every meeting a missed one); over two weeks, missing one costs
+#   nothing until the next meeting is near.
+# - conflict deadline 7–365 days: a week to talk it through at least, a year at most.
+# - reminder lead 1–168 hours: from an hour before to a week before.
+SETTING_BOUNDS = {
+    "invitation_quota": (0, 50),
+    "soft_size_threshold": (1, 300),
+    "hard_size_cap": (2, 300),
+    "invitation_lifetime_days": (1, 90),
+    "meeting_grace_hours": (12, 336),
+    "conflict_deadline_days": (7, 365),
+    "reminder_lead_hours": (1, 168),
+}
+
+
+def _setting(field: str, too_few: str, too_many: str) -> list[Any]:
+    return _between(*SETTING_BOUNDS[field], too_few, too_many)
+
+
 class Congregation(models.Model):
     """The tenant: 30 to 200 people, small enough that most know each other's name."""
 
@@ -94,19 +129,68 @@ class Congregation(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     purpose = models.CharField(max_length=PURPOSE_LENGTH, default=DEFAULT_PURPOSE)
     invitation_quota = models.PositiveSmallIntegerField(
-        "invitations each member may send", default=2
+        "invitations each member may send",
+        default=2,
+        validators=_setting(
+            "invitation_quota",
+            "Choose %(limit_value)s or more: 0 leaves inviting to facilitators.",
+            "Each member may send at most %(limit_value)s invitations.",
+        ),
     )
     soft_size_threshold = models.PositiveIntegerField(
-        "size at which to think about splitting", default=100
+        "size at which to think about splitting",
+        default=100,
+        validators=_setting(
+            "soft_size_threshold",
+            "Choose at least %(limit_value)s.",
+            "A congregation is at most %(limit_value)s people: choose a smaller size.",
+        ),
     )
-    hard_size_cap = models.PositiveIntegerField("most members, pending included", default=200)
-    invitation_lifetime_days = models.PositiveSmallIntegerField(default=14)
+    hard_size_cap = models.PositiveIntegerField(
+        "most members, pending included",
+        default=200,
+        validators=_setting(
+            "hard_size_cap",
+            "A congregation needs room for at least %(limit_value)s people.",
+            "A congregation is at most %(limit_value)s people: past that, most no longer "
+            "know each other's name. It may be time to split in two.",
+        ),
+    )
+    invitation_lifetime_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=_setting(
+            "invitation_lifetime_days",
+            "A link needs to work for a day at least.",
+            "A link works for %(limit_value)s days at most.",
+        ),
+    )
     meeting_grace_hours = models.PositiveSmallIntegerField(
-        "hours after a meeting's start to log it", default=48
+        "hours after a meeting's start to log it",
+        default=48,
+        validators=_setting(
+            "meeting_grace_hours",
+            "A crew needs at least %(limit_value)s hours to log its meeting before it "
+            "counts as missed.",
+            "At most %(limit_value)s hours (two weeks): a missed meeting should cost its "
+            "points before the next one.",
+        ),
     )
-    conflict_deadline_days = models.PositiveSmallIntegerField(default=30)
+    conflict_deadline_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=_setting(
+            "conflict_deadline_days",
+            "A conflict needs %(limit_value)s days at least to be resolved.",
+            "A conflict stays open for %(limit_value)s days at most.",
+        ),
+    )
     reminder_lead_hours = models.PositiveSmallIntegerField(
-        "hours before a meeting to remind its crew", default=24
+        "hours before a meeting to remind its crew",
+        default=24,
+        validators=_setting(
+            "reminder_lead_hours",
+            "Remind the crew at least %(limit_value)s hour before.",
+            "Remind the crew at most %(limit_value)s hours (a week) before.",
+        ),
     )
     created_at = models.DateTimeField(default=now)
 
@@ -127,28 +211,29 @@ class Congregation(models.Model):
                 condition=Q(conflict_deadline_days__gte=1),
                 name="congregation_conflict_deadline_positive",
             ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__gte": least, f"{field}__lte": most}),
+                    name=f"congregation_{field}_in_bounds",
+                )
+                for field, (least, most) in SETTING_BOUNDS.items()
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
-        # The check constraints below say the same in words a facilitator understands, next to
-        # the field; full_clean then skips the constraints on the fields named here.
-        errors = {}
+        # The soft-within-cap check constraint in words a facilitator understands, next to
+        # the field (the validators say the rest); full_clean then skips the constraint.
         cap, soft = self.hard_size_cap, self.soft_size_threshold
-        if cap is not None and cap < 2:
-            errors["hard_size_cap"] = "A congregation needs room for at least 2 people."
-        elif cap is not None and soft is not None and soft > cap:
-            errors["soft_size_threshold"] = (
-                f"This cannot be more than the most members the congregation may have ({cap})."
+        if cap is not None and soft is not None and soft > cap:
+            raise ValidationError(
+                {
+                    "soft_size_threshold": "This cannot be more than the most members the "
+                    f"congregation may have ({cap})."
+                }
             )
-        if self.invitation_lifetime_days == 0:
-            errors["invitation_lifetime_days"] = "A link needs to work for a day at least."
-        if self.conflict_deadline_days == 0:
-            errors["conflict_deadline_days"] = "A conflict needs a day at least to be resolved."
-        if errors:
-            raise ValidationError(errors)
 
     @property
     def meeting_grace(self) -> timedelta:

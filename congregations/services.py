@@ -37,7 +37,7 @@ from .models import (
     Self,
 )
 from .outbox import Outgoing, queue_emails
-from .selectors import congregation_size
+from .selectors import congregation_size, current_memberships
 from .signals import membership_ended
 from .tasks import send_emails
 from .tenancy import tenant_service
@@ -124,7 +124,10 @@ def create_congregation(
 def update_settings(
     *, congregation: Congregation, changed_by: Self, now: datetime | None = None, **values: Any
 ) -> Congregation:
-    """Change a congregation's name, purpose, size thresholds, quotas and clocks."""
+    """Change a congregation's name, purpose, size thresholds, quotas and clocks, each
+    within the bounds its model field states. The cap never falls below the people already
+    counted against it, members and pending invitations: the lock keeps any from joining
+    or being invited meanwhile."""
     now = now or timezone.now()
     _require(congregation, changed_by, Permission.MANAGE)
     congregation = _lock(congregation)
@@ -133,6 +136,15 @@ def update_settings(
             raise ValidationError(f"Unknown congregation setting: {field}.")
         setattr(congregation, field, value)
     congregation.full_clean()
+    size = congregation_size(congregation=congregation, now=now)
+    if congregation.hard_size_cap < size.occupancy:
+        raise ValidationError(
+            {
+                "hard_size_cap": f"{congregation.name} has {size.members} members and "
+                f"{size.pending} pending invitations: the cap cannot be lower than "
+                f"{size.occupancy}. Revoke invitations first to lower it further."
+            }
+        )
     congregation.save()
     _record(congregation, changed_by, MembershipEvent.Action.SETTINGS, now)
     return congregation
@@ -400,6 +412,16 @@ def accept_invitation(*, token: str, self_: Self, now: datetime | None = None) -
     congregation = _lock(invitation.congregation)
     if _current_membership(congregation, self_):
         raise ValidationError(f"You are already a member of {congregation.name}.")
+    # This invitation is counted against the cap already: accepting turns it from pending
+    # into a member, so only members who fill the cap by themselves leave no room for it
+    # (invitations sent before the cap was lowered, say). The lock makes concurrent
+    # acceptances count one at a time.
+    if current_memberships(congregation=congregation).count() >= congregation.hard_size_cap:
+        raise ValidationError(
+            f"{congregation.name} is full: it has reached its cap of "
+            f"{congregation.hard_size_cap} members, so this invitation cannot be accepted "
+            f"now. {invitation.invited_by} can ask a facilitator to make room."
+        )
     invitation.accepted_at, invitation.accepted_by = now, self_
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     membership = Membership.objects.create(

@@ -142,8 +142,12 @@ class CrewInvitation(models.Model):
     invitee = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="crew_invitations")
     invited_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=now)
+    # Set when the invitation closes: answered, or withdrawn (then ``accepted`` stays None),
+    # so every list of open invitations drops it.
     answered_at = models.DateTimeField(null=True, blank=True)
     accepted = models.BooleanField(null=True)
+    # Set when the crew filled before the invitee answered: a seat is a seat.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar = TenantManager()
 
@@ -254,12 +258,19 @@ class Meeting(models.Model):
         return self.status == MeetingStatus.SCHEDULED and not self.has_started(moment)
 
     def can_log_at(self, moment: datetime) -> bool:
-        """A meeting is logged once, between its start and the end of the grace period."""
+        """A meeting is logged once, between its start and the end of the grace period,
+        and never once it has been settled as missed."""
         return (
             self.status == MeetingStatus.SCHEDULED
+            and self.deductions_applied_at is None
             and self.has_started(moment)
             and moment <= self.log_closes_at()
         )
+
+    @property
+    def is_settled_as_missed(self) -> bool:
+        """Settled by the missed-meeting job without having been logged: missed by all."""
+        return self.status == MeetingStatus.SCHEDULED and self.deductions_applied_at is not None
 
 
 class Attendance(models.Model):

@@ -24,6 +24,7 @@ from congregations.tasks import send_emails
 from congregations.tenancy import tenant_service
 from congregations.tokens import new_token
 from microsolidarity.enqueue import enqueue_after_commit
+from reciprocity.rules import settled_notice
 from reciprocity.services import award_consistency
 
 from . import tasks
@@ -194,6 +195,21 @@ def _require_room(crew: Crew) -> int:
     return size
 
 
+def _require_free_seat(crew: Crew) -> None:
+    """Seats are seats: the members and those asked and not yet answering never number
+    more than the crew holds. The caller holds the crew's lock."""
+    size = _require_room(crew)
+    asked = CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).count()
+    if size + asked >= crew.max_size:
+        raise ValidationError(
+            {
+                "invitee": f"{crew} has no free seat: {size} in it and {asked} asked, and a "
+                f"{crew.get_kind_display()} is at most {crew.max_size} people. Ask again if "
+                "someone says no."
+            }
+        )
+
+
 @tenant_service
 @transaction.atomic
 def invite_to_crew(
@@ -208,7 +224,7 @@ def invite_to_crew(
         raise ValidationError(f"{invitee} is in {crew} already.")
     if CrewInvitation.objects.filter(crew=crew, invitee=invitee, answered_at__isnull=True).exists():
         raise ValidationError(f"{invitee} has been asked already.")
-    _require_room(crew)
+    _require_free_seat(crew)
     return CrewInvitation.objects.create(
         congregation_id=crew.congregation_id,
         crew=crew,
@@ -224,20 +240,27 @@ def answer_crew_invitation(
     *, invitation: CrewInvitation, answered_by: Self, accept: bool, now: datetime | None = None
 ) -> CrewInvitation:
     """Only the invitee answers. Accepting joins the crew, and forms it once it has enough
-    people; a full crew refuses the answer with a message."""
+    people; a full crew refuses the answer with a message. The one who fills the crew
+    closes its other open invitations as withdrawn: there is no seat left to answer for."""
     now = now or _now()
     if invitation.invitee_id != answered_by.pk:
         raise ValidationError("Only the person invited can answer this invitation.")
     crew = _lock_crew(invitation.crew)
     invitation = CrewInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.withdrawn_at:
+        raise ValidationError(f"{crew} filled up before you answered: there is no seat left.")
     if invitation.answered_at:
         raise ValidationError("You have answered this invitation already.")
     if accept:
-        size = _require_room(crew)
+        size = _require_room(crew) + 1
         _join(crew, answered_by, now)
-        if crew.formed_at is None and size + 1 >= crew.min_size:
+        if crew.formed_at is None and size >= crew.min_size:
             crew.formed_at = now
             crew.save(update_fields=["formed_at"])
+        if size >= crew.max_size:
+            CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).exclude(
+                pk=invitation.pk
+            ).update(answered_at=now, withdrawn_at=now)
     invitation.answered_at, invitation.accepted = now, accept
     invitation.save(update_fields=["answered_at", "accepted"])
     return invitation
@@ -377,6 +400,8 @@ def _require_loggable(meeting: Meeting, now: datetime) -> None:
         raise ValidationError("This meeting has been logged already.")
     if meeting.status == MeetingStatus.CANCELLED:
         raise ValidationError("This meeting was cancelled: there is nothing to log.")
+    if meeting.is_settled_as_missed:
+        raise ValidationError(settled_notice(meeting))
     if not meeting.has_started(now):
         raise ValidationError("This meeting has not started yet: log it once it has.")
     if now > meeting.log_closes_at():

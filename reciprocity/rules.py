@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crews.models import Meeting
+
 from .models import Level, Rule
 
 POINTS: dict[Rule, int] = {
@@ -28,6 +30,26 @@ LEVELS: dict[Rule, Level] = {
     Rule.EXPIRED: Level.CONFLICT,
     Rule.CO_OWNED: Level.CO_OWNERS,
 }
+
+
+# A meeting is either missed or attended, never both. Once its grace period has passed the
+# missed-meeting job settles it (Meeting.deductions_applied_at): each member not marked
+# present loses 5, and from then on the meeting can no longer be logged nor its attendance
+# tapped, so nobody both loses 5 for missing it and earns points for coming. A member who
+# was there but not marked present asks a facilitator, who corrects their −5 with a
+# reversing entry (services.ledger.reverse_entry): nobody corrects their own points.
+SETTLED = (
+    "This meeting was settled as missed on {day}, so it can no longer be logged. "
+    "A member who was there can ask a facilitator to correct their {points}."
+)
+
+
+def settled_notice(meeting: Meeting) -> str:
+    """Why a settled meeting cannot be logged, dated on the meeting's own clock."""
+    assert meeting.deductions_applied_at is not None, "only a settled meeting says so"
+    day = meeting.deductions_applied_at.astimezone(meeting.timezone)
+    points = str(POINTS[Rule.MISSED]).replace("-", "\u2212")
+    return SETTLED.format(day=f"{day.day} {day:%B %Y}", points=points)
 
 
 def consistency_points(nth: int) -> int:

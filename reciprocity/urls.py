@@ -32,6 +32,7 @@ urlpatterns = [
     path("crews/<int:crew_pk>/scores/", scores.crew_scores, name="crew_scores"),
     path("crews/<int:crew_pk>/entries/", scores.crew_entries, name="crew_entries"),
     path("crews/<int:crew_pk>/entries.csv", exports.crew_entries_csv, name="crew_entries_csv"),
+    path("entries/<int:pk>/", scores.entry, name="entry"),
     path("entries/<int:pk>/reverse/", scores.reverse_entry, name="reverse_entry"),
     path("me/", scores.me, name="me"),
     path("me/entries/", scores.my_entries, name="my_entries"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from congregations.models import Self
 from microsolidarity.http import CongregationRequest
+from reciprocity.rules import settled_notice
 
 from .. import services
 from ..forms import (
@@ -46,6 +47,7 @@ def render_meeting_page(
         "can_change": meeting.can_change_at(now),
         "can_log": meeting.can_log_at(now),
         "has_started": meeting.has_started(now),
+        "settled": settled_notice(meeting) if meeting.is_settled_as_missed else "",
         "attendance": meeting_attendance(meeting=meeting),
         "reschedule_form": RescheduleForm.for_meeting(meeting),
         "cancel_form": CancelForm(initial={"version": meeting.version}),

@@ -82,8 +82,9 @@ def label(crew_name: str, local_start: datetime) -> str:
 def reverse_entry(
     *, entry: LedgerEntry, reversed_by: Self, reason: str, now: datetime | None = None
 ) -> LedgerEntry:
-    """Correct an entry with a new one of opposite points that names it. Facilitators only;
-    an entry is reversed at most once, and a correction is not itself reversed."""
+    """Correct an entry with a new one of opposite points that names it. Facilitators only,
+    and never their own entry (another facilitator corrects it); an entry is reversed at
+    most once, and a correction is not itself reversed."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     with scopes_disabled():
@@ -94,6 +95,10 @@ def reverse_entry(
         )
     if membership is None or not membership.can(Permission.MANAGE):
         raise ValidationError("Only a facilitator can correct the ledger.")
+    if entry.member_id == reversed_by.pk:
+        raise ValidationError(
+            "Nobody corrects their own points: another facilitator can correct this entry."
+        )
     if not reason:
         raise ValidationError({"reason": "Say why this entry is being corrected."})
     if entry.rule == Rule.REVERSAL:

@@ -24,7 +24,7 @@ from microsolidarity.lazy import lazy
 from .. import services
 from ..charts import step_chart
 from ..forms import EntryFilter, ReversalForm
-from ..models import LedgerEntry, Level
+from ..models import LedgerEntry, Level, Rule
 from ..selectors import (
     CREW_LEVELS,
     crew_breakdown,
@@ -140,10 +140,36 @@ def my_entries(request: CongregationRequest) -> HttpResponse:
 
 
 def _may_see(request: CongregationRequest, entry: LedgerEntry) -> bool:
-    """An entry is seen by the one it belongs to and, for a crew's, by the crew."""
+    """An entry is seen by the one it belongs to and, for a crew's, by the crew. A
+    facilitator also sees a missed-meeting deduction on its own, so that the one who was
+    there can ask any facilitator to correct it: that entry, not the crew's meetings."""
     if entry.member_id == request.user.pk:
         return True
+    if entry.rule == Rule.MISSED and request.membership.can(Permission.MANAGE):
+        return True
     return entry.crew is not None and is_current_member(crew=entry.crew, self_=request.user)
+
+
+def _visible_entry(request: CongregationRequest, pk: int) -> LedgerEntry:
+    entry: LedgerEntry = get_object_or_404(entries(congregation=request.congregation), pk=pk)
+    if not _may_see(request, entry):
+        raise Http404("No such entry.")
+    return entry
+
+
+@require_GET
+def entry(request: CongregationRequest, pk: int) -> HttpResponse:
+    """One entry, and its correction form for a facilitator whose entry it is not."""
+    found = _visible_entry(request, pk)
+    return render(
+        request,
+        "reciprocity/entry.html",
+        {
+            "entry": found,
+            "can_correct": request.membership.can(Permission.MANAGE),
+            "next": request.get_full_path(),
+        },
+    )
 
 
 @require_POST
@@ -151,12 +177,7 @@ def reverse_entry(request: CongregationRequest, pk: int) -> HttpResponse:
     """A facilitator corrects an entry they can see with a reversing entry."""
     if not request.membership.can(Permission.MANAGE):
         raise PermissionDenied("Only a facilitator can correct the ledger.")
-    entry: LedgerEntry = get_object_or_404(
-        LedgerEntry.objects.filter(congregation=request.congregation).select_related("crew"),
-        pk=pk,
-    )
-    if not _may_see(request, entry):
-        raise Http404("No such entry.")
+    entry = _visible_entry(request, pk)
     form = ReversalForm(request.POST)
     if form.is_valid():
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.messages import get_messages
 from django.test import Client
 
 from congregations.models import Congregation, Self
@@ -161,26 +160,21 @@ def test_only_the_invitee_can_answer(
     assert response.status_code == 404
 
 
-def test_the_ninth_is_refused_with_a_message(
+def test_the_ninth_is_refused_next_to_the_invitee_while_the_eighth_seat_is_offered(
     client: Client, congregation: Congregation, member: Self
 ) -> None:
     people = [MembershipFactory.create(congregation=congregation).member for _ in range(8)]
     crew = services.form_crew(
         congregation=congregation, name="Seven", members=[member, *people[:6]]
     )
-    invitations = [
-        services.invite_to_crew(crew=crew, invitee=person, invited_by=member)
-        for person in people[6:]
-    ]
-    services.answer_crew_invitation(invitation=invitations[0], answered_by=people[6], accept=True)
-    client.force_login(people[7])
+    services.invite_to_crew(crew=crew, invitee=people[6], invited_by=member)
+    client.force_login(member)
     with writes_nothing():
-        response = client.post(
-            url("answer_invitation", congregation, pk=invitations[1].pk), {"answer": "accept"}
-        )
-    assert response.status_code == 302
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Seven is full: a crew is at most 8 people."
+        response = client.post(url("invite", congregation, pk=crew.pk), {"invitee": people[7].pk})
+    assert response.status_code == 200
+    assert response.context["invite_form"].errors["invitee"] == [
+        "Seven has no free seat: 7 in it and 1 asked, and a crew is at most 8 people. "
+        "Ask again if someone says no."
     ]
 
 

@@ -279,12 +279,12 @@ def test_logging_after_the_grace_period_is_refused(crew: Crew, member: Self, t0:
 def test_the_grace_period_is_the_congregations_setting(
     congregation: Congregation, crew: Crew, member: Self, t0: datetime
 ) -> None:
-    congregation.meeting_grace_hours = 6
+    congregation.meeting_grace_hours = 12
     congregation.save()
     meeting = scheduled_meeting(crew, t0)
 
-    with refused("meetings are logged within 6 hours of their start"):
-        log_meeting(meeting=meeting, present=[member], logged_by=member, now=t0 + 7 * HOUR)
+    with refused("meetings are logged within 12 hours of their start"):
+        log_meeting(meeting=meeting, present=[member], logged_by=member, now=t0 + 13 * HOUR)
 
 
 def test_logging_a_meeting_twice_is_refused(crew: Crew, member: Self, t0: datetime) -> None:

@@ -93,24 +93,18 @@ class TestForming:
                 invitees=people,
             )
 
-    def test_the_ninth_to_accept_is_refused(
+    def test_the_ninth_is_not_asked_while_the_eighth_seat_is_offered(
         self, congregation: Congregation, member: Self, now: datetime
     ) -> None:
         crew = services.form_crew(
             congregation=congregation, name="Full", members=[member, *selves(congregation, 6)]
         )
         eighth, ninth = selves(congregation, 2)
-        invitations = [
-            services.invite_to_crew(crew=crew, invitee=person, invited_by=member)
-            for person in (eighth, ninth)
-        ]
-        services.answer_crew_invitation(invitation=invitations[0], answered_by=eighth, accept=True)
+        services.invite_to_crew(crew=crew, invitee=eighth, invited_by=member)
 
-        with writes_nothing(), pytest.raises(ValidationError, match="Full is full"):
-            services.answer_crew_invitation(
-                invitation=invitations[1], answered_by=ninth, accept=True
-            )
-        assert CrewMembership.objects.filter(crew=crew).current().count() == 8
+        with writes_nothing(), pytest.raises(ValidationError, match="Full has no free seat"):
+            services.invite_to_crew(crew=crew, invitee=ninth, invited_by=member)
+        assert CrewInvitation.objects.filter(crew=crew).count() == 1
 
     def test_inviting_into_a_full_crew_is_refused(
         self, congregation: Congregation, member: Self

@@ -216,12 +216,12 @@ def test_the_deductions_return_how_many_entries_they_wrote_across_crews(
 def test_the_grace_period_is_the_congregations_setting(
     congregation: Congregation, crew: Crew, t0: datetime
 ) -> None:
-    congregation.meeting_grace_hours = 6
+    congregation.meeting_grace_hours = 12
     congregation.save()
     scheduled_meeting(crew, t0)
 
-    assert apply_missed_meeting_deductions(now=t0 + 6 * HOUR) == 0
-    assert apply_missed_meeting_deductions(now=t0 + 6 * HOUR + SECOND) == 3
+    assert apply_missed_meeting_deductions(now=t0 + 12 * HOUR) == 0
+    assert apply_missed_meeting_deductions(now=t0 + 12 * HOUR + SECOND) == 3
 
 
 def test_deductions_for_one_congregation_leave_the_others_alone(
