@@ -8,6 +8,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from .models import Congregation, Role, Self
+from .request_keys import KeyedForm
 from .services import PROFILE_FIELDS, SETTINGS_FIELDS
 
 # Enough for a whole congregation's first cohort in one paste.
@@ -23,8 +24,9 @@ def show_refusal(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-class NewCongregationForm(forms.ModelForm):
-    """Parses only: create_congregation validates again and writes."""
+class NewCongregationForm(KeyedForm, forms.ModelForm):
+    """Parses only: create_congregation validates again and writes. Keyed to the Self
+    starting it (``key_owner``): there is no congregation yet."""
 
     class Meta:
         model = Congregation
@@ -62,7 +64,7 @@ class SettingsForm(forms.ModelForm):
         widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
 
 
-class InvitationsForm(forms.Form):
+class InvitationsForm(KeyedForm):
     emails = forms.CharField(
         label="Email addresses, one a line",
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
@@ -108,8 +110,9 @@ class ProfileForm(forms.ModelForm):
         }
 
 
-class SignUpForm(forms.Form):
-    """The account an invited person creates; their email is the invitation's."""
+class SignUpForm(KeyedForm):
+    """The account an invited person creates; their email is the invitation's. Keyed to
+    the congregation they join."""
 
     display_name = forms.CharField(
         max_length=100, help_text="How the others in your congregation will see you."

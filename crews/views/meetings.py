@@ -19,9 +19,9 @@ from .. import services
 from ..forms import (
     CancelForm,
     LogMeetingForm,
-    MeetingForm,
     NotesForm,
     RescheduleForm,
+    ScheduleForm,
     ServiceForm,
     TapForm,
 )
@@ -59,7 +59,7 @@ def render_meeting_page(
 @require_POST
 def schedule(request: CongregationRequest, pk: int) -> HttpResponse:
     crew = crew_for_member(request, pk)
-    form = MeetingForm(request.POST, zone=crew.timezone)
+    form = ScheduleForm(request.POST, zone=crew.timezone, key_owner=request.congregation)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -69,6 +69,7 @@ def schedule(request: CongregationRequest, pk: int) -> HttpResponse:
                 place=data["place"],
                 agenda=data["agenda"],
                 scheduled_by=request.user,
+                request_key=data["request_key"],
             )
         except ValidationError as error:
             form.add_service_error(error)

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import replayed, stored
 from congregations.tenancy import tenant_service
 from crews.models import Crew
 
 from ..models import Conflict, ConflictParty, ConflictStatus, Rule
 from ..rules import entry_key, entry_reason
-from .guards import distinct, replayed, require_crew_member
+from .guards import distinct, require_crew_member
 from .ledger import entry, write
 
 BATCH = 500
@@ -31,7 +32,7 @@ def open_conflict(
     parties: Iterable[Self],
     opened_by: Self,
     title: str = "",
-    request_key: str | None = None,
+    request_key: str = "",
     now: datetime | None = None,
 ) -> Conflict:
     """A private record between two or more members of one crew, opened by one of them.
@@ -58,7 +59,7 @@ def open_conflict(
         opened_by=opened_by,
         opened_at=now,
         deadline_at=now + crew.congregation.conflict_deadline,
-        request_key=request_key,
+        request_key=stored(request_key),
     )
     ConflictParty.objects.bulk_create(
         ConflictParty(congregation_id=crew.congregation_id, conflict=conflict, party=person)

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Membership, Self
+from congregations.request_keys import new_request_key
 from congregations.services import invite
 
 from ..conftest import congregation_url, membership_of
@@ -29,10 +30,9 @@ def send(client: Client, congregation: Congregation, django_capture_on_commit_ca
     """POST a batch the way the form does; emails go out when the transaction commits."""
 
     def send_batch(emails: str, note: str = "") -> str:
+        data = {"emails": emails, "note": note, "request_key": new_request_key(congregation)}
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                congregation_url("invitations", congregation), {"emails": emails, "note": note}
-            )
+            response = client.post(congregation_url("invitations", congregation), data)
         assert response.status_code == 200
         return response.content.decode()
 
@@ -83,6 +83,7 @@ def test_the_emailed_link_works(
     joined = client.post(
         url,
         {
+            "request_key": page.context["form"]["request_key"].value(),
             "display_name": "Ana",
             "password1": "a-good-long-password",
             "password2": "a-good-long-password",

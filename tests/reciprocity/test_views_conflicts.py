@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews.models import Crew
 from reciprocity.models import Conflict, ConflictParty, ConflictStatus, LedgerEntry
-from reciprocity.request_keys import new_request_key
 
 from ..factories import MembershipFactory
 from .world import conflict, people, signed_in, text, url
