@@ -6,12 +6,10 @@ after the other or at the same instant."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.http import HttpResponse
 from django.test import Client
 
 from congregations.models import DEFAULT_PURPOSE, Congregation, Invitation, Membership, Self
@@ -20,30 +18,10 @@ from congregations.services import accept_invitation, invite
 
 from ..conftest import congregation_url, membership_of
 from ..factories import SelfFactory
-from ..reciprocity.helpers import together
+from ..reciprocity.helpers import sent_twice
+from ..reciprocity.world import signed_in
 
 PASSWORDS = {"password1": "a-good-long-password", "password2": "a-good-long-password"}
-
-
-def signed_in(self_: Self) -> Client:
-    client = Client()
-    client.force_login(self_)
-    return client
-
-
-def twice(
-    clients: Sequence[Client],
-    post: Callable[[Client], HttpResponse],
-    *,
-    at_once: bool,
-    **scope: Any,
-) -> list[HttpResponse]:
-    """``post`` sent from each client: one after the other, or all at the same instant."""
-    if not at_once:
-        return [post(client) for client in clients]
-    results = together([lambda c=c: post(c) for c in clients], **scope)
-    assert not [r for r in results if isinstance(r, Exception)], results
-    return results  # type: ignore[return-value]
 
 
 BOTH = pytest.mark.parametrize(
@@ -57,7 +35,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # --- the invitation batch ------------------------------------------------------------------
 
 
-def report(page: HttpResponse) -> str:
+def report(page: Any) -> str:
     found = re.search(r'<section[^>]*id="report".*?</section>', page.content.decode(), re.S)
     assert found, page.content.decode()
     return found.group(0)
@@ -74,7 +52,7 @@ def test_an_invitation_batch_sent_twice_reports_the_same_and_invites_once(
     }
     page = congregation_url("invitations", congregation)
 
-    first, again = twice(
+    first, again = sent_twice(
         [signed_in(facilitator), signed_in(facilitator)],
         lambda client: client.post(page, data),
         at_once=at_once,
@@ -135,7 +113,7 @@ def test_a_sign_up_sent_twice_makes_one_account_and_signs_in_both_times(
     data = {"display_name": "Ben", "request_key": new_request_key(congregation), **PASSWORDS}
     clients = [Client(), Client()]
 
-    responses = twice(
+    responses = sent_twice(
         clients,
         lambda client: client.post(f"/invitations/{token}/", data),
         at_once=at_once,
@@ -187,7 +165,7 @@ def test_join_pressed_twice_joins_once_and_goes_in_both_times(
 ) -> None:
     ben = SelfFactory.create(email="ben@example.net")
 
-    responses = twice(
+    responses = sent_twice(
         [signed_in(ben), signed_in(ben)],
         lambda client: client.post(f"/invitations/{token}/"),
         at_once=at_once,
@@ -217,7 +195,7 @@ def test_a_start_sent_twice_starts_one_congregation(
     data = {"name": "Western Europe", "purpose": DEFAULT_PURPOSE}
     data["request_key"] = new_request_key(outsider)
 
-    responses = twice(
+    responses = sent_twice(
         [signed_in(outsider), signed_in(outsider)],
         lambda client: client.post("/congregations/new/", data),
         at_once=at_once,

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils.html import escape
 
 from congregations.models import Congregation, Self
@@ -18,7 +17,8 @@ from crews.links import meeting_url
 from crews.models import Crew, CrewInvitation, CrewMembership, Meeting, MeetingReminder
 from crews.services import cancel_meeting, reschedule_meeting, schedule_meeting
 
-from ..reciprocity.helpers import DAY, HOUR, refused, together
+from ..reciprocity.helpers import DAY, HOUR, refused, sent_twice
+from ..reciprocity.world import signed_in
 from .conftest import url
 
 
@@ -46,12 +46,6 @@ def propose_form(congregation: Congregation, kind: str, invitees: list[Self]) ->
         "timezone": "Europe/Amsterdam",
         "invitees": [p.pk for p in invitees],
     }
-
-
-def signed_in(self_: Self) -> Client:
-    client = Client()
-    client.force_login(self_)
-    return client
 
 
 # --- the same form twice, one after the other ----------------------------------------------
@@ -120,8 +114,10 @@ def test_two_identical_schedule_posts_at_once_make_one_meeting_with_one_reminder
     data = schedule_form(congregation, now)
     clients = [signed_in(member), signed_in(member)]
 
-    responses = together(
-        [lambda c=c: c.post(url("schedule", congregation, pk=crew.pk), data) for c in clients],
+    responses = sent_twice(
+        clients,
+        lambda client: client.post(url("schedule", congregation, pk=crew.pk), data),
+        at_once=True,
         congregation=congregation,
     )
 
@@ -140,8 +136,10 @@ def test_two_identical_proposals_at_once_propose_once(
     data = propose_form(congregation, kind, invitees)
     clients = [signed_in(member), signed_in(member)]
 
-    responses = together(
-        [lambda c=c: c.post(url("propose", congregation), data) for c in clients],
+    responses = sent_twice(
+        clients,
+        lambda client: client.post(url("propose", congregation), data),
+        at_once=True,
         congregation=congregation,
     )
 
