@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, validat
 from django.db.models import Field
 
 from .models import DISPLAY_NAME_LENGTH, NOTE_LENGTH, Congregation, Role, Self
+from .request_keys import KeyedForm
 from .services import PROFILE_FIELDS, SETTINGS_FIELDS
 from .validators import single_line
 
@@ -27,8 +28,9 @@ def show_refusal(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-class NewCongregationForm(forms.ModelForm):
-    """Parses only: create_congregation validates again and writes."""
+class NewCongregationForm(KeyedForm, forms.ModelForm):
+    """Parses only: create_congregation validates again and writes. Keyed to the Self
+    starting it (``key_owner``): there is no congregation yet."""
 
     class Meta:
         model = Congregation
@@ -79,7 +81,7 @@ class SettingsForm(forms.ModelForm):
                     field.widget.attrs["max"] = validator.limit_value
 
 
-class InvitationsForm(forms.Form):
+class InvitationsForm(KeyedForm):
     emails = forms.CharField(
         label="Email addresses, one a line",
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
@@ -160,8 +162,9 @@ class ProfileForm(forms.ModelForm):
         }
 
 
-class SignUpForm(forms.Form):
-    """The account an invited person creates; their email is the invitation's."""
+class SignUpForm(KeyedForm):
+    """The account an invited person creates; their email is the invitation's. Keyed to
+    the congregation they join."""
 
     display_name = forms.CharField(
         max_length=DISPLAY_NAME_LENGTH,

@@ -10,8 +10,37 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .forms import SignUpForm, show_refusal
-from .models import Self
-from .services import accept_invitation, open_invitation, sign_up_with_invitation
+from .models import Congregation, Self
+from .services import accept_invitation, joined_with, open_invitation, sign_up_with_invitation
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _go_in(congregation: Congregation) -> HttpResponse:
+    return redirect("crews:congregation", congregation_slug=congregation.slug)
+
+
+def _used(request: HttpRequest, token: str) -> HttpResponse | None:
+    """The link's form sent again after it did its work (a double click, a reload, a
+    retry): whoever joined through it goes in, signed in by their sign-up form's key and
+    password when the first response did not reach them."""
+    user = request.user
+    if user.is_authenticated:
+        congregation = joined_with(token, self_=user)
+        return _go_in(congregation) if congregation else None
+    if request.method != "POST":
+        return None
+    try:
+        membership = sign_up_with_invitation(
+            token=token,
+            display_name=request.POST.get("display_name", ""),
+            password=request.POST.get("password1", ""),
+            request_key=request.POST.get("request_key", ""),
+        )
+    except ValidationError:
+        return None
+    login(request, membership.member, backend=BACKEND)
+    return _go_in(membership.congregation)
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:
@@ -24,7 +53,7 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     found = open_invitation(token)
     if found is None:
-        return _invalid(request)
+        return _used(request, token) or _invalid(request)
     user = request.user
     if user.is_authenticated and user.email != found.email:
         return _invalid(request)
@@ -34,25 +63,29 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 accept_invitation(token=token, self_=user)
             except ValidationError as error:
+                # The same button pressed twice at once: the other press let them in.
+                if joined := joined_with(token, self_=user):
+                    return _go_in(joined)
                 context["errors"] = error.messages
             else:
-                return redirect("crews:congregation", congregation_slug=found.congregation.slug)
+                return _go_in(found.congregation)
         return render(request, "congregations/invitation.html", context)
     if Self.objects.filter(email=found.email).exists():
         context["sign_in_first"] = True
         return render(request, "congregations/invitation.html", context)
-    form = SignUpForm(request.POST or None, email=found.email)
+    form = SignUpForm(request.POST or None, email=found.email, key_owner=found.congregation)
     if request.method == "POST" and form.is_valid():
         try:
             membership = sign_up_with_invitation(
                 token=token,
                 display_name=form.cleaned_data["display_name"],
                 password=form.cleaned_data["password1"],
+                request_key=form.cleaned_data["request_key"],
             )
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            login(request, membership.member, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("crews:congregation", congregation_slug=found.congregation.slug)
+            login(request, membership.member, backend=BACKEND)
+            return _go_in(found.congregation)
     context["form"] = form
     return render(request, "congregations/invitation.html", context)

@@ -122,7 +122,20 @@ def _setting(field: str, too_few: str, too_many: str) -> list[Any]:
     return _between(*SETTING_BOUNDS[field], too_few, too_many)
 
 
-class Congregation(models.Model):
+class RequestKeyed(models.Model):
+    """A row made by a form: the form's key makes a resubmitted or retried request return
+    the row it already made instead of making another."""
+
+    # NULL, not "", for rows made without a form: NULLs never collide in the unique key.
+    request_key = models.CharField(  # noqa: DJ001
+        max_length=200, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Congregation(RequestKeyed):
     """The tenant: 30 to 200 people, small enough that most know each other's name."""
 
     name = models.CharField(max_length=CONGREGATION_NAME_LENGTH, validators=[single_line])
@@ -218,6 +231,8 @@ class Congregation(models.Model):
                 )
                 for field, (least, most) in SETTING_BOUNDS.items()
             ),
+            # Keyed per Self, who starts it: the key names them, so it is unique on its own.
+            models.UniqueConstraint(fields=["request_key"], name="congregation_request_key"),
         ]
 
     def __str__(self) -> str:
@@ -276,8 +291,9 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         return self.filter(left_at__isnull=True)
 
 
-class Membership(models.Model):
-    """A Self in a congregation. Leaving sets left_at; the row stays as history."""
+class Membership(RequestKeyed):
+    """A Self in a congregation. Leaving sets left_at; the row stays as history. The request
+    key is the sign-up form's, which makes the Self and this membership at once."""
 
     congregation = models.ForeignKey(
         Congregation, on_delete=models.PROTECT, related_name="memberships"
@@ -295,6 +311,9 @@ class Membership(models.Model):
                 fields=["congregation", "member"],
                 condition=Q(left_at__isnull=True),
                 name="one_current_membership_per_self",
+            ),
+            models.UniqueConstraint(
+                fields=["congregation", "request_key"], name="membership_request_key"
             ),
         ]
         indexes = [
@@ -347,8 +366,9 @@ class MembershipEvent(models.Model):
         return f"{self.actor} {self.get_action_display()} {self.subject or self.email}"
 
 
-class Invitation(models.Model):
-    """An emailed, single-use, expiring way in. Only a hash of the link's token is stored."""
+class Invitation(RequestKeyed):
+    """An emailed, single-use, expiring way in. Only a hash of the link's token is stored.
+    One batch form invites several addresses, so its key is unique per address."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "pending"
@@ -386,6 +406,9 @@ class Invitation(models.Model):
                 Lower("email"),
                 condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
                 name="one_open_invitation_per_email",
+            ),
+            models.UniqueConstraint(
+                fields=["congregation", "request_key", "email"], name="invitation_request_key"
             ),
         ]
 

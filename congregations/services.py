@@ -37,6 +37,7 @@ from .models import (
     Self,
 )
 from .outbox import Outgoing, queue_emails
+from .request_keys import check_request_key, replayed, stored
 from .selectors import congregation_size, current_memberships
 from .signals import membership_ended
 from .tasks import send_emails
@@ -97,16 +98,31 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def create_congregation(
-    *, name: str, facilitator: Self, now: datetime | None = None, **settings_: Any
+    *,
+    name: str,
+    facilitator: Self,
+    request_key: str = "",
+    now: datetime | None = None,
+    **settings_: Any,
 ) -> Congregation:
-    """A new congregation with ``facilitator`` as its first facilitator."""
+    """A new congregation with ``facilitator`` as its first facilitator. A repeated form
+    (the same ``request_key``, which names the facilitator) gets the congregation its
+    first submission started."""
     now = now or timezone.now()
     unknown = set(settings_) - set(SETTINGS_FIELDS) - {"slug"}
     if unknown:
         raise ValidationError(f"Unknown congregation settings: {', '.join(sorted(unknown))}.")
+    # One Self's starts take turns, so a repeated form finds what the first one started.
+    # NO KEY UPDATE: rows that merely reference the Self are still written meanwhile.
+    Self.objects.select_for_update(no_key=True).get(pk=facilitator.pk)
+    if earlier := replayed(Congregation, request_key, facilitator):
+        return earlier
     name = (name or "").strip()
     congregation = Congregation(
-        name=name, slug=settings_.pop("slug", None) or _unique_slug(name), created_at=now
+        name=name,
+        slug=settings_.pop("slug", None) or _unique_slug(name),
+        created_at=now,
+        request_key=stored(request_key),
     )
     for field, value in settings_.items():
         setattr(congregation, field, value)
@@ -226,10 +242,13 @@ def invite(
     invited_by: Self,
     note: str = "",
     send_email: bool = True,
+    request_key: str = "",
     now: datetime | None = None,
 ) -> tuple[Invitation, str]:
     """Invite ``email``; returns the invitation and the token its emailed link carries.
-    ``send_email=False`` is for loading data whose people are not really there."""
+    ``send_email=False`` is for loading data whose people are not really there. A repeated
+    form (the same ``request_key``) that invited this address already gets that invitation
+    back with an empty token: its link went out, once, with the first submission."""
     now = now or timezone.now()
     email = Self.objects.normalize_email(email)
     if len(email) > EMAIL_LENGTH:  # validate_email lets these through; the column does not
@@ -242,6 +261,10 @@ def invite(
         raise ValidationError({"email": f"“{email}” is not an email address."}) from None
     membership = _require(congregation, invited_by, Permission.INVITE)
     congregation = _lock(congregation)
+    if earlier := replayed(
+        Invitation, request_key, congregation, per={"email": email}, invited_by=invited_by
+    ):
+        return earlier, ""
     with scopes_disabled():
         if (
             Membership.objects.current()
@@ -264,6 +287,7 @@ def invite(
         invitation.invited_by, invitation.note = invited_by, note
         invitation.token_hash, invitation.sent_at = token_hash, now
         invitation.expires_at = now + congregation.invitation_lifetime
+        invitation.request_key = stored(request_key)
     else:
         invitation = Invitation(
             congregation=congregation,
@@ -274,6 +298,7 @@ def invite(
             created_at=now,
             sent_at=now,
             expires_at=now + congregation.invitation_lifetime,
+            request_key=stored(request_key),
         )
     # The note's length; the open-invitation constraint was checked above in plain words.
     invitation.full_clean(validate_unique=False, validate_constraints=False)
@@ -299,15 +324,26 @@ def invite_each(
     emails: Iterable[str],
     invited_by: Self,
     note: str = "",
+    request_key: str = "",
     now: datetime | None = None,
 ) -> list[InvitationOutcome]:
     """Invite every address on its own, in its own transaction: a refused address (not an
-    address, a member already, past the quota or the cap) does not stop the others."""
+    address, a member already, past the quota or the cap) does not stop the others. The
+    batch form's ``request_key`` goes with each address, so a repeated batch reports what
+    the first made of each, not that each has been invited already."""
+    if request_key:
+        # Checked once, so a stale form is one refusal rather than one per address.
+        check_request_key(request_key, congregation)
     outcomes = []
     for email in emails:
         try:
             invitation, _ = invite(
-                congregation=congregation, email=email, invited_by=invited_by, note=note, now=now
+                congregation=congregation,
+                email=email,
+                invited_by=invited_by,
+                note=note,
+                request_key=request_key,
+                now=now,
             )
         except ValidationError as error:
             outcomes.append(InvitationOutcome(email, refusal=" ".join(error.messages)))
@@ -389,24 +425,36 @@ def open_invitation(token: str, *, now: datetime | None = None) -> Invitation | 
     return invitation
 
 
-def _claim(token: str, now: datetime) -> Invitation:
+def joined_with(token: str, *, self_: Self) -> Congregation | None:
+    """The congregation ``self_`` joined through this invitation link, if they did: the
+    link's page sends them in rather than saying it no longer works."""
     with scopes_disabled():
         invitation = (
+            Invitation.objects.select_related("congregation")
+            .filter(token_hash=hash_token(token or ""), accepted_by=self_)
+            .first()
+        )
+    return invitation.congregation if invitation else None
+
+
+def _lock_invitation(token: str) -> Invitation | None:
+    """The invitation the token names, whatever its state, locked: two uses of one link
+    take turns."""
+    with scopes_disabled():
+        return (
             Invitation.objects.select_for_update()
             .filter(token_hash=hash_token(token or ""))
             .first()
         )
+
+
+def _pending(invitation: Invitation | None, now: datetime) -> Invitation:
     if invitation is None or invitation.status_at(now) != Invitation.Status.PENDING:
         raise ValidationError(INVALID_INVITATION)
     return invitation
 
 
-@transaction.atomic
-def accept_invitation(*, token: str, self_: Self, now: datetime | None = None) -> Membership:
-    """Join the congregation the token's invitation is for. The invitation is bound to the
-    address it was sent to: a Self signed in with another address cannot use it."""
-    now = now or timezone.now()
-    invitation = _claim(token, now)
+def _accept(invitation: Invitation, self_: Self, now: datetime, request_key: str) -> Membership:
     if invitation.email.lower() != self_.email.lower():
         raise ValidationError(INVALID_INVITATION)
     congregation = _lock(invitation.congregation)
@@ -425,19 +473,56 @@ def accept_invitation(*, token: str, self_: Self, now: datetime | None = None) -
     invitation.accepted_at, invitation.accepted_by = now, self_
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     membership = Membership.objects.create(
-        congregation=congregation, member=self_, role=Role.MEMBER, joined_at=now
+        congregation=congregation,
+        member=self_,
+        role=Role.MEMBER,
+        joined_at=now,
+        request_key=stored(request_key),
     )
     _record(congregation, self_, MembershipEvent.Action.JOINED, now, subject=self_)
     return membership
 
 
 @transaction.atomic
-def sign_up_with_invitation(
-    *, token: str, display_name: str, password: str, now: datetime | None = None
-) -> Membership:
-    """Create the invited person's account and accept the invitation, all or nothing."""
+def accept_invitation(*, token: str, self_: Self, now: datetime | None = None) -> Membership:
+    """Join the congregation the token's invitation is for. The invitation is bound to the
+    address it was sent to: a Self signed in with another address cannot use it."""
     now = now or timezone.now()
-    invitation = _claim(token, now)
+    return _accept(_pending(_lock_invitation(token), now), self_, now, "")
+
+
+def _signed_up(invitation: Invitation, request_key: str, password: str) -> Membership | None:
+    """The membership an earlier submission of this sign-up form made, when this is the
+    same form again: its key, and the password it carries is the account's (so whoever
+    sends it could sign in anyway)."""
+    if invitation.accepted_by is None:
+        return None
+    with scopes_disabled():
+        earlier = replayed(
+            Membership, request_key, invitation.congregation, member=invitation.accepted_by
+        )
+    if earlier is None or not earlier.member.check_password(password):
+        return None
+    return earlier
+
+
+@transaction.atomic
+def sign_up_with_invitation(
+    *,
+    token: str,
+    display_name: str,
+    password: str,
+    request_key: str = "",
+    now: datetime | None = None,
+) -> Membership:
+    """Create the invited person's account and accept the invitation, all or nothing. The
+    same form sent again (the same ``request_key`` and password: a double click, a reload,
+    a retry) gets the membership the first made, so it signs the person in."""
+    now = now or timezone.now()
+    found = _lock_invitation(token)
+    if found is not None and (earlier := _signed_up(found, request_key, password)):
+        return earlier
+    invitation = _pending(found, now)
     if Self.objects.filter(email=invitation.email).exists():
         raise ValidationError("You already have an account: sign in to accept the invitation.")
     self_ = Self(email=invitation.email, display_name=display_name.strip(), date_joined=now)
@@ -450,7 +535,7 @@ def sign_up_with_invitation(
         raise ValidationError(
             "You already have an account: sign in to accept the invitation."
         ) from None
-    return accept_invitation(token=token, self_=self_, now=now)
+    return _accept(invitation, self_, now, request_key)
 
 
 def _facilitator_count(congregation: Congregation) -> int:

@@ -52,7 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_congregation(request: AuthenticatedRequest) -> HttpResponse:
-    form = NewCongregationForm(request.POST or None)
+    form = NewCongregationForm(request.POST or None, key_owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             congregation = services.create_congregation(
@@ -188,23 +188,30 @@ def leave(request: CongregationRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @requires(Permission.INVITE)
 def invitations(request: CongregationRequest) -> HttpResponse:
-    form = InvitationsForm(request.POST or None)
+    form = InvitationsForm(request.POST or None, key_owner=request.congregation)
     outcomes: list[services.InvitationOutcome] = []
     if request.method == "POST" and form.is_valid():
-        outcomes = services.invite_each(
-            congregation=request.congregation,
-            emails=form.cleaned_data["emails"],
-            invited_by=request.user,
-            note=form.cleaned_data["note"],
-        )
-        # The report says what became of each address. The refused ones stay in the box,
-        # with the note, to be fixed and sent again; the next batch starts empty otherwise.
-        refused = [outcome.email for outcome in outcomes if outcome.invitation is None]
-        form = InvitationsForm(
-            initial={"emails": "\n".join(refused), "note": form.cleaned_data["note"]}
-            if refused
-            else None
-        )
+        try:
+            outcomes = services.invite_each(
+                congregation=request.congregation,
+                emails=form.cleaned_data["emails"],
+                invited_by=request.user,
+                note=form.cleaned_data["note"],
+                request_key=form.cleaned_data["request_key"],
+            )
+        except ValidationError as error:
+            show_refusal(form, error)
+        else:
+            # The report says what became of each address. The refused ones stay in the
+            # box, with the note, to be fixed and sent again; otherwise the next batch
+            # starts empty. Either way with a fresh key: this one is spent.
+            refused = [outcome.email for outcome in outcomes if outcome.invitation is None]
+            form = InvitationsForm(
+                initial={"emails": "\n".join(refused), "note": form.cleaned_data["note"]}
+                if refused
+                else None,
+                key_owner=request.congregation,
+            )
     context = {
         "form": form,
         "outcomes": outcomes,

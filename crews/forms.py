@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.html import format_html
 from timezone_field import TimeZoneFormField
 
 from congregations.models import Self
+from congregations.request_keys import KeyedForm
 from congregations.validators import single_line
 
 from .models import (
@@ -38,10 +40,22 @@ class ServiceForm(forms.Form):
             return
         for name, errors in error.error_dict.items():
             field = self.service_fields.get(name, name)
-            self.add_error(field if field in self.fields else None, errors)
+            self.add_error(field if field in self.fields else None, [_linked(e) for e in errors])
 
 
-class ProposeCrewForm(ServiceForm):
+def _linked(error: ValidationError) -> ValidationError:
+    """A refusal that carries the address of what it is about (``params["url"]``, as
+    "already scheduled for that moment" does) shows that address as a link."""
+    params = error.params or {}
+    if "url" not in params:
+        return error
+    before, _, after = error.message.partition("%(url)s")
+    url = params["url"]
+    linked = format_html('{}<a href="{}">{}</a>{}', before % params, url, url, after % params)
+    return ValidationError(linked, code=error.code)
+
+
+class ProposeCrewForm(KeyedForm, ServiceForm):
     kind = forms.ChoiceField(
         choices=[
             (Kind.CREW, "A crew: 3 to 8 people, one dinner table"),
@@ -129,6 +143,10 @@ class MeetingForm(ServiceForm):
             except ValidationError as error:
                 self.add_error("time", error)
         return cleaned
+
+
+class ScheduleForm(KeyedForm, MeetingForm):
+    """A new meeting: its key makes a double click or a retry schedule it once."""
 
 
 class VersionedForm(ServiceForm):

@@ -12,7 +12,7 @@ from django.utils.timezone import now
 from timezone_field import TimeZoneField
 
 from congregations.fields import BoundedTextField
-from congregations.models import Congregation, Self
+from congregations.models import Congregation, RequestKeyed, Self
 from congregations.scoping import TenantManager
 from congregations.validators import single_line
 
@@ -38,7 +38,7 @@ class CrewQuerySet(models.QuerySet["Crew"]):
         return self.filter(formed_at__isnull=False)
 
 
-class Crew(models.Model):
+class Crew(RequestKeyed):
     """A crew (3–8 people) or a dyad (2): both meet, and both score the same way."""
 
     congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="crews")
@@ -58,6 +58,9 @@ class Crew(models.Model):
         constraints = [
             models.UniqueConstraint(
                 "congregation", Lower("name"), name="crew_name_unique_in_congregation"
+            ),
+            models.UniqueConstraint(
+                fields=["congregation", "request_key"], name="crew_request_key"
             ),
         ]
 
@@ -170,7 +173,7 @@ class MeetingStatus(models.TextChoices):
     LOGGED = "logged", "logged"
 
 
-class Meeting(models.Model):
+class Meeting(RequestKeyed):
     """A crew's meeting. ``starts_at`` is the instant; ``timezone`` is the zone it was set
     in, so it reads the same wall-clock time in the crew's calendar across DST changes."""
 
@@ -229,6 +232,16 @@ class Meeting(models.Model):
                 condition=Q(status=MeetingStatus.LOGGED, logged_at__isnull=False)
                 | ~Q(status=MeetingStatus.LOGGED),
                 name="logged_meeting_has_logged_at",
+            ),
+            # Two meetings of a crew at one moment would each be missed by whoever logged
+            # the other: −5 each for a meeting that never happened apart.
+            models.UniqueConstraint(
+                fields=["crew", "starts_at"],
+                condition=~Q(status=MeetingStatus.CANCELLED),
+                name="one_meeting_per_crew_start",
+            ),
+            models.UniqueConstraint(
+                fields=["congregation", "request_key"], name="meeting_request_key"
             ),
         ]
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from congregations.models import Congregation, Membership, Self
+from congregations.request_keys import replayed, stored
 from congregations.selectors import refuse_strangers
 from congregations.tasks import send_emails
 from congregations.tenancy import tenant_service
@@ -28,6 +29,7 @@ from reciprocity.rules import settled_notice
 from reciprocity.services import award_consistency
 
 from . import tasks
+from .links import meeting_url
 from .models import (
     SIZES,
     Attendance,
@@ -47,6 +49,17 @@ NOT_A_MEMBER = "Only members of this crew can do that."
 
 def _lock_crew(crew: Crew) -> Crew:
     return Crew.objects.select_for_update().get(pk=crew.pk)
+
+
+def _lock_meetings_of(crew: Crew) -> Crew:
+    """Changes to when a crew meets take turns, so two at once cannot both find a moment
+    free, and a repeated form finds the meeting its first submission made. NO KEY UPDATE:
+    writes that merely reference the crew (rounds, attendance) go on meanwhile."""
+    return (
+        Crew.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("congregation")
+        .get(pk=crew.pk)
+    )
 
 
 def _lock_meeting(meeting: Meeting, version: int | None) -> Meeting:
@@ -93,6 +106,7 @@ def _new_crew(
     proposed_by: Self,
     tz: ZoneInfo | str | None,
     now: datetime,
+    request_key: str | None = None,
 ) -> Crew:
     crew = Crew(
         congregation=congregation,
@@ -102,10 +116,11 @@ def _new_crew(
         timezone=tz or proposed_by.timezone,
         proposed_by=proposed_by,
         created_at=now,
+        request_key=request_key,
     )
     # The name's uniqueness is the one constraint, checked below in words a person
     # understands; its length and its being one line, here.
-    crew.full_clean(validate_constraints=False)
+    crew.full_clean(exclude=["request_key"], validate_constraints=False)
     if Crew.objects.filter(congregation=congregation, name__iexact=crew.name).exists():
         raise ValidationError({"name": f"There is already a crew called “{crew.name}”."})
     crew.save()
@@ -157,13 +172,21 @@ def propose_crew(
     kind: str = Kind.CREW,
     purpose: str = "",
     timezone: ZoneInfo | str | None = None,
+    request_key: str = "",
     now: datetime | None = None,
 ) -> Crew:
     """Propose a crew or dyad: the proposer joins it, each invitee is asked, and it is
-    formed once enough of them accept."""
+    formed once enough of them accept. A repeated form (the same ``request_key``) gets the
+    proposal its first submission made."""
     now = now or _now()
     kind = _kind(kind)
+    # Proposals in a congregation take turns: a repeated form finds the first one's crew,
+    # and two proposals of one name cannot both pass the name check. NO KEY UPDATE: other
+    # writes in the congregation, whose foreign keys share-lock this row, go on.
+    congregation = Congregation.objects.select_for_update(no_key=True).get(pk=congregation.pk)
     _congregation_members(congregation, [proposed_by])
+    if earlier := replayed(Crew, request_key, congregation, proposed_by=proposed_by, kind=kind):
+        return earlier
     people = [p for p in _congregation_members(congregation, invitees) if p != proposed_by]
     high = SIZES[kind][1]
     if not people:
@@ -172,7 +195,9 @@ def propose_crew(
         raise ValidationError(
             {"invitees": f"A {kind.label} is {_size_words(kind)}: invite at most {high - 1}."}
         )
-    crew = _new_crew(congregation, name, kind, purpose, proposed_by, timezone, now)
+    crew = _new_crew(
+        congregation, name, kind, purpose, proposed_by, timezone, now, stored(request_key)
+    )
     _join(crew, proposed_by, now)
     for person in people:
         CrewInvitation.objects.create(
@@ -297,6 +322,30 @@ def _require_future(starts_at: datetime, now: datetime) -> None:
         raise ValidationError({"starts_at": "Choose a time in the future."})
 
 
+def _require_free(crew: Crew, starts_at: datetime, moving: Meeting | None = None) -> None:
+    """Refuse a second meeting of the crew at the same moment (one_meeting_per_crew_start),
+    naming the one already there and carrying its address, which the form shows as a link.
+    The caller holds _lock_meetings_of(crew)."""
+    others = Meeting.objects.filter(crew=crew, starts_at=starts_at)
+    if moving is not None:
+        others = others.exclude(pk=moving.pk)
+    taken = (
+        others.exclude(status=MeetingStatus.CANCELLED)
+        .select_related("crew", "congregation")
+        .first()
+    )
+    if taken is not None:
+        raise ValidationError(
+            {
+                "starts_at": ValidationError(
+                    "%(meeting)s is already scheduled for that moment: %(url)s",
+                    code="taken",
+                    params={"meeting": str(taken), "url": meeting_url(taken)},
+                )
+            }
+        )
+
+
 @tenant_service
 @transaction.atomic
 def schedule_meeting(
@@ -306,14 +355,21 @@ def schedule_meeting(
     scheduled_by: Self,
     place: str = "",
     agenda: str = "",
+    request_key: str = "",
     now: datetime | None = None,
 ) -> Meeting:
-    """A scheduled meeting of a formed crew; ``starts_at`` must be after ``now``."""
+    """A scheduled meeting of a formed crew; ``starts_at`` must be after ``now``, at a
+    moment the crew has no other meeting. A repeated form (the same ``request_key``) gets
+    the meeting its first submission made, and no second reminder."""
     now = now or _now()
+    crew = _lock_meetings_of(crew)
     _require_member(crew, scheduled_by)
+    if earlier := replayed(Meeting, request_key, crew.congregation, crew=crew):
+        return earlier
     if crew.formed_at is None:
         raise ValidationError(f"{crew} meets once it is formed: it needs {crew.min_size} people.")
     _require_future(starts_at, now)
+    _require_free(crew, starts_at)
     meeting = Meeting(
         congregation_id=crew.congregation_id,
         crew=crew,
@@ -323,8 +379,9 @@ def schedule_meeting(
         agenda=agenda,
         scheduled_by=scheduled_by,
         created_at=now,
+        request_key=stored(request_key),
     )
-    meeting.full_clean()
+    meeting.full_clean(exclude=["request_key"])
     meeting.save()
     _remind(meeting, now)
     return meeting
@@ -363,6 +420,8 @@ def reschedule_meeting(
     _require_member(meeting.crew, changed_by)
     _require_not_started(meeting, now, "rescheduled")
     _require_future(starts_at, now)
+    _lock_meetings_of(meeting.crew)
+    _require_free(meeting.crew, starts_at, moving=meeting)
     meeting.starts_at = starts_at
     meeting.timezone = meeting.crew.timezone
     if place is not None:

@@ -9,11 +9,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from congregations.models import Congregation, Self
+from congregations.models import Self
+from congregations.request_keys import KeyedForm
 from congregations.validators import single_line
 
 from .models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LegalForm, Level, OfferKind
-from .request_keys import new_request_key
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -30,17 +30,6 @@ class PeopleField(forms.ModelMultipleChoiceField):
 
     def label_from_instance(self, obj: Self) -> str:
         return obj.display_name
-
-
-class KeyedForm(forms.Form):
-    """A form whose submission is recorded once: it carries a signed key naming its
-    congregation, which the service stores with what it records."""
-
-    request_key = forms.CharField(widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, congregation: Congregation, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["request_key"].initial = new_request_key(congregation)
 
 
 class ListeningRoundForm(KeyedForm):

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
-from congregations.models import Congregation, Self
+from congregations.models import Congregation, RequestKeyed, Self
 from congregations.scoping import TenantManager
 from congregations.validators import single_line
 from crews.models import Crew, Meeting
@@ -42,19 +42,6 @@ class Rule(models.TextChoices):
     EXPIRED = "expired", "left a conflict open past its deadline"
     CO_OWNED = "co_owned", "shares legal ownership of a venture"
     REVERSAL = "reversal", "correction"
-
-
-class RequestKeyed(models.Model):
-    """A row made by a form: the form's key makes a resubmitted or retried request return
-    the row it already made instead of making another."""
-
-    # NULL, not "", for rows made without a form: NULLs never collide in the unique key.
-    request_key = models.CharField(  # noqa: DJ001
-        max_length=200, null=True, blank=True, editable=False
-    )
-
-    class Meta:
-        abstract = True
 
 
 class ListeningRound(RequestKeyed):

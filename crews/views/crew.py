@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from microsolidarity.http import CongregationRequest
 
-from ..forms import InviteForm, MeetingForm
+from ..forms import InviteForm, ScheduleForm
 from ..models import Crew
 from ..selectors import (
     crew_page,
@@ -30,13 +30,14 @@ def render_crew_page(
     crew: Crew,
     *,
     invite_form: InviteForm | None = None,
-    schedule_form: MeetingForm | None = None,
+    schedule_form: ScheduleForm | None = None,
 ) -> HttpResponse:
     """The page the crew's members see; a form that was refused comes back with its errors."""
     context = {
         "page": crew_page(crew=crew, now=timezone.now()),
         "invite_form": invite_form or InviteForm(candidates=invitable(crew=crew)),
-        "schedule_form": schedule_form or MeetingForm(zone=crew.timezone),
+        "schedule_form": schedule_form
+        or ScheduleForm(zone=crew.timezone, key_owner=request.congregation),
     }
     return render(request, "crews/crew.html", context)
 

@@ -26,6 +26,7 @@ def propose(request: CongregationRequest) -> HttpResponse:
         request.POST or None,
         candidates=candidates,
         initial={"invitees": request.GET.getlist("with"), "timezone": request.user.timezone},
+        key_owner=request.congregation,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -38,6 +39,7 @@ def propose(request: CongregationRequest) -> HttpResponse:
                 timezone=data["timezone"],
                 proposed_by=request.user,
                 invitees=data["invitees"],
+                request_key=data["request_key"],
             )
         except ValidationError as error:
             form.add_service_error(error)

@@ -20,9 +20,9 @@ from .. import services
 from ..forms import (
     CancelForm,
     LogMeetingForm,
-    MeetingForm,
     NotesForm,
     RescheduleForm,
+    ScheduleForm,
     ServiceForm,
     TapForm,
 )
@@ -61,7 +61,7 @@ def render_meeting_page(
 @require_POST
 def schedule(request: CongregationRequest, pk: int) -> HttpResponse:
     crew = crew_for_member(request, pk)
-    form = MeetingForm(request.POST, zone=crew.timezone)
+    form = ScheduleForm(request.POST, zone=crew.timezone, key_owner=request.congregation)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -71,6 +71,7 @@ def schedule(request: CongregationRequest, pk: int) -> HttpResponse:
                 place=data["place"],
                 agenda=data["agenda"],
                 scheduled_by=request.user,
+                request_key=data["request_key"],
             )
         except ValidationError as error:
             form.add_service_error(error)

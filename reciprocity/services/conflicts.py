@@ -11,13 +11,14 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import replayed, stored
 from congregations.tenancy import tenant_service
 from crews.models import Crew
 from microsolidarity.batches import each_due
 
 from ..models import Conflict, ConflictParty, ConflictStatus, Rule
 from ..rules import entry_key, entry_reason
-from .guards import distinct, replayed, require_crew_member
+from .guards import distinct, require_crew_member
 from .ledger import entry, write
 
 
@@ -29,7 +30,7 @@ def open_conflict(
     parties: Iterable[Self],
     opened_by: Self,
     title: str = "",
-    request_key: str | None = None,
+    request_key: str = "",
     now: datetime | None = None,
 ) -> Conflict:
     """A private record between two or more members of one crew, opened by one of them.
@@ -56,7 +57,7 @@ def open_conflict(
         opened_by=opened_by,
         opened_at=now,
         deadline_at=now + crew.congregation.conflict_deadline,
-        request_key=request_key,
+        request_key=stored(request_key),
     )
     # A title too long or on several lines is refused, not cut: it is what the parties read.
     conflict.full_clean(exclude=["request_key"], validate_constraints=False)

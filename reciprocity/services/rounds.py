@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from congregations.models import Self
+from congregations.request_keys import replayed, stored
 from congregations.tenancy import tenant_service
 from crews.models import Meeting
 
@@ -23,7 +24,7 @@ from ..models import (
     Rule,
 )
 from ..rules import entry_key, entry_reason
-from .guards import distinct, lock_logged_meeting, replayed, require_crew_member, require_present
+from .guards import distinct, lock_logged_meeting, require_crew_member, require_present
 from .ledger import describe, entry, write
 
 
@@ -35,7 +36,7 @@ def record_listening_round(
     participants: Iterable[Self],
     everyone_listened: bool,
     recorded_by: Self,
-    request_key: str | None = None,
+    request_key: str = "",
     now: datetime | None = None,
 ) -> ListeningRound:
     """+1 to each participant when everyone listened to everyone; a round in which not
@@ -57,7 +58,7 @@ def record_listening_round(
         everyone_listened=everyone_listened,
         recorded_by=recorded_by,
         recorded_at=now,
-        request_key=request_key,
+        request_key=stored(request_key),
     )
     ListeningParticipant.objects.bulk_create(
         ListeningParticipant(
@@ -98,7 +99,7 @@ def record_money_round(
     mutual_respect: bool,
     recorded_by: Self,
     offer_kinds: Mapping[int, Sequence[str]] | None = None,
-    request_key: str | None = None,
+    request_key: str = "",
     now: datetime | None = None,
 ) -> MoneyRound:
     """+5 to the focus person for asking; +5 to each offerer, once per round however many
@@ -131,7 +132,7 @@ def record_money_round(
         mutual_respect=mutual_respect,
         recorded_by=recorded_by,
         recorded_at=now,
-        request_key=request_key,
+        request_key=stored(request_key),
     )
     MoneyOffer.objects.bulk_create(
         MoneyOffer(congregation_id=meeting.congregation_id, round=money, offerer=person, kind=kind)

@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import replayed, stored
 from congregations.selectors import refuse_strangers
 from congregations.tenancy import tenant_service
 
 from ..models import CoOwner, LegalForm, Rule, Venture
 from ..rules import entry_key, entry_reason
-from .guards import distinct, replayed
+from .guards import distinct
 from .ledger import entry, write
 
 
@@ -29,7 +30,7 @@ def register_venture(
     legal_form: str,
     co_owners: Iterable[Self],
     registered_by: Self,
-    request_key: str | None = None,
+    request_key: str = "",
     now: datetime | None = None,
 ) -> Venture:
     """A venture owned by two or more members, the one registering it among them. No
@@ -59,7 +60,7 @@ def register_venture(
         legal_form=legal_form,
         registered_by=registered_by,
         registered_at=now,
-        request_key=request_key,
+        request_key=stored(request_key),
     )
     venture.full_clean(exclude=["request_key"], validate_constraints=False)
     venture.save()

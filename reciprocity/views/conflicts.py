@@ -42,7 +42,7 @@ def open_conflict(request: CongregationRequest, crew_pk: int) -> HttpResponse:
     crew = crew_of_member(request, crew_pk)
     form = ConflictForm(
         request.POST if request.method == "POST" else None,
-        congregation=request.congregation,
+        key_owner=request.congregation,
         crew_mates=current_members(crew=crew).exclude(pk=request.user.pk),
     )
     if form.is_valid():

@@ -30,10 +30,10 @@ def _page(request: CongregationRequest, meeting: Meeting, **bound: KeyedForm) ->
     congregation = request.congregation
     listening = bound.get("listening")
     if listening is None and not any(r.is_listening for r in rounds):
-        listening = ListeningRoundForm(congregation=congregation, present=present)
+        listening = ListeningRoundForm(key_owner=congregation, present=present)
     money = bound.get("money")
     if money is None:
-        money = MoneyRoundForm(congregation=congregation, present=present)
+        money = MoneyRoundForm(key_owner=congregation, present=present)
     return {"meeting": meeting, "rounds": rounds, "listening_form": listening, "money_form": money}
 
 
@@ -66,7 +66,7 @@ def _answer(
 def record_listening_round(request: CongregationRequest, meeting_pk: int) -> HttpResponse:
     meeting = meeting_of_member(request, meeting_pk)
     form = ListeningRoundForm(
-        request.POST, congregation=request.congregation, present=present_at(meeting=meeting)
+        request.POST, key_owner=request.congregation, present=present_at(meeting=meeting)
     )
     if form.is_valid():
         try:
@@ -86,7 +86,7 @@ def record_listening_round(request: CongregationRequest, meeting_pk: int) -> Htt
 def record_money_round(request: CongregationRequest, meeting_pk: int) -> HttpResponse:
     meeting = meeting_of_member(request, meeting_pk)
     form = MoneyRoundForm(
-        request.POST, congregation=request.congregation, present=present_at(meeting=meeting)
+        request.POST, key_owner=request.congregation, present=present_at(meeting=meeting)
     )
     done = "The money round is recorded."
     if form.is_valid():

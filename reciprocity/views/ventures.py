@@ -32,7 +32,7 @@ def ventures(request: CongregationRequest) -> HttpResponse:
 def register_venture(request: CongregationRequest) -> HttpResponse:
     form = VentureForm(
         request.POST if request.method == "POST" else None,
-        congregation=request.congregation,
+        key_owner=request.congregation,
         others=congregation_members(congregation=request.congregation).exclude(pk=request.user.pk),
     )
     if form.is_valid():

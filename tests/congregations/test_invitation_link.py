@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Self
+from congregations.request_keys import new_request_key
 from congregations.services import accept_invitation, invite, revoke_invitation
 from tests.pages import text
 
@@ -19,6 +20,11 @@ from ..factories import PASSWORD, SelfFactory
 pytestmark = pytest.mark.django_db
 
 PASSWORDS = {"password1": "a-good-long-password", "password2": "a-good-long-password"}
+
+
+def sign_up(name: str, congregation: Congregation) -> dict[str, str]:
+    """The sign-up form as its page sends it."""
+    return {"display_name": name, "request_key": new_request_key(congregation), **PASSWORDS}
 
 
 @pytest.fixture
@@ -110,7 +116,7 @@ def test_every_broken_link_gives_the_same_page(
 def test_an_invited_person_creates_an_account_and_lands_in_the_congregation(
     client: Client, congregation: Congregation, token: str
 ) -> None:
-    response = client.post(f"/invitations/{token}/", {"display_name": "Ben", **PASSWORDS})
+    response = client.post(f"/invitations/{token}/", sign_up("Ben", congregation))
 
     assert response.status_code == 302
     assert response["Location"] == congregation_url("crews:congregation", congregation)

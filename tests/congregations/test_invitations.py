@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.outbox import send_due_emails
+from congregations.request_keys import new_request_key
 from congregations.services import invite
 from tests.pages import text
 
@@ -31,10 +32,9 @@ def send(client: Client, congregation: Congregation, django_capture_on_commit_ca
     """POST a batch the way the form does; then the outbox's job sends what it queued."""
 
     def send_batch(emails: str, note: str = "") -> str:
+        data = {"emails": emails, "note": note, "request_key": new_request_key(congregation)}
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                congregation_url("invitations", congregation), {"emails": emails, "note": note}
-            )
+            response = client.post(congregation_url("invitations", congregation), data)
         assert response.status_code == 200
         send_due_emails()
         return response.content.decode()
@@ -91,6 +91,7 @@ def test_the_emailed_link_works(
     joined = client.post(
         url,
         {
+            "request_key": page.context["form"]["request_key"].value(),
             "display_name": "Ana",
             "password1": "a-good-long-password",
             "password2": "a-good-long-password",

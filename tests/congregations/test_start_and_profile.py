@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from congregations.models import DEFAULT_PURPOSE, Congregation, Membership, Role, Self
+from congregations.request_keys import new_request_key
 
 from ..conftest import congregation_url, membership_of
 
@@ -31,7 +32,12 @@ def test_a_signed_in_self_starts_a_congregation_and_facilitates_it(
     assert DEFAULT_PURPOSE in form.content.decode()
 
     response = client.post(
-        "/congregations/new/", {"name": "Western Europe", "purpose": DEFAULT_PURPOSE}
+        "/congregations/new/",
+        {
+            "name": "Western Europe",
+            "purpose": DEFAULT_PURPOSE,
+            "request_key": form.context["form"]["request_key"].value(),
+        },
     )
 
     congregation = Congregation.objects.get(name="Western Europe")
@@ -44,7 +50,10 @@ def test_a_signed_in_self_starts_a_congregation_and_facilitates_it(
 def test_a_congregation_needs_a_name(client: Client, outsider: Self) -> None:
     client.force_login(outsider)
 
-    response = client.post("/congregations/new/", {"name": "", "purpose": DEFAULT_PURPOSE})
+    response = client.post(
+        "/congregations/new/",
+        {"name": "", "purpose": DEFAULT_PURPOSE, "request_key": new_request_key(outsider)},
+    )
 
     assert response.status_code == 200
     assert "name" in response.context["form"].errors
@@ -58,7 +67,10 @@ def test_a_refusal_from_the_service_shows_on_the_form_and_writes_nothing(
     refusal = ValidationError({"slug": "That address is taken.", "name": "Pick another."})
 
     with mock.patch("congregations.services.create_congregation", side_effect=refusal):
-        response = client.post("/congregations/new/", {"name": "Kotahi", "purpose": "food"})
+        response = client.post(
+            "/congregations/new/",
+            {"name": "Kotahi", "purpose": "food", "request_key": new_request_key(outsider)},
+        )
 
     form = response.context["form"]
     assert form.errors["name"] == ["Pick another."]

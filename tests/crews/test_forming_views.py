@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews import services
 from crews.models import Crew, CrewInvitation, CrewMembership, Kind
 
@@ -31,6 +32,7 @@ def test_proposing_a_crew_invites_each_person(
     response = client.post(
         url("propose", congregation),
         {
+            "request_key": new_request_key(congregation),
             "kind": "crew",
             "name": "Seed library",
             "purpose": "Keep seeds alive",
@@ -60,6 +62,7 @@ def test_a_dyad_of_three_is_refused_next_to_the_invitees(
         response = client.post(
             url("propose", congregation),
             {
+                "request_key": new_request_key(congregation),
                 "kind": "dyad",
                 "name": "Pair",
                 "timezone": "Europe/Amsterdam",
@@ -80,6 +83,7 @@ def test_a_taken_name_is_refused_next_to_the_name(
         response = client.post(
             url("propose", congregation),
             {
+                "request_key": new_request_key(congregation),
                 "kind": "crew",
                 "name": "Tuesday crew",
                 "timezone": "Europe/Amsterdam",
@@ -98,7 +102,13 @@ def test_someone_from_another_congregation_cannot_be_invited(
     with writes_nothing():
         response = client.post(
             url("propose", congregation),
-            {"kind": "crew", "name": "X", "timezone": "UTC", "invitees": [outsider.pk]},
+            {
+                "request_key": new_request_key(congregation),
+                "kind": "crew",
+                "name": "X",
+                "timezone": "UTC",
+                "invitees": [outsider.pk],
+            },
         )
     assert "invitees" in response.context["form"].errors
 

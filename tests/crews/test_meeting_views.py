@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews import services
 from crews.models import Attendance, Crew, CrewMembership, Meeting, MeetingStatus
 from reciprocity.models import LedgerEntry
@@ -31,7 +32,13 @@ class TestSchedule:
         day = next_july(now)
         response = client.post(
             url("schedule", congregation, pk=crew.pk),
-            {"date": day.isoformat(), "time": "19:00", "place": "Ana's kitchen", "agenda": ""},
+            {
+                "request_key": new_request_key(congregation),
+                "date": day.isoformat(),
+                "time": "19:00",
+                "place": "Ana's kitchen",
+                "agenda": "",
+            },
         )
         meeting = Meeting.objects.get(crew=crew)
         assert response["Location"] == url("meeting", congregation, pk=meeting.pk)
@@ -47,7 +54,11 @@ class TestSchedule:
         with writes_nothing():
             response = client.post(
                 url("schedule", congregation, pk=crew.pk),
-                {"date": (now - timedelta(days=2)).date().isoformat(), "time": "19:00"},
+                {
+                    "request_key": new_request_key(congregation),
+                    "date": (now - timedelta(days=2)).date().isoformat(),
+                    "time": "19:00",
+                },
             )
         assert response.status_code == 200
         assert response.context["schedule_form"].errors["date"] == ["Choose a time in the future."]

@@ -62,10 +62,10 @@ def test_a_run_that_fails_half_way_is_retried_and_leaves_the_ledger_right(
 ) -> None:
     meetings = unlogged_meetings(crew, 3)
     monkeypatch.setattr(consistency, "BATCH", 1)
-    real_write: Callable[..., int] = consistency.write_deductions
+    real_write: Callable[..., list[int]] = consistency.write_deductions
     calls = []
 
-    def write_then_lose_the_connection(meetings: Any, now: Any) -> int:
+    def write_then_lose_the_connection(meetings: Any, now: Any) -> list[int]:
         calls.append(len(meetings))
         if len(calls) == 2:
             raise OperationalError("server closed the connection unexpectedly")

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import pytest
@@ -35,6 +36,7 @@ GRACE = timedelta(hours=48)
 DEADLINE = timedelta(days=30)
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 # (member id, rule, points): one ledger entry, as the tests compare them.
 Row = tuple[int, str, int]
@@ -147,6 +149,16 @@ def together(
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+def sent_twice(
+    senders: Sequence[C], send: Callable[[C], T], *, at_once: bool, congregation: Congregation
+) -> list[T]:
+    """``send`` from each sender (a test client, say): one after the other, or all at the
+    same instant (see ``together``), failing the test if any raised."""
+    if not at_once:
+        return [send(sender) for sender in senders]
+    return succeeded(together([partial(send, s) for s in senders], congregation=congregation))
 
 
 def succeeded(results: Sequence[T | Exception]) -> list[T]:

@@ -15,10 +15,10 @@ from django.db import connection, transaction
 from django_scopes import scope
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews.models import Crew, Meeting
 from crews.services import cancel_meeting, log_meeting
 from reciprocity.models import LedgerEntry, LegalForm, ListeningRound, MoneyRound, Rule
-from reciprocity.request_keys import new_request_key
 from reciprocity.services import (
     apply_missed_meeting_deductions,
     confirm_co_ownership,

@@ -11,9 +11,9 @@ import pytest
 from django.db.models import Model
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews.models import Crew, Meeting
 from reciprocity.models import LedgerEntry, LegalForm
-from reciprocity.request_keys import new_request_key
 from reciprocity.services import (
     open_conflict,
     record_listening_round,

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews.models import Crew
 from reciprocity.models import Conflict, ConflictParty, ConflictStatus, LedgerEntry
-from reciprocity.request_keys import new_request_key
 from tests.pages import text
 
 from ..factories import MembershipFactory

@@ -12,10 +12,10 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews.models import Crew, Meeting
 from crews.services import schedule_meeting
 from reciprocity.models import LedgerEntry, ListeningRound, MoneyOffer, MoneyRound
-from reciprocity.request_keys import new_request_key
 from tests.pages import text
 
 from ..factories import CongregationFactory, MembershipFactory

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from reciprocity.models import CoOwner, LedgerEntry, Venture
-from reciprocity.request_keys import new_request_key
 from tests.pages import text
 
 from ..factories import MembershipFactory
