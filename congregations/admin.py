@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from microsolidarity.admin import ReadOnlyAdmin
 
-from .models import Congregation, Invitation, Membership, MembershipEvent, Self
+from .models import Congregation, Email, Invitation, Membership, MembershipEvent, Self
 
 
 @admin.register(Self)
@@ -62,3 +62,17 @@ class MembershipEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "congregation", "actor", "action", "subject", "email"]
     list_filter = ["action", "congregation"]
     list_select_related = ["congregation", "actor", "subject"]
+
+
+@admin.register(Email)
+class EmailAdmin(ReadOnlyAdmin):
+    """The outbox: what went out, what waits, and what never will (failed, with why)."""
+
+    list_display = ["subject", "address", "congregation", "created_at", "sent_at", "failed_at"]
+    list_filter = [
+        ("sent_at", admin.EmptyFieldListFilter),
+        ("failed_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["address", "subject"]
+    list_select_related = ["congregation"]
+    exclude = ["body", "attachment"]  # links with tokens in them

@@ -33,6 +33,13 @@ class OperatorAdminSite(admin.AdminSite):
 class OperatorAdminConfig(AdminConfig):
     default_site = "microsolidarity.admin.OperatorAdminSite"
 
+    def ready(self) -> None:
+        super().ready()
+        # This module is loaded with the app registry, before models can be imported.
+        from .models import ItemFailure
+
+        admin.site.register(ItemFailure, ItemFailureAdmin)
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Tenant data changes only through the domain services, never by editing rows here."""
@@ -45,3 +52,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ItemFailureAdmin(ReadOnlyAdmin):
+    """What the periodic jobs failed on: retried with backoff, then given up."""
+
+    list_display = ["job", "item_id", "attempts", "last_error", "retry_after", "gave_up_at"]
+    list_filter = ["job", ("gave_up_at", admin.EmptyFieldListFilter)]
+    search_fields = ["last_error"]

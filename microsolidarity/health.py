@@ -1,6 +1,11 @@
-"""/healthz: is the database answering, is the broker reachable, is the schedule running?"""
+"""/healthz: is the database answering, is the broker reachable, is the schedule running?
+
+Anyone may ask and is told only which parts are ok; what went wrong goes to the log, and
+to an operator signed in to the admin, with the items the periodic jobs failed on."""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -8,8 +13,11 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .batches import failures_by_job
 from .celery import app as celery_app
 from .heartbeats import stale_tasks
+
+logger = logging.getLogger(__name__)
 
 
 def _database() -> str | None:
@@ -44,8 +52,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     else:
         problems["schedule"] = "unknown: the database is down"
     down = sorted(name for name, problem in problems.items() if problem)
-    checks = {name: problem or "ok" for name, problem in problems.items()}
-    return JsonResponse(
-        {"status": "down" if down else "ok", "down": down, "checks": checks},
-        status=503 if down else 200,
-    )
+    for name in down:
+        logger.warning("healthz: %s is down: %s", name, problems[name])
+    body: dict[str, object] = {
+        "status": "down" if down else "ok",
+        "down": down,
+        "checks": {name: "down" if problem else "ok" for name, problem in problems.items()},
+    }
+    if request.user.is_staff:
+        body["details"] = {name: problems[name] for name in down}
+        if problems["database"] is None:
+            body["failed_items"] = failures_by_job()
+    return JsonResponse(body, status=503 if down else 200)

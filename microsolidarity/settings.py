@@ -1,9 +1,9 @@
 """Settings, read from the environment.
 
-With no environment at all this is a development setup that needs no system service:
-SQLite and Celery's filesystem broker under ``var/``. Production is ``DEBUG=false``,
-which refuses to start without SECRET_KEY and ALLOWED_HOSTS and passes
-``manage.py check --deploy``.
+``DEBUG`` is off unless set: with no environment this is production, which refuses to
+start without SECRET_KEY and ALLOWED_HOSTS and passes ``manage.py check --deploy``.
+``DEBUG=true`` (what ``make run`` and the tests set) is a development setup that needs no
+system service: SQLite and Celery's filesystem broker under ``var/``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless said: a forgotten variable must not serve tracebacks and a known key.
+DEBUG = env.bool("DEBUG", default=False)
 
 # Local state for the embedded setup: the SQLite file and the filesystem broker's folders.
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
@@ -158,11 +159,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # Where kombu keeps its broadcast exchanges; by default the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
     }
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 else:
-    # A page that enqueues work must not hang on a broker that is down.
+    # Workers and beat wait this long for Redis; a web page waits far less (enqueue.py).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -9,6 +9,9 @@ os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/microsolidarity_bench"
 )
 
+# Loaded as a development setup (a local key and hosts), then timed with DEBUG off below.
+os.environ.setdefault("DEBUG", "true")
+
 from microsolidarity.settings import *  # noqa: F403
 
 # Pages are timed as production serves them: no query log, no template debugging (the

@@ -3,6 +3,9 @@ says otherwise, a fast password hasher and an in-memory outbox."""
 
 import os
 
+# The suite runs in debug mode (a test key, local hosts); tests of production settings
+# start their own processes with DEBUG=false.
+os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/microsolidarity")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 

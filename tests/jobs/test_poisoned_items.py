@@ -305,3 +305,35 @@ def test_an_undeliverable_invitation_says_so_and_spends_no_quota(
     assert "The email could not be delivered" in page and "No such user" in page
     assert invitations_left(membership=membership_of(member, congregation)) == 2
     assert invitation not in pending_invitations(congregation=congregation, now=timezone.now())
+
+
+def test_operators_see_failed_items_and_failed_emails_in_the_admin(
+    settings: Settings, client: Any
+) -> None:
+    settings.EMAIL_BACKEND = "tests.mail_backends.BouncingBackend"
+    congregation = CongregationFactory.create()
+    person = MembershipFactory.create(congregation=congregation).member
+    person.email = "bounce@example.net"
+    person.save(update_fields=["email"])
+    now = timezone.now()
+    queue_emails(
+        [
+            Outgoing(
+                congregation_id=congregation.pk,
+                recipient=person,
+                key="hello",
+                subject="Hello",
+                template="crews/email/rhythm_nudge.txt",
+                context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+            )
+        ],
+        now=now,
+    )
+    send_due_emails(now=now)
+    client.force_login(Self.objects.create_superuser("op@example.net", "pw", display_name="Op"))
+
+    failures = client.get("/admin/microsolidarity/itemfailure/").content.decode()
+    emails = client.get("/admin/congregations/email/").content.decode()
+
+    assert "send_emails" in failures and "No such user" in failures
+    assert "bounce@example.net" in emails

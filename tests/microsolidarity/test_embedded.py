@@ -42,7 +42,12 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"}
     }
-    return {**env, "DJANGO_SETTINGS_MODULE": "microsolidarity.settings", "DATA_DIR": str(data)}
+    return {
+        **env,
+        "DEBUG": "true",  # as `make run` sets it
+        "DJANGO_SETTINGS_MODULE": "microsolidarity.settings",
+        "DATA_DIR": str(data),
+    }
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -112,3 +117,6 @@ def test_a_task_goes_through_the_filesystem_broker_to_a_worker(
             ]
 
     wait_for(heartbeats, timeout=60, what="the worker to run the heartbeat")
+    # kombu's broadcast exchanges live with the rest of the broker, not in the checkout.
+    assert list((Path(migrated["DATA_DIR"]) / "broker" / "control").glob("*.exchange"))
+    assert not (settings.BASE_DIR / "control").exists()

@@ -51,6 +51,17 @@ def test_production_refuses_to_start_without_allowed_hosts() -> None:
     assert "ALLOWED_HOSTS" in result.stderr
 
 
-def test_development_defaults_need_no_configuration() -> None:
-    result = manage("check")
+def test_debug_is_off_unless_set() -> None:
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
+    # Off means production, which will not start without its secrets.
+    assert result.returncode != 0
+    assert "With DEBUG=false, SECRET_KEY and ALLOWED_HOSTS must be set." in result.stderr
+    shown = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)", **PRODUCTION
+    )
+    assert shown.stdout.strip().endswith("False")
+
+
+def test_development_needs_no_other_configuration() -> None:
+    result = manage("check", DEBUG="true")
     assert result.returncode == 0, result.stderr

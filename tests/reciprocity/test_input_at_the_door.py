@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews.models import Crew
 from reciprocity.models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH
-from reciprocity.request_keys import new_request_key
 from reciprocity.services import open_conflict, register_venture
 
 from .helpers import refused, snapshot
