@@ -21,6 +21,7 @@ from congregations.models import (
     Invitation,
     Self,
 )
+from congregations.request_keys import new_request_key
 from congregations.services import (
     create_congregation,
     invite,
@@ -215,7 +216,8 @@ def send(client: Client, congregation: Congregation, django_capture_on_commit_ca
     def send_batch(emails: str, note: str = "") -> Any:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
-                congregation_url("invitations", congregation), {"emails": emails, "note": note}
+                congregation_url("invitations", congregation),
+                {"emails": emails, "note": note, "request_key": new_request_key(congregation)},
             )
         assert response.status_code == 200
         return response

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from congregations.models import Congregation, Self
+from congregations.request_keys import new_request_key
 from crews.models import Crew, MeetingStatus
 from crews.services import log_meeting, schedule_meeting
 from crews.tasks import send_meeting_reminders
@@ -133,7 +134,11 @@ def test_with_the_broker_dead_pages_that_queue_work_answer_at_once(
     started = time.monotonic()
     response = client.post(
         reverse("crews:schedule", args=[congregation.slug, crew.pk]),
-        {"date": (timezone.now() + timedelta(days=9)).date().isoformat(), "time": "19:00"},
+        {
+            "date": (timezone.now() + timedelta(days=9)).date().isoformat(),
+            "time": "19:00",
+            "request_key": new_request_key(congregation),
+        },
     )
     assert response.status_code == 302
     assert time.monotonic() - started < 1
