@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -38,7 +40,16 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
         key=deduction.idempotency_key,
         subject=f"{POINTS[Rule.MISSED]} points: a missed {crew.name} meeting",
         template="reciprocity/email/missed.txt",
-        context={"entry": deduction, "crew": crew, "url": crew_url(crew)},
+        context={
+            "entry": deduction,
+            "crew": crew,
+            "url": crew_url(crew),
+            "entry_url": settings.SITE_URL
+            + reverse(
+                "reciprocity:entry",
+                kwargs={"congregation_slug": crew.congregation.slug, "pk": deduction.pk},
+            ),
+        },
     )
 
 

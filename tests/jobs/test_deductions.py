@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.db import OperationalError
+from django.urls import reverse
 from django.utils import timezone
 
 from congregations.models import Email, Self
@@ -92,4 +93,10 @@ def test_the_email_says_why_and_is_sent_once(crew: Crew, member: Self) -> None:
     assert email.subject == f"-5 points: a missed {crew.name} meeting"
     local = meeting.starts_at.astimezone(member.timezone)
     assert f"{local:%H:%M} ({member.timezone} time)" in email.body
+    # The link a facilitator needs to correct it, which works for one outside the crew.
+    entry = LedgerEntry.objects.get(member=member, rule=Rule.MISSED)
+    link = reverse(
+        "reciprocity:entry", kwargs={"congregation_slug": crew.congregation.slug, "pk": entry.pk}
+    )
+    assert link in email.body
     assert "you were not marked present" in email.body
