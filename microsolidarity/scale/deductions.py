@@ -13,8 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from crews.models import MeetingStatus
-from reciprocity.models import Level, Rule
-from reciprocity.rules import POINTS
+from reciprocity.rules import POINTS, Level, Rule
 from reciprocity.services import apply_missed_meeting_deductions
 
 # Every entry the job would write for the meetings due at %(now)s: each member of the crew

@@ -25,10 +25,9 @@ from reciprocity.models import (
     LedgerEntry,
     ListeningRound,
     MoneyRound,
-    Rule,
     Venture,
 )
-from reciprocity.rules import POINTS, consistency_points
+from reciprocity.rules import POINTS, Rule, consistency_points
 from reciprocity.services import apply_missed_meeting_deductions
 
 TINY = Shape(congregations=2, members=20, months=14)
