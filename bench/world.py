@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from django.db import models
 from django.utils.text import slugify
 
-from congregations.models import DEFAULT_PURPOSE, Congregation, Role
+from congregations.models import DEFAULT_PURPOSE, SETTING_BOUNDS, Congregation, Role
 from crews.models import Kind, MeetingStatus
 from reciprocity.models import ConflictStatus, LegalForm, OfferKind
 from reciprocity.rules import (
@@ -216,7 +216,11 @@ class _Congregation:
                 purpose=DEFAULT_PURPOSE,
                 invitation_quota=_default("invitation_quota"),
                 soft_size_threshold=_default("soft_size_threshold"),
-                hard_size_cap=max(_default("hard_size_cap"), self.shape.members),
+                # Room for everyone, within the bound a facilitator could set.
+                hard_size_cap=min(
+                    max(_default("hard_size_cap"), self.shape.members),
+                    SETTING_BOUNDS["hard_size_cap"][1],
+                ),
                 invitation_lifetime_days=_default("invitation_lifetime_days"),
                 meeting_grace_hours=_default("meeting_grace_hours"),
                 conflict_deadline_days=_default("conflict_deadline_days"),
