@@ -3,7 +3,9 @@ job's SQL, the ORM and rules.member_at agree on who was in a crew at a meeting's
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from congregations.models import Congregation
 from crews.models import CrewMembership
 from crews.selectors import members_at
 from crews.services import form_crew, leave_crew
+from reciprocity import rules
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import (
     Rule,
@@ -113,3 +116,13 @@ def test_the_deduction_sql_the_orm_and_the_rules_agree_on_who_was_in_the_crew(
         if member_at(seat.joined_at, seat.left_at, START)
     }
     assert deducted == orm == rules == {steady.pk, joins_at_start.pk, leaves_after.pk}
+
+
+def test_the_rules_import_no_models() -> None:
+    tree = ast.parse(Path(rules.__file__).read_text())
+    modules = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    modules |= {
+        alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names
+    }
+    # Django's choices base classes are plain enums; no model, of this app or another.
+    assert [m for m in modules if "models" in m.split(".")] == ["django.db.models.enums"]
