@@ -39,10 +39,11 @@ test: $(STAMP) lint
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
 	$(BIN)/pytest
 
-# seed_scale loads the data once (a few minutes) and reuses it afterwards; --fresh reloads.
+# The bench (bench/, not installed with the app) loads its data once (a few minutes) and
+# reuses it afterwards; `python -m bench seed --fresh` reloads.
 bench: $(STAMP)
-	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py seed_scale
-	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python manage.py bench
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench seed
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench run
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

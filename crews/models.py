@@ -99,7 +99,8 @@ class CrewMembershipQuerySet(models.QuerySet["CrewMembership"]):
         return self.filter(left_at__isnull=True)
 
     def at(self, moment: datetime) -> CrewMembershipQuerySet:
-        """Who was in the crew at ``moment``: joined by then and not yet left."""
+        """Who was in the crew at ``moment``: joined by then and not yet left (the ORM's
+        spelling of reciprocity.rules.member_at)."""
         return self.filter(joined_at__lte=moment).filter(
             Q(left_at__isnull=True) | Q(left_at__gt=moment)
         )

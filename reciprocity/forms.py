@@ -13,7 +13,8 @@ from congregations.models import Self
 from congregations.request_keys import KeyedForm
 from congregations.validators import single_line
 
-from .models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LegalForm, Level, OfferKind
+from .models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LegalForm, OfferKind
+from .rules import Level
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

@@ -15,33 +15,11 @@ from congregations.scoping import TenantManager
 from congregations.validators import single_line
 from crews.models import Crew, Meeting
 
+from .rules import Level, Rule
+
 # Each length is said once, here: the model field, its forms and its services all read it.
 CONFLICT_TITLE_LENGTH = 200
 VENTURE_NAME_LENGTH = 200
-
-
-class Level(models.IntegerChoices):
-    LISTENING = 1, "Listening"
-    MONEY = 2, "Money"
-    CONSISTENCY = 3, "Consistency"
-    CONFLICT = 4, "Conflict"
-    CO_OWNERS = 5, "Co-owners"
-
-
-class Rule(models.TextChoices):
-    """Which rule of the game produced an entry; reciprocity.rules holds the points."""
-
-    LISTENED = "listened", "everyone listened to everyone"
-    ASKED = "asked", "asked for something they need"
-    OFFERED = "offered", "offered the focus person something"
-    MUTUAL_RESPECT = "mutual_respect", "talked and listened with mutual respect"
-    ATTENDED = "attended", "met with their crew"
-    MISSED = "missed", "missed a meeting"
-    RESOLVED = "resolved", "resolved a conflict"
-    UNRESOLVED = "unresolved", "found no agreeable resolution"
-    EXPIRED = "expired", "left a conflict open past its deadline"
-    CO_OWNED = "co_owned", "shares legal ownership of a venture"
-    REVERSAL = "reversal", "correction"
 
 
 class ListeningRound(RequestKeyed):

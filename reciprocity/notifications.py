@@ -15,8 +15,8 @@ from congregations.outbox import Outgoing, queue_emails
 from crews.links import crew_url
 from microsolidarity.batches import each_due
 
-from .models import Conflict, ConflictStatus, LedgerEntry, Rule
-from .rules import POINTS
+from .models import Conflict, ConflictStatus, LedgerEntry
+from .rules import POINTS, Rule
 
 WARN_BEFORE = timedelta(days=7)
 

@@ -1,10 +1,45 @@
-"""The Reciprocity Game's numbers, from the proposal, in one place."""
+"""The Reciprocity Game's rules, from the proposal, in one place: its levels and rules, the
+numbers, the wording, and pure functions deciding who earns what. The services, the
+missed-meeting job's SQL and the benchmark's generator all decide through them.
+
+Nothing here touches the database (no models imported): a person is whatever the caller
+counts people in, a Self in the services, an id in the generator."""
 
 from __future__ import annotations
 
-from crews.models import Meeting
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import Protocol, TypeVar
 
-from .models import Level, Rule
+# The choices' base classes only: what a field stores, not a model.
+from django.db.models.enums import IntegerChoices, TextChoices
+
+Person = TypeVar("Person")
+
+
+class Level(IntegerChoices):
+    LISTENING = 1, "Listening"
+    MONEY = 2, "Money"
+    CONSISTENCY = 3, "Consistency"
+    CONFLICT = 4, "Conflict"
+    CO_OWNERS = 5, "Co-owners"
+
+
+class Rule(TextChoices):
+    """Which rule of the game produced an entry; POINTS below holds the points."""
+
+    LISTENED = "listened", "everyone listened to everyone"
+    ASKED = "asked", "asked for something they need"
+    OFFERED = "offered", "offered the focus person something"
+    MUTUAL_RESPECT = "mutual_respect", "talked and listened with mutual respect"
+    ATTENDED = "attended", "met with their crew"
+    MISSED = "missed", "missed a meeting"
+    RESOLVED = "resolved", "resolved a conflict"
+    UNRESOLVED = "unresolved", "found no agreeable resolution"
+    EXPIRED = "expired", "left a conflict open past its deadline"
+    CO_OWNED = "co_owned", "shares legal ownership of a venture"
+    REVERSAL = "reversal", "correction"
+
 
 POINTS: dict[Rule, int] = {
     Rule.LISTENED: 1,  # each participant, when everyone listened to everyone
@@ -31,6 +66,61 @@ LEVELS: dict[Rule, Level] = {
     Rule.CO_OWNED: Level.CO_OWNERS,
 }
 
+# Crew points are earned on these levels; co-owners' points belong to the congregation.
+CREW_LEVELS = [Level.LISTENING, Level.MONEY, Level.CONSISTENCY, Level.CONFLICT]
+
+
+# Level 1 and level 2: what a round at a logged meeting earns.
+
+
+def listening_round_awards(
+    *, participants: Sequence[Person], everyone_listened: bool
+) -> list[tuple[Person, Rule]]:
+    """+1 to each participant when everyone listened to everyone; nothing otherwise (the
+    round is still recorded)."""
+    return [(person, Rule.LISTENED) for person in participants] if everyone_listened else []
+
+
+def money_round_awards(
+    *, focus: Person, asked: bool, offerers: Sequence[Person], mutual_respect: bool
+) -> list[tuple[Person, Rule]]:
+    """The focus person earns for asking, once per round; each offerer for offering, once
+    per round however many offers; and, held with mutual respect and positive regard with
+    at least one offer, the focus person and each offerer once more. ``offerers`` are
+    distinct and exclude the focus person (the service refuses otherwise)."""
+    awards = [(focus, Rule.ASKED)] if asked else []
+    awards += [(person, Rule.OFFERED) for person in offerers]
+    if mutual_respect and offerers:
+        awards += [(person, Rule.MUTUAL_RESPECT) for person in [focus, *offerers]]
+    return awards
+
+
+# Level 3: consistency.
+
+# The rules card shows the points for these meetings: the first, the second, each later.
+CONSISTENCY_STEPS = (1, 2, 3)
+
+
+def consistency_points(nth: int) -> int:
+    """Points for attending one's n-th logged meeting in a crew: 1, then 3, then 5 each.
+    The n-th counts the crew's logged meetings the member attended, this one included;
+    missing one does not reset it."""
+    if nth < 1:
+        raise ValueError("Meetings are counted from 1.")
+    return {1: 1, 2: 3}.get(nth, 5)
+
+
+def member_at(joined_at: datetime, left_at: datetime | None, moment: datetime) -> bool:
+    """Whether a crew membership from ``joined_at`` until ``left_at`` (None: still in it)
+    counts at ``moment``, a meeting's start: joined by then, not yet left. Who joined
+    exactly at the start was there; who left exactly at the start was not.
+
+    The same condition is spelled twice more, where Python cannot run it:
+    ``crews.models.CrewMembershipQuerySet.at`` (the ORM) and the join in
+    ``reciprocity.services.consistency.MISSED_SQL`` (the missed-meeting job);
+    tests/reciprocity/test_rules.py holds all three to the same edges."""
+    return joined_at <= moment and (left_at is None or left_at > moment)
+
 
 # A meeting is either missed or attended, never both. Once its grace period has passed the
 # missed-meeting job settles it (Meeting.deductions_applied_at): each member not marked
@@ -44,19 +134,22 @@ SETTLED = (
 )
 
 
-def settled_notice(meeting: Meeting) -> str:
+class Settled(Protocol):
+    """What settled_notice reads of a meeting."""
+
+    @property
+    def deductions_applied_at(self) -> datetime | None: ...
+
+    @property
+    def timezone(self) -> tzinfo: ...
+
+
+def settled_notice(meeting: Settled) -> str:
     """Why a settled meeting cannot be logged, dated on the meeting's own clock."""
     assert meeting.deductions_applied_at is not None, "only a settled meeting says so"
     day = meeting.deductions_applied_at.astimezone(meeting.timezone)
     points = str(POINTS[Rule.MISSED]).replace("-", "\u2212")
     return SETTLED.format(day=f"{day.day} {day:%B %Y}", points=points)
-
-
-def consistency_points(nth: int) -> int:
-    """Points for attending one's n-th logged meeting in a crew: 1, then 3, then 5 each."""
-    if nth < 1:
-        raise ValueError("Meetings are counted from 1.")
-    return {1: 1, 2: 3}.get(nth, 5)
 
 
 # How each rule's entry names itself: the prefix of its idempotency key and the reason a

@@ -25,16 +25,13 @@ from .models import (
     ConflictParty,
     CoOwner,
     LedgerEntry,
-    Level,
     ListeningParticipant,
     ListeningRound,
     MoneyOffer,
     MoneyRound,
     Venture,
 )
-
-# Crew points are earned on these levels; co-owners' points belong to the congregation.
-CREW_LEVELS = [Level.LISTENING, Level.MONEY, Level.CONSISTENCY, Level.CONFLICT]
+from .rules import CREW_LEVELS, Level
 
 
 def crew_scores(*, crew: Crew) -> dict[int, int]:

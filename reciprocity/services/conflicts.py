@@ -16,8 +16,8 @@ from congregations.tenancy import tenant_service
 from crews.models import Crew
 from microsolidarity.batches import each_due
 
-from ..models import Conflict, ConflictParty, ConflictStatus, Rule
-from ..rules import entry_key, entry_reason
+from ..models import Conflict, ConflictParty, ConflictStatus
+from ..rules import Rule, entry_key, entry_reason
 from .guards import distinct, require_crew_member
 from .ledger import entry, write
 

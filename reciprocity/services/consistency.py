@@ -17,9 +17,9 @@ from congregations.models import Congregation, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
 from microsolidarity.batches import each_due
 
-from ..models import LedgerEntry, Rule
+from ..models import LedgerEntry
 from ..notifications import queue_missed_meeting_emails
-from ..rules import LEVELS, POINTS, WORDING, consistency_points, entry_key, entry_reason
+from ..rules import LEVELS, POINTS, WORDING, Rule, consistency_points, entry_key, entry_reason
 from .ledger import describe, entry, label, write
 
 # Meetings settled per transaction by the missed-meeting job: a crash loses one batch's
@@ -148,14 +148,14 @@ def _batch(reasons: dict[int, str]) -> tuple[str, list[Any]]:
 
 
 # One statement writes a batch's deductions: every member of the crew at a meeting's start
-# not marked present at it. Only a logged meeting's attendance counts: taps on a meeting
-# nobody logged are a draft, and such a meeting is missed by everyone. The database does
-# the matching set by set (a row at a time in Python was most of the job's time), and ON
-# CONFLICT keeps the once-per-member-per-meeting key. The claimed meetings are unsettled
-# until the batch marks them, after this: saying so lets PostgreSQL reach them through the
-# small partial index of unsettled meetings instead of the whole table. Plain SQL that
-# PostgreSQL and SQLite both run; `batch` carries each meeting's reason, its date in the
-# meeting's own timezone.
+# (the join on crew_membership is reciprocity.rules.member_at in SQL) not marked present at
+# it. Only a logged meeting's attendance counts: taps on a meeting nobody logged are a
+# draft, and such a meeting is missed by everyone. The database does the matching set by
+# set (a row at a time in Python was most of the job's time), and ON CONFLICT keeps the
+# once-per-member-per-meeting key. The claimed meetings are unsettled until the batch marks
+# them, after this: saying so lets PostgreSQL reach them through the small partial index of
+# unsettled meetings instead of the whole table. Plain SQL that PostgreSQL and SQLite both
+# run; `batch` carries each meeting's reason, its date in the meeting's own timezone.
 MISSED_SQL = """
 WITH batch (meeting_id, reason) AS ({batch})
 INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,

@@ -14,8 +14,8 @@ from congregations.models import Membership, Permission, Self
 from congregations.tenancy import tenant_service
 from crews.models import Meeting
 
-from ..models import LedgerEntry, Rule
-from ..rules import LEVELS, POINTS
+from ..models import LedgerEntry
+from ..rules import LEVELS, POINTS, Rule
 
 
 def entry(

@@ -15,15 +15,18 @@ from congregations.tenancy import tenant_service
 from crews.models import Meeting
 
 from ..models import (
-    LedgerEntry,
     ListeningParticipant,
     ListeningRound,
     MoneyOffer,
     MoneyRound,
     OfferKind,
-    Rule,
 )
-from ..rules import entry_key, entry_reason
+from ..rules import (
+    entry_key,
+    entry_reason,
+    listening_round_awards,
+    money_round_awards,
+)
 from .guards import distinct, lock_logged_meeting, require_crew_member, require_present
 from .ledger import describe, entry, write
 
@@ -66,25 +69,25 @@ def record_listening_round(
         )
         for person in people
     )
-    if everyone_listened:
-        write(
-            [
-                entry(
-                    congregation_id=meeting.congregation_id,
-                    crew_id=meeting.crew_id,
-                    member_id=person.pk,
-                    rule=Rule.LISTENED,
-                    reason=entry_reason(Rule.LISTENED, meeting=describe(meeting)),
-                    key=entry_key(Rule.LISTENED, listening.pk, person.pk),
-                    occurred_at=meeting.starts_at,
-                    recorded_by=recorded_by,
-                    now=now,
-                    meeting=meeting,
-                    listening_round=listening,
-                )
-                for person in people
-            ]
-        )
+    awards = listening_round_awards(participants=people, everyone_listened=everyone_listened)
+    write(
+        [
+            entry(
+                congregation_id=meeting.congregation_id,
+                crew_id=meeting.crew_id,
+                member_id=person.pk,
+                rule=rule,
+                reason=entry_reason(rule, meeting=describe(meeting)),
+                key=entry_key(rule, listening.pk, person.pk),
+                occurred_at=meeting.starts_at,
+                recorded_by=recorded_by,
+                now=now,
+                meeting=meeting,
+                listening_round=listening,
+            )
+            for person, rule in awards
+        ]
+    )
     return listening
 
 
@@ -140,27 +143,25 @@ def record_money_round(
         for kind in kinds.get(person.pk) or [""]
     )
     label = describe(meeting)
-
-    def points(person: Self, rule: Rule) -> LedgerEntry:
-        return entry(
-            congregation_id=meeting.congregation_id,
-            crew_id=meeting.crew_id,
-            member_id=person.pk,
-            rule=rule,
-            reason=entry_reason(rule, meeting=label, focus=focus),
-            key=entry_key(rule, money.pk, person.pk),
-            occurred_at=meeting.starts_at,
-            recorded_by=recorded_by,
-            now=now,
-            meeting=meeting,
-            money_round=money,
-        )
-
-    entries: list[LedgerEntry] = []
-    if asked:
-        entries.append(points(focus, Rule.ASKED))
-    entries += [points(p, Rule.OFFERED) for p in people]
-    if mutual_respect and people:
-        entries += [points(p, Rule.MUTUAL_RESPECT) for p in [focus, *people]]
-    write(entries)
+    awards = money_round_awards(
+        focus=focus, asked=asked, offerers=people, mutual_respect=mutual_respect
+    )
+    write(
+        [
+            entry(
+                congregation_id=meeting.congregation_id,
+                crew_id=meeting.crew_id,
+                member_id=person.pk,
+                rule=rule,
+                reason=entry_reason(rule, meeting=label, focus=focus),
+                key=entry_key(rule, money.pk, person.pk),
+                occurred_at=meeting.starts_at,
+                recorded_by=recorded_by,
+                now=now,
+                meeting=meeting,
+                money_round=money,
+            )
+            for person, rule in awards
+        ]
+    )
     return money

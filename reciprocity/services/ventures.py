@@ -15,8 +15,8 @@ from congregations.request_keys import replayed, stored
 from congregations.selectors import refuse_strangers
 from congregations.tenancy import tenant_service
 
-from ..models import CoOwner, LegalForm, Rule, Venture
-from ..rules import entry_key, entry_reason
+from ..models import CoOwner, LegalForm, Venture
+from ..rules import Rule, entry_key, entry_reason
 from .guards import distinct
 from .ledger import entry, write
 

@@ -11,8 +11,7 @@ from congregations.models import Self
 from crews.models import Meeting
 from crews.selectors import is_current_member
 
-from ..models import Level
-from ..rules import LEVELS, POINTS, consistency_points
+from ..rules import CONSISTENCY_STEPS, LEVELS, POINTS, Level, consistency_points
 from ..selectors import recorded_rounds
 
 register = template.Library()
@@ -32,7 +31,7 @@ def signed(points: int | None) -> str:
 @register.inclusion_tag("reciprocity/_rules.html")
 def game_rules() -> dict[str, Any]:
     """Every rule with its points, numbers from reciprocity.rules, grouped by level."""
-    attended = " / ".join(signed(consistency_points(n)) for n in (1, 2, 3))
+    attended = " / ".join(signed(consistency_points(n)) for n in CONSISTENCY_STEPS)
     rows = [
         (Level.CONSISTENCY, attended, "met with their crew: the first, second, each later time")
     ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from microsolidarity.http import CongregationRequest
 
-from ..models import Level, Rule
+from ..rules import Level, Rule
 from ..selectors import entries, export_rows
 from .access import crew_of_member
 

@@ -24,9 +24,9 @@ from microsolidarity.lazy import lazy
 from .. import services
 from ..charts import step_chart
 from ..forms import EntryFilter, ReversalForm
-from ..models import LedgerEntry, Level, Rule
+from ..models import LedgerEntry
+from ..rules import CREW_LEVELS, Level, Rule
 from ..selectors import (
-    CREW_LEVELS,
     crew_breakdown,
     crew_history,
     crew_scores_version,

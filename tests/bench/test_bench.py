@@ -10,15 +10,15 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
-from microsolidarity.scale import pages
-from microsolidarity.scale.deductions import Deductions
-from microsolidarity.scale.load import first_ids, load
-from microsolidarity.scale.report import Report
-from microsolidarity.scale.throughput import Throughput
-from microsolidarity.scale.urls import FLOOR_PATH
-from microsolidarity.scale.world import Shape, World
+from bench import pages
+from bench.deductions import Deductions
+from bench.load import first_ids, load
+from bench.report import Report
+from bench.throughput import Throughput
+from bench.urls import FLOOR_PATH
+from bench.world import Shape, World
 
-BENCH_URLS = "microsolidarity.scale.urls"
+BENCH_URLS = "bench.urls"
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""seed_scale's world at a tiny scale: the same seed gives the same rows, and the rows are
-what the services would have written, so the missed-meeting job finds exactly one
+"""The bench's seeded world at a tiny scale: the same seed gives the same rows, and the rows
+are what the services would have written, so the missed-meeting job finds exactly one
 month's work in them and the bench's SQL floor agrees with it."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
+from bench import deductions
+from bench.load import first_ids, load
+from bench.rows import TABLES
+from bench.world import Shape, World
 from congregations.models import Congregation
 from crews.models import Attendance, Crew, Meeting, MeetingStatus
 from crews.selectors import members_at
-from microsolidarity.scale import deductions
-from microsolidarity.scale.load import first_ids, load
-from microsolidarity.scale.rows import TABLES
-from microsolidarity.scale.world import Shape, World
 from reciprocity.models import (
     Conflict,
     ConflictStatus,
@@ -25,10 +25,9 @@ from reciprocity.models import (
     LedgerEntry,
     ListeningRound,
     MoneyRound,
-    Rule,
     Venture,
 )
-from reciprocity.rules import POINTS, consistency_points
+from reciprocity.rules import POINTS, Rule, consistency_points
 from reciprocity.services import apply_missed_meeting_deductions
 
 TINY = Shape(congregations=2, members=20, months=14)

@@ -21,7 +21,7 @@ from crews.services import (
     schedule_meeting,
     update_meeting_notes,
 )
-from reciprocity.models import Rule
+from reciprocity.rules import Rule
 
 from ..reciprocity.helpers import (
     DAY,

@@ -14,7 +14,7 @@ from congregations.models import Congregation, Self
 from congregations.services import update_settings
 from crews.models import Crew, Meeting
 from crews.services import log_meeting, mark_attendance
-from reciprocity.models import Rule
+from reciprocity.rules import Rule
 from reciprocity.services import apply_missed_meeting_deductions
 from tests.reciprocity.helpers import GRACE, HOUR, ledger, refused, rows, scheduled_meeting
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 from congregations.models import Email, Self
 from congregations.outbox import send_due_emails
 from crews.models import Crew, Meeting
-from reciprocity.models import LedgerEntry, Rule
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Rule
 from reciprocity.services import consistency
 from reciprocity.tasks import apply_missed_meeting_deductions
 

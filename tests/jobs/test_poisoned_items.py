@@ -22,7 +22,8 @@ from crews.services import form_crew
 from microsolidarity.batches import MAX_ATTEMPTS
 from microsolidarity.models import ItemFailure
 from reciprocity import notifications as game_notices
-from reciprocity.models import Conflict, ConflictStatus, LedgerEntry, Rule
+from reciprocity.models import Conflict, ConflictStatus, LedgerEntry
+from reciprocity.rules import Rule
 from reciprocity.services import conflicts as conflict_services
 from reciprocity.services import consistency, open_conflict
 

@@ -26,7 +26,8 @@ from crews.services import (
     log_meeting,
     schedule_meeting,
 )
-from reciprocity.models import LedgerEntry, Rule
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Rule
 from tests.factories import MembershipFactory
 
 HOUR = timedelta(hours=1)

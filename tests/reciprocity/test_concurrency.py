@@ -18,7 +18,8 @@ from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
 from crews.models import Crew, Meeting
 from crews.services import cancel_meeting, log_meeting
-from reciprocity.models import LedgerEntry, LegalForm, ListeningRound, MoneyRound, Rule
+from reciprocity.models import LedgerEntry, LegalForm, ListeningRound, MoneyRound
+from reciprocity.rules import Rule
 from reciprocity.services import (
     apply_missed_meeting_deductions,
     confirm_co_ownership,

@@ -9,7 +9,8 @@ import pytest
 
 from congregations.models import Congregation, Self
 from crews.models import Crew
-from reciprocity.models import Conflict, ConflictStatus, Level, Rule
+from reciprocity.models import Conflict, ConflictStatus
+from reciprocity.rules import Level, Rule
 from reciprocity.services import (
     confirm_resolution,
     expire_open_conflicts,

@@ -10,7 +10,8 @@ import pytest
 from congregations.models import Congregation, Self
 from crews.models import Crew
 from crews.services import cancel_meeting, form_crew, leave_crew, log_meeting, mark_attendance
-from reciprocity.models import LedgerEntry, Level, Rule
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Level, Rule
 from reciprocity.services import apply_missed_meeting_deductions
 
 from .helpers import (

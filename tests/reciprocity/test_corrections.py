@@ -16,7 +16,8 @@ from django.utils.html import escape
 from congregations.models import Congregation, Role, Self
 from crews.models import Crew
 from crews.services import form_crew, update_meeting_notes
-from reciprocity.models import LedgerEntry, Rule
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Rule
 from reciprocity.services import apply_missed_meeting_deductions, reverse_entry
 
 from ..factories import MembershipFactory

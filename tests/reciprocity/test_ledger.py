@@ -11,7 +11,8 @@ from django.db import IntegrityError, connection, transaction
 
 from congregations.models import Congregation, Self
 from crews.models import Crew
-from reciprocity.models import LedgerEntry, Level, Rule
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Level, Rule
 from reciprocity.selectors import member_score
 from reciprocity.services import reverse_entry
 from tests.factories import MembershipFactory

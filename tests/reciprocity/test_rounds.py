@@ -8,14 +8,8 @@ import pytest
 
 from congregations.models import Self
 from crews.models import Crew, Meeting
-from reciprocity.models import (
-    Level,
-    ListeningRound,
-    MoneyOffer,
-    MoneyRound,
-    OfferKind,
-    Rule,
-)
+from reciprocity.models import ListeningRound, MoneyOffer, MoneyRound, OfferKind
+from reciprocity.rules import Level, Rule
 from reciprocity.services import record_listening_round, record_money_round
 
 from .helpers import (

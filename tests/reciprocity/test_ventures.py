@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 
 from congregations.models import Congregation, Self
 from crews.models import Crew
-from reciprocity.models import LegalForm, Level, Rule, Venture
+from reciprocity.models import LegalForm, Venture
+from reciprocity.rules import Level, Rule
 from reciprocity.selectors import crew_scores, member_score
 from reciprocity.services import confirm_co_ownership, register_venture
 

@@ -16,7 +16,8 @@ from congregations.models import Congregation, Self
 from crews.models import Crew
 from crews.services import form_crew
 from reciprocity.charts import step_chart
-from reciprocity.models import LedgerEntry, Level
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Level
 from reciprocity.selectors import Month
 from reciprocity.services import confirm_co_ownership
 from tests.pages import text

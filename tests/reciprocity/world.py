@@ -14,7 +14,8 @@ from congregations.models import Congregation, Self
 from crews.models import Crew, Meeting
 from crews.selectors import current_members
 from crews.services import log_meeting, schedule_meeting
-from reciprocity.models import Conflict, LedgerEntry, Level, Rule, Venture
+from reciprocity.models import Conflict, LedgerEntry, Venture
+from reciprocity.rules import Level, Rule
 from reciprocity.services import open_conflict, record_money_round, register_venture
 
 

@@ -24,10 +24,20 @@ from zoneinfo import ZoneInfo
 from django.db import models
 from django.utils.text import slugify
 
-from congregations.models import DEFAULT_PURPOSE, Congregation, Role
+from congregations.models import DEFAULT_PURPOSE, SETTING_BOUNDS, Congregation, Role
 from crews.models import Kind, MeetingStatus
-from reciprocity.models import ConflictStatus, LegalForm, OfferKind, Rule
-from reciprocity.rules import LEVELS, POINTS, consistency_points, entry_key, entry_reason
+from reciprocity.models import ConflictStatus, LegalForm, OfferKind
+from reciprocity.rules import (
+    LEVELS,
+    POINTS,
+    Rule,
+    consistency_points,
+    entry_key,
+    entry_reason,
+    listening_round_awards,
+    member_at,
+    money_round_awards,
+)
 
 from .rows import (
     AttendanceRow,
@@ -152,11 +162,7 @@ class Circle:
     seats: list[Seat] = field(default_factory=list)
 
     def members_at(self, moment: datetime) -> list[int]:
-        return [
-            s.member
-            for s in self.seats
-            if s.joined_at <= moment and (s.left_at is None or s.left_at > moment)
-        ]
+        return [s.member for s in self.seats if member_at(s.joined_at, s.left_at, moment)]
 
 
 def _default(name: str) -> Any:
@@ -210,7 +216,11 @@ class _Congregation:
                 purpose=DEFAULT_PURPOSE,
                 invitation_quota=_default("invitation_quota"),
                 soft_size_threshold=_default("soft_size_threshold"),
-                hard_size_cap=max(_default("hard_size_cap"), self.shape.members),
+                # Room for everyone, within the bound a facilitator could set.
+                hard_size_cap=min(
+                    max(_default("hard_size_cap"), self.shape.members),
+                    SETTING_BOUNDS["hard_size_cap"][1],
+                ),
                 invitation_lifetime_days=_default("invitation_lifetime_days"),
                 meeting_grace_hours=_default("meeting_grace_hours"),
                 conflict_deadline_days=_default("conflict_deadline_days"),
@@ -484,19 +494,20 @@ class _Congregation:
         for person in present:
             seat = self.ids(ListeningParticipantRow)
             self.add(ListeningParticipantRow(seat, self.id, round_id, person))
-            if everyone_listened:
-                self.entry(
-                    member=person,
-                    rule=Rule.LISTENED,
-                    reason=entry_reason(Rule.LISTENED, meeting=label),
-                    key=entry_key(Rule.LISTENED, round_id, person),
-                    occurred_at=starts,
-                    recorded_at=at,
-                    recorded_by=recorded_by,
-                    crew=circle.id,
-                    meeting=meeting,
-                    listening_round=round_id,
-                )
+        awards = listening_round_awards(participants=present, everyone_listened=everyone_listened)
+        for person, rule in awards:
+            self.entry(
+                member=person,
+                rule=rule,
+                reason=entry_reason(rule, meeting=label),
+                key=entry_key(rule, round_id, person),
+                occurred_at=starts,
+                recorded_at=at,
+                recorded_by=recorded_by,
+                crew=circle.id,
+                meeting=meeting,
+                listening_round=round_id,
+            )
 
     def money_round(
         self,
@@ -521,8 +532,10 @@ class _Congregation:
         for person in offerers:
             for kind in rng.sample(OfferKind.values, rng.choice([1, 1, 1, 2])):
                 self.add(MoneyOfferRow(self.ids(MoneyOfferRow), self.id, round_id, person, kind))
-
-        def points(person: int, rule: Rule) -> None:
+        awards = money_round_awards(
+            focus=focus, asked=asked, offerers=offerers, mutual_respect=mutual_respect
+        )
+        for person, rule in awards:
             self.entry(
                 member=person,
                 rule=rule,
@@ -535,14 +548,6 @@ class _Congregation:
                 meeting=meeting,
                 money_round=round_id,
             )
-
-        if asked:
-            points(focus, Rule.ASKED)
-        for person in offerers:
-            points(person, Rule.OFFERED)
-        if mutual_respect and offerers:
-            for person in [focus, *offerers]:
-                points(person, Rule.MUTUAL_RESPECT)
 
     def conflicts(self) -> None:
         """Mostly resolved, some with no agreeable resolution, some left to expire, and a few

@@ -13,14 +13,15 @@ from typing import Any
 from django.db import connection, transaction
 
 from crews.models import MeetingStatus
-from reciprocity.models import Level, Rule
-from reciprocity.rules import POINTS
+from reciprocity.rules import POINTS, Level, Rule
 from reciprocity.services import apply_missed_meeting_deductions
 
 # Every entry the job would write for the meetings due at %(now)s: each member of the crew
-# at a meeting's start who was not marked present at it (a meeting nobody logged is missed
-# by everyone), at meetings not cancelled whose grace period has passed and which nobody
-# has settled yet.
+# at a meeting's start (reciprocity.rules.member_at) who was not marked present at it (a
+# meeting nobody logged is missed by everyone), at meetings not cancelled whose grace
+# period has passed and which nobody has settled yet. Written apart from the job's own
+# statement on purpose: it is the floor the job is measured against, and
+# tests/bench/test_seed_scale.py holds the two to the same count.
 FLOOR_SQL = """
 CREATE TEMPORARY TABLE floor_deductions ON COMMIT DROP AS
 SELECT m.congregation_id, cm.member_id, m.crew_id, %(level)s AS level, %(rule)s AS rule,

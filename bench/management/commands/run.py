@@ -1,4 +1,4 @@
-"""`manage.py bench`: measure the app on the seed_scale data against the framework's own
+"""`python -m bench run`: measure the app on the seeded data against the framework's own
 floor, print a table and write it as JSON under bench/results/."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from microsolidarity.scale import database, deductions, pages, throughput
-from microsolidarity.scale.report import Report, machine
+from bench import database, deductions, pages, throughput
+from bench.report import Report, machine
 
 
 class Command(BaseCommand):
-    help = "Measure pages, the missed-meeting job and throughput on the seed_scale data."
+    help = "Measure pages, the missed-meeting job and throughput on the seeded data."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -26,10 +26,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        database.require_bench_settings()
+        database.require_postgresql()
         data = database.row_counts()
         if not data["reciprocity_ledgerentry"]:
-            raise CommandError("The bench database is empty: run `manage.py seed_scale` first.")
+            raise CommandError("The bench database is empty: run `python -m bench seed` first.")
         when = timezone.now()
         self.stdout.write("Timing the pages…")
         members = pages.samples(10)

@@ -1,13 +1,12 @@
-"""The bench's URLconf (settings_bench): the app's own URLs plus the framework floor,
+"""The bench's URLconf (bench.settings): the app's own URLs plus the framework floor,
 which production never serves."""
 
 from __future__ import annotations
 
 from django.urls import path
 
+from bench.floor import floor
 from microsolidarity.urls import urlpatterns as app_urlpatterns
-
-from .floor import floor
 
 FLOOR_PATH = "/bench/floor/"
 

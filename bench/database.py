@@ -11,14 +11,8 @@ from psycopg import sql
 from .rows import TABLES
 
 
-def require_bench_settings() -> None:
-    """The bench's commands drop and fill a database: only the one settings_bench names."""
-    if not getattr(settings, "SCALE_BENCH", False):
-        raise CommandError(
-            "The scale benchmark runs with DJANGO_SETTINGS_MODULE=microsolidarity.settings_bench "
-            "(manage.py picks it for seed_scale and bench unless the variable is set), "
-            "against BENCH_DATABASE_URL."
-        )
+def require_postgresql() -> None:
+    """The bench loads with COPY and measures what production runs on."""
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise CommandError("The scale benchmark needs PostgreSQL: set BENCH_DATABASE_URL.")
 

@@ -1,4 +1,4 @@
-"""`manage.py seed_scale`: 200 congregations of 200 Selves with five years of history,
+"""`python -m bench seed`: 200 congregations of 200 Selves with five years of history,
 loaded with COPY into the bench's own database (BENCH_DATABASE_URL)."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from microsolidarity.scale import database
-from microsolidarity.scale.load import first_ids, load
-from microsolidarity.scale.world import PASSWORD, Shape, World
+from bench import database
+from bench.load import first_ids, load
+from bench.world import PASSWORD, Shape, World
+from congregations.models import SETTING_BOUNDS
 
 
 class Command(BaseCommand):
@@ -37,10 +38,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        database.require_bench_settings()
+        database.require_postgresql()
         shape = Shape(congregations=options["congregations"], members=options["members"])
-        if shape.congregations < 1 or shape.members < 8:
-            raise CommandError("Give at least 1 congregation of at least 8 members.")
+        most = SETTING_BOUNDS["hard_size_cap"][1]
+        if shape.congregations < 1 or not 8 <= shape.members <= most:
+            raise CommandError(f"Give at least 1 congregation of 8 to {most} members.")
         started = time.monotonic()
         if database.ensure(fresh=options["fresh"]):
             self.stdout.write(f"Created the database {database.name()}.")
