@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import SignUpForm, show_refusal
 from .models import Congregation, Self
-from .services import accept_invitation, joined_with, open_invitation, sign_up_with_invitation
+from .selectors import joined_with, open_invitation
+from .services import accept_invitation, sign_up_with_invitation
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

@@ -33,6 +33,7 @@ from .permissions import requires
 from .selectors import (
     congregation_size,
     current_memberships,
+    invitations_left,
     membership_history,
     memberships_of,
     visible_invitations,
@@ -216,7 +217,7 @@ def invitations(request: CongregationRequest) -> HttpResponse:
         "form": form,
         "outcomes": outcomes,
         "invitations": visible_invitations(membership=request.membership),
-        "invitations_left": services.invitations_left(membership=request.membership),
+        "invitations_left": invitations_left(membership=request.membership),
         "size": congregation_size(congregation=request.congregation),
     }
     return render(request, "congregations/invitations.html", context)
