@@ -180,3 +180,7 @@ def joined_with(token: str, *, self_: Self) -> Congregation | None:
             .first()
         )
     return invitation.congregation if invitation else None
+
+
+def has_account(*, email: str) -> bool:
+    return Self.objects.filter(email=email).exists()
