@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from congregations.web import show_refusal
+from congregations.web import show_refusal, swap_or_back
 from crews.access import meeting_for_member
 from crews.models import Meeting
 from microsolidarity.http import CongregationRequest
@@ -53,13 +52,12 @@ def _answer(
     if form.errors:
         template = f"{TEMPLATE}#{kind}_form" if request.htmx else TEMPLATE
         return render(request, template, _page(request, meeting, **{kind: form}))
-    if request.htmx:
-        return render(
-            request, f"{TEMPLATE}#{kind}_saved", {**_page(request, meeting), "done": done}
-        )
-    messages.success(request, done)
-    return redirect(
-        reverse("reciprocity:meeting_rounds", args=[request.congregation.slug, meeting.pk])
+    return swap_or_back(
+        request,
+        f"{TEMPLATE}#{kind}_saved",
+        _page(request, meeting),
+        back=reverse("reciprocity:meeting_rounds", args=[request.congregation.slug, meeting.pk]),
+        done=done,
     )
 
 

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from congregations.models import Congregation, Permission
 from congregations.permissions import requires
-from crews.access import crew_for_member
+from crews.access import crew_for_member, is_member
 from crews.models import Crew
-from crews.selectors import ever_in_crew, find_crew, is_current_member
+from crews.selectors import ever_in_crew, find_crew
 from microsolidarity.http import CongregationRequest
 from microsolidarity.lazy import lazy
 
@@ -146,7 +146,7 @@ def _may_see(request: CongregationRequest, entry: LedgerEntry) -> bool:
         return True
     if entry.rule == Rule.MISSED and request.membership.can(Permission.MANAGE):
         return True
-    return entry.crew is not None and is_current_member(crew=entry.crew, self_=request.user)
+    return entry.crew is not None and is_member(entry.crew, request.user)
 
 
 def _visible_entry(request: CongregationRequest, pk: int) -> LedgerEntry:
