@@ -19,15 +19,6 @@ from .validators import single_line
 MOST_ADDRESSES_AT_ONCE = 200
 
 
-def show_refusal(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put a service's refusal next to the fields it names, the rest above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 class NewCongregationForm(KeyedForm, forms.ModelForm):
     """Parses only: create_congregation validates again and writes. Keyed to the Self
     starting it (``key_owner``): there is no congregation yet."""

@@ -9,9 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from .forms import SignUpForm, show_refusal
-from .models import Congregation, Self
-from .services import accept_invitation, joined_with, open_invitation, sign_up_with_invitation
+from .forms import SignUpForm
+from .models import Congregation
+from .selectors import has_account, joined_with, open_invitation
+from .services import accept_invitation, sign_up_with_invitation
+from .web import show_refusal
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -70,7 +72,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 return _go_in(found.congregation)
         return render(request, "congregations/invitation.html", context)
-    if Self.objects.filter(email=found.email).exists():
+    if has_account(email=found.email):
         context["sign_in_first"] = True
         return render(request, "congregations/invitation.html", context)
     form = SignUpForm(request.POST or None, email=found.email, key_owner=found.congregation)

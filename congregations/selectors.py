@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from .models import Congregation, Invitation, Membership, MembershipEvent, Permission, Self
+from .models import Congregation, Invitation, Membership, MembershipEvent, Permission, Role, Self
+from .tokens import hash_token
 
 
 def memberships_of(*, self_: Self) -> QuerySet[Membership]:
@@ -27,6 +29,11 @@ def memberships_of(*, self_: Self) -> QuerySet[Membership]:
         )
 
 
+def current_membership(*, congregation: Congregation, self_: Self) -> Membership | None:
+    with scopes_disabled():
+        return Membership.objects.current().filter(congregation=congregation, member=self_).first()
+
+
 def current_memberships(*, congregation: Congregation) -> QuerySet[Membership]:
     """Everyone in the congregation now, by name."""
     with scopes_disabled():
@@ -35,6 +42,24 @@ def current_memberships(*, congregation: Congregation) -> QuerySet[Membership]:
             .filter(congregation=congregation)
             .select_related("member")
             .order_by("member__display_name", "pk")
+        )
+
+
+def member_selves(*, congregation: Congregation) -> QuerySet[Self]:
+    """The congregation's current members as Selves, by name."""
+    with scopes_disabled():
+        members = Membership.objects.current().filter(congregation=congregation)
+        return Self.objects.filter(pk__in=members.values("member_id")).order_by(
+            "display_name", "pk"
+        )
+
+
+def facilitator_count(*, congregation: Congregation) -> int:
+    with scopes_disabled():
+        return (
+            Membership.objects.current()
+            .filter(congregation=congregation, role=Role.FACILITATOR)
+            .count()
         )
 
 
@@ -108,11 +133,54 @@ def strangers_to(*, congregation: Congregation, selves: list[Self]) -> list[Self
     return [person for person in selves if person.pk not in members]
 
 
-def refuse_strangers(
-    *, congregation: Congregation, selves: list[Self], field: str | None = None
-) -> None:
-    """A ValidationError naming whoever of ``selves`` is not a current member."""
-    if strangers := strangers_to(congregation=congregation, selves=selves):
-        names = ", ".join(str(person) for person in strangers)
-        message = f"Not a member of {congregation.name}: {names}."
-        raise ValidationError({field: message} if field else message)
+def invitations_left(*, membership: Membership, now: datetime | None = None) -> int | None:
+    """How many more people this member may invite; None for no limit (facilitators)."""
+    now = now or timezone.now()
+    if membership.can(Permission.INVITE_UNLIMITED):
+        return None
+    with scopes_disabled():
+        used = (
+            Invitation.objects.filter(
+                congregation_id=membership.congregation_id, invited_by_id=membership.member_id
+            )
+            .filter(Q(accepted_at__isnull=False) | Q(revoked_at__isnull=True, expires_at__gt=now))
+            # An invitation whose email could never be delivered spends nothing.
+            .exclude(accepted_at__isnull=True, sent_email__failed_at__isnull=False)
+            .count()
+        )
+    return max(membership.congregation.invitation_quota - used, 0)
+
+
+def invitation_url(token: str) -> str:
+    """The address an invitation's email carries."""
+    return settings.SITE_URL + reverse("invitation", kwargs={"token": token})
+
+
+def open_invitation(token: str, *, now: datetime | None = None) -> Invitation | None:
+    """The pending invitation a link's token names, or None for any link that does not work."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("congregation", "invited_by")
+            .filter(token_hash=hash_token(token or ""))
+            .first()
+        )
+    if invitation is None or invitation.status_at(now) != Invitation.Status.PENDING:
+        return None
+    return invitation
+
+
+def joined_with(token: str, *, self_: Self) -> Congregation | None:
+    """The congregation ``self_`` joined through this invitation link, if they did: the
+    link's page sends them in rather than saying it no longer works."""
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("congregation")
+            .filter(token_hash=hash_token(token or ""), accepted_by=self_)
+            .first()
+        )
+    return invitation.congregation if invitation else None
+
+
+def has_account(*, email: str) -> bool:
+    return Self.objects.filter(email=email).exists()

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from microsolidarity.heartbeats import record_run
 
-from .outbox import send_due_emails
+from .services.outbox import send_due_emails
 
 
 @shared_task

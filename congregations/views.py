@@ -26,17 +26,18 @@ from .forms import (
     ProfileForm,
     RoleForm,
     SettingsForm,
-    show_refusal,
 )
 from .models import Invitation, Membership, Permission, Role
 from .permissions import requires
 from .selectors import (
     congregation_size,
     current_memberships,
+    invitations_left,
     membership_history,
     memberships_of,
     visible_invitations,
 )
+from .web import show_refusal, swap_or_back
 
 HISTORY_PAGE_SIZE = 50
 
@@ -93,27 +94,6 @@ def _url(request: CongregationRequest, name: str, **kwargs: Any) -> str:
     )
 
 
-def _swap_or_back(
-    request: CongregationRequest,
-    fragment: str,
-    context: dict[str, Any],
-    *,
-    back: str,
-    note: str = "",
-    refusal: ValidationError | None = None,
-) -> HttpResponse:
-    """htmx swaps the changed row in place; without JavaScript the browser goes back to the
-    page, where a message says what happened."""
-    refused = " ".join(refusal.messages) if refusal else ""
-    if request.htmx:
-        return render(request, fragment, {**context, "note": note, "refusal": refused})
-    if refused:
-        messages.error(request, refused)
-    else:
-        messages.success(request, note)
-    return redirect(back)
-
-
 def _membership_or_404(request: CongregationRequest, pk: int) -> Membership:
     return get_object_or_404(current_memberships(congregation=request.congregation), pk=pk)
 
@@ -132,7 +112,7 @@ def members(request: CongregationRequest) -> HttpResponse:
 def change_role(request: CongregationRequest, pk: int) -> HttpResponse:
     membership = _membership_or_404(request, pk)
     answer = partial(
-        _swap_or_back,
+        swap_or_back,
         request,
         "congregations/members.html#member",
         {"membership": membership},
@@ -147,7 +127,7 @@ def change_role(request: CongregationRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as error:
         return answer(refusal=error)
-    return answer(note=f"{membership.member} is now a {Role(membership.role).label}.")
+    return answer(done=f"{membership.member} is now a {Role(membership.role).label}.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -216,7 +196,7 @@ def invitations(request: CongregationRequest) -> HttpResponse:
         "form": form,
         "outcomes": outcomes,
         "invitations": visible_invitations(membership=request.membership),
-        "invitations_left": services.invitations_left(membership=request.membership),
+        "invitations_left": invitations_left(membership=request.membership),
         "size": congregation_size(congregation=request.congregation),
     }
     return render(request, "congregations/invitations.html", context)
@@ -230,7 +210,7 @@ def _invitation_answer(
     request: CongregationRequest, invitation: Invitation
 ) -> Callable[..., HttpResponse]:
     return partial(
-        _swap_or_back,
+        swap_or_back,
         request,
         "congregations/invitations.html#invitation",
         {"invitation": invitation},
@@ -247,7 +227,7 @@ def resend_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
         services.resend_invitation(invitation=invitation, resent_by=request.user)
     except ValidationError as error:
         return answer(refusal=error)
-    return answer(note=f"A new link is on its way to {invitation.email}.")
+    return answer(done=f"A new link is on its way to {invitation.email}.")
 
 
 @require_http_methods(["POST"])
@@ -259,7 +239,7 @@ def revoke_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
         services.revoke_invitation(invitation=invitation, revoked_by=request.user)
     except ValidationError as error:
         return answer(refusal=error)
-    return answer(note=f"The link sent to {invitation.email} no longer works.")
+    return answer(done=f"The link sent to {invitation.email} no longer works.")
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils.html import format_html
 from timezone_field import TimeZoneFormField
 
 from congregations.models import Self
@@ -28,31 +27,10 @@ from .models import (
 
 
 class ServiceForm(forms.Form):
-    """A form whose service may refuse it: the refusal is shown next to the field it is
-    about, or above the form when it is about no field of this form."""
+    """A form whose service may refuse it (``congregations.web.show_refusal`` shows how)."""
 
     # A service's name for a field, where this form calls it something else.
     service_fields: ClassVar[dict[str, str]] = {}
-
-    def add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, errors in error.error_dict.items():
-            field = self.service_fields.get(name, name)
-            self.add_error(field if field in self.fields else None, [_linked(e) for e in errors])
-
-
-def _linked(error: ValidationError) -> ValidationError:
-    """A refusal that carries the address of what it is about (``params["url"]``, as
-    "already scheduled for that moment" does) shows that address as a link."""
-    params = error.params or {}
-    if "url" not in params:
-        return error
-    before, _, after = error.message.partition("%(url)s")
-    url = params["url"]
-    linked = format_html('{}<a href="{}">{}</a>{}', before % params, url, url, after % params)
-    return ValidationError(linked, code=error.code)
 
 
 class ProposeCrewForm(KeyedForm, ServiceForm):

@@ -80,20 +80,6 @@ class Crew(RequestKeyed):
         return self.kind == Kind.DYAD
 
 
-class DyadManager(models.Manager.from_queryset(CrewQuerySet)):  # type: ignore[misc]
-    def get_queryset(self) -> models.QuerySet[Crew]:
-        return super().get_queryset().filter(kind=Kind.DYAD)
-
-
-class Dyad(Crew):
-    """A partnership of two: a Crew of kind "dyad", sharing its table and its meetings."""
-
-    objects: ClassVar = TenantManager(DyadManager)
-
-    class Meta:
-        proxy = True
-
-
 class CrewMembershipQuerySet(models.QuerySet["CrewMembership"]):
     def current(self) -> CrewMembershipQuerySet:
         return self.filter(left_at__isnull=True)

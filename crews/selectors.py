@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Self
+from congregations.selectors import current_memberships, member_selves
 from congregations.tokens import hash_token
 from microsolidarity.lazy import lazy
 
@@ -66,22 +67,6 @@ def _current_size() -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def congregation_members(*, congregation: Congregation) -> QuerySet[Membership]:
-    """Current memberships with their Selves, by name."""
-    return (
-        Membership.objects.current()
-        .filter(congregation=congregation)
-        .select_related("member")
-        .order_by("member__display_name", "pk")
-    )
-
-
-def congregation_selves(*, congregation: Congregation) -> QuerySet[Self]:
-    """The congregation's current members as Selves, by name."""
-    members = Membership.objects.current().filter(congregation=congregation)
-    return Self.objects.filter(pk__in=members.values("member_id")).order_by("display_name")
 
 
 def crews_of(*, congregation: Congregation) -> QuerySet[Crew]:
@@ -152,7 +137,7 @@ class Roster:
 
 
 def congregation_roster(*, congregation: Congregation) -> Roster:
-    members = list(congregation_members(congregation=congregation))
+    members = list(current_memberships(congregation=congregation))
     in_crews = set(_in_formed_crews(congregation).values_list("member_id", flat=True))
     return Roster(
         members=members,
@@ -205,7 +190,7 @@ def dating_pool(*, congregation: Congregation) -> QuerySet[Membership]:
             filter=in_formed & Q(member__crew_memberships__crew__kind=kind),
         )
 
-    return congregation_members(congregation=congregation).annotate(
+    return current_memberships(congregation=congregation).annotate(
         crew_count=count(Kind.CREW), dyad_count=count(Kind.DYAD)
     )
 
@@ -263,7 +248,7 @@ def crew_page(*, crew: Crew, now: datetime) -> CrewPage:
 def invitable(*, crew: Crew) -> QuerySet[Self]:
     """Congregation members who are not in the crew and have not been asked to join it."""
     return (
-        congregation_selves(congregation=crew.congregation)
+        member_selves(congregation=crew.congregation)
         .exclude(pk__in=CrewMembership.objects.filter(crew=crew).current().values("member_id"))
         .exclude(
             pk__in=CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).values(
@@ -311,6 +296,16 @@ def marked_present(*, meeting: Meeting) -> QuerySet[Self]:
     return Self.objects.filter(pk__in=here)
 
 
+def is_marked_present(*, meeting: Meeting, self_: Self) -> bool:
+    return Attendance.objects.filter(meeting=meeting, member=self_, present=True).exists()
+
+
+def congregation_self(*, congregation: Congregation, pk: int) -> Self | None:
+    """A Self who is or was a member of the congregation: a name from elsewhere is never
+    shown on its pages."""
+    return Self.objects.filter(memberships__congregation=congregation, pk=pk).distinct().first()
+
+
 def calendar_owner(*, token: str) -> Self | None:
     """The Self whose calendar feed this secret token opens, if it has not been revoked."""
     feed = CalendarFeed.objects.filter(token_hash=hash_token(token)).select_related("owner").first()
@@ -333,3 +328,39 @@ def calendar_meetings(*, self_: Self, now: datetime) -> QuerySet[Meeting]:
 
 def calendar_feed_of(*, self_: Self) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(owner=self_).first()
+
+
+def find_crew(*, congregation: Congregation, pk: int) -> Crew | None:
+    return (
+        Crew.objects.filter(congregation=congregation, pk=pk).select_related("congregation").first()
+    )
+
+
+def ever_in_crew(*, crew: Crew, member_id: int) -> Self | None:
+    """The Self with this id if they have been in the crew at any time, else None."""
+    seat = CrewMembership.objects.filter(crew=crew, member_id=member_id).select_related("member")
+    found = seat.first()
+    return found.member if found else None
+
+
+def crew_seats_of(*, self_: Self, congregation: Congregation) -> QuerySet[CrewMembership]:
+    """The Self's current places in the congregation's crews and dyads, by crew name."""
+    return (
+        CrewMembership.objects.filter(member=self_, congregation=congregation)
+        .current()
+        .select_related("crew")
+        .order_by("crew__name")
+    )
+
+
+def find_invitation_to(*, self_: Self, pk: int) -> CrewInvitation | None:
+    """A crew invitation addressed to the Self."""
+    return CrewInvitation.objects.filter(pk=pk, invitee=self_).select_related("crew").first()
+
+
+def find_meeting(*, congregation: Congregation, pk: int) -> Meeting | None:
+    return (
+        Meeting.objects.filter(congregation=congregation, pk=pk)
+        .select_related("crew", "congregation", "logged_by")
+        .first()
+    )

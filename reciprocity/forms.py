@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from congregations.models import Self
@@ -15,15 +14,6 @@ from congregations.validators import single_line
 
 from .models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LegalForm, OfferKind
 from .rules import Level
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal next to the field it names, or above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, messages)
 
 
 class PeopleField(forms.ModelMultipleChoiceField):

@@ -364,12 +364,6 @@ def ventures(*, congregation: Congregation) -> QuerySet[Venture]:
     )
 
 
-def congregation_members(*, congregation: Congregation) -> QuerySet[Self]:
-    return Self.objects.filter(
-        memberships__congregation=congregation, memberships__left_at__isnull=True
-    ).order_by("display_name")
-
-
 def crew_scores_version(*, crew: Crew) -> str:
     """Changes whenever the crew's scores page would: the ledger is append-only, so its
     newest entry marks every change of points; the roster's version marks who is in it."""

@@ -3,10 +3,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from congregations.outbox import send_due_emails
 from microsolidarity.heartbeats import record_run
 
-from . import notifications, services
+from . import services
 
 # A database that drops a connection or a lock that times out passes; retry a few times,
 # then leave it to the next periodic run (and /healthz, which will call the job stale).
@@ -15,10 +14,8 @@ TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": 1, "max_retr
 
 @shared_task(**TRANSIENT)
 def apply_missed_meeting_deductions() -> int:
-    """−5 per missed meeting, then one email to each member it cost, saying why."""
+    """−5 per missed meeting, and one email to each member it cost, saying why."""
     written = services.apply_missed_meeting_deductions()
-    if written:
-        send_due_emails()
     record_run("apply_missed_meeting_deductions")
     return written
 
@@ -26,7 +23,6 @@ def apply_missed_meeting_deductions() -> int:
 @shared_task(**TRANSIENT)
 def expire_open_conflicts() -> int:
     """Warn the parties a week ahead, and −20 each once a conflict is past its deadline."""
-    notifications.warn_conflicts_nearing_deadline()
-    written = services.expire_open_conflicts()
+    written = services.mind_conflict_deadlines()
     record_run("expire_open_conflicts")
     return written

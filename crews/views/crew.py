@@ -10,17 +10,16 @@ from django.views.decorators.http import require_GET
 
 from microsolidarity.http import CongregationRequest
 
+from ..access import crew_for_member, crew_or_404, is_member
 from ..forms import InviteForm, ScheduleForm
 from ..models import Crew
 from ..selectors import (
     crew_page,
     current_members,
     invitable,
-    is_current_member,
     meeting_history,
     open_invitation,
 )
-from .common import crew_for_member, get_crew
 
 HISTORY_PAGE_SIZE = 20
 
@@ -47,8 +46,8 @@ def crew_detail(request: CongregationRequest, pk: int) -> HttpResponse:
     """Crew pages are for the crew's members. Someone invited sees what they are invited
     to; a facilitator sees the crew's name and size, never its meetings; anyone else gets
     404."""
-    crew = get_crew(pk)
-    if is_current_member(crew=crew, self_=request.user):
+    crew = crew_or_404(request, pk)
+    if is_member(crew, request.user):
         return render_crew_page(request, crew)
     invitation = open_invitation(crew=crew, self_=request.user)
     if invitation is None and not request.membership.is_facilitator:

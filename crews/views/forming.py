@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from congregations.selectors import member_selves
+from congregations.web import show_refusal
 from microsolidarity.http import CongregationRequest
 
 from .. import services
+from ..access import crew_for_member
 from ..forms import InviteForm, ProposeCrewForm
-from ..models import CrewInvitation
-from ..selectors import congregation_selves, invitable
-from .common import crew_for_member, to_page
+from ..selectors import find_invitation_to, invitable
+from .common import to_page
 from .crew import render_crew_page
 
 
 @require_http_methods(["GET", "POST"])
 def propose(request: CongregationRequest) -> HttpResponse:
     """Propose a crew or dyad; ``?with=<id>`` (from the dating pool) ticks that person."""
-    candidates = congregation_selves(congregation=request.congregation).exclude(pk=request.user.pk)
+    candidates = member_selves(congregation=request.congregation).exclude(pk=request.user.pk)
     form = ProposeCrewForm(
         request.POST or None,
         candidates=candidates,
@@ -42,7 +44,7 @@ def propose(request: CongregationRequest) -> HttpResponse:
                 request_key=data["request_key"],
             )
         except ValidationError as error:
-            form.add_service_error(error)
+            show_refusal(form, error)
         else:
             messages.success(
                 request, f"You proposed {crew.name}. It forms once enough people say yes."
@@ -53,9 +55,9 @@ def propose(request: CongregationRequest) -> HttpResponse:
 
 @require_POST
 def answer_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
-    invitation: CrewInvitation = get_object_or_404(
-        CrewInvitation.objects.select_related("crew"), pk=pk, invitee=request.user
-    )
+    invitation = find_invitation_to(self_=request.user, pk=pk)
+    if invitation is None:
+        raise Http404("No such invitation.")
     answer = request.POST.get("answer")
     if answer not in ("accept", "decline"):
         return HttpResponseBadRequest("Answer accept or decline.")
@@ -83,7 +85,7 @@ def invite(request: CongregationRequest, pk: int) -> HttpResponse:
         try:
             services.invite_to_crew(crew=crew, invitee=invitee, invited_by=request.user)
         except ValidationError as error:
-            form.add_service_error(error)
+            show_refusal(form, error)
         else:
             messages.success(request, f"{invitee.display_name} is invited to {crew.name}.")
             return to_page(request, "crew", pk=crew.pk)

@@ -7,16 +7,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from congregations.models import Self
+from congregations.web import show_refusal, swap_or_back
 from microsolidarity.http import CongregationRequest
 from reciprocity.rules import settled_notice
 
 from .. import services
+from ..access import crew_for_member, meeting_for_member
 from ..forms import (
     CancelForm,
     LogMeetingForm,
@@ -27,8 +29,14 @@ from ..forms import (
     TapForm,
 )
 from ..models import Meeting
-from ..selectors import AttendanceRow, marked_present, meeting_attendance
-from .common import crew_for_member, meeting_for_member, to_page
+from ..selectors import (
+    AttendanceRow,
+    congregation_self,
+    is_marked_present,
+    marked_present,
+    meeting_attendance,
+)
+from .common import to_page
 from .crew import render_crew_page
 
 TEMPLATE = "crews/meeting.html"
@@ -74,7 +82,7 @@ def schedule(request: CongregationRequest, pk: int) -> HttpResponse:
                 request_key=data["request_key"],
             )
         except ValidationError as error:
-            form.add_service_error(error)
+            show_refusal(form, error)
         else:
             messages.success(request, "The meeting is scheduled.")
             return to_page(request, "meeting", pk=meeting.pk)
@@ -100,7 +108,7 @@ def _change(
         try:
             change(form.cleaned_data)
         except ValidationError as error:
-            form.add_service_error(error)
+            show_refusal(form, error)
         else:
             messages.success(request, done)
             return to_page(request, "meeting", pk=meeting.pk)
@@ -148,10 +156,9 @@ def tap(request: CongregationRequest, pk: int, member_id: int) -> HttpResponse:
     without it, the whole page."""
     meeting = meeting_for_member(request, pk)
     # Only Selves of this congregation: a name from elsewhere is never shown here.
-    member = get_object_or_404(
-        Self.objects.filter(memberships__congregation=request.congregation).distinct(),
-        pk=member_id,
-    )
+    member = congregation_self(congregation=request.congregation, pk=member_id)
+    if member is None:
+        raise Http404("No such member.")
     form = TapForm(request.POST)
     error = None
     if form.is_valid():
@@ -163,21 +170,23 @@ def tap(request: CongregationRequest, pk: int, member_id: int) -> HttpResponse:
                 marked_by=request.user,
             )
         except ValidationError as refused:
-            error = " ".join(refused.messages)
+            error = refused
     else:
-        error = "That tap was not understood: reload the page and tap again."
-    if request.htmx:
-        present = marked_present(meeting=meeting).filter(pk=member.pk).exists()
-        context = {
-            "meeting": meeting,
-            "row": AttendanceRow(member=member, present=present),
-            "error": error,
-            "can_log": meeting.can_log_at(timezone.now()),
-        }
-        return render(request, f"{TEMPLATE}#attendee", context)
-    if error:
-        messages.error(request, error)
-    return to_page(request, "meeting", pk=meeting.pk)
+        error = ValidationError("That tap was not understood: reload the page and tap again.")
+    context = {
+        "meeting": meeting,
+        "row": AttendanceRow(
+            member=member, present=is_marked_present(meeting=meeting, self_=member)
+        ),
+        "can_log": meeting.can_log_at(timezone.now()),
+    }
+    return swap_or_back(
+        request,
+        f"{TEMPLATE}#attendee",
+        context,
+        back=reverse("crews:meeting", args=[request.congregation.slug, meeting.pk]),
+        refusal=error,
+    )
 
 
 @require_POST

@@ -1,4 +1,5 @@
-"""The Reciprocity Game's writes: every point earned or lost is written here.
+"""The Reciprocity Game's writes: every point earned or lost is written here, and the
+emails that say why.
 
 Each function validates before it writes, runs in one transaction, and raises
 ``ValidationError`` with a readable message, changing nothing, when a rule is broken.
@@ -7,11 +8,13 @@ Each function validates before it writes, runs in one transaction, and raises
 from .conflicts import (
     confirm_resolution,
     expire_open_conflicts,
+    mind_conflict_deadlines,
     open_conflict,
     record_no_resolution,
 )
 from .consistency import apply_missed_meeting_deductions, award_consistency
 from .ledger import reverse_entry
+from .notices import warn_conflicts_nearing_deadline
 from .rounds import record_listening_round, record_money_round
 from .ventures import confirm_co_ownership, register_venture
 
@@ -21,10 +24,12 @@ __all__ = [
     "confirm_co_ownership",
     "confirm_resolution",
     "expire_open_conflicts",
+    "mind_conflict_deadlines",
     "open_conflict",
     "record_listening_round",
     "record_money_round",
     "record_no_resolution",
     "register_venture",
     "reverse_entry",
+    "warn_conflicts_nearing_deadline",
 ]

@@ -20,6 +20,7 @@ from ..models import Conflict, ConflictParty, ConflictStatus
 from ..rules import Rule, entry_key, entry_reason
 from .guards import distinct, require_crew_member
 from .ledger import entry, write
+from .notices import warn_conflicts_nearing_deadline
 
 
 @tenant_service
@@ -168,3 +169,11 @@ def expire_open_conflicts(
         lambda conflict: _close(conflict, ConflictStatus.EXPIRED, Rule.EXPIRED, now, None),
         now=now,
     )
+
+
+def mind_conflict_deadlines(*, now: datetime | None = None) -> int:
+    """The deadline job: a warning to each party a week before an open conflict's deadline,
+    and −20 each once it is past. Returns how many entries it wrote."""
+    now = now or timezone.now()
+    warn_conflicts_nearing_deadline(now=now)
+    return expire_open_conflicts(now=now)

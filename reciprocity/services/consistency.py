@@ -18,9 +18,9 @@ from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
 from microsolidarity.batches import each_due
 
 from ..models import LedgerEntry
-from ..notifications import queue_missed_meeting_emails
 from ..rules import LEVELS, POINTS, WORDING, Rule, consistency_points, entry_key, entry_reason
 from .ledger import describe, entry, label, write
+from .notices import queue_missed_meeting_emails
 
 # Meetings settled per transaction by the missed-meeting job: a crash loses one batch's
 # work at most, and the next run picks it up. Every 15 minutes a run finds a few dozen;

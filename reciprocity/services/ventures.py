@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from congregations.guards import refuse_strangers
 from congregations.models import Congregation, Self
 from congregations.request_keys import replayed, stored
-from congregations.selectors import refuse_strangers
 from congregations.tenancy import tenant_service
 
 from ..models import CoOwner, LegalForm, Venture

@@ -7,9 +7,8 @@ from typing import Any
 
 from django import template
 
-from congregations.models import Self
+from crews.access import is_member
 from crews.models import Meeting
-from crews.selectors import is_current_member
 
 from ..rules import CONSISTENCY_STEPS, LEVELS, POINTS, Level, consistency_points
 from ..selectors import recorded_rounds
@@ -43,7 +42,7 @@ def game_rules() -> dict[str, Any]:
 def meeting_game(context: template.Context, meeting: Meeting) -> dict[str, Any]:
     """The rounds recorded at a meeting, for the crew's members only."""
     user = context["request"].user
-    member = isinstance(user, Self) and is_current_member(crew=meeting.crew, self_=user)
+    member = is_member(meeting.crew, user)
     return {
         "request": context["request"],
         "meeting": meeting,

@@ -12,34 +12,29 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crews.models import CrewMembership
-from crews.selectors import current_members
+from congregations.web import show_refusal, swap_or_back
+from crews.access import crew_for_member
+from crews.selectors import crew_seats_of, current_members
 from microsolidarity.http import CongregationRequest
 
 from .. import services
-from ..forms import ConflictForm, add_service_errors
+from ..forms import ConflictForm
 from ..models import Conflict
 from ..selectors import conflict_for_party, conflicts_of
-from .access import after_action, crew_of_member
 
 TEMPLATE = "reciprocity/conflict.html"
 
 
 @require_GET
 def my_conflicts(request: CongregationRequest) -> HttpResponse:
-    crews = (
-        CrewMembership.objects.filter(member=request.user, congregation=request.congregation)
-        .current()
-        .select_related("crew")
-        .order_by("crew__name")
-    )
+    crews = crew_seats_of(self_=request.user, congregation=request.congregation)
     seats = conflicts_of(self_=request.user, congregation=request.congregation)
     return render(request, "reciprocity/my_conflicts.html", {"seats": seats, "crews": crews})
 
 
 @require_http_methods(["GET", "POST"])
 def open_conflict(request: CongregationRequest, crew_pk: int) -> HttpResponse:
-    crew = crew_of_member(request, crew_pk)
+    crew = crew_for_member(request, crew_pk)
     form = ConflictForm(
         request.POST if request.method == "POST" else None,
         key_owner=request.congregation,
@@ -55,7 +50,7 @@ def open_conflict(request: CongregationRequest, crew_pk: int) -> HttpResponse:
                 request_key=form.cleaned_data["request_key"],
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(request, "The conflict is open. Only its parties can see it.")
             return redirect(_url(request, conflict))
@@ -93,13 +88,13 @@ def _act(
         action(_party_conflict(request, pk))
     except ValidationError as refused:
         error = refused
-    return after_action(
+    return swap_or_back(
         request,
-        fragment=f"{TEMPLATE}#outcome",
-        context=_context(request, pk),
-        back_to=reverse("reciprocity:conflict", args=[request.congregation.slug, pk]),
+        f"{TEMPLATE}#outcome",
+        _context(request, pk),
+        back=reverse("reciprocity:conflict", args=[request.congregation.slug, pk]),
         done=done,
-        error=error,
+        refusal=error,
     )
 
 

@@ -12,11 +12,11 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from crews.access import crew_for_member
 from microsolidarity.http import CongregationRequest
 
 from ..rules import Level, Rule
 from ..selectors import entries, export_rows
-from .access import crew_of_member
 
 HEADER = [
     "date",
@@ -100,7 +100,7 @@ def my_entries_csv(request: CongregationRequest) -> StreamingHttpResponse:
 
 @require_GET
 def crew_entries_csv(request: CongregationRequest, crew_pk: int) -> StreamingHttpResponse:
-    crew = crew_of_member(request, crew_pk)
+    crew = crew_for_member(request, crew_pk)
     theirs = entries(congregation=request.congregation, crew=crew)
     return _download(
         request, export_rows(theirs), f"{request.congregation.slug}-crew-{crew.pk}-entries"

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from congregations.web import show_refusal, swap_or_back
+from crews.access import meeting_for_member
 from crews.models import Meeting
 from microsolidarity.http import CongregationRequest
 
 from .. import services
-from ..forms import KeyedForm, ListeningRoundForm, MoneyRoundForm, add_service_errors
+from ..forms import KeyedForm, ListeningRoundForm, MoneyRoundForm
 from ..selectors import present_at, recorded_rounds
-from .access import meeting_of_member
 
 TEMPLATE = "reciprocity/meeting_rounds.html"
 
@@ -39,7 +39,7 @@ def _page(request: CongregationRequest, meeting: Meeting, **bound: KeyedForm) ->
 
 @require_GET
 def meeting_rounds(request: CongregationRequest, meeting_pk: int) -> HttpResponse:
-    meeting = meeting_of_member(request, meeting_pk)
+    meeting = meeting_for_member(request, meeting_pk)
     return render(request, TEMPLATE, _page(request, meeting))
 
 
@@ -52,19 +52,18 @@ def _answer(
     if form.errors:
         template = f"{TEMPLATE}#{kind}_form" if request.htmx else TEMPLATE
         return render(request, template, _page(request, meeting, **{kind: form}))
-    if request.htmx:
-        return render(
-            request, f"{TEMPLATE}#{kind}_saved", {**_page(request, meeting), "done": done}
-        )
-    messages.success(request, done)
-    return redirect(
-        reverse("reciprocity:meeting_rounds", args=[request.congregation.slug, meeting.pk])
+    return swap_or_back(
+        request,
+        f"{TEMPLATE}#{kind}_saved",
+        _page(request, meeting),
+        back=reverse("reciprocity:meeting_rounds", args=[request.congregation.slug, meeting.pk]),
+        done=done,
     )
 
 
 @require_POST
 def record_listening_round(request: CongregationRequest, meeting_pk: int) -> HttpResponse:
-    meeting = meeting_of_member(request, meeting_pk)
+    meeting = meeting_for_member(request, meeting_pk)
     form = ListeningRoundForm(
         request.POST, key_owner=request.congregation, present=present_at(meeting=meeting)
     )
@@ -78,13 +77,13 @@ def record_listening_round(request: CongregationRequest, meeting_pk: int) -> Htt
                 request_key=form.cleaned_data["request_key"],
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            show_refusal(form, error)
     return _answer(request, meeting, "listening", form, "The listening round is recorded.")
 
 
 @require_POST
 def record_money_round(request: CongregationRequest, meeting_pk: int) -> HttpResponse:
-    meeting = meeting_of_member(request, meeting_pk)
+    meeting = meeting_for_member(request, meeting_pk)
     form = MoneyRoundForm(
         request.POST, key_owner=request.congregation, present=present_at(meeting=meeting)
     )
@@ -104,6 +103,6 @@ def record_money_round(request: CongregationRequest, meeting_pk: int) -> HttpRes
                 request_key=form.cleaned_data["request_key"],
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            show_refusal(form, error)
         done = f"The money round for {focus} is recorded."
     return _answer(request, meeting, "money", form, done)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from congregations.models import Permission
-from crews.models import Crew, CrewMembership
-from crews.selectors import is_current_member
+from congregations.models import Congregation, Permission
+from congregations.permissions import requires
+from crews.access import crew_for_member, is_member
+from crews.models import Crew
+from crews.selectors import ever_in_crew, find_crew
 from microsolidarity.http import CongregationRequest
 from microsolidarity.lazy import lazy
 
@@ -33,14 +35,13 @@ from ..selectors import (
     entries,
     member_breakdown,
 )
-from .access import crew_of_member
 
 PER_PAGE = 50
 
 
 @require_GET
 def crew_scores(request: CongregationRequest, crew_pk: int) -> HttpResponse:
-    crew = crew_of_member(request, crew_pk)
+    crew = crew_for_member(request, crew_pk)
     # Read only when the page's cached copy is older than the crew's ledger.
     history = lazy(lambda: crew_history(crew=crew))
     context = {
@@ -73,21 +74,19 @@ def _entries_page(
     )
 
 
-def _described(filters: dict[str, Any], crew: Crew | None = None) -> list[str]:
+def _described(
+    filters: dict[str, Any], congregation: Congregation, crew: Crew | None = None
+) -> list[str]:
     """The filters in words, for the page's heading. A member is named only if they have
     been in the crew, so an id in the address reveals no one else's name."""
     words = []
     if "member_id" in filters and crew is not None:
-        seat = (
-            CrewMembership.objects.filter(crew=crew, member_id=filters["member_id"])
-            .select_related("member")
-            .first()
-        )
-        words.append(seat.member.display_name if seat else "nobody in this crew")
+        someone = ever_in_crew(crew=crew, member_id=filters["member_id"])
+        words.append(someone.display_name if someone else "nobody in this crew")
     if "level" in filters:
         words.append(Level(filters["level"]).label)
     if "crew_id" in filters:
-        found = Crew.objects.filter(pk=filters["crew_id"]).first()
+        found = find_crew(congregation=congregation, pk=filters["crew_id"])
         words.append(found.name if found else "no crew")
     if "month" in filters:
         words.append(f"{filters['month']:%B %Y}")
@@ -96,7 +95,7 @@ def _described(filters: dict[str, Any], crew: Crew | None = None) -> list[str]:
 
 @require_GET
 def crew_entries(request: CongregationRequest, crew_pk: int) -> HttpResponse:
-    crew = crew_of_member(request, crew_pk)
+    crew = crew_for_member(request, crew_pk)
     filters = EntryFilter(request.GET).filters()
     filters.pop("crew_id", None)
     found = entries(congregation=request.congregation, crew=crew, **filters)
@@ -105,7 +104,7 @@ def crew_entries(request: CongregationRequest, crew_pk: int) -> HttpResponse:
         found,
         {
             "crew": crew,
-            "filters": _described(filters, crew),
+            "filters": _described(filters, request.congregation, crew),
             "csv_url": reverse(
                 "reciprocity:crew_entries_csv", args=[request.congregation.slug, crew.pk]
             ),
@@ -133,7 +132,7 @@ def my_entries(request: CongregationRequest) -> HttpResponse:
         request,
         found,
         {
-            "filters": _described(filters),
+            "filters": _described(filters, request.congregation),
             "csv_url": reverse("reciprocity:my_entries_csv", args=[request.congregation.slug]),
         },
     )
@@ -147,7 +146,7 @@ def _may_see(request: CongregationRequest, entry: LedgerEntry) -> bool:
         return True
     if entry.rule == Rule.MISSED and request.membership.can(Permission.MANAGE):
         return True
-    return entry.crew is not None and is_current_member(crew=entry.crew, self_=request.user)
+    return entry.crew is not None and is_member(entry.crew, request.user)
 
 
 def _visible_entry(request: CongregationRequest, pk: int) -> LedgerEntry:
@@ -173,10 +172,9 @@ def entry(request: CongregationRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires(Permission.MANAGE)
 def reverse_entry(request: CongregationRequest, pk: int) -> HttpResponse:
     """A facilitator corrects an entry they can see with a reversing entry."""
-    if not request.membership.can(Permission.MANAGE):
-        raise PermissionDenied("Only a facilitator can correct the ledger.")
     entry = _visible_entry(request, pk)
     form = ReversalForm(request.POST)
     if form.is_valid():

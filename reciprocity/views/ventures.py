@@ -10,14 +10,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from congregations.selectors import member_selves
+from congregations.web import show_refusal, swap_or_back
 from microsolidarity.http import CongregationRequest
 
 from .. import services
-from ..forms import VentureForm, add_service_errors
+from ..forms import VentureForm
 from ..models import Venture
-from ..selectors import congregation_members
 from ..selectors import ventures as ventures_of
-from .access import after_action
 
 TEMPLATE = "reciprocity/venture.html"
 
@@ -33,7 +33,7 @@ def register_venture(request: CongregationRequest) -> HttpResponse:
     form = VentureForm(
         request.POST if request.method == "POST" else None,
         key_owner=request.congregation,
-        others=congregation_members(congregation=request.congregation).exclude(pk=request.user.pk),
+        others=member_selves(congregation=request.congregation).exclude(pk=request.user.pk),
     )
     if form.is_valid():
         try:
@@ -46,7 +46,7 @@ def register_venture(request: CongregationRequest) -> HttpResponse:
                 request_key=form.cleaned_data["request_key"],
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            show_refusal(form, error)
         else:
             messages.success(
                 request, "The venture is registered. Confirm your own share on its page."
@@ -78,11 +78,11 @@ def confirm_co_ownership(request: CongregationRequest, pk: int) -> HttpResponse:
         services.confirm_co_ownership(venture=_venture(request, pk), co_owner=request.user)
     except ValidationError as refused:
         error = refused
-    return after_action(
+    return swap_or_back(
         request,
-        fragment=f"{TEMPLATE}#co_owners",
-        context={"venture": _venture(request, pk)},
-        back_to=_url(request, pk),
+        f"{TEMPLATE}#co_owners",
+        {"venture": _venture(request, pk)},
+        back=_url(request, pk),
         done="You confirmed that you share legal ownership.",
-        error=error,
+        refusal=error,
     )

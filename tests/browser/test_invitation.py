@@ -8,7 +8,7 @@ from django.core import mail
 from playwright.sync_api import Browser, Page, expect
 
 from congregations.models import Membership, Role
-from congregations.outbox import send_due_emails
+from congregations.services.outbox import send_due_emails
 
 from ..factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
 

@@ -15,9 +15,9 @@ from django.test import Client
 from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Membership, Self
-from congregations.outbox import send_due_emails
 from congregations.request_keys import new_request_key
 from congregations.services import invite
+from congregations.services.outbox import send_due_emails
 from tests.pages import text
 
 from ..conftest import congregation_url, membership_of

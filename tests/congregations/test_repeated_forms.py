@@ -13,9 +13,9 @@ from django.core import mail
 from django.test import Client
 
 from congregations.models import DEFAULT_PURPOSE, Congregation, Invitation, Membership, Self
-from congregations.outbox import send_due_emails
 from congregations.request_keys import new_request_key
 from congregations.services import accept_invitation, invite
+from congregations.services.outbox import send_due_emails
 
 from ..conftest import congregation_url, membership_of
 from ..factories import SelfFactory

@@ -18,16 +18,19 @@ from congregations.models import (
     Role,
     Self,
 )
-from congregations.selectors import congregation_size, visible_invitations
+from congregations.selectors import (
+    congregation_size,
+    invitations_left,
+    open_invitation,
+    visible_invitations,
+)
 from congregations.services import (
     accept_invitation,
     change_role,
     create_congregation,
-    invitations_left,
     invite,
     invite_each,
     leave_congregation,
-    open_invitation,
     remove_member,
     resend_invitation,
     revoke_invitation,

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from congregations.models import Email, Self
-from congregations.outbox import send_due_emails
+from congregations.services.outbox import send_due_emails
 from crews.models import Crew, Meeting
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Rule

@@ -11,8 +11,8 @@ import time_machine
 from django.core import mail
 
 from congregations.models import Self
-from congregations.outbox import send_due_emails
 from congregations.services import update_profile
+from congregations.services.outbox import send_due_emails
 from crews.models import Crew, MeetingReminder
 from crews.services import schedule_meeting
 from crews.tasks import send_meeting_reminders

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from congregations.models import Email, Self
 from crews.models import Crew
-from crews.notifications import nudge_quiet_crews, nudge_unlogged_meetings
 from crews.services import schedule_meeting
-from reciprocity.notifications import warn_conflicts_nearing_deadline
+from crews.services.reminders import nudge_quiet_crews, nudge_unlogged_meetings
 from reciprocity.services import open_conflict
+from reciprocity.services.notices import warn_conflicts_nearing_deadline
 
 from ..factories import MeetingFactory
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from congregations.models import Congregation, Email, Self
-from congregations.outbox import Outgoing, queue_emails, send_due_emails
+from congregations.services.outbox import Outgoing, queue_emails, send_due_emails
 from microsolidarity.batches import MAX_ATTEMPTS
 from microsolidarity.models import ItemFailure
 

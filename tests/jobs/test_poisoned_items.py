@@ -15,17 +15,17 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from congregations.models import Congregation, Email, Self
-from congregations.outbox import Outgoing, queue_emails, send_due_emails
-from crews import notifications as crew_notices
+from congregations.services.outbox import Outgoing, queue_emails, send_due_emails
 from crews.models import Crew, Meeting, MeetingReminder
 from crews.services import form_crew
+from crews.services import reminders as crew_notices
 from microsolidarity.batches import MAX_ATTEMPTS
 from microsolidarity.models import ItemFailure
-from reciprocity import notifications as game_notices
 from reciprocity.models import Conflict, ConflictStatus, LedgerEntry
 from reciprocity.rules import Rule
 from reciprocity.services import conflicts as conflict_services
 from reciprocity.services import consistency, open_conflict
+from reciprocity.services import notices as game_notices
 
 from ..factories import CongregationFactory, MeetingFactory, MembershipFactory
 
@@ -292,8 +292,8 @@ def test_an_undeliverable_invitation_says_so_and_spends_no_quota(
     settings: Settings, client: Any, congregation: Congregation, member: Self
 ) -> None:
     settings.EMAIL_BACKEND = "tests.mail_backends.BouncingBackend"
-    from congregations.selectors import pending_invitations
-    from congregations.services import invitations_left, invite
+    from congregations.selectors import invitations_left, pending_invitations
+    from congregations.services import invite
     from tests.conftest import congregation_url, membership_of
 
     invitation, _ = invite(congregation=congregation, email="bounce@example.net", invited_by=member)

@@ -12,11 +12,11 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from congregations.models import Email, Self
-from congregations.outbox import send_due_emails
 from congregations.services import update_profile
+from congregations.services.outbox import send_due_emails
 from crews.models import Crew, MeetingReminder
-from crews.notifications import send_due_reminders
 from crews.services import cancel_meeting, reschedule_meeting, schedule_meeting
+from crews.services.reminders import send_due_reminders
 from crews.tasks import send_meeting_reminders
 
 from ..waiting import wait_for

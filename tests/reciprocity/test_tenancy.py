@@ -34,7 +34,7 @@ TENANT_MODELS = [
 def test_the_tenant_models_are_the_ones_expected() -> None:
     names = {model.__name__ for model in TENANT_MODELS}
 
-    assert {"Crew", "Dyad", "Meeting", "Attendance", "LedgerEntry", "Venture"} <= names
+    assert {"Crew", "Meeting", "Attendance", "LedgerEntry", "Venture"} <= names
     assert "Congregation" not in names
 
 

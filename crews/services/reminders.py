@@ -1,5 +1,7 @@
-"""The emails a crew gets about its meetings: the reminder before, the notice when one is
-cancelled, the nudge to log it, and the nudge to keep the monthly rhythm."""
+"""The emails a crew gets about its meetings: the reminder before (armed when a meeting is
+scheduled or moved, dropped when it is cancelled), the notice when one is cancelled, the
+nudge to log it, and the nudge to keep the monthly rhythm. The periodic jobs run these
+through the one claim–process–mark loop."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from congregations import tasks as congregation_tasks
 from congregations.models import Congregation, Self
-from congregations.outbox import Attachment, Outgoing, queue_emails
+from congregations.services.outbox import Attachment, Outgoing, queue_emails
 from microsolidarity.batches import each_due
+from microsolidarity.enqueue import enqueue_after_commit
 
-from .ical import meetings_calendar
-from .links import crew_url, meeting_url
-from .models import Crew, Meeting, MeetingReminder, MeetingStatus
-from .selectors import current_members
+from ..ical import meetings_calendar
+from ..links import crew_url, meeting_url
+from ..models import Crew, Meeting, MeetingReminder, MeetingStatus
+from ..selectors import current_members
 
 # The monthly rhythm: a crew with nothing scheduled this far ahead is nudged.
 RHYTHM = timedelta(days=30)
@@ -95,13 +99,18 @@ def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
 
 
 def send_due_reminders(*, now: datetime | None = None) -> int:
-    """Queue the reminder emails of every due reminder, once; returns how many emails."""
+    """Queue the reminder emails of every due reminder, once, and start sending them;
+    returns how many emails."""
     now = now or timezone.now()
     with scopes_disabled():
         due = MeetingReminder.objects.filter(sent_at__isnull=True, due_at__lte=now).select_related(
             "meeting__crew", "meeting__congregation"
         )
-    return each_due("send_meeting_reminders", due, partial(_remind, now=now), now=now)
+    queued = each_due("send_meeting_reminders", due, partial(_remind, now=now), now=now)
+    if queued:
+        # A reminder is due now: the outbox need not wait for its next minute.
+        enqueue_after_commit(congregation_tasks.send_emails)
+    return queued
 
 
 def _remind(reminder: MeetingReminder, *, now: datetime) -> int:

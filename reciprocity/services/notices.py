@@ -1,4 +1,5 @@
-"""The game's emails: why points were deducted, and a warning before a conflict's deadline."""
+"""The game's emails: why points were deducted, and a warning before a conflict's deadline
+(which marks the conflict warned)."""
 
 from __future__ import annotations
 
@@ -11,24 +12,30 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from congregations.outbox import Outgoing, queue_emails
+from congregations import tasks as congregation_tasks
+from congregations.services.outbox import Outgoing, queue_emails
 from crews.links import crew_url
 from microsolidarity.batches import each_due
+from microsolidarity.enqueue import enqueue_after_commit
 
-from .models import Conflict, ConflictStatus, LedgerEntry
-from .rules import POINTS, Rule
+from ..models import Conflict, ConflictStatus, LedgerEntry
+from ..rules import POINTS, Rule
 
 WARN_BEFORE = timedelta(days=7)
 
 
 def queue_missed_meeting_emails(entry_ids: Iterable[int], *, now: datetime) -> int:
-    """One short email per missed-meeting deduction just written, saying why. Called by
-    the missed-meeting job in the transaction that wrote the entries."""
+    """One short email per missed-meeting deduction just written, saying why, sent once the
+    batch commits. Called by the missed-meeting job in the transaction that wrote the
+    entries."""
     with scopes_disabled():
         deductions = LedgerEntry.objects.filter(pk__in=list(entry_ids)).select_related(
             "member", "crew__congregation", "meeting"
         )
-        return len(queue_emails((_missed(d) for d in deductions), now=now))
+        queued = len(queue_emails((_missed(d) for d in deductions), now=now))
+    if queued:
+        enqueue_after_commit(congregation_tasks.send_emails)
+    return queued
 
 
 def _missed(deduction: LedgerEntry) -> Outgoing:

@@ -25,7 +25,7 @@ from django_scopes import scopes_disabled
 
 from microsolidarity.batches import each_due
 
-from .models import Email, Self
+from ..models import Email, Self
 
 JOB = "send_emails"
 SUBJECT_LENGTH = Email._meta.get_field("subject").max_length or 200

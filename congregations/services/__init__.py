@@ -1,0 +1,46 @@
+"""Every change to congregations, memberships, invitations, profiles and the email outbox
+goes through here.
+
+Each function validates before it writes, runs in one transaction, and raises
+``ValidationError`` with a message a person can read, changing nothing. Functions that
+change who belongs lock the congregation's row first, so two facilitators acting at once
+cannot leave it with no facilitator or invite it past its cap.
+"""
+
+from .congregations import SETTINGS_FIELDS, create_congregation, update_settings
+from .invitations import (
+    INVALID_INVITATION,
+    InvitationOutcome,
+    accept_invitation,
+    invite,
+    invite_each,
+    resend_invitation,
+    revoke_invitation,
+    sign_up_with_invitation,
+)
+from .memberships import change_role, leave_congregation, remove_member
+from .outbox import Attachment, Outgoing, queue_emails, send_due_emails
+from .profile import PROFILE_FIELDS, update_profile
+
+__all__ = [
+    "INVALID_INVITATION",
+    "PROFILE_FIELDS",
+    "SETTINGS_FIELDS",
+    "Attachment",
+    "InvitationOutcome",
+    "Outgoing",
+    "accept_invitation",
+    "change_role",
+    "create_congregation",
+    "invite",
+    "invite_each",
+    "leave_congregation",
+    "queue_emails",
+    "remove_member",
+    "resend_invitation",
+    "revoke_invitation",
+    "send_due_emails",
+    "sign_up_with_invitation",
+    "update_profile",
+    "update_settings",
+]

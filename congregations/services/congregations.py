@@ -1,0 +1,130 @@
+"""Creating a congregation and changing its settings, and what every change to who belongs
+shares: the congregation's lock and its membership history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from ..guards import require_permission
+from ..models import Congregation, Membership, MembershipEvent, Permission, Role, Self
+from ..request_keys import replayed, stored
+from ..selectors import congregation_size
+from ..tenancy import tenant_service
+
+SETTINGS_FIELDS = (
+    "name",
+    "purpose",
+    "invitation_quota",
+    "soft_size_threshold",
+    "hard_size_cap",
+    "invitation_lifetime_days",
+    "meeting_grace_hours",
+    "conflict_deadline_days",
+    "reminder_lead_hours",
+)
+
+
+def lock_congregation(congregation: Congregation) -> Congregation:
+    # NO KEY: rows that merely reference the congregation (every tenant row does) are
+    # still written meanwhile; only other changes to membership wait.
+    return Congregation.objects.select_for_update(no_key=True).get(pk=congregation.pk)
+
+
+def record_event(
+    congregation: Congregation,
+    actor: Self,
+    action: str,
+    now: datetime,
+    subject: Self | None = None,
+    email: str = "",
+) -> None:
+    MembershipEvent.objects.create(
+        congregation=congregation, actor=actor, subject=subject, email=email, action=action, at=now
+    )
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "congregation"
+    slug, n = base, 1
+    while Congregation.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def create_congregation(
+    *,
+    name: str,
+    facilitator: Self,
+    request_key: str = "",
+    now: datetime | None = None,
+    **settings_: Any,
+) -> Congregation:
+    """A new congregation with ``facilitator`` as its first facilitator. A repeated form
+    (the same ``request_key``, which names the facilitator) gets the congregation its
+    first submission started."""
+    now = now or timezone.now()
+    unknown = set(settings_) - set(SETTINGS_FIELDS) - {"slug"}
+    if unknown:
+        raise ValidationError(f"Unknown congregation settings: {', '.join(sorted(unknown))}.")
+    # One Self's starts take turns, so a repeated form finds what the first one started.
+    # NO KEY UPDATE: rows that merely reference the Self are still written meanwhile.
+    Self.objects.select_for_update(no_key=True).get(pk=facilitator.pk)
+    if earlier := replayed(Congregation, request_key, facilitator):
+        return earlier
+    name = (name or "").strip()
+    congregation = Congregation(
+        name=name,
+        slug=settings_.pop("slug", None) or _unique_slug(name),
+        created_at=now,
+        request_key=stored(request_key),
+    )
+    for field, value in settings_.items():
+        setattr(congregation, field, value)
+    congregation.full_clean()
+    congregation.save()
+    Membership.objects.create(
+        congregation=congregation, member=facilitator, role=Role.FACILITATOR, joined_at=now
+    )
+    record_event(
+        congregation, facilitator, MembershipEvent.Action.CREATED, now, subject=facilitator
+    )
+    return congregation
+
+
+@tenant_service
+@transaction.atomic
+def update_settings(
+    *, congregation: Congregation, changed_by: Self, now: datetime | None = None, **values: Any
+) -> Congregation:
+    """Change a congregation's name, purpose, size thresholds, quotas and clocks, each
+    within the bounds its model field states. The cap never falls below the people already
+    counted against it, members and pending invitations: the lock keeps any from joining
+    or being invited meanwhile."""
+    now = now or timezone.now()
+    require_permission(congregation, changed_by, Permission.MANAGE)
+    congregation = lock_congregation(congregation)
+    for field, value in values.items():
+        if field not in SETTINGS_FIELDS:
+            raise ValidationError(f"Unknown congregation setting: {field}.")
+        setattr(congregation, field, value)
+    congregation.full_clean()
+    size = congregation_size(congregation=congregation, now=now)
+    if congregation.hard_size_cap < size.occupancy:
+        raise ValidationError(
+            {
+                "hard_size_cap": f"{congregation.name} has {size.members} members and "
+                f"{size.pending} pending invitations: the cap cannot be lower than "
+                f"{size.occupancy}. Revoke invitations first to lower it further."
+            }
+        )
+    congregation.save()
+    record_event(congregation, changed_by, MembershipEvent.Action.SETTINGS, now)
+    return congregation

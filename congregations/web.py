@@ -1,0 +1,63 @@
+"""What every app's pages share after calling a service: a refusal shown on the form, and
+the answer to an action that htmx swaps in place or, without JavaScript, a redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import format_html
+
+from microsolidarity.http import AuthenticatedRequest
+
+
+def show_refusal(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's refusal next to the fields it names, the rest above the form. A form
+    whose fields are named otherwise than the service's says so in ``service_fields``."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    renamed: dict[str, str] = getattr(form, "service_fields", {})
+    for name, errors in error.error_dict.items():
+        field = renamed.get(name, name)
+        form.add_error(field if field in form.fields else None, [_linked(e) for e in errors])
+
+
+def _linked(error: ValidationError) -> ValidationError:
+    """A refusal that carries the address of what it is about (``params["url"]``, as
+    "already scheduled for that moment" does) shows that address as a link."""
+    params = error.params or {}
+    if "url" not in params:
+        return error
+    before, _, after = error.message.partition("%(url)s")
+    url = params["url"]
+    linked = format_html('{}<a href="{}">{}</a>{}', before % params, url, url, after % params)
+    return ValidationError(linked, code=error.code)
+
+
+def swap_or_back(
+    request: AuthenticatedRequest,
+    fragment: str,
+    context: dict[str, Any],
+    *,
+    back: str,
+    done: str = "",
+    refusal: ValidationError | None = None,
+) -> HttpResponse:
+    """With htmx, the page's fragment with the outcome in it (``done``, or the ``refused``
+    messages), swapped in place; without JavaScript, the outcome as a message and back to
+    the page."""
+    refused = refusal.messages if refusal else []
+    if request.htmx:
+        return render(
+            request, fragment, {**context, "done": "" if refused else done, "refused": refused}
+        )
+    for message in refused:
+        messages.error(request, message)
+    if done and not refused:
+        messages.success(request, done)
+    return redirect(back)

@@ -1,0 +1,42 @@
+"""Who may open a crew's pages and its meetings': its current members, and nobody else,
+facilitators included (a crew's notes and scores are the crew's). The one gate the crew
+pages, the game's pages and their template tags go through."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from congregations.models import Self
+from microsolidarity.http import CongregationRequest
+
+from .models import Crew, Meeting
+from .selectors import find_crew, find_meeting, is_current_member
+
+
+def is_member(crew: Crew, user: object) -> bool:
+    """Whether ``user`` (signed in or not) is a current member of ``crew``."""
+    return isinstance(user, Self) and is_current_member(crew=crew, self_=user)
+
+
+def crew_or_404(request: CongregationRequest, pk: int) -> Crew:
+    """The crew of the request's congregation, whoever asks; 404 when there is none."""
+    crew = find_crew(congregation=request.congregation, pk=pk)
+    if crew is None:
+        raise Http404("No such crew.")
+    return crew
+
+
+def crew_for_member(request: CongregationRequest, pk: int) -> Crew:
+    """The crew, for its current members; 404 for everyone else."""
+    crew = crew_or_404(request, pk)
+    if not is_member(crew, request.user):
+        raise Http404("No such crew.")
+    return crew
+
+
+def meeting_for_member(request: CongregationRequest, pk: int) -> Meeting:
+    """The meeting, for current members of its crew; 404 for everyone else."""
+    meeting = find_meeting(congregation=request.congregation, pk=pk)
+    if meeting is None or not is_member(meeting.crew, request.user):
+        raise Http404("No such meeting.")
+    return meeting

@@ -1,0 +1,18 @@
+"""Checks the crew services share, which refuse with a ``ValidationError`` a person can
+read. They read and raise; they never write."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from congregations.models import Self
+
+from .models import Crew
+from .selectors import is_current_member
+
+NOT_A_MEMBER = "Only members of this crew can do that."
+
+
+def require_member(crew: Crew, self_: Self) -> None:
+    if not is_current_member(crew=crew, self_=self_):
+        raise ValidationError(NOT_A_MEMBER)

@@ -1,0 +1,268 @@
+"""Forming crews and dyads: proposing, inviting, answering, leaving.
+
+Functions that change who is in a crew lock the crew's row first, so two people joining at
+once cannot make a crew of nine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone as clock
+
+from congregations.guards import refuse_strangers
+from congregations.models import Congregation, Membership, Self
+from congregations.request_keys import replayed, stored
+from congregations.tenancy import tenant_service
+
+from ..guards import require_member
+from ..models import SIZES, Crew, CrewInvitation, CrewMembership, Kind
+from ..selectors import is_current_member
+
+
+def lock_crew(crew: Crew) -> Crew:
+    return Crew.objects.select_for_update().get(pk=crew.pk)
+
+
+def _congregation_members(congregation: Congregation, selves: Iterable[Self]) -> list[Self]:
+    """The given Selves, once each, refusing anyone who is not a current member."""
+    people = list(dict.fromkeys(selves))
+    refuse_strangers(congregation=congregation, selves=people)
+    return people
+
+
+def _kind(kind: str) -> Kind:
+    if kind not in Kind.values:
+        raise ValidationError({"kind": "A circle is a crew or a dyad."})
+    return Kind(kind)
+
+
+def _size_words(kind: Kind) -> str:
+    low, high = SIZES[kind]
+    return "exactly 2 people" if kind == Kind.DYAD else f"{low} to {high} people"
+
+
+def _new_crew(
+    congregation: Congregation,
+    name: str,
+    kind: Kind,
+    purpose: str,
+    proposed_by: Self,
+    tz: ZoneInfo | str | None,
+    now: datetime,
+    request_key: str | None = None,
+) -> Crew:
+    crew = Crew(
+        congregation=congregation,
+        kind=kind,
+        name=(name or "").strip(),
+        purpose=purpose,
+        timezone=tz or proposed_by.timezone,
+        proposed_by=proposed_by,
+        created_at=now,
+        request_key=request_key,
+    )
+    # The name's uniqueness is the one constraint, checked below in words a person
+    # understands; its length and its being one line, here.
+    crew.full_clean(exclude=["request_key"], validate_constraints=False)
+    if Crew.objects.filter(congregation=congregation, name__iexact=crew.name).exists():
+        raise ValidationError({"name": f"There is already a crew called “{crew.name}”."})
+    crew.save()
+    return crew
+
+
+def _join(crew: Crew, member: Self, now: datetime) -> None:
+    CrewMembership.objects.create(
+        congregation_id=crew.congregation_id, crew=crew, member=member, joined_at=now
+    )
+
+
+@tenant_service
+@transaction.atomic
+def form_crew(
+    *,
+    congregation: Congregation,
+    name: str,
+    members: Iterable[Self],
+    kind: str = Kind.CREW,
+    purpose: str = "",
+    timezone: ZoneInfo | str | None = None,
+    now: datetime | None = None,
+) -> Crew:
+    """A formed crew (3–8) or dyad (exactly 2) of congregation members who have all agreed;
+    the propose-and-accept flow in the browser ends in the same state."""
+    now = now or clock.now()
+    kind = _kind(kind)
+    people = _congregation_members(congregation, members)
+    low, high = SIZES[kind]
+    if not low <= len(people) <= high:
+        raise ValidationError(f"A {kind.label} is {_size_words(kind)}; this has {len(people)}.")
+    crew = _new_crew(congregation, name, kind, purpose, people[0], timezone, now)
+    for person in people:
+        _join(crew, person, now)
+    crew.formed_at = now
+    crew.save(update_fields=["formed_at"])
+    return crew
+
+
+@tenant_service
+@transaction.atomic
+def propose_crew(
+    *,
+    congregation: Congregation,
+    name: str,
+    proposed_by: Self,
+    invitees: Iterable[Self],
+    kind: str = Kind.CREW,
+    purpose: str = "",
+    timezone: ZoneInfo | str | None = None,
+    request_key: str = "",
+    now: datetime | None = None,
+) -> Crew:
+    """Propose a crew or dyad: the proposer joins it, each invitee is asked, and it is
+    formed once enough of them accept. A repeated form (the same ``request_key``) gets the
+    proposal its first submission made."""
+    now = now or clock.now()
+    kind = _kind(kind)
+    # Proposals in a congregation take turns: a repeated form finds the first one's crew,
+    # and two proposals of one name cannot both pass the name check. NO KEY UPDATE: other
+    # writes in the congregation, whose foreign keys share-lock this row, go on.
+    congregation = Congregation.objects.select_for_update(no_key=True).get(pk=congregation.pk)
+    _congregation_members(congregation, [proposed_by])
+    if earlier := replayed(Crew, request_key, congregation, proposed_by=proposed_by, kind=kind):
+        return earlier
+    people = [p for p in _congregation_members(congregation, invitees) if p != proposed_by]
+    high = SIZES[kind][1]
+    if not people:
+        raise ValidationError({"invitees": "Invite at least one person."})
+    if len(people) > high - 1:
+        raise ValidationError(
+            {"invitees": f"A {kind.label} is {_size_words(kind)}: invite at most {high - 1}."}
+        )
+    crew = _new_crew(
+        congregation, name, kind, purpose, proposed_by, timezone, now, stored(request_key)
+    )
+    _join(crew, proposed_by, now)
+    for person in people:
+        CrewInvitation.objects.create(
+            congregation=congregation,
+            crew=crew,
+            invitee=person,
+            invited_by=proposed_by,
+            created_at=now,
+        )
+    return crew
+
+
+def _require_room(crew: Crew) -> int:
+    """The crew's current size, refusing when it is full."""
+    size = CrewMembership.objects.filter(crew=crew).current().count()
+    if size >= crew.max_size:
+        raise ValidationError(
+            f"{crew} is full: a {crew.get_kind_display()} is at most {crew.max_size} people."
+        )
+    return size
+
+
+def _require_free_seat(crew: Crew) -> None:
+    """Seats are seats: the members and those asked and not yet answering never number
+    more than the crew holds. The caller holds the crew's lock."""
+    size = _require_room(crew)
+    asked = CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).count()
+    if size + asked >= crew.max_size:
+        raise ValidationError(
+            {
+                "invitee": f"{crew} has no free seat: {size} in it and {asked} asked, and a "
+                f"{crew.get_kind_display()} is at most {crew.max_size} people. Ask again if "
+                "someone says no."
+            }
+        )
+
+
+@tenant_service
+@transaction.atomic
+def invite_to_crew(
+    *, crew: Crew, invitee: Self, invited_by: Self, now: datetime | None = None
+) -> CrewInvitation:
+    """A member asks someone else in the congregation to join their crew."""
+    now = now or clock.now()
+    crew = lock_crew(crew)
+    require_member(crew, invited_by)
+    _congregation_members(crew.congregation, [invitee])
+    if is_current_member(crew=crew, self_=invitee):
+        raise ValidationError(f"{invitee} is in {crew} already.")
+    if CrewInvitation.objects.filter(crew=crew, invitee=invitee, answered_at__isnull=True).exists():
+        raise ValidationError(f"{invitee} has been asked already.")
+    _require_free_seat(crew)
+    return CrewInvitation.objects.create(
+        congregation_id=crew.congregation_id,
+        crew=crew,
+        invitee=invitee,
+        invited_by=invited_by,
+        created_at=now,
+    )
+
+
+@tenant_service
+@transaction.atomic
+def answer_crew_invitation(
+    *, invitation: CrewInvitation, answered_by: Self, accept: bool, now: datetime | None = None
+) -> CrewInvitation:
+    """Only the invitee answers. Accepting joins the crew, and forms it once it has enough
+    people; a full crew refuses the answer with a message. The one who fills the crew
+    closes its other open invitations as withdrawn: there is no seat left to answer for."""
+    now = now or clock.now()
+    if invitation.invitee_id != answered_by.pk:
+        raise ValidationError("Only the person invited can answer this invitation.")
+    crew = lock_crew(invitation.crew)
+    invitation = CrewInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.withdrawn_at:
+        raise ValidationError(f"{crew} filled up before you answered: there is no seat left.")
+    if invitation.answered_at:
+        raise ValidationError("You have answered this invitation already.")
+    if accept:
+        size = _require_room(crew) + 1
+        _join(crew, answered_by, now)
+        if crew.formed_at is None and size >= crew.min_size:
+            crew.formed_at = now
+            crew.save(update_fields=["formed_at"])
+        if size >= crew.max_size:
+            CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).exclude(
+                pk=invitation.pk
+            ).update(answered_at=now, withdrawn_at=now)
+    invitation.answered_at, invitation.accepted = now, accept
+    invitation.save(update_fields=["answered_at", "accepted"])
+    return invitation
+
+
+@tenant_service
+@transaction.atomic
+def leave_crew(*, crew: Crew, member: Self, now: datetime | None = None) -> CrewMembership:
+    """Leave a crew. The membership keeps its dates, so past meetings still know who was in."""
+    now = now or clock.now()
+    lock_crew(crew)
+    membership = CrewMembership.objects.filter(crew=crew, member=member).current().first()
+    if membership is None:
+        raise ValidationError(f"{member} is not in {crew}.")
+    membership.left_at = now
+    membership.save(update_fields=["left_at"])
+    return membership
+
+
+def end_crew_memberships(*, congregation: Congregation, member: Self, now: datetime) -> None:
+    """Someone who leaves the congregation leaves its crews, and their open invitations lapse."""
+    CrewMembership.objects.filter(
+        crew__congregation=congregation, member=member, left_at__isnull=True
+    ).update(left_at=now)
+    CrewInvitation.objects.filter(
+        crew__congregation=congregation, invitee=member, answered_at__isnull=True
+    ).update(answered_at=now, accepted=False)
+
+
+def on_membership_ended(sender: Any, *, membership: Membership, now: datetime, **_: Any) -> None:
+    end_crew_memberships(congregation=membership.congregation, member=membership.member, now=now)

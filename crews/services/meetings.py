@@ -1,0 +1,306 @@
+"""Scheduling, changing, cancelling and logging a crew's meetings.
+
+Functions that change a meeting lock the meeting's row, and take the ``version`` the person
+was looking at, so an edit made on a stale page is refused instead of overwriting someone
+else's change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from congregations import tasks as congregation_tasks
+from congregations.models import Self
+from congregations.request_keys import replayed, stored
+from congregations.tenancy import tenant_service
+from microsolidarity.enqueue import enqueue_after_commit
+from reciprocity.rules import settled_notice
+from reciprocity.services import award_consistency
+
+from .. import tasks
+from ..guards import require_member
+from ..links import meeting_url
+from ..models import Attendance, Crew, Meeting, MeetingStatus
+from ..selectors import members_at
+from .forming import lock_crew
+from .reminders import arm_reminder, queue_cancellation_notice
+
+
+def _lock_meetings_of(crew: Crew) -> Crew:
+    """Changes to when a crew meets take turns, so two at once cannot both find a moment
+    free, and a repeated form finds the meeting its first submission made. NO KEY UPDATE:
+    writes that merely reference the crew (rounds, attendance) go on meanwhile."""
+    return (
+        Crew.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("congregation")
+        .get(pk=crew.pk)
+    )
+
+
+def _lock_meeting(meeting: Meeting, version: int | None) -> Meeting:
+    # The meeting's row only: FOR UPDATE on the joined congregation would hold up every
+    # other write in the congregation, whose foreign keys PostgreSQL checks at commit.
+    locked = Meeting.objects.select_for_update(of=("self",)).select_related("crew", "congregation")
+    fresh = locked.get(pk=meeting.pk)
+    if version is not None and fresh.version != version:
+        raise ValidationError(
+            "Someone else changed this meeting while you were looking at it. "
+            "Reload the page to see their change, then try again."
+        )
+    return fresh
+
+
+def _require_future(starts_at: datetime, now: datetime) -> None:
+    if timezone.is_naive(starts_at):
+        raise ValueError("starts_at must carry its timezone.")
+    if starts_at <= now:
+        raise ValidationError({"starts_at": "Choose a time in the future."})
+
+
+def _require_free(crew: Crew, starts_at: datetime, moving: Meeting | None = None) -> None:
+    """Refuse a second meeting of the crew at the same moment (one_meeting_per_crew_start),
+    naming the one already there and carrying its address, which the form shows as a link.
+    The caller holds _lock_meetings_of(crew)."""
+    others = Meeting.objects.filter(crew=crew, starts_at=starts_at)
+    if moving is not None:
+        others = others.exclude(pk=moving.pk)
+    taken = (
+        others.exclude(status=MeetingStatus.CANCELLED)
+        .select_related("crew", "congregation")
+        .first()
+    )
+    if taken is not None:
+        raise ValidationError(
+            {
+                "starts_at": ValidationError(
+                    "%(meeting)s is already scheduled for that moment: %(url)s",
+                    code="taken",
+                    params={"meeting": str(taken), "url": meeting_url(taken)},
+                )
+            }
+        )
+
+
+@tenant_service
+@transaction.atomic
+def schedule_meeting(
+    *,
+    crew: Crew,
+    starts_at: datetime,
+    scheduled_by: Self,
+    place: str = "",
+    agenda: str = "",
+    request_key: str = "",
+    now: datetime | None = None,
+) -> Meeting:
+    """A scheduled meeting of a formed crew; ``starts_at`` must be after ``now``, at a
+    moment the crew has no other meeting. A repeated form (the same ``request_key``) gets
+    the meeting its first submission made, and no second reminder."""
+    now = now or timezone.now()
+    crew = _lock_meetings_of(crew)
+    require_member(crew, scheduled_by)
+    if earlier := replayed(Meeting, request_key, crew.congregation, crew=crew):
+        return earlier
+    if crew.formed_at is None:
+        raise ValidationError(f"{crew} meets once it is formed: it needs {crew.min_size} people.")
+    _require_future(starts_at, now)
+    _require_free(crew, starts_at)
+    meeting = Meeting(
+        congregation_id=crew.congregation_id,
+        crew=crew,
+        starts_at=starts_at,
+        timezone=crew.timezone,
+        place=place,
+        agenda=agenda,
+        scheduled_by=scheduled_by,
+        created_at=now,
+        request_key=stored(request_key),
+    )
+    meeting.full_clean(exclude=["request_key"])
+    meeting.save()
+    _remind(meeting, now)
+    return meeting
+
+
+def _remind(meeting: Meeting, now: datetime) -> None:
+    """Arm the meeting's reminder; when it is due at once, start sending after commit."""
+    if arm_reminder(meeting, now).due_at <= now:
+        enqueue_after_commit(tasks.send_meeting_reminders)
+
+
+def _require_not_started(meeting: Meeting, now: datetime, doing: str) -> None:
+    if meeting.status != MeetingStatus.SCHEDULED:
+        raise ValidationError(
+            f"This meeting is {meeting.get_status_display()}: it cannot be {doing}."
+        )
+    if meeting.has_started(now):
+        raise ValidationError(f"This meeting has started: it can no longer be {doing}.")
+
+
+@tenant_service
+@transaction.atomic
+def reschedule_meeting(
+    *,
+    meeting: Meeting,
+    changed_by: Self,
+    starts_at: datetime,
+    place: str | None = None,
+    agenda: str | None = None,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Meeting:
+    """Move a meeting, or change its place or agenda, before it starts."""
+    now = now or timezone.now()
+    meeting = _lock_meeting(meeting, version)
+    require_member(meeting.crew, changed_by)
+    _require_not_started(meeting, now, "rescheduled")
+    _require_future(starts_at, now)
+    _lock_meetings_of(meeting.crew)
+    _require_free(meeting.crew, starts_at, moving=meeting)
+    meeting.starts_at = starts_at
+    meeting.timezone = meeting.crew.timezone
+    if place is not None:
+        meeting.place = place
+    if agenda is not None:
+        meeting.agenda = agenda
+    meeting.version += 1
+    meeting.full_clean()
+    meeting.save()
+    _remind(meeting, now)
+    return meeting
+
+
+@tenant_service
+@transaction.atomic
+def cancel_meeting(
+    *, meeting: Meeting, cancelled_by: Self, version: int | None = None, now: datetime | None = None
+) -> Meeting:
+    """Only before it starts: a meeting cancelled in time costs nobody any points."""
+    now = now or timezone.now()
+    meeting = _lock_meeting(meeting, version)
+    require_member(meeting.crew, cancelled_by)
+    _require_not_started(meeting, now, "cancelled")
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.cancelled_at, meeting.cancelled_by = now, cancelled_by
+    meeting.version += 1
+    meeting.save(update_fields=["status", "cancelled_at", "cancelled_by", "version"])
+    if queue_cancellation_notice(meeting, now):
+        enqueue_after_commit(congregation_tasks.send_emails)
+    return meeting
+
+
+def _require_loggable(meeting: Meeting, now: datetime) -> None:
+    if meeting.status == MeetingStatus.LOGGED:
+        raise ValidationError("This meeting has been logged already.")
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ValidationError("This meeting was cancelled: there is nothing to log.")
+    if meeting.is_settled_as_missed:
+        raise ValidationError(settled_notice(meeting))
+    if not meeting.has_started(now):
+        raise ValidationError("This meeting has not started yet: log it once it has.")
+    if now > meeting.log_closes_at():
+        raise ValidationError(
+            f"The time to log this meeting has passed: meetings are logged within "
+            f"{meeting.congregation.meeting_grace_hours} hours of their start."
+        )
+
+
+def _present_members(meeting: Meeting, present: Iterable[Self]) -> tuple[list[Self], list[Self]]:
+    """(everyone in the crew when it started, those of them marked present); refuses anyone
+    marked present who was not in the crew at that moment."""
+    members = list(members_at(crew=meeting.crew, moment=meeting.starts_at))
+    ids = {m.pk for m in members}
+    chosen = list(dict.fromkeys(present))
+    strangers = [p for p in chosen if p.pk not in ids]
+    if strangers:
+        names = ", ".join(str(p) for p in strangers)
+        raise ValidationError(
+            {"present": f"Not in {meeting.crew} when this meeting started: {names}."}
+        )
+    return members, chosen
+
+
+@tenant_service
+@transaction.atomic
+def mark_attendance(
+    *, meeting: Meeting, member: Self, present: bool, marked_by: Self, now: datetime | None = None
+) -> Attendance:
+    """One tap while logging: note whether one member is there. Nothing is scored until the
+    meeting is logged."""
+    now = now or timezone.now()
+    meeting = _lock_meeting(meeting, None)
+    require_member(meeting.crew, marked_by)
+    _require_loggable(meeting, now)
+    if not members_at(crew=meeting.crew, moment=meeting.starts_at).filter(pk=member.pk).exists():
+        raise ValidationError(f"{member} was not in {meeting.crew} when this meeting started.")
+    attendance, _ = Attendance.objects.update_or_create(
+        meeting=meeting,
+        member=member,
+        defaults={"present": present, "congregation_id": meeting.congregation_id},
+    )
+    return attendance
+
+
+@tenant_service
+@transaction.atomic
+def log_meeting(
+    *,
+    meeting: Meeting,
+    present: Iterable[Self],
+    logged_by: Self,
+    reflections: str = "",
+    envisioning: str = "",
+    now: datetime | None = None,
+) -> Meeting:
+    """Record who came, once, between the start and the end of the grace period; each Self
+    present earns consistency points for their n-th meeting in this crew."""
+    now = now or timezone.now()
+    meeting = _lock_meeting(meeting, None)
+    require_member(meeting.crew, logged_by)
+    _require_loggable(meeting, now)
+    members, attendees = _present_members(meeting, present)
+    # Counting "the n-th meeting" needs the crew's meetings logged one at a time.
+    lock_crew(meeting.crew)
+    here = {p.pk for p in attendees}
+    for member in members:
+        Attendance.objects.update_or_create(
+            meeting=meeting,
+            member=member,
+            defaults={"present": member.pk in here, "congregation_id": meeting.congregation_id},
+        )
+    meeting.status = MeetingStatus.LOGGED
+    meeting.logged_at, meeting.logged_by = now, logged_by
+    meeting.reflections, meeting.envisioning = reflections, envisioning
+    meeting.version += 1
+    meeting.full_clean()
+    meeting.save()
+    award_consistency(meeting=meeting, attendees=attendees, logged_by=logged_by, now=now)
+    return meeting
+
+
+@tenant_service
+@transaction.atomic
+def update_meeting_notes(
+    *,
+    meeting: Meeting,
+    edited_by: Self,
+    reflections: str,
+    envisioning: str,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> Meeting:
+    """Change a logged meeting's reflections and envisioning notes (never its attendance)."""
+    meeting = _lock_meeting(meeting, version)
+    require_member(meeting.crew, edited_by)
+    if meeting.status != MeetingStatus.LOGGED:
+        raise ValidationError("Notes belong to a meeting that has been logged.")
+    meeting.reflections, meeting.envisioning = reflections, envisioning
+    meeting.version += 1
+    meeting.full_clean()
+    meeting.save(update_fields=["reflections", "envisioning", "version"])
+    return meeting
