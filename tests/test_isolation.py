@@ -32,10 +32,9 @@ from reciprocity.models import (
     MoneyRound,
     Venture,
 )
+from tests.builders import conflict, held_meeting, membership_of, venture
 
-from .conftest import membership_of
 from .factories import MembershipFactory
-from .reciprocity.world import conflict, logged_meeting, venture
 
 CONGREGATION_ROUTE = "c/<slug:congregation_slug>/"
 
@@ -233,7 +232,7 @@ def world(
     meeting = schedule_meeting(
         crew=crew, starts_at=timezone.now() + timedelta(days=7), scheduled_by=crew_mate
     )
-    held = logged_meeting(crew)
+    held = held_meeting(crew)
     return World(
         congregation=congregation,
         facilitator=facilitator,

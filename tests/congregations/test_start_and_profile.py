@@ -11,8 +11,7 @@ from django.utils.html import escape
 
 from congregations.models import DEFAULT_PURPOSE, Congregation, Membership, Role, Self
 from congregations.request_keys import new_request_key
-
-from ..conftest import congregation_url, membership_of
+from tests.builders import congregation_url, membership_of
 
 pytestmark = pytest.mark.django_db
 

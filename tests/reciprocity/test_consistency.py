@@ -12,8 +12,7 @@ from crews.models import Crew
 from crews.services import cancel_meeting, form_crew, leave_crew, log_meeting, mark_attendance
 from reciprocity.models import LedgerEntry, Level, Rule
 from reciprocity.services import apply_missed_meeting_deductions
-
-from .helpers import (
+from tests.builders import (
     DAY,
     GRACE,
     HOUR,

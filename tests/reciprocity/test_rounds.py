@@ -17,8 +17,7 @@ from reciprocity.models import (
     Rule,
 )
 from reciprocity.services import record_listening_round, record_money_round
-
-from .helpers import (
+from tests.builders import (
     DAY,
     held_meeting,
     ids,
@@ -29,12 +28,6 @@ from .helpers import (
     rows,
     scheduled_meeting,
 )
-
-
-@pytest.fixture
-def meeting(crew: Crew, t0: datetime) -> Meeting:
-    """The crew's meeting, held and logged with all three of them there."""
-    return held_meeting(crew, people(crew), t0)
 
 
 def record_round(

@@ -13,8 +13,7 @@ from crews.models import Crew
 from reciprocity.models import LegalForm, Level, Rule, Venture
 from reciprocity.selectors import crew_scores, member_score
 from reciprocity.services import confirm_co_ownership, register_venture
-
-from .helpers import DAY, ledger, levels, recorders, refused, rows
+from tests.builders import DAY, ledger, levels, recorders, refused, rows
 
 
 @pytest.fixture
