@@ -64,10 +64,9 @@ class TestForming:
         assert dyad.is_dyad
 
     def test_a_crew_of_nine_is_refused(self, congregation: Congregation) -> None:
+        nine = new_members(congregation, 9)
         with writes_nothing(), pytest.raises(ValidationError, match="3 to 8 people; this has 9"):
-            services.form_crew(
-                congregation=congregation, name="Big", members=new_members(congregation, 9)
-            )
+            services.form_crew(congregation=congregation, name="Big", members=nine)
 
     def test_a_dyad_of_three_is_refused(self, congregation: Congregation) -> None:
         people = new_members(congregation, 3)
@@ -114,12 +113,13 @@ class TestForming:
     def test_a_member_of_another_congregation_is_refused(
         self, how: str, congregation: Congregation, member: Self, crew: Crew, outsider: Self
     ) -> None:
+        (other,) = new_members(congregation, 1)
         with writes_nothing(), pytest.raises(ValidationError, match="Not a member of Kotahi"):
             if how == "form":
                 services.form_crew(
                     congregation=congregation,
                     name="Mixed",
-                    members=[member, *new_members(congregation, 1), outsider],
+                    members=[member, other, outsider],
                 )
             elif how == "propose":
                 services.propose_crew(

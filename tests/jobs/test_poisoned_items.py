@@ -286,7 +286,7 @@ def test_an_undeliverable_invitation_says_so_and_spends_no_quota(
     settings.EMAIL_BACKEND = "tests.mail_backends.BouncingBackend"
     from congregations.selectors import pending_invitations
     from congregations.services import invitations_left, invite
-    from tests.conftest import congregation_url, membership_of
+    from tests.builders import congregation_url, membership_of
 
     invitation, _ = invite(congregation=congregation, email="bounce@example.net", invited_by=member)
     now = timezone.now()
