@@ -115,13 +115,15 @@ def entry_pk(world: World) -> dict[str, Any]:
     return {"pk": LedgerEntry.objects.filter(member=world.crew_mate).values("pk")[0]["pk"]}
 
 
-# Crew pages are for the crew's members; a facilitator sees a crew's name and size only.
 class Answers(TypedDict):
+    """What a GET answers to each persona, for pages that share them."""
+
     member: int
     facilitator: int
     crew_mate: NotRequired[int]
 
 
+# Crew pages are for the crew's members; a facilitator sees a crew's name and size only.
 CREW_ONLY: Answers = {"member": 404, "facilitator": 404, "crew_mate": 200}
 POST_ONLY: Answers = {"member": 405, "facilitator": 405}
 
