@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.apps import apps as global_apps
+from django.apps.registry import Apps
+from django.db import DEFAULT_DB_ALIAS
+
 
 @dataclass(frozen=True)
 class Periodic:
@@ -31,16 +35,26 @@ PERIODIC_TASKS: dict[str, Periodic] = {
 }
 
 
-def sync_periodic_tasks(**kwargs: Any) -> None:
+def sync_periodic_tasks(
+    *, apps: Apps = global_apps, using: str = DEFAULT_DB_ALIAS, **kwargs: Any
+) -> None:
     """Create or update one PeriodicTask per entry above; idempotent. A new one is due at
-    once, so a fresh install runs every job when beat starts, not a day later."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    once, so a fresh install runs every job when beat starts, not a day later.
 
+    ``apps`` is the state the migrate left the database in (``flush`` sends none: then
+    every table is there). After a partial migrate (``migrate congregations 0001`` on a
+    fresh database) django-celery-beat has no tables yet; the migrate that creates them
+    syncs instead."""
+    try:
+        interval_schedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+        periodic_task = apps.get_model("django_celery_beat", "PeriodicTask")
+    except LookupError:
+        return
     for name, periodic in PERIODIC_TASKS.items():
-        interval, _ = IntervalSchedule.objects.get_or_create(
-            every=int(periodic.every.total_seconds()), period=IntervalSchedule.SECONDS
+        interval, _ = interval_schedule.objects.using(using).get_or_create(
+            every=int(periodic.every.total_seconds()), period="seconds"
         )
-        PeriodicTask.objects.update_or_create(
+        periodic_task.objects.using(using).update_or_create(
             name=name,
             defaults={"task": periodic.task, "interval": interval, "enabled": True},
             create_defaults={

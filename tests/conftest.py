@@ -11,15 +11,16 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from congregations.models import Congregation, Membership, Role, Self
-from crews.models import Crew
+from congregations.models import Congregation, Role, Self
+from congregations.services import invite
+from crews.models import Crew, Meeting
 from crews.selectors import current_members
 from crews.services import form_crew
 
+from .builders import DAY, HOUR, held_meeting, money_round, people, scheduled_meeting
 from .factories import CongregationFactory, MembershipFactory
 
 HOW_TO_START = (
@@ -97,6 +98,18 @@ def outsider(db: None) -> Self:
 
 
 @pytest.fixture
+def token(congregation: Congregation, facilitator: Self) -> str:
+    """The link of the facilitator's invitation, with a note, to ben@example.net."""
+    return invite(
+        congregation=congregation,
+        email="ben@example.net",
+        invited_by=facilitator,
+        note="Come and meet the others.",
+        send_email=False,
+    )[1]
+
+
+@pytest.fixture
 def crew(congregation: Congregation, member: Self, crew_mate: Self) -> Crew:
     """A formed crew of three: the member, the crew-mate and one more."""
     third = MembershipFactory.create(congregation=congregation).member
@@ -133,13 +146,39 @@ def other_crew(congregation: Congregation) -> Crew:
 
 
 @pytest.fixture
+def now() -> datetime:
+    return timezone.now()
+
+
+@pytest.fixture
+def started_meeting(crew: Crew, now: datetime) -> Meeting:
+    """A meeting of the crew that started an hour ago: open for logging."""
+    return scheduled_meeting(crew, now - HOUR)
+
+
+@pytest.fixture
+def upcoming_meeting(crew: Crew, now: datetime) -> Meeting:
+    return scheduled_meeting(crew, now + 7 * DAY, place="Ana's")
+
+
+@pytest.fixture
 def t0() -> datetime:
     """A moment 90 days ago, after the crews formed: tests pass times from here as ``now=``."""
     return timezone.now().replace(microsecond=0) - timedelta(days=90)
 
 
-def membership_of(self_: Self, congregation: Congregation) -> Membership:
-    return Membership.objects.current().get(member=self_, congregation=congregation)
+@pytest.fixture
+def meeting(crew: Crew, t0: datetime) -> Meeting:
+    """The crew's meeting, held and logged at ``t0`` with all three of them there."""
+    return held_meeting(crew, people(crew), t0)
+
+
+@pytest.fixture
+def played(crew: Crew, member: Self, crew_mate: Self) -> Crew:
+    """One logged meeting (+1 each for coming) with a money round in which the crew-mate
+    asked and the member offered, with mutual respect (+6 each)."""
+    money_round(held_meeting(crew), focus=crew_mate, offerer=member)
+    return crew
 
 
 @pytest.fixture
@@ -153,13 +192,6 @@ def celery_worker(transactional_db: None) -> Iterator[None]:
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield
-
-
-def congregation_url(name: str, congregation: Congregation, **kwargs: object) -> str:
-    """The URL of a page of ``congregation``: ``congregation_url("members", kotahi)``, or
-    of another app's with its namespace, ``congregation_url("crews:people", kotahi)``."""
-    view = name if ":" in name else f"congregations:{name}"
-    return reverse(view, kwargs={"congregation_slug": congregation.slug, **kwargs})
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

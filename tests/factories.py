@@ -1,5 +1,7 @@
 """factory-boy factories. A child row's congregation follows from its parent, so a test
-cannot build cross-tenant rows by accident."""
+cannot build cross-tenant rows by accident. Crews and meetings have none: they are made
+through the services (``crews.services.form_crew``, ``tests.builders.scheduled_meeting``),
+so a test never holds a crew without members or a meeting scheduled in the past."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import factory
 from django.utils import timezone
 
 from congregations.models import Congregation, Membership, Role, Self
-from crews.models import Crew, Meeting
 
 PASSWORD = "a-long-test-password"
 
@@ -44,27 +45,3 @@ class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     member = factory.SubFactory(SelfFactory)
     role = Role.MEMBER
     joined_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=365))
-
-
-class CrewFactory(factory.django.DjangoModelFactory[Crew]):
-    """A formed crew with no members; use crews.services.form_crew for one with people."""
-
-    class Meta:
-        model = Crew
-
-    congregation = factory.SubFactory(CongregationFactory)
-    name = factory.Sequence(lambda n: f"Crew {n}")
-    timezone = "Europe/Amsterdam"
-    proposed_by = factory.SubFactory(SelfFactory)
-    formed_at = factory.LazyFunction(lambda: timezone.now())
-
-
-class MeetingFactory(factory.django.DjangoModelFactory[Meeting]):
-    class Meta:
-        model = Meeting
-
-    crew = factory.SubFactory(CrewFactory)
-    congregation = factory.SelfAttribute("crew.congregation")
-    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
-    timezone = factory.SelfAttribute("crew.timezone")
-    scheduled_by = factory.SelfAttribute("crew.proposed_by")

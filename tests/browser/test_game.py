@@ -8,9 +8,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from crews.services import form_crew
+from tests.builders import held_meeting
 
 from ..factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
-from ..reciprocity.world import logged_meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ def test_a_crew_member_records_a_money_round_and_sees_the_crews_score_rise(
         members=[ana, ben, cat],
         now=timezone.now() - timedelta(days=90),
     )
-    meeting = logged_meeting(crew)  # a first meeting: +1 each
+    meeting = held_meeting(crew)  # a first meeting: +1 each
     scores = page.get_by_role("link", name="The crew’s total: +3 points; see every entry")
 
     sign_in("ana@example.net", PASSWORD)

@@ -10,11 +10,11 @@ from playwright.sync_api import Page, expect
 
 from crews.models import Attendance, Meeting, MeetingStatus
 from crews.services import form_crew
+from tests.builders import scheduled_meeting
 
 from ..factories import (
     PASSWORD,
     CongregationFactory,
-    MeetingFactory,
     MembershipFactory,
     SelfFactory,
 )
@@ -54,7 +54,7 @@ def test_a_crew_schedules_a_meeting_logs_one_with_taps_and_sees_it_in_its_histor
     assert scheduled.place == "Ana's kitchen"
 
     # A meeting that started an hour ago, as the one above will have in a week.
-    held = MeetingFactory.create(crew=crew, starts_at=now - timedelta(hours=1), scheduled_by=ana)
+    held = scheduled_meeting(crew, now - timedelta(hours=1), by=ana)
     page.goto(
         live_server.url
         + reverse("crews:meeting", kwargs={"congregation_slug": "kotahi", "pk": held.pk})

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from congregations.models import Congregation, Membership, Self
 from congregations.services import accept_invitation
-from tests.reciprocity.helpers import together
+from tests.builders import together
 
 from .test_setting_bounds import at_cap_with_invitations
 

@@ -30,9 +30,7 @@ from congregations.services import (
     update_settings,
 )
 from congregations.validators import single_line
-
-from ..conftest import congregation_url
-from ..reciprocity.helpers import refused, snapshot
+from tests.builders import congregation_url, refused, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -179,12 +177,6 @@ def test_the_profile_refuses_over_long_work_next_to_it(client: Client, member: S
     (error,) = response.context["form"].errors["meaningful_work"]
     assert f"at most {WORK_LENGTH} characters" in error
     assert snapshot() == before
-
-
-@pytest.fixture
-def token(congregation: Congregation, facilitator: Self) -> str:
-    _, token = invite(congregation=congregation, email="ben@example.net", invited_by=facilitator)
-    return token
 
 
 def test_sign_up_refuses_a_display_name_with_a_line_break_next_to_it(

@@ -12,9 +12,9 @@ from django.utils import timezone
 from congregations.models import Congregation, Invitation, Self
 from congregations.request_keys import new_request_key
 from congregations.services import accept_invitation, invite, revoke_invitation
+from tests.builders import congregation_url, membership_of
 from tests.pages import text
 
-from ..conftest import congregation_url, membership_of
 from ..factories import PASSWORD, SelfFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +25,6 @@ PASSWORDS = {"password1": "a-good-long-password", "password2": "a-good-long-pass
 def sign_up(name: str, congregation: Congregation) -> dict[str, str]:
     """The sign-up form as its page sends it."""
     return {"display_name": name, "request_key": new_request_key(congregation), **PASSWORDS}
-
-
-@pytest.fixture
-def token(congregation: Congregation, facilitator: Self) -> str:
-    return invite(
-        congregation=congregation,
-        email="ben@example.net",
-        invited_by=facilitator,
-        note="Come and meet the others.",
-        send_email=False,
-    )[1]
 
 
 def invalid_page(client: Client, token: str) -> str:

@@ -18,9 +18,8 @@ from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.request_keys import new_request_key
 from congregations.services import invite
 from congregations.services.outbox import send_due_emails
+from tests.builders import congregation_url, membership_of
 from tests.pages import text
-
-from ..conftest import congregation_url, membership_of
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 
 from congregations.models import Congregation, Membership, MembershipEvent, Role, Self
+from tests.builders import congregation_url, membership_of
 from tests.pages import text
 
-from ..conftest import congregation_url, membership_of
 from ..factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

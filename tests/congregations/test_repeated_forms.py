@@ -14,13 +14,11 @@ from django.test import Client
 
 from congregations.models import DEFAULT_PURPOSE, Congregation, Invitation, Membership, Self
 from congregations.request_keys import new_request_key
-from congregations.services import accept_invitation, invite
+from congregations.services import accept_invitation
 from congregations.services.outbox import send_due_emails
+from tests.builders import congregation_url, membership_of, sent_twice, signed_in
 
-from ..conftest import congregation_url, membership_of
 from ..factories import SelfFactory
-from ..reciprocity.helpers import sent_twice
-from ..reciprocity.world import signed_in
 
 PASSWORDS = {"password1": "a-good-long-password", "password2": "a-good-long-password"}
 
@@ -96,16 +94,6 @@ def test_a_batch_with_a_stale_key_is_refused_once_above_the_form(
 
 
 # --- signing up with an invitation ---------------------------------------------------------
-
-
-@pytest.fixture
-def token(congregation: Congregation, facilitator: Self) -> str:
-    return invite(
-        congregation=congregation,
-        email="ben@example.net",
-        invited_by=facilitator,
-        send_email=False,
-    )[1]
 
 
 @BOTH

@@ -39,8 +39,8 @@ from congregations.services import (
     update_settings,
 )
 from congregations.tokens import hash_token
+from tests.builders import membership_of
 
-from ..conftest import membership_of
 from ..factories import MembershipFactory, SelfFactory
 
 pytestmark = pytest.mark.django_db

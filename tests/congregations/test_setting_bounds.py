@@ -18,10 +18,8 @@ from congregations.services import (
     sign_up_with_invitation,
     update_settings,
 )
+from tests.builders import congregation_url, refused, snapshot
 from tests.factories import SelfFactory
-from tests.reciprocity.helpers import refused, snapshot
-
-from ..conftest import congregation_url
 
 pytestmark = pytest.mark.django_db
 

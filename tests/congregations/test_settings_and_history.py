@@ -11,9 +11,8 @@ from django.utils.http import urlencode
 
 from congregations.models import Congregation, MembershipEvent, Self
 from congregations.services import SETTINGS_FIELDS, invite
+from tests.builders import congregation_url
 from tests.pages import text
-
-from ..conftest import congregation_url
 
 pytestmark = pytest.mark.django_db
 

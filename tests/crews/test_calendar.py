@@ -13,8 +13,9 @@ from congregations.models import Congregation, Self
 from congregations.tokens import hash_token
 from crews import services
 from crews.models import CalendarFeed, Crew
+from tests.builders import scheduled_meeting
 
-from ..factories import CongregationFactory, MeetingFactory, MembershipFactory
+from ..factories import CongregationFactory, MembershipFactory
 
 
 def feed_path(token: str) -> str:
@@ -42,7 +43,7 @@ def events(client: Client, token: str) -> dict[str, dict[str, object]]:
 def summer_meeting(crew: Crew, now: datetime) -> datetime:
     """A meeting at 19:00 in Amsterdam next July: 17:00 UTC."""
     starts_at = datetime(now.year + 1, 7, 7, 17, 0, tzinfo=UTC)
-    MeetingFactory.create(crew=crew, starts_at=starts_at, place="Ana's kitchen")
+    scheduled_meeting(crew, starts_at, place="Ana's kitchen")
     return starts_at
 
 
@@ -81,7 +82,7 @@ def test_every_congregation_is_in_it_and_no_one_elses_crews(
         crew_with(outsider, outsider.memberships.get().congregation, "Not mine"),
         crew,
     ):
-        MeetingFactory.create(crew=other_crew, starts_at=now + timedelta(days=3))
+        scheduled_meeting(other_crew, now + timedelta(days=3))
 
     assert set(events(client, services.renew_calendar_feed(owner=member))) == {
         "Tuesday crew",
@@ -92,9 +93,9 @@ def test_every_congregation_is_in_it_and_no_one_elses_crews(
 def test_a_cancelled_meeting_says_so_and_notes_stay_out(
     client: Client, member: Self, crew: Crew, now: datetime
 ) -> None:
-    meeting = MeetingFactory.create(crew=crew, starts_at=now + timedelta(days=2))
+    meeting = scheduled_meeting(crew, now + timedelta(days=2))
     services.cancel_meeting(meeting=meeting, cancelled_by=member)
-    logged = MeetingFactory.create(crew=crew, starts_at=now - timedelta(hours=2))
+    logged = scheduled_meeting(crew, now - timedelta(hours=2))
     services.log_meeting(meeting=logged, present=[member], logged_by=member, reflections="Secret")
     response = client.get(feed_path(services.renew_calendar_feed(owner=member)))
     calendar = Calendar.from_ical(response.content)
@@ -121,7 +122,7 @@ def test_the_feed_runs_a_bounded_number_of_queries(
     django_assert_max_num_queries: object,
 ) -> None:
     for n in range(30):
-        MeetingFactory.create(crew=crew, starts_at=now + timedelta(days=n + 1))
+        scheduled_meeting(crew, now + timedelta(days=n + 1))
     token = services.renew_calendar_feed(owner=member)
     with django_assert_max_num_queries(3):  # type: ignore[operator]
         client.get(feed_path(token))

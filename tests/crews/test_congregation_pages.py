@@ -11,10 +11,10 @@ from django.urls import reverse
 from congregations.models import Congregation, Self
 from crews import services
 from crews.models import Crew, Kind
+from tests.builders import congregation_url, scheduled_meeting
 from tests.pages import text
 
-from ..factories import MeetingFactory, MembershipFactory
-from .conftest import url
+from ..factories import MembershipFactory
 
 
 def test_the_home_shows_people_crews_and_who_has_none(
@@ -23,23 +23,23 @@ def test_the_home_shows_people_crews_and_who_has_none(
     facilitator: Self,
     member: Self,
     crew: Crew,
-    not_in_crew: Self,
+    neighbour: Self,
     now: datetime,
 ) -> None:
-    meeting = MeetingFactory.create(crew=crew, starts_at=now + timedelta(days=3))
+    meeting = scheduled_meeting(crew, now + timedelta(days=3))
     proposal = services.propose_crew(
-        congregation=congregation, name="Seed library", proposed_by=not_in_crew, invitees=[member]
+        congregation=congregation, name="Seed library", proposed_by=neighbour, invitees=[member]
     )
     client.force_login(member)
 
-    response = client.get(url("congregation", congregation))
+    response = client.get(congregation_url("crews:congregation", congregation))
 
     assert response.status_code == 200
     overview = response.context["overview"]
     assert [m.member for m in overview.roster.members] == sorted(
         [m.member for m in overview.roster.members], key=lambda s: s.display_name
     )
-    assert {m.member for m in overview.roster.without_crew} == {facilitator, not_in_crew}
+    assert {m.member for m in overview.roster.without_crew} == {facilitator, neighbour}
     assert [(a.crew, a.next_meeting) for a in overview.mine] == [(crew, meeting)]
     assert [i.crew for i in overview.invitations] == [proposal]
     page = response.content.decode()
@@ -54,7 +54,7 @@ def test_a_crew_below_three_shows_it_needs_members(
 ) -> None:
     services.leave_crew(crew=crew, member=crew_mate)
     client.force_login(member)
-    page = client.get(url("congregation", congregation)).content.decode()
+    page = client.get(congregation_url("crews:congregation", congregation)).content.decode()
     assert "needs members: 2 of at least 3" in page
 
 
@@ -74,7 +74,7 @@ def test_the_home_runs_a_bounded_number_of_queries_with_200_members(
         )
     client.force_login(member)
     with django_assert_max_num_queries(12):  # type: ignore[operator]
-        response = client.get(url("congregation", congregation))
+        response = client.get(congregation_url("crews:congregation", congregation))
     assert len(response.context["overview"].roster.members) == 203
     assert len(response.context["overview"].mine) == 21
 
@@ -91,7 +91,7 @@ def test_names_and_work_with_apostrophes_read_right_and_are_escaped(
     )
     client.force_login(member)
 
-    response = client.get(url("people", congregation))
+    response = client.get(congregation_url("crews:people", congregation))
 
     assert "Seán O'Connor" in text(response)
     assert "Politician's assistant & <b>clerk</b>" in text(response)
@@ -110,7 +110,7 @@ def test_the_dating_pool_shows_work_and_crews(
     )
     client.force_login(member)
 
-    response = client.get(url("people", congregation))
+    response = client.get(congregation_url("crews:people", congregation))
 
     assert response.status_code == 200
     counts = {m.member: (m.crew_count, m.dyad_count) for m in response.context["pool"]}
@@ -118,7 +118,7 @@ def test_the_dating_pool_shows_work_and_crews(
     page = text(response)
     assert crew_mate.paid_work in page
     assert "growing food together" in page
-    propose = url("propose", congregation)
+    propose = congregation_url("crews:propose", congregation)
     assert f'{propose}?with={crew_mate.pk}"' in page
     # The list is cached alike for everyone; a rule outside it hides the viewer's own link.
     assert f'.people [data-self="{member.pk}"] .propose {{ display: none; }}' in page
@@ -133,17 +133,17 @@ def test_the_dating_pool_runs_a_bounded_number_of_queries(
     MembershipFactory.create_batch(200, congregation=congregation)
     client.force_login(member)
     with django_assert_max_num_queries(8):  # type: ignore[operator]
-        assert client.get(url("people", congregation)).status_code == 200
+        assert client.get(congregation_url("crews:people", congregation)).status_code == 200
 
 
 def test_the_global_home_shows_the_next_meeting_of_each_crew(
     client: Client, member: Self, crew: Crew, now: datetime
 ) -> None:
-    meeting = MeetingFactory.create(crew=crew, starts_at=now + timedelta(days=2))
+    meeting = scheduled_meeting(crew, now + timedelta(days=2))
     client.force_login(member)
     page = client.get(reverse("home")).content.decode()
     assert "Tuesday crew" in page
-    assert url("meeting", crew.congregation, pk=meeting.pk) in page
+    assert congregation_url("crews:meeting", crew.congregation, pk=meeting.pk) in page
 
 
 @pytest.mark.parametrize("name", ["congregation", "people"])
@@ -151,22 +151,25 @@ def test_pages_refuse_post(
     client: Client, congregation: Congregation, member: Self, name: str
 ) -> None:
     client.force_login(member)
-    assert client.post(url(name, congregation)).status_code == 405
+    assert client.post(congregation_url(f"crews:{name}", congregation)).status_code == 405
 
 
 def test_the_cached_roster_shows_a_change_at_once(
-    client: Client, congregation: Congregation, member: Self, not_in_crew: Self, crew: Crew
+    client: Client, congregation: Congregation, member: Self, neighbour: Self, crew: Crew
 ) -> None:
     client.force_login(member)
-    home, pool = url("congregation", congregation), url("people", congregation)
-    assert not_in_crew.display_name in text(client.get(home))
+    home, pool = (
+        congregation_url("crews:congregation", congregation),
+        congregation_url("crews:people", congregation),
+    )
+    assert neighbour.display_name in text(client.get(home))
     client.get(pool)
 
-    services.invite_to_crew(crew=crew, invitee=not_in_crew, invited_by=member)
-    invitation = not_in_crew.crew_invitations.get()
-    services.answer_crew_invitation(invitation=invitation, answered_by=not_in_crew, accept=True)
-    not_in_crew.paid_work = "beekeeper"
-    not_in_crew.save()
+    services.invite_to_crew(crew=crew, invitee=neighbour, invited_by=member)
+    invitation = neighbour.crew_invitations.get()
+    services.answer_crew_invitation(invitation=invitation, answered_by=neighbour, accept=True)
+    neighbour.paid_work = "beekeeper"
+    neighbour.save()
 
     assert "4 people" in client.get(home).content.decode()
     assert "beekeeper" in client.get(pool).content.decode()

@@ -11,10 +11,10 @@ from django.test import Client
 from congregations.models import Congregation, Self
 from crews import services
 from crews.models import Crew, Meeting
+from tests.builders import congregation_url, scheduled_meeting
 from tests.pages import text
 
-from ..factories import MeetingFactory, MembershipFactory
-from .conftest import url
+from ..factories import MembershipFactory
 
 
 def test_a_member_sees_the_crew(
@@ -26,7 +26,7 @@ def test_a_member_sees_the_crew(
     started_meeting: Meeting,
 ) -> None:
     client.force_login(member)
-    response = client.get(url("crew", congregation, pk=crew.pk))
+    response = client.get(congregation_url("crews:crew", congregation, pk=crew.pk))
     assert response.status_code == 200
     page = response.context["page"]
     assert page.next_meeting == upcoming_meeting
@@ -50,24 +50,31 @@ def test_a_facilitator_outside_the_crew_sees_its_name_and_size_only(
         reflections="A private reflection",
     )
     client.force_login(facilitator)
-    response = client.get(url("crew", congregation, pk=crew.pk))
+    response = client.get(congregation_url("crews:crew", congregation, pk=crew.pk))
     assert response.status_code == 200
     page = response.content.decode()
     assert "Tuesday crew" in page
     assert "3 people" in page
     assert "A private reflection" not in page
     assert member.display_name not in page
-    assert url("meeting", congregation, pk=started_meeting.pk) not in page
-    assert client.get(url("meeting", congregation, pk=started_meeting.pk)).status_code == 404
-    assert client.get(url("history", congregation, pk=crew.pk)).status_code == 404
+    assert congregation_url("crews:meeting", congregation, pk=started_meeting.pk) not in page
+    assert (
+        client.get(
+            congregation_url("crews:meeting", congregation, pk=started_meeting.pk)
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(congregation_url("crews:history", congregation, pk=crew.pk)).status_code == 404
+    )
 
 
 def test_someone_invited_sees_what_they_are_invited_to(
-    client: Client, congregation: Congregation, member: Self, crew: Crew, not_in_crew: Self
+    client: Client, congregation: Congregation, member: Self, crew: Crew, neighbour: Self
 ) -> None:
-    services.invite_to_crew(crew=crew, invitee=not_in_crew, invited_by=member)
-    client.force_login(not_in_crew)
-    response = client.get(url("crew", congregation, pk=crew.pk))
+    services.invite_to_crew(crew=crew, invitee=neighbour, invited_by=member)
+    client.force_login(neighbour)
+    response = client.get(congregation_url("crews:crew", congregation, pk=crew.pk))
     assert response.status_code == 200
     assert f"Join {crew.name}" in response.content.decode()
     assert member.display_name in text(response)
@@ -75,17 +82,19 @@ def test_someone_invited_sees_what_they_are_invited_to(
 
 @pytest.mark.parametrize("name", ["crew", "history"])
 def test_a_member_outside_the_crew_gets_404(
-    client: Client, congregation: Congregation, crew: Crew, not_in_crew: Self, name: str
+    client: Client, congregation: Congregation, crew: Crew, neighbour: Self, name: str
 ) -> None:
-    client.force_login(not_in_crew)
-    assert client.get(url(name, congregation, pk=crew.pk)).status_code == 404
+    client.force_login(neighbour)
+    assert (
+        client.get(congregation_url(f"crews:{name}", congregation, pk=crew.pk)).status_code == 404
+    )
 
 
 def test_an_outsider_gets_404(
     client: Client, congregation: Congregation, crew: Crew, outsider: Self
 ) -> None:
     client.force_login(outsider)
-    assert client.get(url("crew", congregation, pk=crew.pk)).status_code == 404
+    assert client.get(congregation_url("crews:crew", congregation, pk=crew.pk)).status_code == 404
 
 
 def test_a_crew_of_another_congregation_is_404_in_this_one(
@@ -93,13 +102,13 @@ def test_a_crew_of_another_congregation_is_404_in_this_one(
 ) -> None:
     elsewhere = outsider.memberships.get().congregation
     client.force_login(outsider)
-    assert client.get(url("crew", elsewhere, pk=crew.pk)).status_code == 404
+    assert client.get(congregation_url("crews:crew", elsewhere, pk=crew.pk)).status_code == 404
 
 
 def test_anonymous_is_sent_to_sign_in(
     client: Client, congregation: Congregation, crew: Crew
 ) -> None:
-    response = client.get(url("crew", congregation, pk=crew.pk))
+    response = client.get(congregation_url("crews:crew", congregation, pk=crew.pk))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
@@ -115,7 +124,7 @@ def busy_crew(congregation: Congregation, member: Self, now: datetime) -> Crew:
         now=now - timedelta(days=900),
     )
     for n in range(100):
-        meeting = MeetingFactory.create(crew=crew, starts_at=now - timedelta(days=8 * (n + 1)))
+        meeting = scheduled_meeting(crew, now - timedelta(days=8 * (n + 1)))
         services.log_meeting(
             meeting=meeting,
             present=[member, *others[: n % 8]],
@@ -123,7 +132,7 @@ def busy_crew(congregation: Congregation, member: Self, now: datetime) -> Crew:
             reflections=f"Meeting {n}",
             now=meeting.starts_at + timedelta(hours=1),
         )
-    MeetingFactory.create(crew=crew, starts_at=now + timedelta(days=2))
+    scheduled_meeting(crew, now + timedelta(days=2))
     return crew
 
 
@@ -136,11 +145,13 @@ def test_the_crew_page_and_history_run_a_bounded_number_of_queries(
 ) -> None:
     client.force_login(member)
     with django_assert_max_num_queries(12):  # type: ignore[operator]
-        response = client.get(url("crew", congregation, pk=busy_crew.pk))
+        response = client.get(congregation_url("crews:crew", congregation, pk=busy_crew.pk))
     assert len(response.context["page"].members) == 8
     assert len(response.context["page"].recent) == 5
     with django_assert_max_num_queries(8):  # type: ignore[operator]
-        response = client.get(url("history", congregation, pk=busy_crew.pk) + "?page=2")
+        response = client.get(
+            congregation_url("crews:history", congregation, pk=busy_crew.pk) + "?page=2"
+        )
     meetings = list(response.context["page"])
     assert len(meetings) == 20
     assert meetings == sorted(meetings, key=lambda m: m.starts_at, reverse=True)
@@ -151,7 +162,7 @@ def test_the_history_is_newest_first_and_paginated(
     client: Client, congregation: Congregation, member: Self, busy_crew: Crew
 ) -> None:
     client.force_login(member)
-    response = client.get(url("history", congregation, pk=busy_crew.pk))
+    response = client.get(congregation_url("crews:history", congregation, pk=busy_crew.pk))
     page = response.context["page"]
     assert page.paginator.num_pages == 5
     assert page[0].reflections == "Meeting 0"

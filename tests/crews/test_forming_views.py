@@ -9,16 +9,16 @@ from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
 from crews import services
 from crews.models import Crew, CrewInvitation, CrewMembership, Kind
+from tests.builders import congregation_url, writes_nothing
 
 from ..factories import MembershipFactory
-from .conftest import url, writes_nothing
 
 
 def test_the_propose_form_ticks_the_person_chosen_in_the_dating_pool(
     client: Client, congregation: Congregation, member: Self, crew_mate: Self, outsider: Self
 ) -> None:
     client.force_login(member)
-    response = client.get(url("propose", congregation) + f"?with={crew_mate.pk}")
+    response = client.get(congregation_url("crews:propose", congregation) + f"?with={crew_mate.pk}")
     assert response.status_code == 200
     field = response.context["form"]["invitees"]
     assert field.value() == [str(crew_mate.pk)]
@@ -26,23 +26,23 @@ def test_the_propose_form_ticks_the_person_chosen_in_the_dating_pool(
 
 
 def test_proposing_a_crew_invites_each_person(
-    client: Client, congregation: Congregation, member: Self, crew_mate: Self, not_in_crew: Self
+    client: Client, congregation: Congregation, member: Self, crew_mate: Self, neighbour: Self
 ) -> None:
     client.force_login(member)
     response = client.post(
-        url("propose", congregation),
+        congregation_url("crews:propose", congregation),
         {
             "request_key": new_request_key(congregation),
             "kind": "crew",
             "name": "Seed library",
             "purpose": "Keep seeds alive",
             "timezone": "Pacific/Auckland",
-            "invitees": [crew_mate.pk, not_in_crew.pk],
+            "invitees": [crew_mate.pk, neighbour.pk],
         },
     )
     crew = Crew.objects.get(name="Seed library")
     assert response.status_code == 302
-    assert response["Location"] == url("crew", congregation, pk=crew.pk)
+    assert response["Location"] == congregation_url("crews:crew", congregation, pk=crew.pk)
     assert crew.formed_at is None
     assert str(crew.timezone) == "Pacific/Auckland"
     assert list(CrewMembership.objects.filter(crew=crew).values_list("member", flat=True)) == [
@@ -50,23 +50,23 @@ def test_proposing_a_crew_invites_each_person(
     ]
     assert set(CrewInvitation.objects.filter(crew=crew).values_list("invitee", flat=True)) == {
         crew_mate.pk,
-        not_in_crew.pk,
+        neighbour.pk,
     }
 
 
 def test_a_dyad_of_three_is_refused_next_to_the_invitees(
-    client: Client, congregation: Congregation, member: Self, crew_mate: Self, not_in_crew: Self
+    client: Client, congregation: Congregation, member: Self, crew_mate: Self, neighbour: Self
 ) -> None:
     client.force_login(member)
     with writes_nothing():
         response = client.post(
-            url("propose", congregation),
+            congregation_url("crews:propose", congregation),
             {
                 "request_key": new_request_key(congregation),
                 "kind": "dyad",
                 "name": "Pair",
                 "timezone": "Europe/Amsterdam",
-                "invitees": [crew_mate.pk, not_in_crew.pk],
+                "invitees": [crew_mate.pk, neighbour.pk],
             },
         )
     assert response.status_code == 200
@@ -76,18 +76,18 @@ def test_a_dyad_of_three_is_refused_next_to_the_invitees(
 
 
 def test_a_taken_name_is_refused_next_to_the_name(
-    client: Client, congregation: Congregation, member: Self, crew: Crew, not_in_crew: Self
+    client: Client, congregation: Congregation, member: Self, crew: Crew, neighbour: Self
 ) -> None:
     client.force_login(member)
     with writes_nothing():
         response = client.post(
-            url("propose", congregation),
+            congregation_url("crews:propose", congregation),
             {
                 "request_key": new_request_key(congregation),
                 "kind": "crew",
                 "name": "Tuesday crew",
                 "timezone": "Europe/Amsterdam",
-                "invitees": [not_in_crew.pk],
+                "invitees": [neighbour.pk],
             },
         )
     assert response.context["form"].errors["name"] == [
@@ -101,7 +101,7 @@ def test_someone_from_another_congregation_cannot_be_invited(
     client.force_login(member)
     with writes_nothing():
         response = client.post(
-            url("propose", congregation),
+            congregation_url("crews:propose", congregation),
             {
                 "request_key": new_request_key(congregation),
                 "kind": "crew",
@@ -114,47 +114,51 @@ def test_someone_from_another_congregation_cannot_be_invited(
 
 
 @pytest.fixture
-def proposal(congregation: Congregation, member: Self, not_in_crew: Self) -> Crew:
+def proposal(congregation: Congregation, member: Self, neighbour: Self) -> Crew:
     return services.propose_crew(
-        congregation=congregation, name="Seeds", proposed_by=member, invitees=[not_in_crew]
+        congregation=congregation, name="Seeds", proposed_by=member, invitees=[neighbour]
     )
 
 
 def test_accepting_joins_the_crew(
-    client: Client, congregation: Congregation, proposal: Crew, not_in_crew: Self
+    client: Client, congregation: Congregation, proposal: Crew, neighbour: Self
 ) -> None:
     invitation = CrewInvitation.objects.get(crew=proposal)
-    client.force_login(not_in_crew)
+    client.force_login(neighbour)
     response = client.post(
-        url("answer_invitation", congregation, pk=invitation.pk), {"answer": "accept"}
+        congregation_url("crews:answer_invitation", congregation, pk=invitation.pk),
+        {"answer": "accept"},
     )
-    assert response["Location"] == url("crew", congregation, pk=proposal.pk)
-    assert CrewMembership.objects.filter(crew=proposal, member=not_in_crew).current().exists()
+    assert response["Location"] == congregation_url("crews:crew", congregation, pk=proposal.pk)
+    assert CrewMembership.objects.filter(crew=proposal, member=neighbour).current().exists()
     invitation.refresh_from_db()
     assert invitation.accepted is True
 
 
 def test_declining_leaves_the_crew_as_it_was(
-    client: Client, congregation: Congregation, proposal: Crew, not_in_crew: Self
+    client: Client, congregation: Congregation, proposal: Crew, neighbour: Self
 ) -> None:
     invitation = CrewInvitation.objects.get(crew=proposal)
-    client.force_login(not_in_crew)
+    client.force_login(neighbour)
     response = client.post(
-        url("answer_invitation", congregation, pk=invitation.pk), {"answer": "decline"}
+        congregation_url("crews:answer_invitation", congregation, pk=invitation.pk),
+        {"answer": "decline"},
     )
-    assert response["Location"] == url("congregation", congregation)
-    assert not CrewMembership.objects.filter(crew=proposal, member=not_in_crew).exists()
+    assert response["Location"] == congregation_url("crews:congregation", congregation)
+    assert not CrewMembership.objects.filter(crew=proposal, member=neighbour).exists()
     invitation.refresh_from_db()
     assert invitation.accepted is False
 
 
 def test_an_answer_must_be_yes_or_no(
-    client: Client, congregation: Congregation, proposal: Crew, not_in_crew: Self
+    client: Client, congregation: Congregation, proposal: Crew, neighbour: Self
 ) -> None:
     invitation = CrewInvitation.objects.get(crew=proposal)
-    client.force_login(not_in_crew)
+    client.force_login(neighbour)
     with writes_nothing():
-        response = client.post(url("answer_invitation", congregation, pk=invitation.pk), {})
+        response = client.post(
+            congregation_url("crews:answer_invitation", congregation, pk=invitation.pk), {}
+        )
     assert response.status_code == 400
 
 
@@ -165,7 +169,8 @@ def test_only_the_invitee_can_answer(
     client.force_login(crew_mate)
     with writes_nothing():
         response = client.post(
-            url("answer_invitation", congregation, pk=invitation.pk), {"answer": "accept"}
+            congregation_url("crews:answer_invitation", congregation, pk=invitation.pk),
+            {"answer": "accept"},
         )
     assert response.status_code == 404
 
@@ -180,7 +185,9 @@ def test_the_ninth_is_refused_next_to_the_invitee_while_the_eighth_seat_is_offer
     services.invite_to_crew(crew=crew, invitee=people[6], invited_by=member)
     client.force_login(member)
     with writes_nothing():
-        response = client.post(url("invite", congregation, pk=crew.pk), {"invitee": people[7].pk})
+        response = client.post(
+            congregation_url("crews:invite", congregation, pk=crew.pk), {"invitee": people[7].pk}
+        )
     assert response.status_code == 200
     assert response.context["invite_form"].errors["invitee"] == [
         "Seven has no free seat: 7 in it and 1 asked, and a crew is at most 8 people. "
@@ -189,23 +196,27 @@ def test_the_ninth_is_refused_next_to_the_invitee_while_the_eighth_seat_is_offer
 
 
 def test_a_member_invites_someone_into_their_crew(
-    client: Client, congregation: Congregation, member: Self, crew: Crew, not_in_crew: Self
+    client: Client, congregation: Congregation, member: Self, crew: Crew, neighbour: Self
 ) -> None:
     client.force_login(member)
-    response = client.post(url("invite", congregation, pk=crew.pk), {"invitee": not_in_crew.pk})
+    response = client.post(
+        congregation_url("crews:invite", congregation, pk=crew.pk), {"invitee": neighbour.pk}
+    )
     assert response.status_code == 302
-    assert CrewInvitation.objects.filter(crew=crew, invitee=not_in_crew, invited_by=member).exists()
+    assert CrewInvitation.objects.filter(crew=crew, invitee=neighbour, invited_by=member).exists()
 
 
 def test_inviting_into_a_full_dyad_is_refused(
-    client: Client, congregation: Congregation, member: Self, crew_mate: Self, not_in_crew: Self
+    client: Client, congregation: Congregation, member: Self, crew_mate: Self, neighbour: Self
 ) -> None:
     dyad = services.form_crew(
         congregation=congregation, name="Pair", members=[member, crew_mate], kind=Kind.DYAD
     )
     client.force_login(member)
     with writes_nothing():
-        response = client.post(url("invite", congregation, pk=dyad.pk), {"invitee": not_in_crew.pk})
+        response = client.post(
+            congregation_url("crews:invite", congregation, pk=dyad.pk), {"invitee": neighbour.pk}
+        )
     assert response.status_code == 200
     assert response.context["invite_form"].errors["__all__"] == [
         "Pair is full: a dyad is at most 2 people."
@@ -213,11 +224,13 @@ def test_inviting_into_a_full_dyad_is_refused(
 
 
 def test_only_members_invite(
-    client: Client, congregation: Congregation, crew: Crew, not_in_crew: Self, facilitator: Self
+    client: Client, congregation: Congregation, crew: Crew, neighbour: Self, facilitator: Self
 ) -> None:
     client.force_login(facilitator)
     with writes_nothing():
-        response = client.post(url("invite", congregation, pk=crew.pk), {"invitee": not_in_crew.pk})
+        response = client.post(
+            congregation_url("crews:invite", congregation, pk=crew.pk), {"invitee": neighbour.pk}
+        )
     assert response.status_code == 404
 
 
@@ -225,8 +238,8 @@ def test_leaving_records_the_time(
     client: Client, congregation: Congregation, member: Self, crew: Crew
 ) -> None:
     client.force_login(member)
-    response = client.post(url("leave", congregation, pk=crew.pk))
-    assert response["Location"] == url("congregation", congregation)
+    response = client.post(congregation_url("crews:leave", congregation, pk=crew.pk))
+    assert response["Location"] == congregation_url("crews:congregation", congregation)
     membership = CrewMembership.objects.get(crew=crew, member=member)
     assert membership.left_at is not None
 
@@ -236,4 +249,6 @@ def test_changes_refuse_get(
     client: Client, congregation: Congregation, member: Self, crew: Crew, name: str
 ) -> None:
     client.force_login(member)
-    assert client.get(url(name, congregation, pk=crew.pk)).status_code == 405
+    assert (
+        client.get(congregation_url(f"crews:{name}", congregation, pk=crew.pk)).status_code == 405
+    )

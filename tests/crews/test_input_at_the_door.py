@@ -11,9 +11,7 @@ from django.test import Client
 from congregations.models import Congregation, Self
 from crews import services
 from crews.models import AGENDA_LENGTH, CREW_NAME_LENGTH, NOTES_LENGTH, PLACE_LENGTH, Crew, Meeting
-
-from ..reciprocity.helpers import refused, snapshot
-from .conftest import url
+from tests.builders import congregation_url, refused, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +26,7 @@ def test_the_crew_form_refuses_a_name_with_a_line_break_next_to_it(
     before = snapshot()
 
     response = client.post(
-        url("propose", congregation),
+        congregation_url("crews:propose", congregation),
         {
             "kind": "crew",
             "name": HEADER_INJECTION,
@@ -67,13 +65,13 @@ def test_form_crew_refuses_a_name_with_a_line_break(
 
 
 def test_form_crew_refuses_an_over_long_name(
-    congregation: Congregation, member: Self, crew_mate: Self, not_in_crew: Self
+    congregation: Congregation, member: Self, crew_mate: Self, neighbour: Self
 ) -> None:
     with refused(f"at most {CREW_NAME_LENGTH} characters"):
         services.form_crew(
             congregation=congregation,
             name="n" * (CREW_NAME_LENGTH + 1),
-            members=[member, crew_mate, not_in_crew],
+            members=[member, crew_mate, neighbour],
         )
 
 
@@ -84,7 +82,7 @@ def test_the_schedule_form_refuses_a_place_with_a_line_break_next_to_it(
     before = snapshot()
 
     response = client.post(
-        url("schedule", congregation, pk=crew.pk),
+        congregation_url("crews:schedule", congregation, pk=crew.pk),
         {
             "date": (now + timedelta(days=7)).date().isoformat(),
             "time": "19:00",
@@ -147,7 +145,7 @@ def test_the_schedule_form_refuses_an_over_long_agenda_next_to_it(
     before = snapshot()
 
     response = client.post(
-        url("schedule", congregation, pk=crew.pk),
+        congregation_url("crews:schedule", congregation, pk=crew.pk),
         {
             "date": (now + timedelta(days=7)).date().isoformat(),
             "time": "19:00",

@@ -13,15 +13,10 @@ from congregations.request_keys import new_request_key
 from crews import services
 from crews.models import Attendance, Crew, CrewMembership, Meeting, MeetingStatus
 from reciprocity.models import LedgerEntry
+from tests.builders import congregation_url, next_july, writes_nothing
 from tests.pages import text
 
-from .conftest import url, writes_nothing
-
 HTMX = {"HX-Request": "true"}
-
-
-def next_july(now: datetime) -> date:
-    return date(now.year + 1, 7, 7)
 
 
 class TestSchedule:
@@ -31,7 +26,7 @@ class TestSchedule:
         client.force_login(member)
         day = next_july(now)
         response = client.post(
-            url("schedule", congregation, pk=crew.pk),
+            congregation_url("crews:schedule", congregation, pk=crew.pk),
             {
                 "request_key": new_request_key(congregation),
                 "date": day.isoformat(),
@@ -41,7 +36,9 @@ class TestSchedule:
             },
         )
         meeting = Meeting.objects.get(crew=crew)
-        assert response["Location"] == url("meeting", congregation, pk=meeting.pk)
+        assert response["Location"] == congregation_url(
+            "crews:meeting", congregation, pk=meeting.pk
+        )
         # 19:00 in Amsterdam in summer is 17:00 UTC.
         assert meeting.starts_at == datetime(day.year, 7, 7, 17, 0, tzinfo=UTC)
         assert meeting.place == "Ana's kitchen"
@@ -53,7 +50,7 @@ class TestSchedule:
         client.force_login(member)
         with writes_nothing():
             response = client.post(
-                url("schedule", congregation, pk=crew.pk),
+                congregation_url("crews:schedule", congregation, pk=crew.pk),
                 {
                     "request_key": new_request_key(congregation),
                     "date": (now - timedelta(days=2)).date().isoformat(),
@@ -72,7 +69,7 @@ class TestSchedule:
         client.force_login(member)
         with writes_nothing():
             response = client.post(
-                url("schedule", congregation, pk=crew.pk),
+                congregation_url("crews:schedule", congregation, pk=crew.pk),
                 {"date": gap_day.isoformat(), "time": "02:30"},
             )
         errors = response.context["schedule_form"].errors["time"]
@@ -92,7 +89,7 @@ class TestSchedule:
         client.force_login(facilitator)
         with writes_nothing():
             response = client.post(
-                url("schedule", congregation, pk=crew.pk),
+                congregation_url("crews:schedule", congregation, pk=crew.pk),
                 {"date": next_july(now).isoformat(), "time": "19:00"},
             )
         assert response.status_code == 404
@@ -101,7 +98,10 @@ class TestSchedule:
         self, client: Client, congregation: Congregation, member: Self, crew: Crew
     ) -> None:
         client.force_login(member)
-        assert client.get(url("schedule", congregation, pk=crew.pk)).status_code == 405
+        assert (
+            client.get(congregation_url("crews:schedule", congregation, pk=crew.pk)).status_code
+            == 405
+        )
 
 
 class TestChange:
@@ -116,7 +116,7 @@ class TestChange:
         client.force_login(member)
         day = next_july(now)
         response = client.post(
-            url("reschedule", congregation, pk=upcoming_meeting.pk),
+            congregation_url("crews:reschedule", congregation, pk=upcoming_meeting.pk),
             {
                 "date": day.isoformat(),
                 "time": "20:30",
@@ -150,11 +150,12 @@ class TestChange:
         client.force_login(member)
         with writes_nothing():
             response = client.post(
-                url("reschedule", congregation, pk=upcoming_meeting.pk),
+                congregation_url("crews:reschedule", congregation, pk=upcoming_meeting.pk),
                 {"date": next_july(now).isoformat(), "time": "20:30", "version": seen},
             )
             cancel = client.post(
-                url("cancel", congregation, pk=upcoming_meeting.pk), {"version": seen}
+                congregation_url("crews:cancel", congregation, pk=upcoming_meeting.pk),
+                {"version": seen},
             )
         message = (
             "Someone else changed this meeting while you were looking at it. "
@@ -169,7 +170,7 @@ class TestChange:
     ) -> None:
         client.force_login(member)
         response = client.post(
-            url("cancel", congregation, pk=upcoming_meeting.pk),
+            congregation_url("crews:cancel", congregation, pk=upcoming_meeting.pk),
             {"version": upcoming_meeting.version},
         )
         assert response.status_code == 302
@@ -182,11 +183,13 @@ class TestChange:
         self, client: Client, congregation: Congregation, member: Self, started_meeting: Meeting
     ) -> None:
         client.force_login(member)
-        page = client.get(url("meeting", congregation, pk=started_meeting.pk)).content.decode()
+        page = client.get(
+            congregation_url("crews:meeting", congregation, pk=started_meeting.pk)
+        ).content.decode()
         assert "Change this meeting" not in page
         with writes_nothing():
             response = client.post(
-                url("cancel", congregation, pk=started_meeting.pk),
+                congregation_url("crews:cancel", congregation, pk=started_meeting.pk),
                 {"version": started_meeting.version},
             )
         assert response.context["cancel_form"].non_field_errors() == [
@@ -204,7 +207,9 @@ class TestAttendance:
         started_meeting: Meeting,
     ) -> None:
         client.force_login(member)
-        tap = url("tap", congregation, pk=started_meeting.pk, member_id=crew_mate.pk)
+        tap = congregation_url(
+            "crews:tap", congregation, pk=started_meeting.pk, member_id=crew_mate.pk
+        )
         response = client.post(tap, {"present": "1"}, headers=HTMX)
         fragment = response.content.decode()
         assert response.status_code == 200
@@ -226,10 +231,14 @@ class TestAttendance:
     ) -> None:
         client.force_login(member)
         response = client.post(
-            url("tap", congregation, pk=started_meeting.pk, member_id=crew_mate.pk),
+            congregation_url(
+                "crews:tap", congregation, pk=started_meeting.pk, member_id=crew_mate.pk
+            ),
             {"present": "1"},
         )
-        assert response["Location"] == url("meeting", congregation, pk=started_meeting.pk)
+        assert response["Location"] == congregation_url(
+            "crews:meeting", congregation, pk=started_meeting.pk
+        )
         assert Attendance.objects.get(meeting=started_meeting, member=crew_mate).present
 
     def test_tapping_someone_not_in_the_crew_at_its_start_is_refused(
@@ -238,22 +247,24 @@ class TestAttendance:
         congregation: Congregation,
         member: Self,
         crew: Crew,
-        not_in_crew: Self,
+        neighbour: Self,
         started_meeting: Meeting,
         now: datetime,
     ) -> None:
         CrewMembership.objects.create(
-            congregation=congregation, crew=crew, member=not_in_crew, joined_at=now
+            congregation=congregation, crew=crew, member=neighbour, joined_at=now
         )
         client.force_login(member)
         with writes_nothing():
             response = client.post(
-                url("tap", congregation, pk=started_meeting.pk, member_id=not_in_crew.pk),
+                congregation_url(
+                    "crews:tap", congregation, pk=started_meeting.pk, member_id=neighbour.pk
+                ),
                 {"present": "1"},
                 headers=HTMX,
             )
         assert (
-            f"{not_in_crew.display_name} was not in Tuesday crew when this meeting started."
+            f"{neighbour.display_name} was not in Tuesday crew when this meeting started."
             in text(response)
         )
 
@@ -268,7 +279,9 @@ class TestAttendance:
         client.force_login(member)
         with writes_nothing():
             response = client.post(
-                url("tap", congregation, pk=started_meeting.pk, member_id=outsider.pk),
+                congregation_url(
+                    "crews:tap", congregation, pk=started_meeting.pk, member_id=outsider.pk
+                ),
                 {"present": "1"},
                 headers=HTMX,
             )
@@ -284,7 +297,9 @@ class TestAttendance:
         client.force_login(member)
         with writes_nothing():
             response = client.post(
-                url("tap", congregation, pk=upcoming_meeting.pk, member_id=member.pk),
+                congregation_url(
+                    "crews:tap", congregation, pk=upcoming_meeting.pk, member_id=member.pk
+                ),
                 {"present": "1"},
             )
         assert response.status_code == 302
@@ -301,12 +316,12 @@ class TestLog:
     ) -> None:
         client.force_login(member)
         client.post(
-            url("tap", congregation, pk=started_meeting.pk, member_id=member.pk),
+            congregation_url("crews:tap", congregation, pk=started_meeting.pk, member_id=member.pk),
             {"present": "1"},
             headers=HTMX,
         )
         response = client.post(
-            url("log", congregation, pk=started_meeting.pk),
+            congregation_url("crews:log", congregation, pk=started_meeting.pk),
             {"reflections": "We shared a meal.", "envisioning": "A garden."},
         )
         assert response.status_code == 302
@@ -329,7 +344,9 @@ class TestLog:
     ) -> None:
         client.force_login(member)
         with writes_nothing():
-            response = client.post(url("log", congregation, pk=upcoming_meeting.pk), {})
+            response = client.post(
+                congregation_url("crews:log", congregation, pk=upcoming_meeting.pk), {}
+            )
         assert response.context["log_form"].non_field_errors() == [
             "This meeting has not started yet: log it once it has."
         ]
@@ -345,7 +362,7 @@ class TestLog:
         logged = services.log_meeting(meeting=started_meeting, present=[member], logged_by=member)
         client.force_login(member)
         response = client.post(
-            url("notes", congregation, pk=logged.pk),
+            congregation_url("crews:notes", congregation, pk=logged.pk),
             {"reflections": "Better words", "envisioning": "", "version": logged.version},
         )
         assert response.status_code == 302
@@ -353,7 +370,7 @@ class TestLog:
         assert logged.reflections == "Better words"
         with writes_nothing():
             stale = client.post(
-                url("notes", congregation, pk=logged.pk),
+                congregation_url("crews:notes", congregation, pk=logged.pk),
                 {"reflections": "Older words", "envisioning": "", "version": logged.version - 1},
             )
         assert stale.context["notes_form"].non_field_errors()[0].startswith("Someone else changed")
@@ -364,10 +381,15 @@ def test_changes_refuse_get(
     client: Client, congregation: Congregation, member: Self, upcoming_meeting: Meeting, name: str
 ) -> None:
     client.force_login(member)
-    assert client.get(url(name, congregation, pk=upcoming_meeting.pk)).status_code == 405
+    assert (
+        client.get(
+            congregation_url(f"crews:{name}", congregation, pk=upcoming_meeting.pk)
+        ).status_code
+        == 405
+    )
 
 
-@pytest.mark.parametrize("who", ["facilitator", "not_in_crew", "outsider"])
+@pytest.mark.parametrize("who", ["facilitator", "neighbour", "outsider"])
 def test_a_meeting_is_for_its_crew_only(
     client: Client,
     congregation: Congregation,
@@ -376,9 +398,16 @@ def test_a_meeting_is_for_its_crew_only(
     request: pytest.FixtureRequest,
 ) -> None:
     client.force_login(request.getfixturevalue(who))
-    assert client.get(url("meeting", congregation, pk=started_meeting.pk)).status_code == 404
+    assert (
+        client.get(
+            congregation_url("crews:meeting", congregation, pk=started_meeting.pk)
+        ).status_code
+        == 404
+    )
     with writes_nothing():
-        response = client.post(url("log", congregation, pk=started_meeting.pk), {})
+        response = client.post(
+            congregation_url("crews:log", congregation, pk=started_meeting.pk), {}
+        )
     assert response.status_code == 404
 
 
@@ -392,7 +421,12 @@ def test_the_meeting_page_runs_a_bounded_number_of_queries(
     client.force_login(member)
     # 8 for the meeting, 3 for the rounds recorded at it (templates/crews/_meeting_game.html).
     with django_assert_max_num_queries(11):  # type: ignore[operator]
-        assert client.get(url("meeting", congregation, pk=started_meeting.pk)).status_code == 200
+        assert (
+            client.get(
+                congregation_url("crews:meeting", congregation, pk=started_meeting.pk)
+            ).status_code
+            == 200
+        )
 
 
 def test_times_are_shown_in_the_viewers_timezone_and_the_crews(
@@ -403,7 +437,9 @@ def test_times_are_shown_in_the_viewers_timezone_and_the_crews(
     member.timezone = "Pacific/Auckland"
     member.save()
     client.force_login(member)
-    page = client.get(url("meeting", congregation, pk=meeting.pk)).content.decode()
+    page = client.get(
+        congregation_url("crews:meeting", congregation, pk=meeting.pk)
+    ).content.decode()
     # 17:00 UTC is 05:00 the next morning in Auckland, 19:00 in the crew's Amsterdam.
     assert f"8 July {now.year + 1}, 05:00</time>" in page
     assert "(Wed 7 Jul, 19:00 in Europe/Amsterdam)" in page

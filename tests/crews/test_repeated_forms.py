@@ -5,7 +5,7 @@ meetings at one moment."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,14 +16,7 @@ from congregations.request_keys import new_request_key
 from crews.links import meeting_url
 from crews.models import Crew, CrewInvitation, CrewMembership, Meeting, MeetingReminder
 from crews.services import cancel_meeting, reschedule_meeting, schedule_meeting
-
-from ..reciprocity.helpers import DAY, HOUR, refused, sent_twice
-from ..reciprocity.world import signed_in
-from .conftest import url
-
-
-def next_july(now: datetime) -> date:
-    return date(now.year + 1, 7, 7)
+from tests.builders import DAY, HOUR, congregation_url, next_july, refused, sent_twice, signed_in
 
 
 def schedule_form(congregation: Congregation, now: datetime) -> dict[str, str]:
@@ -58,11 +51,15 @@ def test_a_schedule_form_sent_twice_schedules_one_meeting(
     client = signed_in(member)
     data = schedule_form(congregation, now)
 
-    first = client.post(url("schedule", congregation, pk=crew.pk), data)
-    again = client.post(url("schedule", congregation, pk=crew.pk), data)
+    first = client.post(congregation_url("crews:schedule", congregation, pk=crew.pk), data)
+    again = client.post(congregation_url("crews:schedule", congregation, pk=crew.pk), data)
 
     meeting = Meeting.objects.get(crew=crew)
-    assert first["Location"] == again["Location"] == url("meeting", congregation, pk=meeting.pk)
+    assert (
+        first["Location"]
+        == again["Location"]
+        == congregation_url("crews:meeting", congregation, pk=meeting.pk)
+    )
     assert MeetingReminder.objects.filter(meeting=meeting).count() == 1
 
 
@@ -75,12 +72,16 @@ def test_a_proposal_sent_twice_proposes_once(
     invitees = [crew_mate, neighbour] if kind == "crew" else [crew_mate]
     data = propose_form(congregation, kind, invitees)
 
-    first = client.post(url("propose", congregation), data)
-    again = client.post(url("propose", congregation), data)
+    first = client.post(congregation_url("crews:propose", congregation), data)
+    again = client.post(congregation_url("crews:propose", congregation), data)
 
     proposal = Crew.objects.get(name="Seed library")
     assert proposal.kind == kind
-    assert first["Location"] == again["Location"] == url("crew", congregation, pk=proposal.pk)
+    assert (
+        first["Location"]
+        == again["Location"]
+        == congregation_url("crews:crew", congregation, pk=proposal.pk)
+    )
     assert CrewMembership.objects.filter(crew=proposal).count() == 1
     assert CrewInvitation.objects.filter(crew=proposal).count() == len(invitees)
 
@@ -116,13 +117,17 @@ def test_two_identical_schedule_posts_at_once_make_one_meeting_with_one_reminder
 
     responses = sent_twice(
         clients,
-        lambda client: client.post(url("schedule", congregation, pk=crew.pk), data),
+        lambda client: client.post(
+            congregation_url("crews:schedule", congregation, pk=crew.pk), data
+        ),
         at_once=True,
         congregation=congregation,
     )
 
     meeting = Meeting.objects.get(crew=crew)
-    assert [r["Location"] for r in responses] == [url("meeting", congregation, pk=meeting.pk)] * 2
+    assert [r["Location"] for r in responses] == [
+        congregation_url("crews:meeting", congregation, pk=meeting.pk)
+    ] * 2
     assert meeting.starts_at == datetime(next_july(now).year, 7, 7, 17, tzinfo=UTC)
     assert MeetingReminder.objects.filter(meeting=meeting).count() == 1
 
@@ -138,13 +143,15 @@ def test_two_identical_proposals_at_once_propose_once(
 
     responses = sent_twice(
         clients,
-        lambda client: client.post(url("propose", congregation), data),
+        lambda client: client.post(congregation_url("crews:propose", congregation), data),
         at_once=True,
         congregation=congregation,
     )
 
     proposal = Crew.objects.get(name="Seed library")
-    assert [r["Location"] for r in responses] == [url("crew", congregation, pk=proposal.pk)] * 2
+    assert [r["Location"] for r in responses] == [
+        congregation_url("crews:crew", congregation, pk=proposal.pk)
+    ] * 2
     assert CrewInvitation.objects.filter(crew=proposal).count() == len(invitees)
 
 
@@ -218,12 +225,16 @@ def test_the_schedule_form_links_to_the_meeting_already_there(
     congregation: Congregation, member: Self, crew: Crew, now: datetime
 ) -> None:
     client = signed_in(member)
-    client.post(url("schedule", congregation, pk=crew.pk), schedule_form(congregation, now))
+    client.post(
+        congregation_url("crews:schedule", congregation, pk=crew.pk),
+        schedule_form(congregation, now),
+    )
     first = Meeting.objects.get(crew=crew)
 
     # Another person's form, its own key, the same moment.
     response = client.post(
-        url("schedule", congregation, pk=crew.pk), schedule_form(congregation, now)
+        congregation_url("crews:schedule", congregation, pk=crew.pk),
+        schedule_form(congregation, now),
     )
 
     assert response.status_code == 200
@@ -242,7 +253,7 @@ def test_the_reschedule_form_links_to_the_meeting_already_there(
     client = signed_in(member)
 
     response = client.post(
-        url("reschedule", congregation, pk=second.pk),
+        congregation_url("crews:reschedule", congregation, pk=second.pk),
         {"date": next_july(now).isoformat(), "time": "19:00", "version": second.version},
     )
 

@@ -13,15 +13,9 @@ from django.utils.html import escape
 from congregations.models import Congregation, Self
 from crews import services
 from crews.models import Crew, CrewInvitation, CrewMembership, Kind
-
-from ..factories import MembershipFactory
-from .conftest import url, writes_nothing
+from tests.builders import congregation_url, new_members, writes_nothing
 
 pytestmark = pytest.mark.django_db
-
-
-def selves(congregation: Congregation, n: int) -> list[Self]:
-    return [MembershipFactory.create(congregation=congregation).member for _ in range(n)]
 
 
 def refused_seat(crew: Crew, invitee: Self, invited_by: Self) -> ValidationError:
@@ -54,11 +48,11 @@ def test_a_dyad_with_its_second_seat_offered_asks_nobody_else(
 def test_a_crew_asks_no_more_people_than_it_has_free_seats(
     congregation: Congregation, member: Self
 ) -> None:
-    asked = selves(congregation, 7)
+    asked = new_members(congregation, 7)
     crew = services.propose_crew(
         congregation=congregation, name="Table", proposed_by=member, invitees=asked
     )
-    (ninth,) = selves(congregation, 1)
+    (ninth,) = new_members(congregation, 1)
 
     error = refused_seat(crew, ninth, member)
 
@@ -111,7 +105,7 @@ def test_when_a_crew_fills_its_other_invitations_are_withdrawn_and_leave_the_pag
     now: datetime,
 ) -> None:
     client.force_login(neighbour)
-    home = url("congregation", congregation)
+    home = congregation_url("crews:congregation", congregation)
     assert escape(over_asked_dyad.name) in client.get(home).content.decode()
 
     services.answer_crew_invitation(
@@ -125,11 +119,13 @@ def test_when_a_crew_fills_its_other_invitations_are_withdrawn_and_leave_the_pag
     assert (withdrawn.withdrawn_at, withdrawn.answered_at, withdrawn.accepted) == (now, now, None)
     home_page = client.get(home).content.decode()
     assert "Invitations for you" not in home_page
-    answer_url = url("answer_invitation", congregation, pk=withdrawn.pk)
+    answer_url = congregation_url("crews:answer_invitation", congregation, pk=withdrawn.pk)
     assert answer_url not in home_page
-    crew_page = client.get(url("crew", congregation, pk=over_asked_dyad.pk)).content.decode()
+    crew_page = client.get(
+        congregation_url("crews:crew", congregation, pk=over_asked_dyad.pk)
+    ).content.decode()
     assert answer_url not in crew_page
-    member_page = client.get(url("people", congregation)).content.decode()
+    member_page = client.get(congregation_url("crews:people", congregation)).content.decode()
     assert answer_url not in member_page
 
 

@@ -22,8 +22,7 @@ from crews.services import (
     update_meeting_notes,
 )
 from reciprocity.rules import Rule
-
-from ..reciprocity.helpers import (
+from tests.builders import (
     DAY,
     GRACE,
     HOUR,

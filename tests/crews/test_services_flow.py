@@ -13,20 +13,14 @@ from crews import services
 from crews.models import Attendance, Crew, CrewInvitation, CrewMembership, Kind, Meeting
 from crews.selectors import current_members, members_at
 from reciprocity.models import LedgerEntry
-
-from ..factories import MeetingFactory, MembershipFactory
-from .conftest import writes_nothing
-
-
-def selves(congregation: Congregation, n: int) -> list[Self]:
-    return [MembershipFactory.create(congregation=congregation).member for _ in range(n)]
+from tests.builders import new_members, scheduled_meeting, writes_nothing
 
 
 class TestForming:
     def test_a_proposal_forms_once_three_have_joined(
         self, congregation: Congregation, member: Self, now: datetime
     ) -> None:
-        first, second, third = selves(congregation, 3)
+        first, second, third = new_members(congregation, 3)
         crew = services.propose_crew(
             congregation=congregation,
             name="Gardeners",
@@ -55,7 +49,7 @@ class TestForming:
         assert set(current_members(crew=crew)) == {member, first, third}
 
     def test_a_dyad_forms_at_two(self, congregation: Congregation, member: Self) -> None:
-        (partner,) = selves(congregation, 1)
+        (partner,) = new_members(congregation, 1)
         dyad = services.propose_crew(
             congregation=congregation,
             name="Pair",
@@ -70,20 +64,19 @@ class TestForming:
         assert dyad.is_dyad
 
     def test_a_crew_of_nine_is_refused(self, congregation: Congregation) -> None:
+        nine = new_members(congregation, 9)
         with writes_nothing(), pytest.raises(ValidationError, match="3 to 8 people; this has 9"):
-            services.form_crew(
-                congregation=congregation, name="Big", members=selves(congregation, 9)
-            )
+            services.form_crew(congregation=congregation, name="Big", members=nine)
 
     def test_a_dyad_of_three_is_refused(self, congregation: Congregation) -> None:
-        people = selves(congregation, 3)
+        people = new_members(congregation, 3)
         with writes_nothing(), pytest.raises(ValidationError, match="exactly 2 people"):
             services.form_crew(congregation=congregation, name="Trio", members=people, kind="dyad")
 
     def test_proposing_a_dyad_with_two_invitees_is_refused(
         self, congregation: Congregation, member: Self
     ) -> None:
-        people = selves(congregation, 2)
+        people = new_members(congregation, 2)
         with writes_nothing(), pytest.raises(ValidationError, match="invite at most 1"):
             services.propose_crew(
                 congregation=congregation,
@@ -97,9 +90,9 @@ class TestForming:
         self, congregation: Congregation, member: Self, now: datetime
     ) -> None:
         crew = services.form_crew(
-            congregation=congregation, name="Full", members=[member, *selves(congregation, 6)]
+            congregation=congregation, name="Full", members=[member, *new_members(congregation, 6)]
         )
-        eighth, ninth = selves(congregation, 2)
+        eighth, ninth = new_members(congregation, 2)
         services.invite_to_crew(crew=crew, invitee=eighth, invited_by=member)
 
         with writes_nothing(), pytest.raises(ValidationError, match="Full has no free seat"):
@@ -110,9 +103,9 @@ class TestForming:
         self, congregation: Congregation, member: Self
     ) -> None:
         crew = services.form_crew(
-            congregation=congregation, name="Full", members=[member, *selves(congregation, 7)]
+            congregation=congregation, name="Full", members=[member, *new_members(congregation, 7)]
         )
-        (ninth,) = selves(congregation, 1)
+        (ninth,) = new_members(congregation, 1)
         with writes_nothing(), pytest.raises(ValidationError, match="at most 8"):
             services.invite_to_crew(crew=crew, invitee=ninth, invited_by=member)
 
@@ -120,12 +113,13 @@ class TestForming:
     def test_a_member_of_another_congregation_is_refused(
         self, how: str, congregation: Congregation, member: Self, crew: Crew, outsider: Self
     ) -> None:
+        (other,) = new_members(congregation, 1)
         with writes_nothing(), pytest.raises(ValidationError, match="Not a member of Kotahi"):
             if how == "form":
                 services.form_crew(
                     congregation=congregation,
                     name="Mixed",
-                    members=[member, *selves(congregation, 1), outsider],
+                    members=[member, other, outsider],
                 )
             elif how == "propose":
                 services.propose_crew(
@@ -140,7 +134,7 @@ class TestForming:
     def test_a_name_taken_in_the_congregation_is_refused_in_words(
         self, congregation: Congregation, member: Self, crew: Crew
     ) -> None:
-        (other,) = selves(congregation, 1)
+        (other,) = new_members(congregation, 1)
         with writes_nothing(), pytest.raises(ValidationError) as refused:
             services.propose_crew(
                 congregation=congregation,
@@ -178,10 +172,10 @@ class TestScheduling:
                 crew=crew, starts_at=now - timedelta(minutes=1), scheduled_by=member, now=now
             )
 
-    def test_only_crew_members_schedule(self, crew: Crew, not_in_crew: Self, now: datetime) -> None:
+    def test_only_crew_members_schedule(self, crew: Crew, neighbour: Self, now: datetime) -> None:
         with writes_nothing(), pytest.raises(ValidationError, match="Only members of this crew"):
             services.schedule_meeting(
-                crew=crew, starts_at=now + timedelta(days=1), scheduled_by=not_in_crew, now=now
+                crew=crew, starts_at=now + timedelta(days=1), scheduled_by=neighbour, now=now
             )
 
     def test_a_stale_reschedule_is_refused(
@@ -242,7 +236,7 @@ class TestLogging:
     def test_past_the_grace_period_it_cannot_be_logged(
         self, crew: Crew, member: Self, now: datetime
     ) -> None:
-        meeting = MeetingFactory.create(crew=crew, starts_at=now - timedelta(hours=49))
+        meeting = scheduled_meeting(crew, now - timedelta(hours=49))
         with writes_nothing(), pytest.raises(ValidationError, match="within 48 hours"):
             services.log_meeting(meeting=meeting, present=[member], logged_by=member, now=now)
 
@@ -254,7 +248,7 @@ class TestLogging:
         member: Self,
         now: datetime,
     ) -> None:
-        (late,) = selves(congregation, 1)
+        (late,) = new_members(congregation, 1)
         # Joined after the meeting started: not a member at the time of the meeting.
         CrewMembership.objects.create(
             congregation=congregation, crew=crew, member=late, joined_at=now
@@ -313,7 +307,7 @@ class TestLogging:
         self, crew: Crew, member: Self, crew_mate: Self, now: datetime
     ) -> None:
         for weeks_ago in (4, 3, 2, 1):
-            meeting = MeetingFactory.create(crew=crew, starts_at=now - timedelta(weeks=weeks_ago))
+            meeting = scheduled_meeting(crew, now - timedelta(weeks=weeks_ago))
             services.log_meeting(
                 meeting=meeting,
                 present=[member],

@@ -16,9 +16,7 @@ from crews.models import Crew, Meeting
 from crews.services import log_meeting, mark_attendance
 from reciprocity.rules import Rule
 from reciprocity.services import apply_missed_meeting_deductions
-from tests.reciprocity.helpers import GRACE, HOUR, ledger, refused, rows, scheduled_meeting
-
-from .conftest import url
+from tests.builders import GRACE, HOUR, congregation_url, ledger, refused, rows, scheduled_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -85,10 +83,14 @@ def test_the_page_of_a_meeting_settled_as_missed_says_why_instead_of_the_log_for
     )
     client.force_login(member)
 
-    page = client.get(url("meeting", congregation, pk=meeting.pk)).content.decode()
+    page = client.get(
+        congregation_url("crews:meeting", congregation, pk=meeting.pk)
+    ).content.decode()
 
     assert escape("This meeting was settled as missed on") in page
     assert escape("ask a facilitator to correct their −5.") in page
     assert "Log this meeting" not in page
-    assert url("tap", congregation, pk=meeting.pk, member_id=member.pk) not in page
+    assert (
+        congregation_url("crews:tap", congregation, pk=meeting.pk, member_id=member.pk) not in page
+    )
     assert meeting.starts_at + timedelta(hours=2 * 48) > timezone.now()  # the window is open

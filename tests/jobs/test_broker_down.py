@@ -25,8 +25,8 @@ from crews.models import Crew, MeetingStatus
 from crews.services import log_meeting, schedule_meeting
 from crews.tasks import send_meeting_reminders
 from microsolidarity.celery import app
+from tests.builders import scheduled_meeting
 
-from ..factories import MeetingFactory
 from ..waiting import wait_for
 
 
@@ -95,7 +95,7 @@ def test_meetings_are_scheduled_and_logged_with_the_broker_down_and_reminded_aft
         upcoming = schedule_meeting(
             crew=crew, starts_at=timezone.now() + timedelta(hours=2), scheduled_by=member
         )
-    held = MeetingFactory.create(crew=crew, starts_at=timezone.now() - timedelta(hours=1))
+    held = scheduled_meeting(crew, timezone.now() - timedelta(hours=1))
     with transaction.atomic():
         log_meeting(meeting=held, present=[member], logged_by=member)
 
@@ -143,7 +143,7 @@ def test_with_the_broker_dead_pages_that_queue_work_answer_at_once(
     assert response.status_code == 302
     assert time.monotonic() - started < 1
 
-    held = MeetingFactory.create(crew=crew, starts_at=timezone.now() - timedelta(hours=1))
+    held = scheduled_meeting(crew, timezone.now() - timedelta(hours=1))
     started = time.monotonic()
     response = client.post(
         reverse("crews:log", args=[congregation.slug, held.pk]), {"reflections": "Tea."}

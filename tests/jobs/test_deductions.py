@@ -20,18 +20,15 @@ from reciprocity.models import LedgerEntry
 from reciprocity.rules import Rule
 from reciprocity.services import consistency
 from reciprocity.tasks import apply_missed_meeting_deductions
+from tests.builders import scheduled_meeting
 
-from ..factories import MeetingFactory
 from ..waiting import wait_for
 
 
 def unlogged_meetings(crew: Crew, count: int) -> list[Meeting]:
     """Meetings nobody logged, each past the 48-hour grace period."""
     started = timezone.now() - timedelta(days=3)
-    return [
-        MeetingFactory.create(crew=crew, starts_at=started - timedelta(days=30 * n))
-        for n in range(count)
-    ]
+    return [scheduled_meeting(crew, started - timedelta(days=30 * n)) for n in range(count)]
 
 
 def deductions() -> list[tuple[int, int, int]]:

@@ -14,8 +14,7 @@ from crews.services import schedule_meeting
 from crews.services.reminders import nudge_quiet_crews, nudge_unlogged_meetings
 from reciprocity.services import open_conflict
 from reciprocity.services.notices import warn_conflicts_nearing_deadline
-
-from ..factories import MeetingFactory
+from tests.builders import scheduled_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def test_a_crew_is_nudged_once_to_log_a_meeting_half_way_through_the_grace_perio
     crew: Crew,
 ) -> None:
     now = timezone.now()
-    meeting = MeetingFactory.create(crew=crew, starts_at=now - timedelta(hours=10))
+    meeting = scheduled_meeting(crew, now - timedelta(hours=10))
     assert nudge_unlogged_meetings(now=now) == 0
     assert nudge_unlogged_meetings(now=now + timedelta(hours=15)) == 3
     assert nudge_unlogged_meetings(now=now + timedelta(hours=16)) == 0

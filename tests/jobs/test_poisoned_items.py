@@ -26,8 +26,9 @@ from reciprocity.rules import Rule
 from reciprocity.services import conflicts as conflict_services
 from reciprocity.services import consistency, open_conflict
 from reciprocity.services import notices as game_notices
+from tests.builders import scheduled_meeting
 
-from ..factories import CongregationFactory, MeetingFactory, MembershipFactory
+from ..factories import CongregationFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,11 +165,7 @@ def test_a_subject_built_from_any_name_is_one_line_that_fits() -> None:
 def test_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
     now = timezone.now()
     crews = crews_in_two_congregations(now)
-    meetings = [
-        MeetingFactory.create(crew=crew, starts_at=now + timedelta(hours=2)) for crew in crews
-    ]
-    for meeting in meetings:
-        crew_notices.arm_reminder(meeting, now - timedelta(days=1))
+    meetings = [scheduled_meeting(crew, now + timedelta(hours=2)) for crew in crews]
     bad = MeetingReminder.objects.get(meeting=meetings[1])
     poison(monkeypatch, crew_notices, "_remind", bad)
 
@@ -184,9 +181,7 @@ def test_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unlogged_meeting_nudges(monkeypatch: pytest.MonkeyPatch) -> None:
     now = timezone.now()
     crews = crews_in_two_congregations(now)
-    meetings = [
-        MeetingFactory.create(crew=crew, starts_at=now - timedelta(hours=30)) for crew in crews
-    ]
+    meetings = [scheduled_meeting(crew, now - timedelta(hours=30)) for crew in crews]
     poison(monkeypatch, crew_notices, "_nudge", meetings[2])
 
     assert crew_notices.nudge_unlogged_meetings(now=now) == 3 * 3
@@ -214,9 +209,7 @@ def test_missed_meeting_deductions_go_meeting_by_meeting_when_a_batch_fails(
 ) -> None:
     now = timezone.now()
     crews = crews_in_two_congregations(now)
-    meetings = [
-        MeetingFactory.create(crew=crew, starts_at=now - timedelta(days=3)) for crew in crews
-    ]
+    meetings = [scheduled_meeting(crew, now - timedelta(days=3)) for crew in crews]
     bad = meetings[0]
     real: Callable[..., list[int]] = consistency.write_deductions
 
@@ -294,7 +287,7 @@ def test_an_undeliverable_invitation_says_so_and_spends_no_quota(
     settings.EMAIL_BACKEND = "tests.mail_backends.BouncingBackend"
     from congregations.selectors import invitations_left, pending_invitations
     from congregations.services import invite
-    from tests.conftest import congregation_url, membership_of
+    from tests.builders import congregation_url, membership_of
 
     invitation, _ = invite(congregation=congregation, email="bounce@example.net", invited_by=member)
     now = timezone.now()

@@ -3,10 +3,11 @@ meeting is cancelled. The worker tests run a real Celery worker on Redis."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from celery.signals import task_postrun
 from django.core import mail
 from django.utils import timezone
 from icalendar import Calendar
@@ -121,12 +122,26 @@ def test_cancelling_sends_a_notice_instead_of_the_reminder(crew: Crew, member: S
 def test_a_real_worker_sends_a_reminder_once_however_often_the_task_runs(
     crew: Crew, member: Self, overlapping_worker: None
 ) -> None:
-    schedule_meeting(crew=crew, starts_at=timezone.now() + timedelta(hours=2), scheduled_by=member)
-    for _ in range(4):
-        send_meeting_reminders.delay()
+    finished: list[str] = []
 
-    wait_for(lambda: len(mail.outbox) >= 3, what="three reminders")
-    # The four runs take milliseconds each; give any late duplicate time to show up.
-    time.sleep(2)
+    def note_finished(sender: Any = None, **kwargs: Any) -> None:
+        if sender is not None and sender.name == send_meeting_reminders.name:
+            finished.append(kwargs["task_id"])
+
+    # The worker runs in this process, so its signal tells when each run is over.
+    task_postrun.connect(note_finished, weak=False)
+    try:
+        schedule_meeting(
+            crew=crew, starts_at=timezone.now() + timedelta(hours=2), scheduled_by=member
+        )
+        for _ in range(4):
+            send_meeting_reminders.delay()
+        wait_for(lambda: len(finished) == 4, what="the four runs to finish")
+    finally:
+        task_postrun.disconnect(note_finished)
+
     assert sorted(m.to[0] for m in mail.outbox) == sorted(crew_addresses(crew))
     assert Email.objects.filter(sent_at__isnull=False).count() == 3
+    # A run after all four have finished finds nothing left to send.
+    assert send_meeting_reminders() == 0
+    assert len(mail.outbox) == 3

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from microsolidarity.schedule import PERIODIC_TASKS
+
 from ..waiting import wait_for
 
 HOME_PAGE = """
@@ -120,3 +122,20 @@ def test_a_task_goes_through_the_filesystem_broker_to_a_worker(
     # kombu's broadcast exchanges live with the rest of the broker, not in the checkout.
     assert list((Path(migrated["DATA_DIR"]) / "broker" / "control").glob("*.exchange"))
     assert not (settings.BASE_DIR / "control").exists()
+
+
+def test_a_migrate_of_one_app_on_a_fresh_database_succeeds_and_the_full_one_syncs_the_schedule(
+    embedded: dict[str, str], tmp_path: Path
+) -> None:
+    fresh = {**embedded, "DATA_DIR": str(tmp_path)}
+    database = tmp_path / "microsolidarity.sqlite3"
+
+    # django-celery-beat's tables are not there yet after this one.
+    manage(fresh, "migrate", "congregations", "0001", "--noinput")
+    manage(fresh, "migrate", "--noinput")
+
+    with sqlite3.connect(database) as connection:
+        names = {
+            row[0] for row in connection.execute("SELECT name FROM django_celery_beat_periodictask")
+        }
+    assert names == set(PERIODIC_TASKS)

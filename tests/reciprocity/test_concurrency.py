@@ -30,8 +30,7 @@ from reciprocity.services import (
     record_money_round,
     register_venture,
 )
-
-from .helpers import (
+from tests.builders import (
     DAY,
     DEADLINE,
     GRACE,
@@ -49,11 +48,6 @@ from .helpers import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REQUESTS = 20
-
-
-@pytest.fixture
-def meeting(crew: Crew, t0: datetime) -> Meeting:
-    return held_meeting(crew, people(crew), t0)
 
 
 def refusals(results: Sequence[object]) -> list[str]:

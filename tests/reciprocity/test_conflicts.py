@@ -17,8 +17,7 @@ from reciprocity.services import (
     open_conflict,
     record_no_resolution,
 )
-
-from .helpers import DAY, DEADLINE, ledger, levels, recorders, refused, rows
+from tests.builders import DAY, DEADLINE, ledger, levels, recorders, refused, rows
 
 SECOND = timedelta(seconds=1)
 

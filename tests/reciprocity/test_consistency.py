@@ -13,8 +13,7 @@ from crews.services import cancel_meeting, form_crew, leave_crew, log_meeting, m
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Level, Rule
 from reciprocity.services import apply_missed_meeting_deductions
-
-from .helpers import (
+from tests.builders import (
     DAY,
     GRACE,
     HOUR,

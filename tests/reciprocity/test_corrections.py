@@ -19,10 +19,18 @@ from crews.services import form_crew, update_meeting_notes
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Rule
 from reciprocity.services import apply_missed_meeting_deductions, reverse_entry
+from tests.builders import (
+    GRACE,
+    HOUR,
+    congregation_url,
+    held_meeting,
+    people,
+    refused,
+    signed_in,
+    snapshot,
+)
 
 from ..factories import MembershipFactory
-from .helpers import GRACE, HOUR, refused, snapshot
-from .world import logged_meeting, people, signed_in, url
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +42,7 @@ def missed(crew: Crew, absent: Self) -> LedgerEntry:
     """``absent``'s −5 for a meeting of ``crew`` the others logged, with notes."""
     starts_at = timezone.now() - GRACE - 3 * HOUR
     others = [p for p in people(crew) if p != absent]
-    meeting = logged_meeting(crew, starts_at=starts_at, present=others)
+    meeting = held_meeting(crew, others, starts_at + HOUR)
     update_meeting_notes(
         meeting=meeting, edited_by=others[0], reflections=REFLECTIONS, envisioning=ENVISIONING
     )
@@ -87,10 +95,15 @@ def test_a_facilitators_own_entries_offer_no_correction_and_a_forged_one_is_refu
 ) -> None:
     own = missed(facilitators_crew, facilitator)
     client = signed_in(facilitator)
-    assert "Correct this entry" not in client.get(url("my_entries", congregation)).content.decode()
+    assert (
+        "Correct this entry"
+        not in client.get(congregation_url("reciprocity:my_entries", congregation)).content.decode()
+    )
     before = snapshot()
 
-    response = client.post(url("reverse_entry", congregation, pk=own.pk), {"reason": "Mine"})
+    response = client.post(
+        congregation_url("reciprocity:reverse_entry", congregation, pk=own.pk), {"reason": "Mine"}
+    )
 
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "Nobody corrects their own points: another facilitator can correct this entry."
@@ -102,7 +115,7 @@ def test_a_facilitator_outside_the_crew_corrects_a_members_deduction_seeing_only
     congregation: Congregation, crew: Crew, facilitator: Self, member: Self
 ) -> None:
     deduction = missed(crew, member)
-    entry_url = url("entry", congregation, pk=deduction.pk)
+    entry_url = congregation_url("reciprocity:entry", congregation, pk=deduction.pk)
     client = signed_in(facilitator)
 
     page = client.get(entry_url).content.decode()
@@ -112,7 +125,7 @@ def test_a_facilitator_outside_the_crew_corrects_a_members_deduction_seeing_only
     assert escape(REFLECTIONS) not in page and escape(ENVISIONING) not in page
 
     response = client.post(
-        url("reverse_entry", congregation, pk=deduction.pk),
+        congregation_url("reciprocity:reverse_entry", congregation, pk=deduction.pk),
         {"reason": "Was there, the log missed her", "next": entry_url},
     )
 
@@ -131,9 +144,13 @@ def test_the_member_finds_the_link_to_send_a_facilitator_in_their_entries(
 ) -> None:
     deduction = missed(crew, member)
 
-    page = signed_in(member).get(url("my_entries", congregation)).content.decode()
+    page = (
+        signed_in(member)
+        .get(congregation_url("reciprocity:my_entries", congregation))
+        .content.decode()
+    )
 
-    assert url("entry", congregation, pk=deduction.pk) in page
+    assert congregation_url("reciprocity:entry", congregation, pk=deduction.pk) in page
     assert "Correct this entry" not in page
 
 
@@ -144,15 +161,25 @@ def test_outside_the_crew_a_facilitator_sees_no_other_kind_of_entry_and_a_member
     attended = LedgerEntry.objects.filter(crew=crew, rule=Rule.ATTENDED).first()
     assert attended is not None
 
-    assert signed_in(facilitator).get(url("entry", congregation, pk=attended.pk)).status_code == 404
-    assert signed_in(neighbour).get(url("entry", congregation, pk=deduction.pk)).status_code == 404
+    assert (
+        signed_in(facilitator)
+        .get(congregation_url("reciprocity:entry", congregation, pk=attended.pk))
+        .status_code
+        == 404
+    )
+    assert (
+        signed_in(neighbour)
+        .get(congregation_url("reciprocity:entry", congregation, pk=deduction.pk))
+        .status_code
+        == 404
+    )
 
 
 def test_the_entry_page_is_for_no_outsider_and_takes_no_post(
     client: Client, congregation: Congregation, crew: Crew, member: Self, outsider: Self
 ) -> None:
     deduction = missed(crew, member)
-    entry_url = url("entry", congregation, pk=deduction.pk)
+    entry_url = congregation_url("reciprocity:entry", congregation, pk=deduction.pk)
 
     assert signed_in(outsider).get(entry_url).status_code == 404
     assert signed_in(member).get(entry_url).status_code == 200
@@ -170,4 +197,4 @@ def test_the_entry_page_runs_a_bounded_number_of_queries(
     client = signed_in(facilitator)
 
     with django_assert_max_num_queries(10):
-        client.get(url("entry", congregation, pk=deduction.pk))
+        client.get(congregation_url("reciprocity:entry", congregation, pk=deduction.pk))

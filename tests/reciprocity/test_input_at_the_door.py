@@ -10,9 +10,7 @@ from congregations.request_keys import new_request_key
 from crews.models import Crew
 from reciprocity.models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH
 from reciprocity.services import open_conflict, register_venture
-
-from .helpers import refused, snapshot
-from .world import signed_in, url
+from tests.builders import congregation_url, refused, signed_in, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +30,7 @@ def test_the_conflict_form_refuses_a_bad_title_next_to_it(
     before = snapshot()
 
     response = client.post(
-        url("open_conflict", congregation, crew_pk=crew.pk),
+        congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk),
         {"request_key": new_request_key(congregation), "title": title, "parties": [crew_mate.pk]},
     )
 
@@ -67,7 +65,7 @@ def test_the_venture_form_refuses_a_bad_name_next_to_it(
     before = snapshot()
 
     response = client.post(
-        url("register_venture", congregation),
+        congregation_url("reciprocity:register_venture", congregation),
         {
             "request_key": new_request_key(congregation),
             "name": name,

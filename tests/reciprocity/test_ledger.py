@@ -15,9 +15,8 @@ from reciprocity.models import LedgerEntry
 from reciprocity.rules import Level, Rule
 from reciprocity.selectors import member_score
 from reciprocity.services import reverse_entry
+from tests.builders import DAY, held_meeting, refused
 from tests.factories import MembershipFactory
-
-from .helpers import DAY, held_meeting, refused
 
 
 @pytest.fixture

@@ -20,16 +20,10 @@ from reciprocity.services import (
     record_money_round,
     register_venture,
 )
-
-from .helpers import DAY, held_meeting, ledger, people, refused, snapshot
+from tests.builders import DAY, held_meeting, ledger, people, refused, snapshot
 
 # A keyed service call: (request key, by=who acts) -> the row it made.
 Keyed = Callable[..., Model]
-
-
-@pytest.fixture
-def meeting(crew: Crew, t0: datetime) -> Meeting:
-    return held_meeting(crew, people(crew), t0)
 
 
 @pytest.fixture

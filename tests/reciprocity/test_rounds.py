@@ -11,8 +11,7 @@ from crews.models import Crew, Meeting
 from reciprocity.models import ListeningRound, MoneyOffer, MoneyRound, OfferKind
 from reciprocity.rules import Level, Rule
 from reciprocity.services import record_listening_round, record_money_round
-
-from .helpers import (
+from tests.builders import (
     DAY,
     held_meeting,
     ids,
@@ -23,12 +22,6 @@ from .helpers import (
     rows,
     scheduled_meeting,
 )
-
-
-@pytest.fixture
-def meeting(crew: Crew, t0: datetime) -> Meeting:
-    """The crew's meeting, held and logged with all three of them there."""
-    return held_meeting(crew, people(crew), t0)
 
 
 def record_round(

@@ -23,8 +23,7 @@ from reciprocity.rules import (
     money_round_awards,
 )
 from reciprocity.services import apply_missed_meeting_deductions
-
-from .helpers import GRACE, join, new_members, scheduled_meeting
+from tests.builders import GRACE, join, new_members, scheduled_meeting
 
 START = datetime(2026, 3, 3, 19, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

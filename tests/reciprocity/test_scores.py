@@ -19,9 +19,7 @@ from reciprocity.services import (
     record_no_resolution,
     register_venture,
 )
-from tests.factories import MembershipFactory
-
-from .helpers import (
+from tests.builders import (
     DAY,
     GRACE,
     HOUR,
@@ -32,6 +30,7 @@ from .helpers import (
     scheduled_meeting,
     total,
 )
+from tests.factories import MembershipFactory
 
 
 def test_scores_match_a_season_of_a_crew_worked_out_by_hand(

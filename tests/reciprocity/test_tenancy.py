@@ -20,8 +20,7 @@ from crews.models import Crew, CrewMembership
 from crews.services import form_crew
 from reciprocity.models import LedgerEntry, ListeningRound
 from reciprocity.services import apply_missed_meeting_deductions, record_listening_round
-
-from .helpers import GRACE, HOUR, held_meeting, new_members, people, scheduled_meeting
+from tests.builders import GRACE, HOUR, held_meeting, new_members, people, scheduled_meeting
 
 TENANT_MODELS = [
     model

@@ -14,8 +14,7 @@ from reciprocity.models import LegalForm, Venture
 from reciprocity.rules import Level, Rule
 from reciprocity.selectors import crew_scores, member_score
 from reciprocity.services import confirm_co_ownership, register_venture
-
-from .helpers import DAY, ledger, levels, recorders, refused, rows
+from tests.builders import DAY, ledger, levels, recorders, refused, rows
 
 
 @pytest.fixture

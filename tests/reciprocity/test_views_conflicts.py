@@ -11,17 +11,12 @@ from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
 from crews.models import Crew
 from reciprocity.models import Conflict, ConflictParty, ConflictStatus, LedgerEntry
+from tests.builders import conflict, congregation_url, people, signed_in
 from tests.pages import text
 
 from ..factories import MembershipFactory
-from .world import conflict, people, signed_in, url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def third(crew: Crew, member: Self, crew_mate: Self) -> Self:
-    return next(p for p in people(crew) if p not in (member, crew_mate))
 
 
 def conflict_points(opened: Conflict) -> dict[int, int]:
@@ -32,10 +27,12 @@ def test_a_member_opens_a_conflict_with_a_crew_mate(
     congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
 ) -> None:
     client = signed_in(member)
-    form = client.get(url("open_conflict", congregation, crew_pk=crew.pk)).context["form"]
+    form = client.get(
+        congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk)
+    ).context["form"]
 
     response = client.post(
-        url("open_conflict", congregation, crew_pk=crew.pk),
+        congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk),
         {
             "request_key": form["request_key"].value(),
             "title": "The borrowed van",
@@ -45,7 +42,9 @@ def test_a_member_opens_a_conflict_with_a_crew_mate(
 
     opened = Conflict.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == url("conflict", congregation, pk=opened.pk)
+    assert response["Location"] == congregation_url(
+        "reciprocity:conflict", congregation, pk=opened.pk
+    )
     assert (opened.title, opened.opened_by, opened.crew) == ("The borrowed van", member, crew)
     assert set(ConflictParty.objects.values_list("party_id", flat=True)) == {
         member.pk,
@@ -57,7 +56,9 @@ def test_the_form_offers_only_the_other_crew_members(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
     form = (
-        signed_in(member).get(url("open_conflict", congregation, crew_pk=crew.pk)).context["form"]
+        signed_in(member)
+        .get(congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk))
+        .context["form"]
     )
 
     choices = set(form.fields["parties"].queryset)
@@ -68,7 +69,7 @@ def test_a_conflict_needs_someone_else(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
     response = signed_in(member).post(
-        url("open_conflict", congregation, crew_pk=crew.pk),
+        congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk),
         {"request_key": new_request_key(congregation), "title": "Alone", "parties": []},
     )
 
@@ -83,8 +84,8 @@ def test_posting_the_form_twice_opens_one_conflict(
     data = {"request_key": new_request_key(congregation), "title": "Van", "parties": [crew_mate.pk]}
     client = signed_in(member)
 
-    client.post(url("open_conflict", congregation, crew_pk=crew.pk), data)
-    client.post(url("open_conflict", congregation, crew_pk=crew.pk), data)
+    client.post(congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk), data)
+    client.post(congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk), data)
 
     assert Conflict.objects.count() == 1
 
@@ -104,7 +105,7 @@ def test_only_crew_members_open_conflicts_in_it(
         "outsider": outsider,
     }[who]
     client = signed_in(caller)
-    new = url("open_conflict", congregation, crew_pk=crew.pk)
+    new = congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk)
 
     assert client.get(new).status_code == 404
     assert client.post(new, {"title": "x", "parties": [crew_mate.pk]}).status_code == 404
@@ -116,7 +117,9 @@ def test_the_conflict_page_shows_parties_confirmations_and_deadline(
 ) -> None:
     opened = conflict(crew, member, crew_mate)
 
-    response = signed_in(crew_mate).get(url("conflict", congregation, pk=opened.pk))
+    response = signed_in(crew_mate).get(
+        congregation_url("reciprocity:conflict", congregation, pk=opened.pk)
+    )
 
     page = text(response)
     assert response.status_code == 200
@@ -149,9 +152,22 @@ def test_the_conflict_page_is_404_for_anyone_but_its_parties(
     }[who]
     client = signed_in(caller)
 
-    assert client.get(url("conflict", congregation, pk=opened.pk)).status_code == 404
-    assert client.post(url("confirm_resolution", congregation, pk=opened.pk)).status_code == 404
-    assert client.post(url("record_no_resolution", congregation, pk=opened.pk)).status_code == 404
+    assert (
+        client.get(congregation_url("reciprocity:conflict", congregation, pk=opened.pk)).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk)
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            congregation_url("reciprocity:record_no_resolution", congregation, pk=opened.pk)
+        ).status_code
+        == 404
+    )
     assert Conflict.objects.get().is_open
 
 
@@ -160,13 +176,17 @@ def test_every_party_confirming_earns_ten_each(
 ) -> None:
     opened = conflict(crew, member, crew_mate)
 
-    first = signed_in(member).post(url("confirm_resolution", congregation, pk=opened.pk))
+    first = signed_in(member).post(
+        congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk)
+    )
     assert first.status_code == 302
     assert conflict_points(opened) == {}
     assert ConflictParty.objects.get(party=member).confirmed_at is not None
     assert ConflictParty.objects.get(party=crew_mate).confirmed_at is None
 
-    signed_in(crew_mate).post(url("confirm_resolution", congregation, pk=opened.pk))
+    signed_in(crew_mate).post(
+        congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk)
+    )
 
     assert Conflict.objects.get().status == ConflictStatus.RESOLVED
     assert conflict_points(opened) == {member.pk: 10, crew_mate.pk: 10}
@@ -178,7 +198,8 @@ def test_with_htmx_a_confirmation_swaps_the_outcome(
     opened = conflict(crew, member, crew_mate)
 
     response = signed_in(member).post(
-        url("confirm_resolution", congregation, pk=opened.pk), headers={"HX-Request": "true"}
+        congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk),
+        headers={"HX-Request": "true"},
     )
 
     page = text(response)
@@ -194,9 +215,11 @@ def test_confirming_twice_is_refused_with_a_message(
 ) -> None:
     opened = conflict(crew, member, crew_mate, third)
     client = signed_in(member)
-    client.post(url("confirm_resolution", congregation, pk=opened.pk))
+    client.post(congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk))
 
-    response = client.post(url("confirm_resolution", congregation, pk=opened.pk), follow=True)
+    response = client.post(
+        congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk), follow=True
+    )
 
     assert "You have confirmed this resolution already." in text(response)
 
@@ -207,7 +230,8 @@ def test_no_resolution_costs_every_party_twenty(
     opened = conflict(crew, member, crew_mate)
 
     response = signed_in(crew_mate).post(
-        url("record_no_resolution", congregation, pk=opened.pk), follow=True
+        congregation_url("reciprocity:record_no_resolution", congregation, pk=opened.pk),
+        follow=True,
     )
 
     assert "Recorded that no mutually agreeable resolution was found." in text(response)
@@ -222,7 +246,7 @@ def test_past_its_deadline_a_conflict_can_no_longer_be_resolved(
     Conflict.objects.filter(pk=opened.pk).update(deadline_at=opened.opened_at - timedelta(days=1))
 
     response = signed_in(member).post(
-        url("confirm_resolution", congregation, pk=opened.pk), follow=True
+        congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk), follow=True
     )
 
     assert "past its deadline" in text(response)
@@ -234,7 +258,12 @@ def test_closing_takes_a_post_only(
     congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, name: str
 ) -> None:
     opened = conflict(crew, member, crew_mate)
-    assert signed_in(member).get(url(name, congregation, pk=opened.pk)).status_code == 405
+    assert (
+        signed_in(member)
+        .get(congregation_url(f"reciprocity:{name}", congregation, pk=opened.pk))
+        .status_code
+        == 405
+    )
 
 
 def test_my_conflicts_lists_mine_only(
@@ -243,15 +272,15 @@ def test_my_conflicts_lists_mine_only(
     mine = conflict(crew, member, crew_mate)
     conflict(crew, crew_mate, third)
 
-    response = signed_in(member).get(url("my_conflicts", congregation))
+    response = signed_in(member).get(congregation_url("reciprocity:my_conflicts", congregation))
 
     page = text(response)
     assert [seat.conflict for seat in response.context["seats"]] == [mine]
-    assert url("conflict", congregation, pk=mine.pk) in page
-    assert url("open_conflict", congregation, crew_pk=crew.pk) in page
+    assert congregation_url("reciprocity:conflict", congregation, pk=mine.pk) in page
+    assert congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk) in page
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(congregation: Congregation) -> None:
-    response = Client().get(url("my_conflicts", congregation))
+    response = Client().get(congregation_url("reciprocity:my_conflicts", congregation))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")

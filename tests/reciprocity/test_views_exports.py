@@ -15,18 +15,16 @@ from congregations.models import Congregation, Self
 from crews.models import Crew
 from reciprocity.models import LedgerEntry
 from reciprocity.services import reverse_entry
-
-from .world import ledger, logged_meeting, money_round, people, signed_in, url
+from tests.builders import (
+    congregation_url,
+    long_ledger,
+    people,
+    signed_in,
+)
 
 pytestmark = pytest.mark.django_db
 
 HEADER = ["date", "member", "crew", "level", "rule", "points", "reason", "recorded by", "reverses"]
-
-
-@pytest.fixture
-def played(crew: Crew, member: Self, crew_mate: Self) -> Crew:
-    money_round(logged_meeting(crew), focus=crew_mate, offerer=member)
-    return crew
 
 
 def rows(response: Any) -> list[list[str]]:
@@ -38,7 +36,7 @@ def rows(response: Any) -> list[list[str]]:
 def test_a_member_downloads_their_own_entries(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
-    response = signed_in(member).get(url("my_entries_csv", congregation))
+    response = signed_in(member).get(congregation_url("reciprocity:my_entries_csv", congregation))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -89,9 +87,11 @@ def test_a_crew_member_downloads_the_crews_entries_with_corrections(
     wrong = LedgerEntry.objects.get(member=member, rule="offered")
     reverse_entry(entry=wrong, reversed_by=facilitator, reason="Wrong person")
 
-    body = rows(signed_in(crew_mate).get(url("crew_entries_csv", congregation, crew_pk=played.pk)))[
-        1:
-    ]
+    body = rows(
+        signed_in(crew_mate).get(
+            congregation_url("reciprocity:crew_entries_csv", congregation, crew_pk=played.pk)
+        )
+    )[1:]
 
     assert len(body) == LedgerEntry.objects.filter(crew=played).count() == 3 + 2 + 2 + 1
     correction = next(row for row in body if row[4] == "correction")
@@ -109,7 +109,9 @@ def test_a_name_a_spreadsheet_would_run_is_kept_as_text(
     member.display_name = "=HYPERLINK(1)"
     member.save()
 
-    body = rows(signed_in(member).get(url("my_entries_csv", congregation)))[1:]
+    body = rows(
+        signed_in(member).get(congregation_url("reciprocity:my_entries_csv", congregation))
+    )[1:]
 
     assert {row[1] for row in body} == {"'=HYPERLINK(1)"}
 
@@ -117,11 +119,13 @@ def test_a_name_a_spreadsheet_would_run_is_kept_as_text(
 def test_a_long_export_streams_from_one_query(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
-    ledger(crew, 5_000)
+    long_ledger(crew, 5_000)
     client = signed_in(member)
 
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(url("crew_entries_csv", congregation, crew_pk=crew.pk))
+        response = client.get(
+            congregation_url("reciprocity:crew_entries_csv", congregation, crew_pk=crew.pk)
+        )
         exported = rows(response)
 
     assert len(exported) == 5_001
@@ -131,11 +135,23 @@ def test_a_long_export_streams_from_one_query(
 
 def test_exports_take_a_get_only(congregation: Congregation, played: Crew, member: Self) -> None:
     client = signed_in(member)
-    assert client.post(url("my_entries_csv", congregation)).status_code == 405
-    assert client.post(url("crew_entries_csv", congregation, crew_pk=played.pk)).status_code == 405
+    assert (
+        client.post(congregation_url("reciprocity:my_entries_csv", congregation)).status_code == 405
+    )
+    assert (
+        client.post(
+            congregation_url("reciprocity:crew_entries_csv", congregation, crew_pk=played.pk)
+        ).status_code
+        == 405
+    )
 
 
 def test_outsiders_download_nothing(
     congregation: Congregation, played: Crew, outsider: Self
 ) -> None:
-    assert signed_in(outsider).get(url("my_entries_csv", congregation)).status_code == 404
+    assert (
+        signed_in(outsider)
+        .get(congregation_url("reciprocity:my_entries_csv", congregation))
+        .status_code
+        == 404
+    )

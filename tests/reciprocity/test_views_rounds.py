@@ -16,21 +16,23 @@ from congregations.request_keys import new_request_key
 from crews.models import Crew, Meeting
 from crews.services import schedule_meeting
 from reciprocity.models import LedgerEntry, ListeningRound, MoneyOffer, MoneyRound
+from tests.builders import congregation_url, held_meeting, money_round, people, signed_in
 from tests.pages import text
 
 from ..factories import CongregationFactory, MembershipFactory
-from .world import logged_meeting, money_round, people, signed_in, url
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def meeting(crew: Crew) -> Meeting:
-    return logged_meeting(crew)
+    return held_meeting(crew)
 
 
 def money_data(client: Client, meeting: Meeting, focus: Self, offerer: Self) -> dict[str, Any]:
-    page = client.get(url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk))
+    page = client.get(
+        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    )
     return {
         "request_key": page.context["money_form"]["request_key"].value(),
         "focus": focus.pk,
@@ -49,7 +51,7 @@ def points(meeting: Meeting) -> dict[int, int]:
 
 def test_the_page_offers_both_rounds_to_those_present(meeting: Meeting, member: Self) -> None:
     response = signed_in(member).get(
-        url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
     )
 
     assert response.status_code == 200
@@ -68,10 +70,15 @@ def test_a_money_round_is_recorded_with_its_points(
     data = money_data(client, meeting, focus=crew_mate, offerer=member)
 
     response = client.post(
-        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk), data
+        congregation_url(
+            "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
+        data,
     )
 
-    rounds_url = url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    rounds_url = congregation_url(
+        "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
+    )
     assert response.status_code == 302
     assert response["Location"] == rounds_url
     recorded = MoneyRound.objects.get(meeting=meeting)
@@ -94,7 +101,9 @@ def test_with_htmx_the_form_comes_back_fresh_and_the_list_out_of_band(
     data = money_data(client, meeting, focus=crew_mate, offerer=member)
 
     response = client.post(
-        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk),
+        congregation_url(
+            "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
         data,
         headers={"HX-Request": "true"},
     )
@@ -116,11 +125,15 @@ def test_a_listening_round_gives_each_participant_a_point_and_is_recorded_once(
     meeting: Meeting, member: Self, crew_mate: Self
 ) -> None:
     client = signed_in(member)
-    rounds_url = url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    rounds_url = congregation_url(
+        "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
+    )
     key = client.get(rounds_url).context["listening_form"]["request_key"].value()
 
     response = client.post(
-        url("record_listening_round", meeting.congregation, meeting_pk=meeting.pk),
+        congregation_url(
+            "reciprocity:record_listening_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
         {"request_key": key, "participants": [member.pk, crew_mate.pk], "everyone_listened": "on"},
     )
 
@@ -137,13 +150,19 @@ def test_a_round_where_not_everyone_listened_is_recorded_and_scores_nothing(
 ) -> None:
     client = signed_in(member)
     key = (
-        client.get(url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk))
+        client.get(
+            congregation_url(
+                "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
+            )
+        )
         .context["listening_form"]["request_key"]
         .value()
     )
 
     client.post(
-        url("record_listening_round", meeting.congregation, meeting_pk=meeting.pk),
+        congregation_url(
+            "reciprocity:record_listening_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
         {"request_key": key, "participants": [member.pk, crew_mate.pk]},
     )
 
@@ -156,7 +175,9 @@ def test_the_same_form_posted_twice_records_one_round(
 ) -> None:
     client = signed_in(member)
     data = money_data(client, meeting, focus=crew_mate, offerer=member)
-    record = url("record_money_round", meeting.congregation, meeting_pk=meeting.pk)
+    record = congregation_url(
+        "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
+    )
 
     first = client.post(record, data)
     second = client.post(record, data)
@@ -186,7 +207,10 @@ def test_a_key_from_elsewhere_is_refused_with_a_message_and_writes_nothing(
     entries_before = LedgerEntry.objects.count()
 
     response = client.post(
-        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk), data
+        congregation_url(
+            "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
+        data,
     )
 
     assert response.status_code == 200
@@ -202,7 +226,9 @@ def test_the_focus_person_offering_to_themselves_is_refused_next_to_their_offers
     data = money_data(client, meeting, focus=crew_mate, offerer=crew_mate)
 
     response = client.post(
-        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk),
+        congregation_url(
+            "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
         data,
         headers={"HX-Request": "true"},
     )
@@ -222,7 +248,9 @@ def test_a_second_money_round_for_the_same_person_is_refused(
     client = signed_in(member)
 
     response = client.post(
-        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk),
+        congregation_url(
+            "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
         money_data(client, meeting, focus=crew_mate, offerer=member),
     )
 
@@ -232,13 +260,16 @@ def test_a_second_money_round_for_the_same_person_is_refused(
 
 def test_someone_absent_cannot_be_the_focus(crew: Crew, member: Self, crew_mate: Self) -> None:
     third = next(p for p in people(crew) if p not in (member, crew_mate))
-    meeting = logged_meeting(crew, present=[member, third])
+    meeting = held_meeting(crew, present=[member, third])
     client = signed_in(member)
     data = money_data(client, meeting, focus=member, offerer=third)
     data["focus"] = crew_mate.pk
 
     response = client.post(
-        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk), data
+        congregation_url(
+            "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
+        data,
     )
 
     assert response.context["money_form"].errors["focus"] == [
@@ -253,7 +284,9 @@ def test_a_meeting_not_yet_logged_has_no_forms(
     meeting = schedule_meeting(
         crew=crew, starts_at=timezone.now() + timedelta(days=2), scheduled_by=member
     )
-    response = signed_in(member).get(url("meeting_rounds", congregation, meeting_pk=meeting.pk))
+    response = signed_in(member).get(
+        congregation_url("reciprocity:meeting_rounds", congregation, meeting_pk=meeting.pk)
+    )
 
     assert "Rounds are recorded once the meeting has been logged." in text(response)
     assert b"Record the money round" not in response.content
@@ -261,13 +294,15 @@ def test_a_meeting_not_yet_logged_has_no_forms(
 
 @pytest.mark.parametrize("name", ["record_listening_round", "record_money_round"])
 def test_recording_takes_a_post_only(meeting: Meeting, member: Self, name: str) -> None:
-    response = signed_in(member).get(url(name, meeting.congregation, meeting_pk=meeting.pk))
+    response = signed_in(member).get(
+        congregation_url(f"reciprocity:{name}", meeting.congregation, meeting_pk=meeting.pk)
+    )
     assert response.status_code == 405
 
 
 def test_the_rounds_page_takes_no_post(meeting: Meeting, member: Self) -> None:
     response = signed_in(member).post(
-        url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
     )
     assert response.status_code == 405
 
@@ -283,9 +318,13 @@ def test_nobody_outside_the_crew_sees_or_records_its_rounds(
     }[who]
     client = signed_in(caller)
 
-    page = client.get(url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk))
+    page = client.get(
+        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    )
     post = client.post(
-        url("record_money_round", meeting.congregation, meeting_pk=meeting.pk),
+        congregation_url(
+            "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
+        ),
         {"request_key": new_request_key(meeting.congregation), "focus": crew_mate.pk},
     )
 
@@ -294,7 +333,9 @@ def test_nobody_outside_the_crew_sees_or_records_its_rounds(
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(meeting: Meeting) -> None:
-    response = Client().get(url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk))
+    response = Client().get(
+        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+    )
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
@@ -311,6 +352,9 @@ def test_the_meeting_page_fragment_lists_rounds_for_the_crew_only(
         return render_to_string("crews/_meeting_game.html", {"meeting": meeting}, request=request)
 
     seen = html.unescape(fragment(member))
-    assert url("meeting_rounds", meeting.congregation, meeting_pk=meeting.pk) in seen
+    assert (
+        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+        in seen
+    )
     assert f"Money round: {crew_mate.display_name}" in seen
     assert fragment(facilitator).strip() == ""

@@ -20,20 +20,18 @@ from reciprocity.models import LedgerEntry
 from reciprocity.rules import Level
 from reciprocity.selectors import Month
 from reciprocity.services import confirm_co_ownership
+from tests.builders import (
+    congregation_url,
+    held_meeting,
+    long_ledger,
+    signed_in,
+    venture,
+)
 from tests.pages import text
 
 from ..factories import MembershipFactory
-from .world import ledger, logged_meeting, money_round, signed_in, url, venture
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def played(crew: Crew, member: Self, crew_mate: Self) -> Crew:
-    """One logged meeting (+1 each for coming) with a money round in which the crew-mate
-    asked and the member offered, with mutual respect (+6 each)."""
-    money_round(logged_meeting(crew), focus=crew_mate, offerer=member)
-    return crew
 
 
 def queries(client: Client, path: str) -> int:
@@ -47,7 +45,9 @@ def queries(client: Client, path: str) -> int:
 def test_the_scores_page_shows_each_member_by_level_and_the_crews_total(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
-    response = signed_in(member).get(url("crew_scores", congregation, crew_pk=played.pk))
+    response = signed_in(member).get(
+        congregation_url("reciprocity:crew_scores", congregation, crew_pk=played.pk)
+    )
 
     breakdown = response.context["breakdown"]
     rows = {row.member: row for row in breakdown.rows}
@@ -57,7 +57,7 @@ def test_the_scores_page_shows_each_member_by_level_and_the_crews_total(
     assert breakdown.total == 7 + 7 + 1
     assert breakdown.by_level == {Level.CONSISTENCY: 3, Level.MONEY: 12}
     page = text(response)
-    entries = url("crew_entries", congregation, crew_pk=played.pk)
+    entries = congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk)
     assert f'href="{entries}?member={member.pk}&level={Level.MONEY}">+6<' in page
     assert f'href="{entries}?level={Level.CONSISTENCY}">+3<' in page
     assert f'href="{entries}">+15<' in page
@@ -68,7 +68,11 @@ def test_the_scores_page_shows_each_member_by_level_and_the_crews_total(
 def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
     congregation: Congregation, played: Crew, member: Self
 ) -> None:
-    page = text(signed_in(member).get(url("crew_scores", congregation, crew_pk=played.pk)))
+    page = text(
+        signed_in(member).get(
+            congregation_url("reciprocity:crew_scores", congregation, crew_pk=played.pk)
+        )
+    )
 
     assert '<svg viewBox="0 0 640 280" role="img" aria-labelledby="chart-title chart-desc"' in page
     assert '<title id="chart-title">' in page
@@ -81,7 +85,9 @@ def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
 def test_a_crew_with_no_points_yet_says_so(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
-    response = signed_in(member).get(url("crew_scores", congregation, crew_pk=crew.pk))
+    response = signed_in(member).get(
+        congregation_url("reciprocity:crew_scores", congregation, crew_pk=crew.pk)
+    )
 
     assert not response.context["chart"]
     assert "No points yet" in text(response)
@@ -97,11 +103,11 @@ def test_a_crew_page_runs_as_many_queries_with_ten_thousand_entries_as_with_ten(
     name: str,
 ) -> None:
     client = signed_in(member)
-    path = url(name, congregation, crew_pk=crew.pk)
-    ledger(crew, 10)
+    path = congregation_url(f"reciprocity:{name}", congregation, crew_pk=crew.pk)
+    long_ledger(crew, 10)
     with_ten = queries(client, path)
 
-    ledger(crew, 9_990, start=10)
+    long_ledger(crew, 9_990, start=10)
 
     cache.clear()
     with django_assert_max_num_queries(12):
@@ -118,7 +124,7 @@ def test_a_number_opens_to_the_entries_behind_it(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
     response = signed_in(crew_mate).get(
-        url("crew_entries", congregation, crew_pk=played.pk),
+        congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk),
         {"member": member.pk, "level": Level.MONEY},
     )
 
@@ -137,7 +143,7 @@ def test_a_months_number_opens_to_that_months_entries(
 ) -> None:
     started = LedgerEntry.objects.filter(crew=played).values_list("occurred_at", flat=True)[0]
     month = started.astimezone(played.timezone).date().replace(day=1)
-    entries = url("crew_entries", congregation, crew_pk=played.pk)
+    entries = congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk)
     client = signed_in(member)
 
     that_month = client.get(entries, {"month": f"{month:%Y-%m}"})
@@ -151,9 +157,9 @@ def test_a_months_number_opens_to_that_months_entries(
 def test_entries_come_a_page_at_a_time(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
-    ledger(crew, 120)
+    long_ledger(crew, 120)
     client = signed_in(member)
-    entries = url("crew_entries", congregation, crew_pk=crew.pk)
+    entries = congregation_url("reciprocity:crew_entries", congregation, crew_pk=crew.pk)
 
     first = client.get(entries, {"level": Level.LISTENING})
     third = client.get(entries, {"level": Level.LISTENING, "page": 3})
@@ -170,7 +176,8 @@ def test_an_unknown_filter_value_is_ignored(
     congregation: Congregation, played: Crew, member: Self
 ) -> None:
     response = signed_in(member).get(
-        url("crew_entries", congregation, crew_pk=played.pk), {"level": "nine", "member": "x"}
+        congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk),
+        {"level": "nine", "member": "x"},
     )
     assert (
         response.context["page"].paginator.count == LedgerEntry.objects.filter(crew=played).count()
@@ -181,7 +188,8 @@ def test_a_member_id_from_elsewhere_names_nobody(
     congregation: Congregation, played: Crew, member: Self, outsider: Self
 ) -> None:
     response = signed_in(member).get(
-        url("crew_entries", congregation, crew_pk=played.pk), {"member": outsider.pk}
+        congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk),
+        {"member": outsider.pk},
     )
     assert outsider.display_name not in text(response)
     assert response.context["page"].paginator.count == 0
@@ -197,7 +205,9 @@ def test_a_crews_scores_are_private_to_the_crew(
         "facilitator": facilitator,
         "outsider": outsider,
     }[who]
-    response = signed_in(caller).get(url(name, congregation, crew_pk=played.pk))
+    response = signed_in(caller).get(
+        congregation_url(f"reciprocity:{name}", congregation, crew_pk=played.pk)
+    )
     assert response.status_code == 404
 
 
@@ -205,7 +215,12 @@ def test_a_crews_scores_are_private_to_the_crew(
 def test_crew_pages_take_no_post(
     congregation: Congregation, played: Crew, member: Self, name: str
 ) -> None:
-    assert signed_in(member).post(url(name, congregation, crew_pk=played.pk)).status_code == 405
+    assert (
+        signed_in(member)
+        .post(congregation_url(f"reciprocity:{name}", congregation, crew_pk=played.pk))
+        .status_code
+        == 405
+    )
 
 
 # A member's own page
@@ -218,7 +233,7 @@ def test_my_page_shows_my_score_per_crew_and_level_five(
     confirm_co_ownership(venture=shared, co_owner=member)
     confirm_co_ownership(venture=shared, co_owner=crew_mate)
 
-    response = signed_in(member).get(url("me", congregation))
+    response = signed_in(member).get(congregation_url("reciprocity:me", congregation))
 
     mine = response.context["mine"]
     assert response.status_code == 200
@@ -226,7 +241,7 @@ def test_my_page_shows_my_score_per_crew_and_level_five(
     assert [(c.name, c.points) for c in mine.crews] == [(played.name, 7)]
     assert mine.co_owners == 100
     page = text(response)
-    entries = url("my_entries", congregation)
+    entries = congregation_url("reciprocity:my_entries", congregation)
     assert f'<a href="{entries}" aria-label="My score in {congregation.name}: +107 points' in page
     assert f'href="{entries}?crew={played.pk}">+7<' in page
     assert f'href="{entries}?level=5">+100<' in page
@@ -238,18 +253,20 @@ def test_my_pages_run_as_many_queries_with_ten_thousand_entries_as_with_ten(
     congregation: Congregation, crew: Crew, member: Self, name: str
 ) -> None:
     client = signed_in(member)
-    ledger(crew, 10)
-    with_ten = queries(client, url(name, congregation))
+    long_ledger(crew, 10)
+    with_ten = queries(client, congregation_url(f"reciprocity:{name}", congregation))
 
-    ledger(crew, 9_990, start=10)
+    long_ledger(crew, 9_990, start=10)
 
-    assert queries(client, url(name, congregation)) == with_ten <= 12
+    assert queries(client, congregation_url(f"reciprocity:{name}", congregation)) == with_ten <= 12
 
 
 def test_my_entries_are_mine_only(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
-    response = signed_in(member).get(url("my_entries", congregation), {"member": crew_mate.pk})
+    response = signed_in(member).get(
+        congregation_url("reciprocity:my_entries", congregation), {"member": crew_mate.pk}
+    )
 
     assert {e.member for e in response.context["page"]} == {member}
     assert response.context["page"].paginator.count == 3
@@ -258,10 +275,18 @@ def test_my_entries_are_mine_only(
 def test_my_page_is_for_every_member_and_no_outsider(
     congregation: Congregation, facilitator: Self, outsider: Self
 ) -> None:
-    assert signed_in(facilitator).get(url("me", congregation)).status_code == 200
-    assert signed_in(outsider).get(url("me", congregation)).status_code == 404
-    assert signed_in(facilitator).post(url("me", congregation)).status_code == 405
-    anonymous = Client().get(url("my_entries", congregation))
+    assert (
+        signed_in(facilitator).get(congregation_url("reciprocity:me", congregation)).status_code
+        == 200
+    )
+    assert (
+        signed_in(outsider).get(congregation_url("reciprocity:me", congregation)).status_code == 404
+    )
+    assert (
+        signed_in(facilitator).post(congregation_url("reciprocity:me", congregation)).status_code
+        == 405
+    )
+    anonymous = Client().get(congregation_url("reciprocity:my_entries", congregation))
     assert anonymous.status_code == 302
     assert anonymous["Location"].startswith("/accounts/login/")
 
@@ -280,7 +305,7 @@ def facilitated(
         members=[facilitator, member, crew_mate],
         now=timezone.now() - timedelta(days=90),
     )
-    logged_meeting(crew)
+    held_meeting(crew)
     return crew
 
 
@@ -288,12 +313,12 @@ def test_a_facilitator_reverses_an_entry_with_a_reason(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
     wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
-    entries = url("crew_entries", congregation, crew_pk=facilitated.pk)
+    entries = congregation_url("reciprocity:crew_entries", congregation, crew_pk=facilitated.pk)
     client = signed_in(facilitator)
     assert "Correct this entry" in text(client.get(entries))
 
     response = client.post(
-        url("reverse_entry", congregation, pk=wrong.pk),
+        congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
         {"reason": "Logged the wrong meeting", "next": entries},
     )
 
@@ -317,10 +342,15 @@ def test_reversing_twice_is_refused_with_a_message(
 ) -> None:
     wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
     client = signed_in(facilitator)
-    client.post(url("reverse_entry", congregation, pk=wrong.pk), {"reason": "Wrong"})
+    client.post(
+        congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
+        {"reason": "Wrong"},
+    )
 
     response = client.post(
-        url("reverse_entry", congregation, pk=wrong.pk), {"reason": "Again"}, follow=True
+        congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
+        {"reason": "Again"},
+        follow=True,
     )
 
     assert "This entry has been corrected already." in text(response)
@@ -333,7 +363,9 @@ def test_a_correction_needs_a_reason(
     wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
 
     response = signed_in(facilitator).post(
-        url("reverse_entry", congregation, pk=wrong.pk), {"reason": "  "}, follow=True
+        congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
+        {"reason": "  "},
+        follow=True,
     )
 
     assert "Say why this entry is being corrected." in text(response)
@@ -346,12 +378,17 @@ def test_a_member_cannot_correct_the_ledger(
     wrong = LedgerEntry.objects.get(crew=facilitated, member=crew_mate)
     client = signed_in(member)
 
-    response = client.post(url("reverse_entry", congregation, pk=wrong.pk), {"reason": "Mine now"})
+    response = client.post(
+        congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
+        {"reason": "Mine now"},
+    )
 
     assert response.status_code == 403
     assert not LedgerEntry.objects.filter(reverses=wrong).exists()
     assert "Correct this entry" not in text(
-        client.get(url("crew_entries", congregation, crew_pk=facilitated.pk))
+        client.get(
+            congregation_url("reciprocity:crew_entries", congregation, crew_pk=facilitated.pk)
+        )
     )
 
 
@@ -362,7 +399,8 @@ def test_a_facilitator_cannot_correct_an_entry_they_cannot_see(
     assert hidden is not None
 
     response = signed_in(facilitator).post(
-        url("reverse_entry", congregation, pk=hidden.pk), {"reason": "Blind"}
+        congregation_url("reciprocity:reverse_entry", congregation, pk=hidden.pk),
+        {"reason": "Blind"},
     )
 
     assert response.status_code == 404
@@ -375,11 +413,11 @@ def test_a_correction_goes_back_only_to_this_site(
     wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
 
     response = signed_in(facilitator).post(
-        url("reverse_entry", congregation, pk=wrong.pk),
+        congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
         {"reason": "Wrong", "next": "https://evil.example/"},
     )
 
-    assert response["Location"] == url("my_entries", congregation)
+    assert response["Location"] == congregation_url("reciprocity:my_entries", congregation)
 
 
 def test_correcting_takes_a_post_only(
@@ -387,7 +425,9 @@ def test_correcting_takes_a_post_only(
 ) -> None:
     wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
     assert (
-        signed_in(facilitator).get(url("reverse_entry", congregation, pk=wrong.pk)).status_code
+        signed_in(facilitator)
+        .get(congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk))
+        .status_code
         == 405
     )
 
@@ -424,13 +464,13 @@ def test_the_scores_page_is_cached_until_the_ledger_grows(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
     client = signed_in(member)
-    path = url("crew_scores", congregation, crew_pk=crew.pk)
-    ledger(crew, 10)
+    path = congregation_url("reciprocity:crew_scores", congregation, crew_pk=crew.pk)
+    long_ledger(crew, 10)
     assert "+10" in text(client.get(path))
     with CaptureQueriesContext(connection) as cached:
         assert "+10" in text(client.get(path))
     assert not any("reciprocity_ledgerentry" in q["sql"] and "SUM" in q["sql"] for q in cached)
 
-    ledger(crew, 5, start=10)
+    long_ledger(crew, 5, start=10)
 
     assert "+15" in text(client.get(path))

@@ -9,10 +9,10 @@ from django.test import Client
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
 from reciprocity.models import CoOwner, LedgerEntry, Venture
+from tests.builders import congregation_url, signed_in, venture
 from tests.pages import text
 
 from ..factories import MembershipFactory
-from .world import signed_in, url, venture
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +25,14 @@ def test_a_member_registers_a_venture_with_themselves_among_its_co_owners(
     congregation: Congregation, member: Self, facilitator: Self
 ) -> None:
     client = signed_in(member)
-    key = client.get(url("register_venture", congregation)).context["form"]["request_key"].value()
+    key = (
+        client.get(congregation_url("reciprocity:register_venture", congregation))
+        .context["form"]["request_key"]
+        .value()
+    )
 
     response = client.post(
-        url("register_venture", congregation),
+        congregation_url("reciprocity:register_venture", congregation),
         {
             "request_key": key,
             "name": "Seed library",
@@ -39,7 +43,9 @@ def test_a_member_registers_a_venture_with_themselves_among_its_co_owners(
 
     registered = Venture.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == url("venture", congregation, pk=registered.pk)
+    assert response["Location"] == congregation_url(
+        "reciprocity:venture", congregation, pk=registered.pk
+    )
     assert (registered.name, registered.legal_form, registered.registered_by) == (
         "Seed library",
         "coop",
@@ -53,7 +59,7 @@ def test_a_venture_needs_another_co_owner_and_a_known_legal_form(
     congregation: Congregation, member: Self
 ) -> None:
     response = signed_in(member).post(
-        url("register_venture", congregation),
+        congregation_url("reciprocity:register_venture", congregation),
         {"request_key": new_request_key(congregation), "name": "Solo", "legal_form": "trust"},
     )
 
@@ -68,7 +74,7 @@ def test_co_owners_come_from_this_congregation(
     congregation: Congregation, member: Self, outsider: Self
 ) -> None:
     response = signed_in(member).post(
-        url("register_venture", congregation),
+        congregation_url("reciprocity:register_venture", congregation),
         {
             "request_key": new_request_key(congregation),
             "name": "Across",
@@ -92,8 +98,8 @@ def test_registering_twice_with_one_form_makes_one_venture(
     }
     client = signed_in(member)
 
-    client.post(url("register_venture", congregation), data)
-    client.post(url("register_venture", congregation), data)
+    client.post(congregation_url("reciprocity:register_venture", congregation), data)
+    client.post(congregation_url("reciprocity:register_venture", congregation), data)
 
     assert Venture.objects.count() == 1
 
@@ -104,8 +110,10 @@ def test_every_member_sees_the_ventures_and_their_co_owners(
     registered = venture(congregation, member, crew_mate)
     bystander = MembershipFactory.create(congregation=congregation).member
 
-    listing = signed_in(bystander).get(url("ventures", congregation))
-    page = signed_in(facilitator).get(url("venture", congregation, pk=registered.pk))
+    listing = signed_in(bystander).get(congregation_url("reciprocity:ventures", congregation))
+    page = signed_in(facilitator).get(
+        congregation_url("reciprocity:venture", congregation, pk=registered.pk)
+    )
 
     assert listing.status_code == page.status_code == 200
     assert "Seed library co-op" in text(listing)
@@ -117,9 +125,13 @@ def test_each_co_owner_confirms_their_own_share_and_then_each_earns_a_hundred(
     congregation: Congregation, member: Self, crew_mate: Self
 ) -> None:
     registered = venture(congregation, member, crew_mate)
-    confirm = url("confirm_co_ownership", congregation, pk=registered.pk)
+    confirm = congregation_url("reciprocity:confirm_co_ownership", congregation, pk=registered.pk)
 
-    page = text(signed_in(member).get(url("venture", congregation, pk=registered.pk)))
+    page = text(
+        signed_in(member).get(
+            congregation_url("reciprocity:venture", congregation, pk=registered.pk)
+        )
+    )
     assert "I confirm I share legal ownership" in page
     signed_in(member).post(confirm)
     assert co_owner_points(registered) == {}
@@ -137,7 +149,8 @@ def test_with_htmx_a_confirmation_swaps_the_co_owners(
     registered = venture(congregation, member, crew_mate)
 
     response = signed_in(member).post(
-        url("confirm_co_ownership", congregation, pk=registered.pk), headers={"HX-Request": "true"}
+        congregation_url("reciprocity:confirm_co_ownership", congregation, pk=registered.pk),
+        headers={"HX-Request": "true"},
     )
 
     page = text(response)
@@ -152,7 +165,8 @@ def test_someone_who_is_not_a_co_owner_cannot_confirm(
     registered = venture(congregation, member, crew_mate)
 
     response = signed_in(facilitator).post(
-        url("confirm_co_ownership", congregation, pk=registered.pk), follow=True
+        congregation_url("reciprocity:confirm_co_ownership", congregation, pk=registered.pk),
+        follow=True,
     )
 
     assert "Only this venture's co-owners can confirm it." in text(response)
@@ -163,7 +177,9 @@ def test_confirming_takes_a_post_only(
     congregation: Congregation, member: Self, crew_mate: Self
 ) -> None:
     registered = venture(congregation, member, crew_mate)
-    response = signed_in(member).get(url("confirm_co_ownership", congregation, pk=registered.pk))
+    response = signed_in(member).get(
+        congregation_url("reciprocity:confirm_co_ownership", congregation, pk=registered.pk)
+    )
     assert response.status_code == 405
 
 
@@ -173,14 +189,22 @@ def test_outsiders_see_no_venture(
     registered = venture(congregation, member, crew_mate)
     client = signed_in(outsider)
 
-    assert client.get(url("ventures", congregation)).status_code == 404
-    assert client.get(url("venture", congregation, pk=registered.pk)).status_code == 404
+    assert client.get(congregation_url("reciprocity:ventures", congregation)).status_code == 404
     assert (
-        client.post(url("confirm_co_ownership", congregation, pk=registered.pk)).status_code == 404
+        client.get(
+            congregation_url("reciprocity:venture", congregation, pk=registered.pk)
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            congregation_url("reciprocity:confirm_co_ownership", congregation, pk=registered.pk)
+        ).status_code
+        == 404
     )
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(congregation: Congregation) -> None:
-    response = Client().get(url("ventures", congregation))
+    response = Client().get(congregation_url("reciprocity:ventures", congregation))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
