@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from microsolidarity.heartbeats import record_run
+from microsolidarity.services.heartbeats import record_run
 
 from .services.outbox import send_due_emails
 

@@ -13,9 +13,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .batches import failures_by_job
 from .celery import app as celery_app
-from .heartbeats import stale_tasks
+from .services.batches import failures_by_job
+from .services.heartbeats import stale_tasks
 
 logger = logging.getLogger(__name__)
 

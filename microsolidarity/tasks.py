@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .heartbeats import record_run
+from .services.heartbeats import record_run
 
 
 @shared_task

@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from microsolidarity.heartbeats import record_run
+from microsolidarity.services.heartbeats import record_run
 
 from . import services
 

@@ -2,7 +2,7 @@
 sends them.
 
 Queuing is idempotent by key, so a job that runs twice queues each email once. Sending
-goes through the one claim–process–mark loop (``microsolidarity.batches``): each email is
+goes through the one claim–process–mark loop (``microsolidarity.services.batches``): each email is
 claimed, sent and marked in its own transaction, so an email that cannot be built or
 delivered fails alone, is retried with backoff, and after the last attempt is marked
 failed with its error, while every other email goes out; and an email sent is never
@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from microsolidarity.batches import each_due
+from microsolidarity.services.batches import each_due
 
 from ..models import Email, Self
 

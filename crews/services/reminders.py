@@ -16,8 +16,8 @@ from django_scopes import scopes_disabled
 from congregations import tasks as congregation_tasks
 from congregations.models import Congregation, Self
 from congregations.services.outbox import Attachment, Outgoing, queue_emails
-from microsolidarity.batches import each_due
 from microsolidarity.enqueue import enqueue_after_commit
+from microsolidarity.services.batches import each_due
 
 from ..ical import meetings_calendar
 from ..links import crew_url, meeting_url

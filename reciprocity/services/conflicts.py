@@ -14,7 +14,7 @@ from congregations.models import Congregation, Self
 from congregations.request_keys import replayed, stored
 from congregations.tenancy import tenant_service
 from crews.models import Crew
-from microsolidarity.batches import each_due
+from microsolidarity.services.batches import each_due
 
 from ..models import Conflict, ConflictParty, ConflictStatus
 from ..rules import Rule, entry_key, entry_reason

@@ -15,7 +15,7 @@ from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
-from microsolidarity.batches import each_due
+from microsolidarity.services.batches import each_due
 
 from ..models import LedgerEntry
 from ..rules import LEVELS, POINTS, WORDING, Rule, consistency_points, entry_key, entry_reason

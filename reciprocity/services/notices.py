@@ -15,8 +15,8 @@ from django_scopes import scopes_disabled
 from congregations import tasks as congregation_tasks
 from congregations.services.outbox import Outgoing, queue_emails
 from crews.links import crew_url
-from microsolidarity.batches import each_due
 from microsolidarity.enqueue import enqueue_after_commit
+from microsolidarity.services.batches import each_due
 
 from ..models import Conflict, ConflictStatus, LedgerEntry
 from ..rules import POINTS, Rule

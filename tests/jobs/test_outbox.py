@@ -9,8 +9,8 @@ from pytest_django.fixtures import Settings
 
 from congregations.models import Congregation, Email, Self
 from congregations.services.outbox import Outgoing, queue_emails, send_due_emails
-from microsolidarity.batches import MAX_ATTEMPTS
 from microsolidarity.models import ItemFailure
+from microsolidarity.services.batches import MAX_ATTEMPTS
 
 pytestmark = pytest.mark.django_db
 

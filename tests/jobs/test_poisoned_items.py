@@ -19,8 +19,8 @@ from congregations.services.outbox import Outgoing, queue_emails, send_due_email
 from crews.models import Crew, Meeting, MeetingReminder
 from crews.services import form_crew
 from crews.services import reminders as crew_notices
-from microsolidarity.batches import MAX_ATTEMPTS
 from microsolidarity.models import ItemFailure
+from microsolidarity.services.batches import MAX_ATTEMPTS
 from reciprocity.models import Conflict, ConflictStatus, LedgerEntry
 from reciprocity.rules import Rule
 from reciprocity.services import conflicts as conflict_services

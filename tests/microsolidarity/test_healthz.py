@@ -7,8 +7,8 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from microsolidarity.heartbeats import record_run
 from microsolidarity.schedule import PERIODIC_TASKS
+from microsolidarity.services.heartbeats import record_run
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.db import InterfaceError, OperationalError, models, transaction
 from django.db.models import Q, QuerySet
 from django_scopes import scope, scopes_disabled
 
-from .models import ItemFailure
+from ..models import ItemFailure
 
 logger = logging.getLogger(__name__)
 

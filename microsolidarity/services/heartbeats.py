@@ -5,8 +5,8 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from .models import Heartbeat
-from .schedule import PERIODIC_TASKS
+from ..models import Heartbeat
+from ..schedule import PERIODIC_TASKS
 
 
 def record_run(task: str, *, now: datetime | None = None) -> None:
