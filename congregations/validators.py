@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.encoding import punycode
 
 # Unicode's own line and paragraph separators break a line without being control characters.
 _LINE_SEPARATORS = frozenset("\u2028\u2029")
@@ -19,3 +20,15 @@ def single_line(value: str) -> None:
             "Keep this on one line, without line breaks, tabs or other control characters.",
             code="single_line",
         )
+
+
+def deliverable_address(value: str) -> None:
+    """Refuse an address ``validate_email`` lets through that no email can be sent to: a
+    domain the mail's IDNA encoding refuses, such as one holding a right-to-left mark or
+    mixing scripts against the bidi rules. Sending would fail every time, in the outbox."""
+    try:
+        punycode(value.rpartition("@")[2])
+    except UnicodeError:
+        raise ValidationError(
+            "No email can be sent to this address.", code="undeliverable"
+        ) from None

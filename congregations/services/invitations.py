@@ -41,6 +41,7 @@ from ..selectors import (
 )
 from ..tenancy import tenant_service
 from ..tokens import hash_token, new_token
+from ..validators import deliverable_address
 from .congregations import lock_congregation, record_event
 from .outbox import Outgoing, queue_emails
 
@@ -113,6 +114,7 @@ def invite(
         )
     try:
         validate_email(email)
+        deliverable_address(email)
     except ValidationError:
         raise ValidationError({"email": f"“{email}” is not an email address."}) from None
     membership = require_permission(congregation, invited_by, Permission.INVITE)

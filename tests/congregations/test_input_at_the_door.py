@@ -8,6 +8,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
+from congregations.outbox import send_due_emails
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils.html import escape
@@ -30,7 +32,9 @@ from congregations.services import (
     update_settings,
 )
 from congregations.validators import single_line
+from microsolidarity.models import ItemFailure
 from tests.builders import congregation_url, refused, snapshot
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
@@ -303,3 +307,34 @@ def test_invite_refuses_an_over_long_note(congregation: Congregation, facilitato
             invited_by=facilitator,
             note="n" * (NOTE_LENGTH + 1),
         )
+
+
+# Domains validate_email takes that the mail's IDNA encoding refuses: a right-to-left mark,
+# a right-to-left letter between left-to-right ones, a noncharacter.
+UNDELIVERABLE = ["x@exa\u202emple.org", "x@exa\u200fmple.org", "x@a\u0627b.org", "x@a\uffffb.org"]
+
+
+@pytest.mark.parametrize("address", UNDELIVERABLE)
+def test_invite_refuses_an_address_no_email_can_be_sent_to(
+    congregation: Congregation, facilitator: Self, address: str
+) -> None:
+    with refused(f"“{address}” is not an email address."):
+        invite(congregation=congregation, email=address, invited_by=facilitator)
+
+
+def test_an_undeliverable_address_among_good_ones_fails_alone_at_the_door_not_in_the_outbox(
+    client: Client, congregation: Congregation, facilitator: Self, send: Any
+) -> None:
+    """It used to be invited, then fail in the outbox five times before the page said so."""
+    client.force_login(facilitator)
+
+    response = send("ana@example.net\nx@a\u0627b.org\nben@example.net")
+    send_due_emails()
+
+    assert invited(congregation) == {"ana@example.net", "ben@example.net"}
+    assert "Not sent to x@a\u0627b.org: “x@a\u0627b.org” is not an email address." in text(response)
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "ana@example.net",
+        "ben@example.net",
+    ]
+    assert not ItemFailure.objects.exists()
