@@ -51,9 +51,6 @@ def register_venture(
     if legal_form not in LegalForm.values:
         raise ValidationError({"legal_form": "Choose one of the legal forms listed."})
     refuse_strangers(congregation=congregation, selves=people, field="co_owners")
-    if Venture.objects.filter(congregation=congregation, name__iexact=name).exists():
-        # Its co-owners would otherwise earn level 5 twice for one venture.
-        raise ValidationError({"name": f"A venture called “{name}” is registered already."})
     venture = Venture(
         congregation=congregation,
         name=name,
@@ -62,7 +59,11 @@ def register_venture(
         registered_at=now,
         request_key=stored(request_key),
     )
+    # The name is checked before it is looked up: PostgreSQL refuses a NUL even in a query.
     venture.full_clean(exclude=["request_key"], validate_constraints=False)
+    if Venture.objects.filter(congregation=congregation, name__iexact=name).exists():
+        # Its co-owners would otherwise earn level 5 twice for one venture.
+        raise ValidationError({"name": f"A venture called “{name}” is registered already."})
     venture.save()
     CoOwner.objects.bulk_create(
         CoOwner(congregation=congregation, venture=venture, co_owner=person) for person in people
