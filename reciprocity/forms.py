@@ -12,7 +12,13 @@ from congregations.models import Self
 from congregations.request_keys import KeyedForm
 from congregations.validators import single_line
 
-from .models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LegalForm, OfferKind
+from .models import (
+    CONFLICT_TITLE_LENGTH,
+    CORRECTION_REASON_LENGTH,
+    VENTURE_NAME_LENGTH,
+    LegalForm,
+    OfferKind,
+)
 from .rules import Level
 
 
@@ -148,7 +154,11 @@ class VentureForm(KeyedForm):
 
 
 class ReversalForm(forms.Form):
-    reason = forms.CharField(max_length=200, label="Why is this entry being corrected?")
+    reason = forms.CharField(
+        max_length=CORRECTION_REASON_LENGTH,
+        validators=[single_line],
+        label="Why is this entry being corrected?",
+    )
 
 
 class EntryFilter(forms.Form):

@@ -15,11 +15,12 @@ from congregations.scoping import TenantManager
 from congregations.validators import single_line
 from crews.models import Crew, Meeting
 
-from .rules import Level, Rule
+from .rules import REASON_LENGTH, Level, Rule
 
 # Each length is said once, here: the model field, its forms and its services all read it.
 CONFLICT_TITLE_LENGTH = 200
 VENTURE_NAME_LENGTH = 200
+CORRECTION_REASON_LENGTH = 200  # why a facilitator corrects an entry
 
 
 class ListeningRound(RequestKeyed):
@@ -255,7 +256,7 @@ class LedgerEntry(models.Model):
     level = models.PositiveSmallIntegerField(choices=Level.choices)
     rule = models.CharField(max_length=20, choices=Rule.choices)
     points = models.IntegerField()
-    reason = models.CharField(max_length=300)
+    reason = models.CharField(max_length=REASON_LENGTH)
     # When what earned the points happened (a meeting's start, a confirmation); the score
     # chart is drawn along this.
     occurred_at = models.DateTimeField()

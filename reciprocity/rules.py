@@ -41,6 +41,9 @@ class Rule(TextChoices):
     REVERSAL = "reversal", "correction"
 
 
+# An entry's reason, as a member reads it: the ledger's column is this long.
+REASON_LENGTH = 300
+
 POINTS: dict[Rule, int] = {
     Rule.LISTENED: 1,  # each participant, when everyone listened to everyone
     Rule.ASKED: 5,  # the focus person, once per round
@@ -175,4 +178,16 @@ def entry_key(rule: Rule, source_id: int, member_id: int) -> str:
 
 
 def entry_reason(rule: Rule, **parts: object) -> str:
-    return WORDING[rule][1].format(**parts)[:300]
+    return WORDING[rule][1].format(**parts)[:REASON_LENGTH]
+
+
+CORRECTION = "Correction of “{corrected}”: {why}"
+
+
+def correction_reason(corrected: str, why: str) -> str:
+    """How a correction names the entry it reverses and why. What is shortened to fit
+    is the quoted reason, which the entry itself keeps whole, never the why."""
+    room = REASON_LENGTH - len(CORRECTION.format(corrected="", why=why))
+    if len(corrected) > room:
+        corrected = corrected[: room - 1].rstrip() + "…"
+    return CORRECTION.format(corrected=corrected, why=why)

@@ -6,16 +6,18 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations.models import Membership, Permission, Self
 from congregations.tenancy import tenant_service
+from congregations.validators import single_line
 from crews.models import Meeting
 
-from ..models import LedgerEntry
-from ..rules import LEVELS, POINTS, Rule
+from ..models import CORRECTION_REASON_LENGTH, LedgerEntry
+from ..rules import LEVELS, POINTS, REASON_LENGTH, Rule, correction_reason
 
 
 def entry(
@@ -41,7 +43,7 @@ def entry(
         level=LEVELS[rule],
         rule=rule,
         points=POINTS[rule] if points is None else points,
-        reason=reason[:300],
+        reason=reason[:REASON_LENGTH],
         occurred_at=occurred_at,
         recorded_at=now,
         recorded_by=recorded_by,
@@ -101,6 +103,12 @@ def reverse_entry(
         )
     if not reason:
         raise ValidationError({"reason": "Say why this entry is being corrected."})
+    try:
+        # What the correction form checks, for every caller: the why is kept whole.
+        MaxLengthValidator(CORRECTION_REASON_LENGTH)(reason)
+        single_line(reason)
+    except ValidationError as error:
+        raise ValidationError({"reason": error.messages}) from None
     if entry.rule == Rule.REVERSAL:
         raise ValidationError("A correction cannot itself be reversed.")
     if LedgerEntry.objects.filter(reverses=entry).exists():
@@ -112,7 +120,7 @@ def reverse_entry(
         level=entry.level,
         rule=Rule.REVERSAL,
         points=-entry.points,
-        reason=f"Correction of “{entry.reason}”: {reason}"[:300],
+        reason=correction_reason(entry.reason, reason),
         occurred_at=now,
         recorded_at=now,
         recorded_by=reversed_by,

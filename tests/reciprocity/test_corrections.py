@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from congregations.models import Congregation, Role, Self
-from crews.models import Crew
+from crews.models import CREW_NAME_LENGTH, Crew
 from crews.services import form_crew, update_meeting_notes
-from reciprocity.models import LedgerEntry
-from reciprocity.rules import Rule
+from reciprocity.models import CORRECTION_REASON_LENGTH, LedgerEntry
+from reciprocity.rules import REASON_LENGTH, Rule
 from reciprocity.services import apply_missed_meeting_deductions, reverse_entry
 from tests.builders import (
     GRACE,
@@ -198,3 +198,46 @@ def test_the_entry_page_runs_a_bounded_number_of_queries(
 
     with django_assert_max_num_queries(10):
         client.get(congregation_url("reciprocity:entry", congregation, pk=deduction.pk))
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("She was\nthere", "Keep this on one line"),
+        # PostgreSQL refuses a NUL: it used to escape as a DataError.
+        ("She was\x00there", "Keep this on one line"),
+        ("w" * (CORRECTION_REASON_LENGTH + 1), f"at most {CORRECTION_REASON_LENGTH} characters"),
+    ],
+)
+def test_reverse_entry_refuses_a_reason_the_form_would_refuse(
+    facilitators_crew: Crew,
+    facilitator: Self,
+    second_facilitator: Self,
+    reason: str,
+    message: str,
+) -> None:
+    own = missed(facilitators_crew, facilitator)
+
+    with refused(message):
+        reverse_entry(entry=own, reversed_by=second_facilitator, reason=reason)
+
+
+def test_a_correction_keeps_its_whole_reason_however_long_the_entry_it_names(
+    congregation: Congregation, facilitator: Self, second_facilitator: Self
+) -> None:
+    """The ledger's reason used to be cut at its column's length, losing the why."""
+    people = [MembershipFactory.create(congregation=congregation).member for _ in range(2)]
+    crew = form_crew(
+        congregation=congregation,
+        name="c" * CREW_NAME_LENGTH,
+        members=[facilitator, *people],
+        now=timezone.now() - timedelta(days=30),
+    )
+    entry = missed(crew, facilitator)
+    why = "w" * CORRECTION_REASON_LENGTH
+
+    correction = reverse_entry(entry=entry, reversed_by=second_facilitator, reason=why)
+
+    assert correction.reason.startswith("Correction of “Missed the meeting: ccc")
+    assert correction.reason.endswith(f"…”: {why}")
+    assert len(correction.reason) == REASON_LENGTH
