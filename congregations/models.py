@@ -7,7 +7,11 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -140,7 +144,12 @@ class Congregation(RequestKeyed):
 
     name = models.CharField(max_length=CONGREGATION_NAME_LENGTH, validators=[single_line])
     slug = models.SlugField(max_length=60, unique=True)
-    purpose = models.CharField(max_length=PURPOSE_LENGTH, default=DEFAULT_PURPOSE)
+    # It may break lines; a NUL PostgreSQL refuses, so full_clean does too.
+    purpose = models.CharField(
+        max_length=PURPOSE_LENGTH,
+        default=DEFAULT_PURPOSE,
+        validators=[ProhibitNullCharactersValidator()],
+    )
     invitation_quota = models.PositiveSmallIntegerField(
         "invitations each member may send",
         default=2,

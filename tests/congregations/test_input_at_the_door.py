@@ -105,6 +105,22 @@ def test_update_settings_refuses_a_name_with_a_tab(
         update_settings(congregation=congregation, changed_by=facilitator, name="Kotahi\tTwo")
 
 
+# PostgreSQL refuses a NUL in any text: a purpose holding one was a DataError, not a refusal.
+NO_NUL = "Null characters are not allowed."
+
+
+def test_create_congregation_refuses_a_purpose_with_a_nul(outsider: Self) -> None:
+    with refused(NO_NUL):
+        create_congregation(name="Kotahi", purpose="Food\x00together", facilitator=outsider)
+
+
+def test_update_settings_refuses_a_purpose_with_a_nul(
+    congregation: Congregation, facilitator: Self
+) -> None:
+    with refused(NO_NUL):
+        update_settings(congregation=congregation, changed_by=facilitator, purpose="Food\x00")
+
+
 def test_the_settings_page_refuses_an_over_long_name_next_to_it(
     client: Client, congregation: Congregation, facilitator: Self
 ) -> None:
