@@ -17,6 +17,7 @@ from functools import partial
 from typing import TypeVar
 
 import pytest
+from congregations.outbox import send_due_emails
 from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -28,7 +29,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from congregations.models import Email
-from congregations.outbox import send_due_emails
 from congregations.services import (
     create_congregation,
     invite,

@@ -3,14 +3,22 @@ service refuse them with a message, instead of a mangled email header or a DataE
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from congregations.outbox import send_due_emails
+from django.core import mail
+from django.utils import timezone
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
 from crews.models import Crew
-from reciprocity.models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH
+from microsolidarity.models import ItemFailure
+from reciprocity.models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LedgerEntry, Rule
 from reciprocity.services import open_conflict, register_venture
+from reciprocity.tasks import expire_open_conflicts
 from tests.builders import congregation_url, refused, signed_in, snapshot
+from tests.pages import text
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +108,42 @@ def test_register_venture_refuses_a_bad_name(
             co_owners=[member, facilitator],
             registered_by=member,
         )
+
+
+def test_the_longest_titles_go_through_the_hourly_conflict_job_and_its_emails(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    """Issue 11's reproduction: a 200-character title, then the hourly job that warns a
+    week ahead and takes the −20 past the deadline, then the outbox."""
+    now = timezone.now()
+    nearing, overdue = (
+        open_conflict(
+            crew=crew,
+            parties=[member, crew_mate],
+            opened_by=member,
+            title=letter * CONFLICT_TITLE_LENGTH,
+            now=now - timedelta(days=days),
+        )
+        for letter, days in (("n", 25), ("o", 31))
+    )
+
+    expire_open_conflicts()  # the hourly task, run here and now
+    send_due_emails()
+
+    assert not ItemFailure.objects.exists()
+    warnings = [message for message in mail.outbox if "n" * 100 in message.subject]
+    assert sorted(message.to[0] for message in warnings) == sorted([member.email, crew_mate.email])
+    assert all(len(m.subject) <= 200 and "\n" not in m.subject for m in warnings)
+    lost = LedgerEntry.objects.filter(conflict=overdue, rule=Rule.EXPIRED)
+    assert sorted(lost.values_list("member_id", "points")) == sorted(
+        [(member.pk, -20), (crew_mate.pk, -20)]
+    )
+    assert all(
+        r.startswith("Still open past its deadline: ooo")
+        for r in lost.values_list("reason", flat=True)
+    )
+    client = signed_in(member)
+    for conflict in (nearing, overdue):
+        page = client.get(congregation_url("reciprocity:conflict", congregation, pk=conflict.pk))
+        assert page.status_code == 200
+        assert conflict.title in text(page)
