@@ -17,7 +17,6 @@ from functools import partial
 from typing import TypeVar
 
 import pytest
-from congregations.outbox import send_due_emails
 from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -37,7 +36,7 @@ from congregations.services import (
     update_profile,
     update_settings,
 )
-from crews import notifications as crew_notices
+from congregations.services.outbox import send_due_emails
 from crews.models import Kind
 from crews.services import (
     form_crew,
@@ -49,9 +48,10 @@ from crews.services import (
     schedule_meeting,
     update_meeting_notes,
 )
+from crews.services import reminders as crew_notices
 from microsolidarity.models import ItemFailure
-from reciprocity import notifications as game_notices
-from reciprocity.models import LedgerEntry, Rule
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Rule
 from reciprocity.services import (
     apply_missed_meeting_deductions,
     confirm_co_ownership,
@@ -60,9 +60,10 @@ from reciprocity.services import (
     register_venture,
     reverse_entry,
 )
+from reciprocity.services import notices as game_notices
 
+from .builders import snapshot
 from .factories import MembershipFactory, SelfFactory
-from .reciprocity.helpers import snapshot
 from .test_isolation import REGISTRY, World, url_of
 
 T = TypeVar("T")
