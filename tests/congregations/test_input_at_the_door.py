@@ -8,7 +8,6 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from congregations.outbox import send_due_emails
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -31,6 +30,7 @@ from congregations.services import (
     update_profile,
     update_settings,
 )
+from congregations.services.outbox import send_due_emails
 from congregations.validators import single_line
 from microsolidarity.models import ItemFailure
 from tests.builders import congregation_url, refused, snapshot

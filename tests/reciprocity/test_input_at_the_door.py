@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from congregations.outbox import send_due_emails
 from django.core import mail
 from django.utils import timezone
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.services.outbox import send_due_emails
 from crews.models import Crew
 from microsolidarity.models import ItemFailure
 from reciprocity.models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LedgerEntry, Rule
