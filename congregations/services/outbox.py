@@ -25,6 +25,7 @@ from django_scopes import scopes_disabled
 
 from microsolidarity.services.batches import each_due
 
+from ..arrays import one_of
 from ..models import Email, Self
 
 JOB = "send_emails"
@@ -69,7 +70,18 @@ class Outgoing:
 def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -> list[Email]:
     """Queue the emails whose keys are new in their congregation; returns the new rows."""
     now = now or timezone.now()
-    rows = [
+    outgoing = list(outgoing)
+    if not outgoing:
+        return []
+    with scopes_disabled():
+        known = set(
+            Email.objects.filter(
+                congregation_id__in={o.congregation_id for o in outgoing},
+                key__in=one_of([o.key for o in outgoing]),
+            ).values_list("congregation_id", "key")
+        )
+    # Only what is new is rendered: a job that runs again renders nothing twice.
+    new = [
         Email(
             congregation_id=o.congregation_id,
             recipient=o.recipient,
@@ -84,17 +96,9 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
             send_after=o.send_after or now,
         )
         for o in outgoing
+        if (o.congregation_id, o.key) not in known
     ]
-    if not rows:
-        return []
     with scopes_disabled():
-        known = set(
-            Email.objects.filter(
-                congregation_id__in={r.congregation_id for r in rows},
-                key__in=[r.key for r in rows],
-            ).values_list("congregation_id", "key")
-        )
-        new = [r for r in rows if (r.congregation_id, r.key) not in known]
         Email.objects.bulk_create(new, ignore_conflicts=True)
     return new
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from congregations.arrays import one_of
 from congregations.models import Congregation, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
 from microsolidarity.services.batches import each_due
@@ -123,21 +123,13 @@ def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
     }
     written = write_deductions(held, now)
     queue_missed_meeting_emails(written, now=now)
-    Meeting.objects.filter(pk__in=_ids([m[0] for m in claimed])).update(deductions_applied_at=now)
+    Meeting.objects.filter(pk__in=one_of([m[0] for m in claimed])).update(deductions_applied_at=now)
     return len(written)
 
 
-# On PostgreSQL a batch's ids and reasons travel as arrays, one parameter each: psycopg
-# spends longer splitting a statement with thousands of placeholders than the database
-# spends running it. SQLite has no arrays, and its batches are small.
-def _ids(ids: list[int]) -> list[int] | RawSQL:
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
-    return ids
-
-
 def _batch(reasons: dict[int, str]) -> tuple[str, list[Any]]:
-    """The rows (meeting_id, reason) of the batch, as SQL and its parameters."""
+    """The rows (meeting_id, reason) of the batch, as SQL and its parameters: on
+    PostgreSQL two arrays, one parameter each (see congregations.arrays)."""
     if connection.vendor == "postgresql":
         return "SELECT * FROM unnest(%s::bigint[], %s::text[])", [
             list(reasons),

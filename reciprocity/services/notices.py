@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations import tasks as congregation_tasks
+from congregations.arrays import one_of
 from congregations.services.outbox import Outgoing, queue_emails
 from crews.links import crew_url
 from microsolidarity.enqueue import enqueue_after_commit
@@ -29,7 +30,7 @@ def queue_missed_meeting_emails(entry_ids: Iterable[int], *, now: datetime) -> i
     batch commits. Called by the missed-meeting job in the transaction that wrote the
     entries."""
     with scopes_disabled():
-        deductions = LedgerEntry.objects.filter(pk__in=list(entry_ids)).select_related(
+        deductions = LedgerEntry.objects.filter(pk__in=one_of(list(entry_ids))).select_related(
             "member", "crew__congregation", "meeting"
         )
         queued = len(queue_emails((_missed(d) for d in deductions), now=now))
