@@ -104,6 +104,7 @@ class MeetingRow(NamedTuple):
     version: int
     deductions_applied_at: datetime | None
     log_nudge_sent_at: datetime | None
+    deduction_emails_queued_at: datetime | None
 
 
 class AttendanceRow(NamedTuple):

@@ -425,6 +425,8 @@ class _Congregation:
                     log_nudge_sent_at=starts + world.grace / 2
                     if status == MeetingStatus.SCHEDULED
                     else None,
+                    # A settled meeting's emails went out when it was settled.
+                    deduction_emails_queued_at=settled_at if settled else None,
                 )
             )
             if status == MeetingStatus.CANCELLED:

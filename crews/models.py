@@ -200,6 +200,10 @@ class Meeting(RequestKeyed):
     deductions_applied_at = models.DateTimeField(null=True, blank=True)
     # Set when the crew was nudged to log it, so they are nudged once.
     log_nudge_sent_at = models.DateTimeField(null=True, blank=True)
+    # When the emails saying why were queued for its deductions: the claim of the job's
+    # second pass, which reads the rows the first just wrote instead of rescanning the
+    # ledger.
+    deduction_emails_queued_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar = TenantManager()
 
@@ -212,6 +216,14 @@ class Meeting(RequestKeyed):
                 fields=["starts_at"],
                 condition=Q(deductions_applied_at__isnull=True),
                 name="meeting_unsettled_starts",
+            ),
+            # Its second pass finds the few settled meetings whose emails wait.
+            models.Index(
+                fields=["id"],
+                condition=Q(
+                    deductions_applied_at__isnull=False, deduction_emails_queued_at__isnull=True
+                ),
+                name="meeting_deduction_emails_due",
             ),
         ]
         constraints = [

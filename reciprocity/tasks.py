@@ -15,7 +15,7 @@ TRANSIENT = {"autoretry_for": (OperationalError,), "retry_backoff": 1, "max_retr
 @shared_task(**TRANSIENT)
 def apply_missed_meeting_deductions() -> int:
     """−5 per missed meeting, and one email to each member it cost, saying why."""
-    written = services.apply_missed_meeting_deductions()
+    written = services.settle_missed_meetings()
     record_run("apply_missed_meeting_deductions")
     return written
 

@@ -53,12 +53,12 @@ from microsolidarity.models import ItemFailure
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Rule
 from reciprocity.services import (
-    apply_missed_meeting_deductions,
     confirm_co_ownership,
     expire_open_conflicts,
     open_conflict,
     register_venture,
     reverse_entry,
+    settle_missed_meetings,
 )
 from reciprocity.services import notices as game_notices
 
@@ -410,7 +410,7 @@ def run_every_job(now: datetime) -> None:
     crew_notices.send_due_reminders(now=now)
     crew_notices.nudge_unlogged_meetings(now=now)
     crew_notices.nudge_quiet_crews(now=now)
-    apply_missed_meeting_deductions(now=now)
+    settle_missed_meetings(now=now)
     game_notices.warn_conflicts_nearing_deadline(now=now)
     expire_open_conflicts(now=now)
     send_due_emails(now=now)

@@ -23,9 +23,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from microsolidarity.arrays import one_of
 from microsolidarity.services.batches import each_due
 
-from ..arrays import one_of
 from ..models import Email, Self
 
 JOB = "send_emails"

@@ -19,6 +19,7 @@ from django.db import InterfaceError, OperationalError, models, transaction
 from django.db.models import Q, QuerySet
 from django_scopes import scope, scopes_disabled
 
+from ..arrays import one_of
 from ..models import ItemFailure
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def each_due(
                 claimable = claimable.filter(pk__gt=after)
             ids = list(claimable.order_by("pk").values_list("pk", flat=True)[:batch])
             retrying = set(
-                ItemFailure.objects.filter(job=job, item_id__in=ids).values_list(
+                ItemFailure.objects.filter(job=job, item_id__in=one_of(ids)).values_list(
                     "item_id", flat=True
                 )
             )

@@ -12,7 +12,11 @@ from .conflicts import (
     open_conflict,
     record_no_resolution,
 )
-from .consistency import apply_missed_meeting_deductions, award_consistency
+from .consistency import (
+    apply_missed_meeting_deductions,
+    award_consistency,
+    settle_missed_meetings,
+)
 from .ledger import reverse_entry
 from .notices import warn_conflicts_nearing_deadline
 from .rounds import record_listening_round, record_money_round
@@ -31,5 +35,6 @@ __all__ = [
     "record_no_resolution",
     "register_venture",
     "reverse_entry",
+    "settle_missed_meetings",
     "warn_conflicts_nearing_deadline",
 ]

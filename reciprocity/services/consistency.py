@@ -12,9 +12,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from congregations.arrays import one_of
 from congregations.models import Congregation, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
+from microsolidarity.arrays import one_of
 from microsolidarity.services.batches import each_due
 
 from ..models import LedgerEntry
@@ -71,10 +71,10 @@ def apply_missed_meeting_deductions(
     *, congregation: Congregation | None = None, now: datetime | None = None
 ) -> int:
     """−5 for each member of a crew at a meeting's start who was not marked present, once
-    the congregation's grace period for logging has passed, and one email to each saying
-    why. A meeting nobody logged counts as missed by everyone; one cancelled before its
-    start costs nobody. Each meeting is settled once: run twice, or twice at once, the
-    second run writes nothing. Returns how many entries it wrote."""
+    the congregation's grace period for logging has passed. A meeting nobody logged counts
+    as missed by everyone; one cancelled before its start costs nobody. Each meeting is
+    settled once: run twice, or twice at once, the second run writes nothing. Returns how
+    many entries it wrote."""
     now = now or timezone.now()
     with scopes_disabled():
         congregations = Congregation.objects.all()
@@ -110,8 +110,8 @@ def _batch_size() -> int:
 
 
 def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
-    """Deduct for the claimed ``meetings``, email each member it cost, and mark them
-    settled. Returns the entries written."""
+    """Deduct for the claimed ``meetings`` and mark them settled. Returns the entries
+    written."""
     # Plain values, not model instances: building those was a third of a batch's time.
     claimed = list(meetings.values_list("pk", "status", "starts_at", "timezone", "crew__name"))
     if not claimed:
@@ -122,14 +122,13 @@ def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
         if status != MeetingStatus.CANCELLED
     }
     written = write_deductions(held, now)
-    queue_missed_meeting_emails(written, now=now)
     Meeting.objects.filter(pk__in=one_of([m[0] for m in claimed])).update(deductions_applied_at=now)
-    return len(written)
+    return written
 
 
 def _batch(reasons: dict[int, str]) -> tuple[str, list[Any]]:
     """The rows (meeting_id, reason) of the batch, as SQL and its parameters: on
-    PostgreSQL two arrays, one parameter each (see congregations.arrays)."""
+    PostgreSQL two arrays, one parameter each (see microsolidarity.arrays)."""
     if connection.vendor == "postgresql":
         return "SELECT * FROM unnest(%s::bigint[], %s::text[])", [
             list(reasons),
@@ -163,16 +162,15 @@ WHERE m.status <> %s OR NOT EXISTS (
     WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
 )
 ON CONFLICT DO NOTHING
-RETURNING id
 """
 
 
-def write_deductions(reasons: dict[int, str], now: datetime) -> list[int]:
+def write_deductions(reasons: dict[int, str], now: datetime) -> int:
     """−5 for each member of each meeting's crew at its start who was not marked present,
     given {meeting id: the entries' reason}; an entry already written is not written
-    again. Returns the ids of the new entries."""
+    again. Returns how many were new."""
     if not reasons:
-        return []
+        return 0
     batch, params = _batch(reasons)
     sql = MISSED_SQL.format(
         batch=batch,
@@ -191,4 +189,13 @@ def write_deductions(reasons: dict[int, str], now: datetime) -> list[int]:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.rowcount
+
+
+def settle_missed_meetings(*, now: datetime | None = None) -> int:
+    """The missed-meeting job: the deductions, then one email to each member they cost,
+    saying why. Returns how many entries it wrote."""
+    now = now or timezone.now()
+    written = apply_missed_meeting_deductions(now=now)
+    queue_missed_meeting_emails(now=now)
+    return written

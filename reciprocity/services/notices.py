@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from congregations import tasks as congregation_tasks
-from congregations.arrays import one_of
 from congregations.services.outbox import Outgoing, queue_emails
 from crews.links import crew_url
+from crews.models import Meeting
+from microsolidarity.arrays import one_of
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
 
@@ -23,19 +24,47 @@ from ..models import Conflict, ConflictStatus, LedgerEntry
 from ..rules import POINTS, Rule
 
 WARN_BEFORE = timedelta(days=7)
+# Meetings whose emails are queued in one transaction: a month at 40,000 members is one.
+MEETINGS_A_BATCH = 10_000
+NEWS_FOR = timedelta(days=2)
 
 
-def queue_missed_meeting_emails(entry_ids: Iterable[int], *, now: datetime) -> int:
-    """One short email per missed-meeting deduction just written, saying why, sent once the
-    batch commits. Called by the missed-meeting job in the transaction that wrote the
-    entries."""
+def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
+    """One short email per missed-meeting deduction, saying why: from the entries of each
+    meeting the job has settled and not yet emailed about, a batch at a time, so nothing
+    rescans the ledger and each email is rendered once. Starts the outbox once the batch
+    commits; returns how many emails were queued."""
+    now = now or timezone.now()
     with scopes_disabled():
-        deductions = LedgerEntry.objects.filter(pk__in=one_of(list(entry_ids))).select_related(
-            "member", "crew__congregation", "meeting"
+        due = Meeting.objects.filter(
+            deductions_applied_at__isnull=False, deduction_emails_queued_at__isnull=True
         )
-        queued = len(queue_emails((_missed(d) for d in deductions), now=now))
+    queue = partial(_queue_missed, now=now)
+    queued = each_due(
+        "queue_missed_meeting_emails",
+        due,
+        lambda meeting: queue(Meeting.objects.filter(pk=meeting.pk)),
+        now=now,
+        batch=MEETINGS_A_BATCH,
+        process_batch=queue,
+    )
     if queued:
         enqueue_after_commit(congregation_tasks.send_emails)
+    return queued
+
+
+def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
+    settled = list(meetings.values_list("pk", "deductions_applied_at"))
+    # A deduction settled longer ago than this is no news (a loaded history, a job that
+    # was down for days): its meeting is marked, and nobody is emailed about it now.
+    news = [pk for pk, settled_at in settled if settled_at and settled_at >= now - NEWS_FOR]
+    deductions = LedgerEntry.objects.filter(
+        meeting_id__in=one_of(news), rule=Rule.MISSED
+    ).select_related("member", "crew__congregation", "meeting")
+    queued = len(queue_emails((_missed(d) for d in deductions), now=now)) if news else 0
+    Meeting.objects.filter(pk__in=one_of([pk for pk, _ in settled])).update(
+        deduction_emails_queued_at=now
+    )
     return queued
 
 

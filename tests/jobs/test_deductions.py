@@ -61,10 +61,10 @@ def test_a_run_that_fails_half_way_is_retried_and_leaves_the_ledger_right(
 ) -> None:
     meetings = unlogged_meetings(crew, 3)
     monkeypatch.setattr(consistency, "BATCH", 1)
-    real_write: Callable[..., list[int]] = consistency.write_deductions
+    real_write: Callable[..., int] = consistency.write_deductions
     calls = []
 
-    def write_then_lose_the_connection(meetings: Any, now: Any) -> list[int]:
+    def write_then_lose_the_connection(meetings: Any, now: Any) -> int:
         calls.append(len(meetings))
         if len(calls) == 2:
             raise OperationalError("server closed the connection unexpectedly")
@@ -81,8 +81,8 @@ def test_a_run_that_fails_half_way_is_retried_and_leaves_the_ledger_right(
 @pytest.mark.django_db
 def test_the_email_says_why_and_is_sent_once(crew: Crew, member: Self) -> None:
     (meeting,) = unlogged_meetings(crew, 1)
-    assert consistency.apply_missed_meeting_deductions() == 3
-    assert consistency.apply_missed_meeting_deductions() == 0
+    assert consistency.settle_missed_meetings() == 3
+    assert consistency.settle_missed_meetings() == 0
     # One email per deduction, queued with it; a second run queues none.
     assert Email.objects.filter(key__startswith="missed:").count() == 3
 

@@ -211,16 +211,16 @@ def test_missed_meeting_deductions_go_meeting_by_meeting_when_a_batch_fails(
     crews = crews_in_two_congregations(now)
     meetings = [scheduled_meeting(crew, now - timedelta(days=3)) for crew in crews]
     bad = meetings[0]
-    real: Callable[..., list[int]] = consistency.write_deductions
+    real: Callable[..., int] = consistency.write_deductions
 
-    def poisoned(reasons: dict[int, str], now: datetime) -> list[int]:
+    def poisoned(reasons: dict[int, str], now: datetime) -> int:
         if bad.pk in reasons:
             raise RuntimeError(f"poisoned item {bad.pk}")
         return real(reasons, now)
 
     monkeypatch.setattr(consistency, "write_deductions", poisoned)
 
-    assert consistency.apply_missed_meeting_deductions(now=now) == 3 * 3
+    assert consistency.settle_missed_meetings(now=now) == 3 * 3
     assert set(LedgerEntry.objects.values_list("meeting", flat=True)) == {
         m.pk for m in meetings[1:]
     }
@@ -231,9 +231,9 @@ def test_missed_meeting_deductions_go_meeting_by_meeting_when_a_batch_fails(
     # Fixed meanwhile: the retry settles it, once.
     monkeypatch.setattr(consistency, "write_deductions", real)
     retry = failure("apply_missed_meeting_deductions").retry_after
-    assert consistency.apply_missed_meeting_deductions(now=retry) == 3
+    assert consistency.settle_missed_meetings(now=retry) == 3
     assert not ItemFailure.objects.exists()
-    assert consistency.apply_missed_meeting_deductions(now=retry) == 0
+    assert consistency.settle_missed_meetings(now=retry) == 0
 
 
 def open_conflicts(crews: list[Crew], now: datetime) -> list[Conflict]:
@@ -331,3 +331,43 @@ def test_operators_see_failed_items_and_failed_emails_in_the_admin(
 
     assert "send_emails" in failures and "No such user" in failures
     assert "bounce@example.net" in emails
+
+
+def test_deduction_emails_go_meeting_by_meeting_when_a_batch_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = timezone.now()
+    crews = crews_in_two_congregations(now)
+    meetings = [scheduled_meeting(crew, now - timedelta(days=3)) for crew in crews]
+    consistency.apply_missed_meeting_deductions(now=now)
+    bad = meetings[2]
+    real = game_notices._queue_missed
+
+    def poisoned(settled: Any, *, now: datetime) -> int:
+        if settled.filter(pk=bad.pk).exists():
+            raise RuntimeError(f"poisoned item {bad.pk}")
+        return real(settled, now=now)
+
+    monkeypatch.setattr(game_notices, "_queue_missed", poisoned)
+
+    assert game_notices.queue_missed_meeting_emails(now=now) == 3 * 3
+    assert failure("queue_missed_meeting_emails").item_id == bad.pk
+    assert Meeting.objects.get(deduction_emails_queued_at__isnull=True) == bad
+
+    monkeypatch.setattr(game_notices, "_queue_missed", real)
+    retry = failure("queue_missed_meeting_emails").retry_after
+    assert game_notices.queue_missed_meeting_emails(now=retry) == 3
+    assert game_notices.queue_missed_meeting_emails(now=retry) == 0
+    assert Email.objects.filter(key__startswith="missed:").count() == 12
+
+
+def test_deductions_settled_days_ago_are_no_news() -> None:
+    """A loaded history, or a job that was down for days: no email about old deductions."""
+    now = timezone.now()
+    (crew, *_) = crews_in_two_congregations(now)
+    scheduled_meeting(crew, now - timedelta(days=10))
+    consistency.apply_missed_meeting_deductions(now=now - timedelta(days=7))
+
+    assert game_notices.queue_missed_meeting_emails(now=now) == 0
+    assert not Email.objects.exists()
+    assert not Meeting.objects.filter(deduction_emails_queued_at__isnull=True).exists()
