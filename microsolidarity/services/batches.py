@@ -55,7 +55,7 @@ def each_due(
     ``process_batch``, when given, first tries a whole batch set by set in one
     transaction (the fast path of a large job); if it raises, the batch is rolled back and
     its items go one by one, so only the bad one fails. ``on_give_up`` marks an item that
-    failed its last attempt, in the item's own transaction."""
+    failed its last attempt, in the transaction that records the failure."""
     done, after = 0, None
     while True:
         with scopes_disabled():
@@ -72,7 +72,9 @@ def each_due(
             return done
         after = ids[-1]
         if process_batch is not None and not retrying:
-            whole = _try_whole(job, due.filter(pk__gte=ids[0], pk__lte=after), process_batch)
+            # The batch's range as claimed: an item resting after a failure stays out.
+            claimed = _claimable(job, due, now).filter(pk__gte=ids[0], pk__lte=after)
+            whole = _try_whole(job, claimed, process_batch)
             if whole is not None:
                 done += whole
                 continue

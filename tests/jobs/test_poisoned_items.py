@@ -371,3 +371,33 @@ def test_deductions_settled_days_ago_are_no_news() -> None:
     assert game_notices.queue_missed_meeting_emails(now=now) == 0
     assert not Email.objects.exists()
     assert not Meeting.objects.filter(deduction_emails_queued_at__isnull=True).exists()
+
+
+def test_an_item_resting_after_a_failure_stays_out_of_the_next_whole_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fast path takes a batch by its range of ids: one given up inside that range
+    must not be tried again with it."""
+    now = timezone.now()
+    crews = crews_in_two_congregations(now)
+    # The first falls due only later; the second is the bad one.
+    early = scheduled_meeting(crews[0], now - timedelta(days=1))
+    bad = scheduled_meeting(crews[1], now - timedelta(days=3))
+    real: Callable[..., int] = consistency.write_deductions
+    tried: list[set[int]] = []
+
+    def poisoned(reasons: dict[int, str], now: datetime) -> int:
+        tried.append(set(reasons))
+        if bad.pk in reasons:
+            raise RuntimeError(f"poisoned item {bad.pk}")
+        return real(reasons, now)
+
+    monkeypatch.setattr(consistency, "write_deductions", poisoned)
+    consistency.apply_missed_meeting_deductions(now=now)
+    ItemFailure.objects.update(gave_up_at=now)
+    later = scheduled_meeting(crews[2], now - timedelta(days=3))
+    tried.clear()
+
+    # Two days on, the early meeting and the later one fall due, on either side of the bad.
+    assert consistency.apply_missed_meeting_deductions(now=now + timedelta(days=2)) == 6
+    assert tried == [{early.pk, later.pk}]
