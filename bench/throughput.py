@@ -80,7 +80,7 @@ class Visitor:
         if status != 200 or token is None:
             raise RuntimeError(f"The sign-in page answered {status}.")
         form = {
-            "username": email,
+            "login": email,
             "password": PASSWORD,
             "csrfmiddlewaretoken": token.group(1).decode(),
         }

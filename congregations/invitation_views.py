@@ -3,23 +3,31 @@ opening it is not a member yet."""
 
 from __future__ import annotations
 
-from django.contrib.auth import login
+from allauth.account.utils import perform_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from .forms import SignUpForm
-from .models import Congregation
+from .models import Congregation, Self
 from .selectors import has_account, joined_with, open_invitation
 from .services import accept_invitation, sign_up_with_invitation
 from .web import show_refusal
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
-
 
 def _go_in(congregation: Congregation) -> HttpResponse:
     return redirect("crews:congregation", congregation_slug=congregation.slug)
+
+
+def _sign_in_and_go_in(
+    request: HttpRequest, self_: Self, congregation: Congregation
+) -> HttpResponse:
+    """Signed in through allauth, as every sign-in is: its session list and its stages
+    (a second factor, once they have one) apply here too."""
+    url = reverse("crews:congregation", kwargs={"congregation_slug": congregation.slug})
+    return perform_login(request, self_, redirect_url=url)
 
 
 def _used(request: HttpRequest, token: str) -> HttpResponse | None:
@@ -41,8 +49,7 @@ def _used(request: HttpRequest, token: str) -> HttpResponse | None:
         )
     except ValidationError:
         return None
-    login(request, membership.member, backend=BACKEND)
-    return _go_in(membership.congregation)
+    return _sign_in_and_go_in(request, membership.member, membership.congregation)
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:
@@ -87,7 +94,6 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            login(request, membership.member, backend=BACKEND)
-            return _go_in(found.congregation)
+            return _sign_in_and_go_in(request, membership.member, found.congregation)
     context["form"] = form
     return render(request, "congregations/invitation.html", context)

@@ -16,6 +16,15 @@ class OperatorAdminSite(admin.AdminSite):
     site_header = "Microsolidarity operators"
     site_title = "Microsolidarity"
 
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """Operators sign in where everyone does: allauth's throttled form, with their
+        second factor if they have one. The admin's own form would try passwords
+        unthrottled."""
+        # Imported here: this module is loaded with the app registry, before allauth's.
+        from allauth.account.decorators import secure_admin_login
+
+        return secure_admin_login(super().login)(request, extra_context)
+
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
 

@@ -8,6 +8,10 @@ class MicrosolidarityConfig(AppConfig):
     name = "microsolidarity"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import on_signed_in
         from .schedule import sync_periodic_tasks
 
         post_migrate.connect(sync_periodic_tasks, sender=self)
+        user_logged_in.connect(on_signed_in, dispatch_uid="last_seen.signed_in")

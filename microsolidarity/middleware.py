@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -18,3 +21,30 @@ class SelfTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+LAST_SEEN_KEY = "last_seen_recorded_at"
+
+
+class LastSeenMiddleware:
+    """Keep "last seen" of the signed-in session for the profile's list of sessions
+    (allauth's usersessions), at most once every ``LAST_SEEN_EVERY``: allauth's own tracking
+    writes on every request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if request.user.is_authenticated and session.session_key:
+            now = timezone.now().timestamp()
+            if now - session.get(LAST_SEEN_KEY, 0) >= settings.LAST_SEEN_EVERY.total_seconds():
+                UserSession.objects.create_from_request(request)
+                session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+def on_signed_in(sender: Any, request: HttpRequest, **kwargs: Any) -> None:
+    """Seen now: allauth's sign-in records its new session itself (the usersessions app),
+    so the first request after it need not."""
+    request.session[LAST_SEEN_KEY] = timezone.now().timestamp()

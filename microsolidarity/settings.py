@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +50,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "django_celery_beat",
     "django_htmx",
     "template_partials",
@@ -60,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "microsolidarity.middleware.LastSeenMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "microsolidarity.middleware.SelfTimezoneMiddleware",
     "congregations.middleware.CongregationMiddleware",
@@ -113,9 +123,15 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "congregations.Self"
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+AUTHENTICATION_BACKENDS = [
+    # Every sign-in form is allauth's (throttled, MFA-aware); Django's backend stays for
+    # sessions made before it and for the test client.
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -139,6 +155,115 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+}
+
+# Accounts: django-allauth. Everyone signs in with their email address, by password, by a
+# code emailed to them, or by a passkey; TOTP and passkeys are second factors too.
+ACCOUNT_ADAPTER = "congregations.accounts.AccountAdapter"
+MFA_ADAPTER = "congregations.accounts.SecondFactorAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_USER_DISPLAY = "congregations.accounts.display_name"
+# Nobody signs up on their own: an account is made by accepting an invitation, whose
+# single-use link proved the address already. "optional" only means a Self made another
+# way (an operator, the demo) is not stopped at sign-in; a changed address is still
+# verified before it replaces the old one (ACCOUNT_CHANGE_EMAIL).
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# People on phones: a session lasts as long as Django's (two weeks) without asking.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# "Email me a code": six digits, ten minutes (mail to a phone can be slow), three tries.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+# How many wrong passwords for one address, and in how long, before even the right one
+# is refused: five in fifteen minutes stops guessing (a few hundred guesses a day at
+# most) and leaves anyone who mistypes room; the code by email still works meanwhile.
+LOGIN_FAILURES_ALLOWED = env.int("LOGIN_FAILURES_ALLOWED", default=5)
+LOGIN_FAILURES_WINDOW_MINUTES = env.int("LOGIN_FAILURES_WINDOW_MINUTES", default=15)
+# allauth's limits, per address ("key"), per signed-in Self ("user") and per network
+# ("ip", looser: a whole community centre may share one). They are counted in the cache,
+# so with several web processes CACHE_URL must be the shared one.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"30/{LOGIN_FAILURES_WINDOW_MINUTES}m/ip,"
+        f"{LOGIN_FAILURES_ALLOWED}/{LOGIN_FAILURES_WINDOW_MINUTES}m/key"
+    ),
+    "login": "30/m/ip",
+    # Each code is an email: three an address every fifteen minutes is plenty for a slow
+    # inbox, and too few to flood one.
+    "request_login_code": "20/m/ip,3/15m/key",
+    "reset_password": "20/m/ip,3/15m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "5/15m/user",
+    "confirm_email": "1/3m/key",
+    "reauthenticate": "10/m/user",
+    "signup": "20/m/ip",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Microsolidarity"
+MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
+# Browsers allow WebAuthn on http://localhost only; production is HTTPS.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# The profile lists each signed-in session with its device and when it was last seen.
+USERSESSIONS_TRACK_ACTIVITY = False  # microsolidarity.middleware.LastSeenMiddleware does it
+LAST_SEEN_EVERY = timedelta(minutes=5)
+
+# A strict Content-Security-Policy: scripts and styles only from our own static files (no
+# inline code, no eval: htmx's eval is off in base.html), images ours or data: (the TOTP
+# QR code), no frames, forms only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+    }
+}
+# What the app never uses is off; WebAuthn (passkeys) and copying recovery codes stay ours.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **{
+        feature: []
+        for feature in (
+            "accelerometer",
+            "ambient-light-sensor",
+            "autoplay",
+            "bluetooth",
+            "browsing-topics",
+            "camera",
+            "display-capture",
+            "encrypted-media",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "interest-cohort",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "picture-in-picture",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        )
+    },
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+    "clipboard-write": ["self"],
+    "fullscreen": ["self"],
 }
 
 # Links in emails are absolute: they leave the request behind.

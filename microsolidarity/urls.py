@@ -1,4 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import include, path
 
 from congregations.invitation_views import invitation
@@ -19,7 +22,13 @@ urlpatterns = [
     path("congregations/new/", new_congregation, name="new_congregation"),
     path("profile/", profile, name="profile"),
     path("calendar/", include("crews.calendar_urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("c/<slug:congregation_slug>/", include(congregation_urls)),
 ]
+
+
+def handler429(request: HttpRequest) -> HttpResponse:
+    """allauth's answer to too many tries (password resets, codes): calm, and when."""
+    context = {"minutes": settings.LOGIN_FAILURES_WINDOW_MINUTES}
+    return render(request, "429.html", context, status=429)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import factory
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from congregations.models import Congregation, Membership, Role, Self
@@ -27,6 +28,15 @@ class SelfFactory(factory.django.DjangoModelFactory[Self]):
     paid_work = factory.Faker("job")
     meaningful_work = "growing food together"
     password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def email_address(obj: Self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        """The verified primary address an invitation gives (``email_address=False``: a Self
+        from before allauth, with none)."""
+        if create and extracted is not False:
+            EmailAddress.objects.get_or_create(
+                user=obj, email=obj.email, defaults={"primary": True, "verified": True}
+            )
 
 
 class CongregationFactory(factory.django.DjangoModelFactory[Congregation]):

@@ -18,6 +18,7 @@ MAY_WRITE = ("/migrations/", "/services/", "microsolidarity/demo.py")
 BESIDE_SERVICES = {
     # Django's createsuperuser makes the first operator through the user manager.
     "congregations/models.py: user.save()",
+    "congregations/models.py: EmailAddress.objects.using(self._db).create()",
     # The beat schedule is django-celery-beat's rows, written after every migrate.
     "microsolidarity/schedule.py: interval_schedule.objects.using(using).get_or_create()",
     "microsolidarity/schedule.py: periodic_task.objects.using(using).update_or_create()",

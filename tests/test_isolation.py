@@ -288,7 +288,7 @@ def test_anonymous_callers_are_sent_to_sign_in(
     response = getattr(client, method)(url)
 
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={quote(url)}"
+    assert response["Location"] == f"{reverse('account_login')}?next={quote(url)}"
     assert snapshot() == before
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -367,4 +368,6 @@ def sign_up_with_invitation(
         raise ValidationError(
             "You already have an account: sign in to accept the invitation."
         ) from None
+    # The single-use link reached this address: it is verified, and the account's own.
+    EmailAddress.objects.create(user=self_, email=self_.email, primary=True, verified=True)
     return _accept(invitation, self_, now, request_key)

@@ -25,4 +25,4 @@ def test_a_wrong_password_is_refused_with_a_message(page: Page, sign_in: Any) ->
 
     sign_in("ana@example.net", "not-the-password")
 
-    expect(page.get_by_text("Please enter a correct email and password")).to_be_visible()
+    expect(page.get_by_text("That email address and password do not match.")).to_be_visible()

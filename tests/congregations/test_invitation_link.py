@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.test import Client
 from django.utils import timezone
 
@@ -113,6 +114,10 @@ def test_an_invited_person_creates_an_account_and_lands_in_the_congregation(
     assert membership_of(ben, congregation).role == "member"
     assert client.get(response["Location"]).status_code == 200
     invalid_page(Client(), token)  # used up
+    # The link proved the address: allauth holds it verified, as the account's own.
+    assert list(
+        EmailAddress.objects.filter(user=ben).values_list("email", "primary", "verified")
+    ) == [("ben@example.net", True, True)]
 
 
 def test_sign_up_errors_show_next_to_the_field(client: Client, token: str) -> None:
@@ -136,7 +141,7 @@ def test_an_existing_self_signs_in_then_joins(
     page = client.get(f"/invitations/{token}/").content.decode()
     assert "Sign in to accept" in page
 
-    client.post("/accounts/login/", {"username": "ben@example.net", "password": PASSWORD})
+    client.post("/accounts/login/", {"login": "ben@example.net", "password": PASSWORD})
     response = client.post(f"/invitations/{token}/")
 
     assert response.status_code == 302
