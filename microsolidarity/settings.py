@@ -180,6 +180,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
 ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 # How many wrong passwords for one address, and in how long, before even the right one
 # is refused: five in fifteen minutes stops guessing (a few hundred guesses a day at
 # most) and leaves anyone who mistypes room; the code by email still works meanwhile.

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import ConsoleMessage, Page
 
 # Playwright's sync API keeps an event loop running in the test thread; the ORM calls the
 # tests make around it are still synchronous.
@@ -31,3 +33,25 @@ def sign_in(live_server: Any, page: Any) -> Any:
         page.get_by_role("button", name="Sign in", exact=True).click()
 
     return sign_in_as
+
+
+def refusals(page: Page) -> list[str]:
+    """What the browser refused on ``page`` under the Content-Security-Policy, as it says on
+    the console ("Refused to apply inline style …"), from now on."""
+    refused: list[str] = []
+
+    def heard(message: ConsoleMessage) -> None:
+        if message.text.startswith("Refused to") or "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", heard)
+    return refused
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_refusals(page: Page) -> Iterator[None]:
+    """Every browser journey runs with the policy refusing nothing: a refusal is a part of
+    the page that silently did not work."""
+    refused = refusals(page)
+    yield
+    assert refused == []

@@ -11,6 +11,7 @@ from congregations.models import Membership, Role
 from congregations.services.outbox import send_due_emails
 
 from ..factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
+from .conftest import refusals
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,6 +42,7 @@ def test_a_facilitator_invites_and_the_invitee_lands_in_the_congregation(
     assert found, message.body
 
     invitee = browser.new_page()  # a browser of their own, not signed in
+    refused = refusals(invitee)
     invitee.goto(found.group(0))
     expect(invitee.get_by_role("heading", name="Ana invites you to Kotahi")).to_be_visible()
     expect(invitee.get_by_text("Come to the Thursday gathering.")).to_be_visible()
@@ -52,6 +54,7 @@ def test_a_facilitator_invites_and_the_invitee_lands_in_the_congregation(
     expect(invitee.get_by_role("heading", name="Kotahi")).to_be_visible()
     assert invitee.url == f"{live_server.url}/c/{congregation.slug}/"
     assert Membership.objects.filter(member__email="ben@example.net", left_at=None).exists()
+    assert refused == []
 
 
 def test_a_facilitator_revokes_an_invitation_in_place(
