@@ -113,15 +113,21 @@ def test_the_dating_pool_shows_work_and_crews(
     response = client.get(congregation_url("crews:people", congregation))
 
     assert response.status_code == 200
-    counts = {m.member: (m.crew_count, m.dyad_count) for m in response.context["pool"]}
-    assert counts[member] == (1, 1)
     page = text(response)
+    own = page.split(f'data-self="{member.pk}"')[1].split("</li>")[0]
+    assert "(you)" in own
+    assert "— in 1 crew and 1 dyad" in own
     assert crew_mate.paid_work in page
     assert "growing food together" in page
     propose = congregation_url("crews:propose", congregation)
     assert f'{propose}?with={crew_mate.pk}"' in page
-    # The list is cached alike for everyone; a rule outside it hides the viewer's own link.
-    assert f'.people [data-self="{member.pk}"] .propose {{ display: none; }}' in page
+    # The cards are rendered once for everyone; the viewer's own has no link to themselves.
+    assert f"?with={member.pk}" not in page
+    assert page.count("(you)") == 1
+    other = Client()
+    other.force_login(crew_mate)
+    seen_by_other = text(other.get(congregation_url("crews:people", congregation)))
+    assert f'{propose}?with={member.pk}"' in seen_by_other
 
 
 def test_the_dating_pool_runs_a_bounded_number_of_queries(
