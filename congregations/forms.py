@@ -47,6 +47,7 @@ class SettingsForm(forms.ModelForm):
             "meeting_grace_hours": "Hours after a meeting's start to log it",
             "conflict_deadline_days": "Days to resolve a conflict",
             "reminder_lead_hours": "Hours before a meeting to remind its crew",
+            "facilitators_need_second_factor": "Facilitators need a second factor",
         }
         help_texts = {
             "invitation_quota": "Facilitators have no quota.",
@@ -55,6 +56,9 @@ class SettingsForm(forms.ModelForm):
             "hard_size_cap": "At this size new invitations are refused.",
             "meeting_grace_hours": "After this, a meeting nobody logged counts as missed.",
             "conflict_deadline_days": "A conflict still open after this counts as not resolved.",
+            "facilitators_need_second_factor": "Before changing anything here, promoting, "
+            "removing or correcting points, each facilitator confirms it is them with a passkey "
+            "or an authenticator app, not only a password or an emailed code.",
         }
         widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
 

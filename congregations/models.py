@@ -221,6 +221,11 @@ class Congregation(RequestKeyed):
             "Remind the crew at most %(limit_value)s hours (a week) before.",
         ),
     )
+    # Facilitators hold the keys to the congregation: it may ask each of them for a second
+    # factor (a passkey or an authenticator app) before any facilitator action.
+    facilitators_need_second_factor = models.BooleanField(
+        "facilitators need a second factor", default=False
+    )
     created_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -8,23 +8,38 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.shortcuts import render
 
 from microsolidarity.http import CongregationRequest
 
-from .models import Permission
+from .accounts import has_second_factor
+from .models import Permission, Role
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def requires(permission: Permission) -> Callable[[View], View]:
     """403 for a member without ``permission``. Non-members never get here: the
-    CongregationMiddleware has answered 404 already."""
+    CongregationMiddleware has answered 404 already. A facilitator's action, in a
+    congregation that asks its facilitators for a second factor, waits until they have one:
+    the page says why and where to add it."""
+
+    facilitators_only = permission not in Role.MEMBER.grants
 
     def decorator(view: View) -> View:
         @wraps(view)
         def checked(request: CongregationRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.membership.can(permission):
                 raise PermissionDenied(f"Only those who may {permission.label} can do this.")
+            if (
+                facilitators_only
+                and request.congregation.facilitators_need_second_factor
+                and not has_second_factor(request.user)
+            ):
+                context = {"next": request.get_full_path() if request.method == "GET" else ""}
+                return render(
+                    request, "congregations/second_factor_required.html", context, status=403
+                )
             return view(request, *args, **kwargs)
 
         return checked  # type: ignore[return-value]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from microsolidarity.http import AuthenticatedRequest, CongregationRequest
 
 from . import services
+from .account_selectors import has_recovery_codes, second_factors, signed_in_sessions
 from .forms import (
     InvitationsForm,
     NewCongregationForm,
@@ -84,7 +85,15 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("profile")
-    return render(request, "congregations/profile.html", {"form": form})
+    factors = second_factors(self_=request.user)
+    context = {
+        "form": form,
+        "second_factors": factors,
+        "has_totp": any(factor.type == "totp" for factor in factors),
+        "has_recovery_codes": has_recovery_codes(self_=request.user),
+        "sessions": signed_in_sessions(self_=request.user, current_key=request.session.session_key),
+    }
+    return render(request, "congregations/profile.html", context)
 
 
 def _url(request: CongregationRequest, name: str, **kwargs: Any) -> str:

@@ -457,6 +457,9 @@ def pages_answer(world: World, persona: str) -> None:
 
 
 @pytest.mark.django_db
+# 25 whole congregations built, run for weeks and read page by page take about two minutes,
+# at the edge of the suite's 120 s guard against hangs.
+@pytest.mark.timeout(300)
 @settings(
     max_examples=25,
     deadline=None,

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from ..accounts import has_second_factor
 from ..guards import require_permission
 from ..models import Congregation, Membership, MembershipEvent, Permission, Role, Self
 from ..request_keys import replayed, stored
@@ -27,6 +28,7 @@ SETTINGS_FIELDS = (
     "meeting_grace_hours",
     "conflict_deadline_days",
     "reminder_lead_hours",
+    "facilitators_need_second_factor",
 )
 
 
@@ -111,10 +113,21 @@ def update_settings(
     now = now or timezone.now()
     require_permission(congregation, changed_by, Permission.MANAGE)
     congregation = lock_congregation(congregation)
+    asked_before = congregation.facilitators_need_second_factor
     for field, value in values.items():
         if field not in SETTINGS_FIELDS:
             raise ValidationError(f"Unknown congregation setting: {field}.")
         setattr(congregation, field, value)
+    asking_now = congregation.facilitators_need_second_factor and not asked_before
+    if asking_now and not has_second_factor(changed_by):
+        # Asking it of the others while not having one would stop the asker at once.
+        raise ValidationError(
+            {
+                "facilitators_need_second_factor": "Add a second factor to your own account "
+                "first (a passkey or an authenticator app, on your profile), then ask it of "
+                "the other facilitators."
+            }
+        )
     congregation.full_clean()
     size = congregation_size(congregation=congregation, now=now)
     if congregation.hard_size_cap < size.occupancy:
