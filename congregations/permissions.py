@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django_htmx.http import reselect, reswap, retarget
 
 from microsolidarity.http import CongregationRequest
 
@@ -36,12 +37,20 @@ def requires(permission: Permission) -> Callable[[View], View]:
                 and request.congregation.facilitators_need_second_factor
                 and not has_second_factor(request.user)
             ):
-                context = {"next": request.get_full_path() if request.method == "GET" else ""}
-                return render(
-                    request, "congregations/second_factor_required.html", context, status=403
-                )
+                return _second_factor_first(request)
             return view(request, *args, **kwargs)
 
         return checked  # type: ignore[return-value]
 
     return decorator
+
+
+def _second_factor_first(request: CongregationRequest) -> HttpResponse:
+    """The page that says why and where to add one. An htmx action gets it in place of the
+    whole page (htmx swaps no 403), so the facilitator reads it rather than nothing."""
+    context = {"next": request.get_full_path() if request.method == "GET" else ""}
+    template = "congregations/second_factor_required.html"
+    if request.htmx:
+        response = render(request, template, context)
+        return reselect(reswap(retarget(response, "#main"), "outerHTML"), "#main")
+    return render(request, template, context, status=403)

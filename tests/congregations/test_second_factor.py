@@ -120,3 +120,21 @@ def test_members_pages_do_not_ask_for_it(
 
     assert client.get(congregation_url("invitations", congregation)).status_code == 200
     assert client.get(congregation_url("crews:people", congregation)).status_code == 200
+
+
+def test_an_htmx_action_shows_why_in_place_of_the_page(
+    client: Client, congregation: Congregation, facilitator: Self, member: Self
+) -> None:
+    ask_for_second_factors(congregation, facilitator)
+    newcomer = MembershipFactory.create(congregation=congregation, role=Role.FACILITATOR).member
+    client.force_login(newcomer)
+
+    response = client.post(
+        congregation_url("change_role", congregation, pk=1),
+        {"role": "member"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 200  # htmx swaps no 403
+    assert response["HX-Retarget"] == "#main"
+    assert WHY in " ".join(text(response).split())
