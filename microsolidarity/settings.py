@@ -206,6 +206,10 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
     "signup": "20/m/ip",
 }
+# Hosted, the app sits behind one proxy that terminates TLS (README): the per-network limits
+# must count the visitor's address from its X-Forwarded-For, not the proxy's, or everyone
+# would share one limit.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Microsolidarity"
