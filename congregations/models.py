@@ -223,8 +223,9 @@ class Congregation(RequestKeyed):
     )
     # Facilitators hold the keys to the congregation: it may ask each of them for a second
     # factor (a passkey or an authenticator app) before any facilitator action.
+    # The database's default too: rows loaded in bulk (the benchmark's COPY) name no value.
     facilitators_need_second_factor = models.BooleanField(
-        "facilitators need a second factor", default=False
+        "facilitators need a second factor", default=False, db_default=False
     )
     created_at = models.DateTimeField(default=now)
 
