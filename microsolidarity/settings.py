@@ -107,6 +107,15 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# On PostgreSQL the app and its workers connect as DATABASE_URL's role, which owns nothing
+# and is held back by row-level security; `migrate` alone connects as the schema's owner
+# (README, "Database roles"). Without DATABASE_OWNER_URL, migrate uses DATABASE_URL.
+DATABASE_OWNER = env.db("DATABASE_OWNER_URL") if env("DATABASE_OWNER_URL", default="") else None
+DATABASE_RUNTIME_ROLE = DATABASES["default"].get("USER", "")
+# The role the door between congregations switches to for one transaction
+# (congregations.tenancy.across_congregations); DATABASE_URL's role must be a member.
+DATABASE_CROSSING_ROLE = env("DATABASE_CROSSING_ROLE", default="microsolidarity_crossing")
+
 # Rendered rosters are cached (congregations/roster.py). One process can keep its own
 # cache; several web processes must share one: CACHE_URL=rediscache://host:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

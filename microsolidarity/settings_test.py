@@ -6,7 +6,13 @@ import os
 # The suite runs in debug mode (a test key, local hosts); tests of production settings
 # start their own processes with DEBUG=false.
 os.environ.setdefault("DEBUG", "true")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/microsolidarity")
+# The roles of deploy/roles.sql: the suite runs as the app's, the owner makes the schema.
+os.environ.setdefault(
+    "DATABASE_URL", "postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity"
+)
+os.environ.setdefault(
+    "DATABASE_OWNER_URL", "postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity"
+)
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 
 from microsolidarity.settings import *  # noqa: F403

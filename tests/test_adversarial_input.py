@@ -27,7 +27,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from congregations.models import Email
+from congregations.models import Email, Invitation
+from congregations.tenancy import tenant
 from congregations.services import (
     create_congregation,
     invite,
@@ -221,7 +222,8 @@ def build(values: dict[str, str], now: datetime) -> Outcome:
     accepted = [outcome.invitation for outcome in outcomes if outcome.invitation is not None]
     assert all(outcome.refusal for outcome in outcomes if outcome.invitation is None)
     # A refused address left no invitation behind.
-    assert set(congregation.invitations.all()) == set(accepted)
+    with tenant(congregation):
+        assert set(Invitation.objects.all()) == set(accepted)
     for invitation in accepted:
         kept(invitation, "note", values["note"])
     invited = attempt(

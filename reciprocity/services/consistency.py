@@ -10,7 +10,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
@@ -76,21 +75,23 @@ def apply_missed_meeting_deductions(
     settled once: run twice, or twice at once, the second run writes nothing. Returns how
     many entries it wrote."""
     now = now or timezone.now()
-    with scopes_disabled():
-        congregations = Congregation.objects.all()
-        if congregation is not None:
-            congregations = congregations.filter(pk=congregation.pk)
-        graces = set(congregations.values_list("meeting_grace_hours", flat=True))
-        if not graces:
-            return 0
-        overdue = Q()
-        for hours in graces:
-            overdue |= Q(
-                congregation__meeting_grace_hours=hours, starts_at__lt=now - timedelta(hours=hours)
-            )
-        due = Meeting.objects.filter(
+    congregations = Congregation.objects.all()
+    if congregation is not None:
+        congregations = congregations.filter(pk=congregation.pk)
+    graces = set(congregations.values_list("meeting_grace_hours", flat=True))
+    if not graces:
+        return 0
+    overdue = Q()
+    for hours in graces:
+        overdue |= Q(
+            congregation__meeting_grace_hours=hours, starts_at__lt=now - timedelta(hours=hours)
+        )
+
+    def due() -> QuerySet[Meeting]:
+        return Meeting.objects.filter(
             overdue, congregation__in=congregations, deductions_applied_at__isnull=True
         )
+
     # Settled set by set, a batch in one statement; a batch that fails goes meeting by
     # meeting, so one bad meeting is marked failed and every other is settled.
     settle = partial(_settle, now=now)
