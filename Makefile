@@ -5,13 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# The suite runs against PostgreSQL and Redis on localhost unless these say otherwise.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity
+# The suite runs against PostgreSQL and Redis on localhost unless these say otherwise:
+# as the app's role, with the owner's for the schema (deploy/roles.sql makes both; the
+# superuser's URL is used for that alone).
+TEST_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity
+TEST_DATABASE_OWNER_URL ?= postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity
+POSTGRES_SUPERUSER_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 # The scale benchmark's own database, created and loaded on first use.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity_bench
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint roles format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +38,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: $(STAMP) lint
+# The roles the suite connects as; made once, and again only if deploy/roles.sql changes.
+roles:
+	@psql "$(POSTGRES_SUPERUSER_URL)" -v ON_ERROR_STOP=1 -q -f deploy/roles.sql >/dev/null \
+	  || { echo "make test: could not make the database roles of deploy/roles.sql as $(POSTGRES_SUPERUSER_URL); set POSTGRES_SUPERUSER_URL to a superuser's URL."; exit 2; }
+
+test: $(STAMP) lint roles
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
+	DATABASE_OWNER_URL="$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
 	$(BIN)/pytest
 
