@@ -16,6 +16,8 @@
 --                             (job claims, a Self's own lists, the admin): BYPASSRLS, and
 --                             no more privileges than the app's.
 
+SET client_min_messages = warning;
+
 SELECT 'CREATE ROLE microsolidarity_owner'
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'microsolidarity_owner') \gexec
 SELECT 'CREATE ROLE microsolidarity_app'
