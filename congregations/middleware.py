@@ -56,7 +56,7 @@ class CongregationMiddleware:
             # A TemplateResponse renders after the view returns: keep that inside the walls.
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.render()
-            if response.status_code >= 500:
+            if response.status_code >= 500 and transaction.get_connection().in_atomic_block:
                 transaction.set_rollback(True)
         return response
 

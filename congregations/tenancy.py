@@ -49,16 +49,15 @@ def _on_postgresql() -> bool:
 
 
 def _set(congregation_id: int | None, across: bool) -> None:
-    if _on_postgresql():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config(%s, %s, true), set_config('role', %s, true)",
-                [
-                    SETTING,
-                    "" if congregation_id is None else str(congregation_id),
-                    settings.DATABASE_CROSSING_ROLE if across else "none",
-                ],
-            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config(%s, %s, true), set_config('role', %s, true)",
+            [
+                SETTING,
+                "" if congregation_id is None else str(congregation_id),
+                settings.DATABASE_CROSSING_ROLE if across else "none",
+            ],
+        )
     _current.set((congregation_id, across))
 
 
@@ -67,9 +66,14 @@ def _entered(congregation_id: int | None, across: bool) -> Iterator[None]:
     """Run the block in one transaction (the setting is transaction-local, so it must be
     made inside the ``atomic`` that runs the queries) with this setting, then put back
     what was set before. At the outermost block the transaction's end clears it."""
+    if not _on_postgresql():
+        # No database wall to set, so no transaction to open for it: on SQLite, whose
+        # transactions take the write lock up front, every page would queue for it.
+        yield
+        return
+    wanted = (congregation_id, across)
     outermost = not connection.in_atomic_block
     previous = (None, False) if outermost else _current.get()
-    wanted = (congregation_id, across)
     with transaction.atomic():
         if wanted != previous:
             _set(*wanted)
@@ -98,8 +102,8 @@ def congregation_id_of(subject: Any) -> int:
 
 @contextmanager
 def tenant(congregation: Any) -> Iterator[None]:
-    """Both walls for ``congregation`` (a Congregation, a tenant-owned row, or an id), in
-    one transaction: queries see its rows and may write only its rows."""
+    """Both walls for ``congregation`` (a Congregation, a tenant-owned row, or an id), on
+    PostgreSQL in one transaction: queries see its rows and may write only its rows."""
     congregation_id = congregation_id_of(congregation)
     with _entered(congregation_id, across=False), scope(congregation=congregation_id):
         yield
