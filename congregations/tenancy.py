@@ -72,6 +72,9 @@ def _entered(congregation_id: int | None, across: bool) -> Iterator[None]:
         yield
         return
     wanted = (congregation_id, across)
+    if connection.in_atomic_block and _current.get() == wanted:
+        yield  # already behind these walls, in this transaction
+        return
     outermost = not connection.in_atomic_block
     previous = (None, False) if outermost else _current.get()
     with transaction.atomic():
