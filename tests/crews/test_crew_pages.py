@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from congregations.models import Congregation, Self
+from congregations.selectors import memberships_of
 from crews import services
 from crews.models import Crew, Meeting
 from tests.builders import congregation_url, scheduled_meeting
@@ -100,7 +101,7 @@ def test_an_outsider_gets_404(
 def test_a_crew_of_another_congregation_is_404_in_this_one(
     client: Client, crew: Crew, outsider: Self
 ) -> None:
-    elsewhere = outsider.memberships.get().congregation
+    [elsewhere] = (m.congregation for m in memberships_of(self_=outsider))
     client.force_login(outsider)
     assert client.get(congregation_url("crews:crew", elsewhere, pk=crew.pk)).status_code == 404
 
@@ -144,11 +145,13 @@ def test_the_crew_page_and_history_run_a_bounded_number_of_queries(
     django_assert_max_num_queries: object,
 ) -> None:
     client.force_login(member)
-    with django_assert_max_num_queries(12):  # type: ignore[operator]
+    # + 5: the walls' fixed cost per request in a test (the congregation's lookup, a
+    # SAVEPOINT and its RELEASE, and setting and clearing the congregation).
+    with django_assert_max_num_queries(12 + 5):  # type: ignore[operator]
         response = client.get(congregation_url("crews:crew", congregation, pk=busy_crew.pk))
     assert len(response.context["page"].members) == 8
     assert len(response.context["page"].recent) == 5
-    with django_assert_max_num_queries(8):  # type: ignore[operator]
+    with django_assert_max_num_queries(8 + 5):  # type: ignore[operator]
         response = client.get(
             congregation_url("crews:history", congregation, pk=busy_crew.pk) + "?page=2"
         )
