@@ -1,15 +1,20 @@
-"""The ledger is append-only in PostgreSQL itself; a correction is a new entry with the
+"""The ledger is append-only in PostgreSQL itself, by the app's role's privileges and,
+for the schema's owner too, by a trigger; a correction is a new entry with the
 opposite points that names the entry it reverses, once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, ProgrammingError, connection
 
 from congregations.models import Congregation, Self
+from congregations.rls import as_owner
+from congregations.selectors import memberships_of
+from congregations.tenancy import across_congregations, tenant
 from crews.models import Crew
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Level, Rule
@@ -23,7 +28,8 @@ from tests.factories import MembershipFactory
 def earned(crew: Crew, member: Self, t0: datetime) -> LedgerEntry:
     """The +1 the member earned for their first meeting with the crew."""
     meeting = held_meeting(crew, [member], t0)
-    return LedgerEntry.objects.get(meeting=meeting, member=member)
+    with tenant(crew):
+        return LedgerEntry.objects.get(meeting=meeting, member=member)
 
 
 def run_sql(statement: str, entry: LedgerEntry) -> None:
@@ -43,17 +49,79 @@ TAMPERING: dict[str, Callable[[LedgerEntry], object]] = {
 }
 
 
+# Who might try: the app inside the entry's congregation, or through the door between
+# congregations (whose role anyone holding the app's password can switch to).
+WALLS: dict[str, Callable[[LedgerEntry], AbstractContextManager[None]]] = {
+    "in its congregation": tenant,
+    "across congregations": lambda e: across_congregations(),
+}
+
+
+@pytest.mark.parametrize("walls", WALLS.values(), ids=WALLS.keys())
 @pytest.mark.parametrize("tamper", TAMPERING.values(), ids=TAMPERING.keys())
-def test_postgresql_itself_refuses_to_change_or_delete_a_ledger_entry(
-    earned: LedgerEntry, tamper: Callable[[LedgerEntry], object]
+def test_the_apps_role_may_not_change_or_delete_a_ledger_entry(
+    earned: LedgerEntry,
+    tamper: Callable[[LedgerEntry], object],
+    walls: Callable[[LedgerEntry], AbstractContextManager[None]],
 ) -> None:
     with (
-        pytest.raises(IntegrityError, match="the reciprocity ledger is append-only"),
-        transaction.atomic(),
+        pytest.raises(ProgrammingError, match="permission denied for table reciprocity_ledgerentry"),
+        walls(earned),
     ):
         tamper(earned)
 
-    assert LedgerEntry.objects.get(pk=earned.pk).points == 1
+    with tenant(earned):
+        assert LedgerEntry.objects.get(pk=earned.pk).points == 1
+
+
+SWITCHING_OFF = {
+    "TRUNCATE": ("TRUNCATE reciprocity_ledgerentry CASCADE", "permission denied"),
+    "disable the trigger": (
+        "ALTER TABLE reciprocity_ledgerentry DISABLE TRIGGER USER",
+        "must be owner of table reciprocity_ledgerentry",
+    ),
+    "drop the trigger": (
+        "DROP TRIGGER reciprocity_ledger_append_only ON reciprocity_ledgerentry",
+        "must be owner of",
+    ),
+    "replica mode": (
+        "SET session_replication_role = replica",
+        'permission denied to set parameter "session_replication_role"',
+    ),
+}
+
+
+@pytest.mark.parametrize(("statement", "message"), SWITCHING_OFF.values(), ids=SWITCHING_OFF.keys())
+def test_the_apps_role_cannot_empty_the_ledger_or_switch_its_guard_off(
+    earned: LedgerEntry, statement: str, message: str
+) -> None:
+    with (
+        pytest.raises(DatabaseError, match=message),
+        tenant(earned),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+
+    with tenant(earned):
+        assert LedgerEntry.objects.get(pk=earned.pk).points == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the owner connects anew: the entry is committed
+@pytest.mark.parametrize("tamper", TAMPERING.values(), ids=TAMPERING.keys())
+def test_postgresql_itself_refuses_to_change_or_delete_a_ledger_entry_even_for_its_owner(
+    earned: LedgerEntry, tamper: Callable[[LedgerEntry], object]
+) -> None:
+    """The trigger is the second guard, for the schema's owner, who has the privileges
+    the app's role lacks."""
+    with (
+        as_owner(),
+        pytest.raises(IntegrityError, match="the reciprocity ledger is append-only"),
+        tenant(earned),
+    ):
+        tamper(earned)
+
+    with tenant(earned):
+        assert LedgerEntry.objects.get(pk=earned.pk).points == 1
 
 
 def test_a_reversal_is_a_new_entry_with_the_opposite_points_naming_the_original(
@@ -71,8 +139,9 @@ def test_a_reversal_is_a_new_entry_with_the_opposite_points_naming_the_original(
     )
     assert (correction.recorded_by, correction.occurred_at) == (facilitator, t0 + DAY)
     assert "logged by mistake" in correction.reason
-    assert LedgerEntry.objects.get(pk=earned.pk).points == 1  # the original stays as it was
-    assert member_score(self_=member, congregation=congregation) == 0
+    with tenant(congregation):
+        assert LedgerEntry.objects.get(pk=earned.pk).points == 1  # the original stays as it was
+        assert member_score(self_=member, congregation=congregation) == 0
 
 
 def test_an_entry_is_reversed_once(earned: LedgerEntry, facilitator: Self) -> None:
@@ -96,7 +165,8 @@ def test_only_a_facilitator_of_the_congregation_corrects_the_ledger(
     if who == "member":
         someone = member
     else:
-        elsewhere = outsider.memberships.get().congregation
+        (theirs,) = memberships_of(self_=outsider)
+        elsewhere = theirs.congregation
         someone = MembershipFactory.create(congregation=elsewhere, role="facilitator").member
 
     with refused("Only a facilitator can correct the ledger."):
