@@ -126,9 +126,7 @@ def test_a_missed_meeting_costs_five_in_the_crew_at_level_three_written_by_the_j
     with tenant(meeting):
         missed = LedgerEntry.objects.filter(meeting=meeting, rule=Rule.MISSED)
         written = {(e.level, e.crew_id, e.points, e.recorded_by) for e in missed}
-    assert written == {
-        (Level.CONSISTENCY, crew.pk, -5, None)
-    }
+    assert written == {(Level.CONSISTENCY, crew.pk, -5, None)}
 
 
 def test_a_meeting_nobody_logged_counts_as_missed_by_everyone(crew: Crew, t0: datetime) -> None:

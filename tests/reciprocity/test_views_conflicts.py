@@ -22,9 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def conflict_points(opened: Conflict) -> dict[int, int]:
     with tenant(opened):
-        return dict(
-            LedgerEntry.objects.filter(conflict=opened).values_list("member_id", "points")
-        )
+        return dict(LedgerEntry.objects.filter(conflict=opened).values_list("member_id", "points"))
 
 
 def test_a_member_opens_a_conflict_with_a_crew_mate(
