@@ -49,6 +49,8 @@ TAMPERING: dict[str, Callable[[LedgerEntry], object]] = {
 }
 
 
+DENIED = "permission denied for table reciprocity_ledgerentry"
+
 # Who might try: the app inside the entry's congregation, or through the door between
 # congregations (whose role anyone holding the app's password can switch to).
 WALLS: dict[str, Callable[[LedgerEntry], AbstractContextManager[None]]] = {
@@ -65,7 +67,7 @@ def test_the_apps_role_may_not_change_or_delete_a_ledger_entry(
     walls: Callable[[LedgerEntry], AbstractContextManager[None]],
 ) -> None:
     with (
-        pytest.raises(ProgrammingError, match="permission denied for table reciprocity_ledgerentry"),
+        pytest.raises(ProgrammingError, match=DENIED),
         walls(earned),
     ):
         tamper(earned)
