@@ -12,6 +12,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from congregations.tenancy import tenant
 from crews.access import crew_for_member
 from microsolidarity.http import CongregationRequest
 
@@ -78,6 +79,14 @@ def _lines(rows: Iterable[tuple], tz: ZoneInfo) -> Iterator[str]:
         )
 
 
+def _within_walls(request: CongregationRequest, lines: Iterator[str]) -> Iterator[str]:
+    # The lines are read after the view and the middleware have returned, so after the
+    # request's walls closed (outside them the query would see no row): read them behind
+    # the walls again, in a transaction of their own.
+    with tenant(request.congregation):
+        yield from lines
+
+
 def _day(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).date().isoformat()
 
@@ -87,7 +96,9 @@ def _download(
 ) -> StreamingHttpResponse:
     # The lines are written after the view returns: fix the reader's timezone now.
     tz = timezone.get_current_timezone()
-    response = StreamingHttpResponse(_lines(rows, tz), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _within_walls(request, _lines(rows, tz)), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
