@@ -12,8 +12,10 @@ TEST_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidari
 TEST_DATABASE_OWNER_URL ?= postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity
 POSTGRES_SUPERUSER_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
-# The scale benchmark's own database, created and loaded on first use.
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity_bench
+# The scale benchmark's own database, created and loaded on first use by the owner, and
+# measured as the app's role (the same roles as the suite's).
+BENCH_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity_bench
+BENCH_DATABASE_OWNER_URL ?= postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity_bench
 
 .PHONY: run test lint roles format bench clean
 
@@ -51,9 +53,11 @@ test: $(STAMP) lint roles
 
 # The bench (bench/, not installed with the app) loads its data once (a few minutes) and
 # reuses it afterwards; `python -m bench seed --fresh` reloads.
-bench: $(STAMP)
-	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench seed
-	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench run
+bench: export BENCH_DATABASE_URL := $(BENCH_DATABASE_URL)
+bench: export BENCH_DATABASE_OWNER_URL := $(BENCH_DATABASE_OWNER_URL)
+bench: $(STAMP) roles
+	$(BIN)/python -m bench seed
+	$(BIN)/python -m bench run
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
