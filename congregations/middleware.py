@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.urls import Resolver404, resolve
 
@@ -17,6 +17,14 @@ from .models import Congregation, Membership
 from .tenancy import tenant
 
 SLUG_KWARG = "congregation_slug"
+
+
+def _behind_walls(congregation: Congregation, content: Iterable[Any]) -> Iterator[Any]:
+    """A streamed response is read after the view returns, when the request's transaction
+    is over and the database would show its cursor no row: it reads behind the walls again,
+    in a transaction of its own, closed with the response."""
+    with tenant(congregation):
+        yield from content
 
 
 class CongregationMiddleware:
@@ -58,6 +66,8 @@ class CongregationMiddleware:
                 response.render()
             if response.status_code >= 500 and transaction.get_connection().in_atomic_block:
                 transaction.set_rollback(True)
+        if isinstance(response, StreamingHttpResponse):
+            response.streaming_content = _behind_walls(congregation, response.streaming_content)
         return response
 
     def process_view(
