@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -27,8 +28,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from congregations.models import Email, Invitation
-from congregations.tenancy import tenant
+from congregations.models import Congregation, Email, Invitation, TenantOwned
 from congregations.services import (
     create_congregation,
     invite,
@@ -38,6 +38,7 @@ from congregations.services import (
     update_settings,
 )
 from congregations.services.outbox import send_due_emails
+from congregations.tenancy import tenant
 from crews.models import Kind
 from crews.services import (
     form_crew,
@@ -166,7 +167,12 @@ def attempt(call: Callable[[], T]) -> T | None:
 
 def kept(row: models.Model, field: str, typed: str) -> None:
     """An accepted text is stored whole, as typed or trimmed, never cut."""
-    row.refresh_from_db()
+    # A congregation's rows are read inside its walls; a Self belongs to no congregation.
+    walls: AbstractContextManager[None] = (
+        tenant(row) if isinstance(row, (Congregation, TenantOwned)) else nullcontext()
+    )
+    with walls:
+        row.refresh_from_db()
     assert getattr(row, field) in (typed, typed.strip()), f"{field} was not stored as typed"
 
 
@@ -382,7 +388,9 @@ def build(values: dict[str, str], now: datetime) -> Outcome:
     for owner in (crew_mate, member):
         confirm_co_ownership(venture=venture, co_owner=owner, now=now)
 
-    attended = LedgerEntry.objects.get(member=crew_mate, meeting=held, rule=Rule.ATTENDED)
+    with tenant(congregation):
+        attended = LedgerEntry.objects.get(member=crew_mate, meeting=held, rule=Rule.ATTENDED)
+        membership = member.memberships.get()
     attempt(
         lambda: reverse_entry(
             entry=attended, reversed_by=facilitator, reason=values["reason"], now=now
@@ -395,7 +403,7 @@ def build(values: dict[str, str], now: datetime) -> Outcome:
         member=member,
         crew_mate=crew_mate,
         outsider=SelfFactory.create(),
-        membership=member.memberships.get(),
+        membership=membership,
         invitation=invitation,
         crew=crew,
         meeting=meeting,
@@ -482,11 +490,16 @@ def test_no_input_escapes_as_an_error_stops_a_job_or_breaks_a_page(
         for later in LATER:
             run_every_job(now + later)
         assert not ItemFailure.objects.exists(), list(ItemFailure.objects.values())
-        assert not Email.objects.filter(failed_at__isnull=False).exists()
-        assert len(mail.outbox) == Email.objects.count()
-        sent = {key.split(":")[0] for key in Email.objects.values_list("key", flat=True)}
+        with tenant(world.congregation):
+            failed = Email.objects.filter(failed_at__isnull=False).exists()
+            emails = Email.objects.count()
+            keys = list(Email.objects.values_list("key", flat=True))
+            expired = LedgerEntry.objects.filter(rule=Rule.EXPIRED).exists()
+        assert not failed
+        assert len(mail.outbox) == emails
+        sent = {key.split(":")[0] for key in keys}
         assert sent >= KINDS_OF_EMAIL, "a job had nothing to do: the test would prove nothing"
-        assert LedgerEntry.objects.filter(rule=Rule.EXPIRED).exists()
+        assert expired
 
         pages_answer(world, persona)
         feed = Client().get(reverse("calendar:feed", kwargs={"token": outcome.calendar_token}))
