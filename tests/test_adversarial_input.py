@@ -467,6 +467,9 @@ def pages_answer(world: World, persona: str) -> None:
 
 
 @pytest.mark.django_db
+# 25 whole worlds, each walked page by page: on a loaded two-core machine it has taken
+# longer than the suite's two minutes a test.
+@pytest.mark.timeout(360)
 @settings(
     max_examples=25,
     deadline=None,
