@@ -106,6 +106,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Always ready for PgBouncer in transaction pooling mode, where consecutive
+    # transactions of one client may run on different server connections, so nothing may
+    # outlive a transaction on the server (tests/microsolidarity/test_pgbouncer.py proves
+    # it). Always, not behind a switch: it costs nothing measurable, and the suite then
+    # tests the one configuration production runs, pooled or not.
+    # - psycopg 3 must prepare no statement (a prepared statement lives on one server
+    #   connection). Django already defaults to this, and its client-side binding never
+    #   prepares; said here so that turning on `server_side_binding` cannot start it.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    # - `.iterator()` must not open a named server-side cursor: outside a transaction it is
+    #   declared WITH HOLD, lives on after its transaction and is fetched on later. Its one
+    #   use, the CSV exports, reads a crew's ledger (hundreds of rows, a few thousand at
+    #   most); fetched at once that measured as fast or faster than in 2,000-row chunks
+    #   from a cursor, which PostgreSQL materialises whole at commit anyway.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # On PostgreSQL the app and its workers connect as DATABASE_URL's role, which owns nothing
 # and is held back by row-level security; `migrate` alone connects as the schema's owner

@@ -1,5 +1,5 @@
-"""CSV downloads of ledger entries: one's own, and a crew's for its members. Streamed from
-one server-side cursor, so a long ledger costs neither memory nor extra queries."""
+"""CSV downloads of ledger entries: one's own, and a crew's for its members. One query
+reads the rows (a crew's ledger is hundreds of them) and the lines are streamed."""
 
 from __future__ import annotations
 
