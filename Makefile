@@ -17,7 +17,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 BENCH_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity_bench
 BENCH_DATABASE_OWNER_URL ?= postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity_bench
 
-.PHONY: run test lint roles format bench clean
+.PHONY: run test needs lint roles format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,14 @@ lint: $(STAMP)
 # The roles the suite connects as; made once, and again only if deploy/roles.sql changes.
 roles:
 	@psql "$(POSTGRES_SUPERUSER_URL)" -v ON_ERROR_STOP=1 -q -f deploy/roles.sql >/dev/null \
-	  || { echo "make test: could not make the database roles of deploy/roles.sql as $(POSTGRES_SUPERUSER_URL); set POSTGRES_SUPERUSER_URL to a superuser's URL."; exit 2; }
+	  || { echo "make: could not make the database roles of deploy/roles.sql as $(POSTGRES_SUPERUSER_URL); set POSTGRES_SUPERUSER_URL to a superuser's URL."; exit 2; }
 
-test: $(STAMP) lint roles
+# Chromium for the browser tests and PgBouncer for the pooling test: installed when
+# missing, or make test stops at once saying how.
+needs:
+	@scripts/need.sh chromium pgbouncer
+
+test: $(STAMP) needs lint roles
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	DATABASE_OWNER_URL="$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
