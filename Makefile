@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 # The suite runs against PostgreSQL and Redis on localhost unless these say otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+# Then the tests marked `embedded` again on the embedded default that `make run` uses:
+# SQLite (WAL, IMMEDIATE transactions: microsolidarity/settings.py), the filesystem broker
+# and the in-process cache, all under var/test-embedded/.
+EMBEDDED_TEST = DATA_DIR="$(CURDIR)/var/test-embedded" DATABASE_URL="sqlite:///$(CURDIR)/var/test-embedded/microsolidarity.sqlite3" CELERY_BROKER_URL="filesystem://localhost/" CACHE_URL="locmemcache://" $(BIN)/pytest -m embedded
 # The scale benchmark's own database, created and loaded on first use.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity_bench
 
@@ -38,6 +42,7 @@ test: $(STAMP) lint
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
 	$(BIN)/pytest
+	$(EMBEDDED_TEST)
 
 # The bench (bench/, not installed with the app) loads its data once (a few minutes) and
 # reuses it afterwards; `python -m bench seed --fresh` reloads.

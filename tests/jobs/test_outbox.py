@@ -12,7 +12,7 @@ from congregations.services.outbox import Outgoing, queue_emails, send_due_email
 from microsolidarity.models import ItemFailure
 from microsolidarity.services.batches import MAX_ATTEMPTS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def hello(congregation: Congregation, recipient: Self, key: str = "hello") -> Outgoing:

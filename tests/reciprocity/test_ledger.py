@@ -1,5 +1,6 @@
-"""The ledger is append-only in PostgreSQL itself; a correction is a new entry with the
-opposite points that names the entry it reverses, once."""
+"""The ledger is append-only in the database itself (PostgreSQL, and SQLite in the embedded
+pass); a correction is a new entry with the opposite points that names the entry it
+reverses, once."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from reciprocity.selectors import member_score
 from reciprocity.services import reverse_entry
 from tests.builders import DAY, held_meeting, refused
 from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.embedded
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ TAMPERING: dict[str, Callable[[LedgerEntry], object]] = {
 
 
 @pytest.mark.parametrize("tamper", TAMPERING.values(), ids=TAMPERING.keys())
-def test_postgresql_itself_refuses_to_change_or_delete_a_ledger_entry(
+def test_the_database_itself_refuses_to_change_or_delete_a_ledger_entry(
     earned: LedgerEntry, tamper: Callable[[LedgerEntry], object]
 ) -> None:
     with (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from congregations.models import Congregation, Self
 from crews.models import Crew
 from crews.services import form_crew, leave_crew
@@ -31,6 +33,8 @@ from tests.builders import (
     total,
 )
 from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.embedded
 
 
 def test_scores_match_a_season_of_a_crew_worked_out_by_hand(
