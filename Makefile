@@ -12,6 +12,10 @@ TEST_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidari
 TEST_DATABASE_OWNER_URL ?= postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity
 POSTGRES_SUPERUSER_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+# Then the tests marked `embedded` again on the embedded default that `make run` uses:
+# SQLite (WAL, IMMEDIATE transactions: microsolidarity/settings.py), the filesystem broker
+# and the in-process cache, all under var/test-embedded/.
+EMBEDDED_TEST = DATA_DIR="$(CURDIR)/var/test-embedded" DATABASE_URL="sqlite:///$(CURDIR)/var/test-embedded/microsolidarity.sqlite3" CELERY_BROKER_URL="filesystem://localhost/" CACHE_URL="locmemcache://" $(BIN)/pytest -m embedded
 # The scale benchmark's own database, created and loaded on first use by the owner, and
 # measured as the app's role (the same roles as the suite's).
 BENCH_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity_bench
@@ -55,6 +59,7 @@ test: $(STAMP) needs lint roles
 	DATABASE_OWNER_URL="$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
 	$(BIN)/pytest
+	$(EMBEDDED_TEST)
 
 # The bench (bench/, not installed with the app) loads its data once (a few minutes) and
 # reuses it afterwards; `python -m bench seed --fresh` reloads.

@@ -8,6 +8,7 @@ system service: SQLite and Celery's filesystem broker under ``var/``.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -94,6 +95,14 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'microsolidarity.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The missed-meeting job counts what it wrote with RETURNING, new in SQLite 3.35; an
+    # older library would fail that job every run, so it stops here instead.
+    if sqlite3.sqlite_version_info < (3, 35):
+        raise ImproperlyConfigured(
+            f"This Python's sqlite3 module uses SQLite {sqlite3.sqlite_version}; the embedded "
+            "setup needs 3.35 or newer. Use a Python built with a newer SQLite, or set "
+            "DATABASE_URL to a PostgreSQL database."
+        )
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # The web server, a worker and beat share one file: WAL lets readers work while one
     # writes, IMMEDIATE takes the write lock up front and the busy timeout waits for it,

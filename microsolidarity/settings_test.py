@@ -23,3 +23,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Worker threads in tests close their connections after each task, so the test database
 # can be dropped at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # The embedded pass (`pytest -m embedded`, see the Makefile) tests a file, as `make run`
+    # uses: Django's default test database on SQLite is in memory, where WAL is not a mode.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405

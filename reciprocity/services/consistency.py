@@ -146,8 +146,11 @@ def _batch(reasons: dict[int, str]) -> tuple[str, list[Any]]:
 # set (a row at a time in Python was most of the job's time), and ON CONFLICT keeps the
 # once-per-member-per-meeting key. The claimed meetings are unsettled until the batch marks
 # them, after this: saying so lets PostgreSQL reach them through the small partial index of
-# unsettled meetings instead of the whole table. Plain SQL that PostgreSQL and SQLite both
-# run; `batch` carries each meeting's reason, its date in the meeting's own timezone.
+# unsettled meetings instead of the whole table. Plain SQL that PostgreSQL and SQLite
+# (3.35 and later) both run; `batch` carries each meeting's reason, its date in the
+# meeting's own timezone. RETURNING counts what was written: the cursor's rowcount would
+# too on PostgreSQL, but Python's sqlite3 leaves it at -1 for a statement that begins
+# with WITH.
 MISSED_SQL = """
 WITH batch (meeting_id, reason) AS ({batch})
 INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,
@@ -163,6 +166,7 @@ WHERE m.status <> %s OR NOT EXISTS (
     WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
 )
 ON CONFLICT DO NOTHING
+RETURNING 1
 """
 
 
@@ -190,7 +194,7 @@ def write_deductions(reasons: dict[int, str], now: datetime) -> int:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return len(cursor.fetchall())
 
 
 def settle_missed_meetings(*, now: datetime | None = None) -> int:

@@ -18,7 +18,7 @@ from tests.pages import text
 
 from ..factories import PASSWORD, SelfFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 PASSWORDS = {"password1": "a-good-long-password", "password2": "a-good-long-password"}
 

@@ -12,7 +12,7 @@ from tests.pages import text
 
 from ..factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def test_members_see_everyone_with_role_and_joined_date(

@@ -15,7 +15,7 @@ from congregations.tenancy import tenant
 from tests.builders import congregation_url
 from tests.pages import text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def current_settings(congregation: Congregation, **changes: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from congregations.request_keys import new_request_key
 from congregations.tenancy import across_congregations
 from tests.builders import congregation_url, membership_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def test_the_home_page_links_to_starting_a_congregation(client: Client, member: Self) -> None:

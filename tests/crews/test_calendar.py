@@ -18,6 +18,8 @@ from tests.builders import scheduled_meeting
 
 from ..factories import CongregationFactory, MembershipFactory
 
+pytestmark = pytest.mark.embedded
+
 
 def feed_path(token: str) -> str:
     return reverse("calendar:feed", args=[token])

@@ -17,6 +17,8 @@ from tests.pages import text
 
 from ..factories import MembershipFactory
 
+pytestmark = pytest.mark.embedded
+
 
 def test_the_home_shows_people_crews_and_who_has_none(
     client: Client,

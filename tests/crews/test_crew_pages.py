@@ -18,6 +18,7 @@ from tests.pages import text
 from ..factories import MembershipFactory
 
 
+@pytest.mark.embedded
 def test_a_member_sees_the_crew(
     client: Client,
     congregation: Congregation,
@@ -36,6 +37,7 @@ def test_a_member_sees_the_crew(
     assert b"Schedule a meeting" in response.content
 
 
+@pytest.mark.embedded
 def test_a_facilitator_outside_the_crew_sees_its_name_and_size_only(
     client: Client,
     congregation: Congregation,
@@ -70,6 +72,7 @@ def test_a_facilitator_outside_the_crew_sees_its_name_and_size_only(
     )
 
 
+@pytest.mark.embedded
 def test_someone_invited_sees_what_they_are_invited_to(
     client: Client, congregation: Congregation, member: Self, crew: Crew, neighbour: Self
 ) -> None:
@@ -81,6 +84,7 @@ def test_someone_invited_sees_what_they_are_invited_to(
     assert member.display_name in text(response)
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("name", ["crew", "history"])
 def test_a_member_outside_the_crew_gets_404(
     client: Client, congregation: Congregation, crew: Crew, neighbour: Self, name: str
@@ -91,6 +95,7 @@ def test_a_member_outside_the_crew_gets_404(
     )
 
 
+@pytest.mark.embedded
 def test_an_outsider_gets_404(
     client: Client, congregation: Congregation, crew: Crew, outsider: Self
 ) -> None:
@@ -98,6 +103,7 @@ def test_an_outsider_gets_404(
     assert client.get(congregation_url("crews:crew", congregation, pk=crew.pk)).status_code == 404
 
 
+@pytest.mark.embedded
 def test_a_crew_of_another_congregation_is_404_in_this_one(
     client: Client, crew: Crew, outsider: Self
 ) -> None:
@@ -106,6 +112,7 @@ def test_a_crew_of_another_congregation_is_404_in_this_one(
     assert client.get(congregation_url("crews:crew", elsewhere, pk=crew.pk)).status_code == 404
 
 
+@pytest.mark.embedded
 def test_anonymous_is_sent_to_sign_in(
     client: Client, congregation: Congregation, crew: Crew
 ) -> None:
@@ -137,6 +144,8 @@ def busy_crew(congregation: Congregation, member: Self, now: datetime) -> Crew:
     return crew
 
 
+# Not in the embedded pass (pytest -m embedded): a hundred logged meetings make it slow on any
+# database, and the queries it counts are the same on both.
 def test_the_crew_page_and_history_run_a_bounded_number_of_queries(
     client: Client,
     congregation: Congregation,
@@ -161,6 +170,7 @@ def test_the_crew_page_and_history_run_a_bounded_number_of_queries(
     assert "logged: 1 present" in response.content.decode()
 
 
+# Not in the embedded pass either: the same hundred meetings.
 def test_the_history_is_newest_first_and_paginated(
     client: Client, congregation: Congregation, member: Self, busy_crew: Crew
 ) -> None:

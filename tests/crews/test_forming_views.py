@@ -14,6 +14,8 @@ from tests.builders import congregation_url, writes_nothing
 
 from ..factories import MembershipFactory
 
+pytestmark = pytest.mark.embedded
+
 
 def test_the_propose_form_ticks_the_person_chosen_in_the_dating_pool(
     client: Client, congregation: Congregation, member: Self, crew_mate: Self, outsider: Self

@@ -17,6 +17,8 @@ from reciprocity.models import LedgerEntry
 from tests.builders import congregation_url, next_july, writes_nothing
 from tests.pages import text
 
+pytestmark = pytest.mark.embedded
+
 HTMX = {"HX-Request": "true"}
 
 

@@ -19,7 +19,7 @@ from reciprocity.rules import Rule
 from reciprocity.services import apply_missed_meeting_deductions
 from tests.builders import GRACE, HOUR, congregation_url, ledger, refused, rows, scheduled_meeting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def settled_then_given_more_time(

@@ -86,6 +86,7 @@ def test_a_run_that_fails_half_way_is_retried_and_leaves_the_ledger_right(
     assert deductions(crew) == expected(meetings, crew)
 
 
+@pytest.mark.embedded
 @pytest.mark.django_db
 def test_the_email_says_why_and_is_sent_once(crew: Crew, member: Self) -> None:
     (meeting,) = unlogged_meetings(crew, 1)

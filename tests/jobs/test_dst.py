@@ -18,7 +18,7 @@ from crews.models import Crew, MeetingReminder
 from crews.services import schedule_meeting
 from crews.tasks import send_meeting_reminders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 AMSTERDAM, AUCKLAND = ZoneInfo("Europe/Amsterdam"), ZoneInfo("Pacific/Auckland")
 

@@ -17,7 +17,7 @@ from reciprocity.services import open_conflict
 from reciprocity.services.notices import warn_conflicts_nearing_deadline
 from tests.builders import scheduled_meeting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def test_a_crew_is_nudged_once_to_log_a_meeting_half_way_through_the_grace_period(

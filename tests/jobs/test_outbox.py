@@ -13,7 +13,7 @@ from congregations.tenancy import tenant
 from microsolidarity.models import ItemFailure
 from microsolidarity.services.batches import MAX_ATTEMPTS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def hello(congregation: Congregation, recipient: Self, key: str = "hello") -> Outgoing:

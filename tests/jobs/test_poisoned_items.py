@@ -32,7 +32,7 @@ from tests.builders import scheduled_meeting
 
 from ..factories import CongregationFactory, MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def poison(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, bad: Any) -> None:

@@ -31,6 +31,7 @@ def crew_addresses(crew: Crew) -> set[str]:
         return set(crew.memberships.values_list("member__email", flat=True))
 
 
+@pytest.mark.embedded
 def test_a_reminder_is_armed_the_lead_time_before_the_start(crew: Crew, member: Self) -> None:
     starts = timezone.now() + timedelta(days=5)
     meeting = schedule_meeting(crew=crew, starts_at=starts, scheduled_by=member)
@@ -41,6 +42,7 @@ def test_a_reminder_is_armed_the_lead_time_before_the_start(crew: Crew, member: 
     assert send_due_reminders(now=reminder.due_at + timedelta(minutes=1)) == 3
 
 
+@pytest.mark.embedded
 def test_a_meeting_sooner_than_the_lead_time_is_reminded_at_once(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(
@@ -51,6 +53,7 @@ def test_a_meeting_sooner_than_the_lead_time_is_reminded_at_once(crew: Crew, mem
     assert send_due_reminders(now=now) == 3
 
 
+@pytest.mark.embedded
 def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
     crew: Crew, member: Self
 ) -> None:
@@ -78,6 +81,7 @@ def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
     assert str(event["location"]) == "Ana's kitchen"
 
 
+@pytest.mark.embedded
 def test_members_who_turned_reminders_off_get_none(crew: Crew, member: Self) -> None:
     update_profile(self_=member, reminders_enabled=False)
     schedule_meeting(crew=crew, starts_at=timezone.now() + timedelta(hours=2), scheduled_by=member)
@@ -87,6 +91,7 @@ def test_members_who_turned_reminders_off_get_none(crew: Crew, member: Self) -> 
         assert Email.objects.count() == 2
 
 
+@pytest.mark.embedded
 def test_rescheduling_re_arms_the_reminder_for_the_new_time(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(crew=crew, starts_at=now + timedelta(days=3), scheduled_by=member)
@@ -99,6 +104,7 @@ def test_rescheduling_re_arms_the_reminder_for_the_new_time(crew: Crew, member: 
         assert list(MeetingReminder.objects.values_list("starts_at", flat=True)) == [later]
 
 
+@pytest.mark.embedded
 def test_a_reminder_already_sent_is_sent_again_for_a_new_time(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(
@@ -113,6 +119,7 @@ def test_a_reminder_already_sent_is_sent_again_for_a_new_time(crew: Crew, member
         assert Email.objects.count() == 6
 
 
+@pytest.mark.embedded
 def test_cancelling_sends_a_notice_instead_of_the_reminder(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(crew=crew, starts_at=now + timedelta(days=3), scheduled_by=member)

@@ -21,6 +21,8 @@ from reciprocity.services import (
 )
 from tests.builders import DAY, DEADLINE, ledger, levels, recorders, refused, rows
 
+pytestmark = pytest.mark.embedded
+
 SECOND = timedelta(seconds=1)
 
 

@@ -29,6 +29,8 @@ from tests.builders import (
     scheduled_meeting,
 )
 
+pytestmark = pytest.mark.embedded
+
 SECOND = timedelta(seconds=1)
 
 

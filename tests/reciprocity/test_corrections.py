@@ -33,7 +33,7 @@ from tests.builders import (
 
 from ..factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 REFLECTIONS = "We talked about Ana's garden and the loan"
 ENVISIONING = "A tool library by spring"

@@ -1,6 +1,7 @@
-"""The ledger is append-only in PostgreSQL itself, by the app's role's privileges and,
-for the schema's owner too, by a trigger; a correction is a new entry with the
-opposite points that names the entry it reverses, once."""
+"""The ledger is append-only in the database itself: on PostgreSQL by the app's role's
+privileges and, for the schema's owner too, by a trigger; on SQLite (the embedded pass) by
+its trigger. A correction is a new entry with the opposite points that names the entry it
+reverses, once."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from reciprocity.selectors import member_score
 from reciprocity.services import reverse_entry
 from tests.builders import DAY, held_meeting, refused
 from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.embedded
 
 
 @pytest.fixture
@@ -52,18 +55,25 @@ DENIED = "permission denied for table reciprocity_ledgerentry"
 
 
 @pytest.mark.parametrize("tamper", TAMPERING.values(), ids=TAMPERING.keys())
-def test_the_apps_role_may_not_change_or_delete_a_ledger_entry(
+def test_the_database_itself_refuses_to_change_or_delete_a_ledger_entry(
     earned: LedgerEntry, tamper: Callable[[LedgerEntry], object]
 ) -> None:
-    """Refused by the privileges of the role the app connects as (tests/test_database_walls.py
-    tries the guards too, through the door as well)."""
-    with pytest.raises(ProgrammingError, match=DENIED), tenant(earned):
+    """On PostgreSQL, refused by the privileges of the role the app connects as
+    (tests/test_database_walls.py tries the guards too, through the door as well); on
+    SQLite, which has no roles, by the trigger."""
+    refusal = (
+        pytest.raises(ProgrammingError, match=DENIED)
+        if connection.vendor == "postgresql"
+        else pytest.raises(IntegrityError, match="the reciprocity ledger is append-only")
+    )
+    with refusal, tenant(earned):
         tamper(earned)
 
     with tenant(earned):
         assert LedgerEntry.objects.get(pk=earned.pk).points == 1
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no roles")
 @pytest.mark.django_db(transaction=True)  # the owner connects anew: the entry is committed
 @pytest.mark.parametrize("tamper", TAMPERING.values(), ids=TAMPERING.keys())
 def test_postgresql_itself_refuses_to_change_or_delete_a_ledger_entry_even_for_its_owner(

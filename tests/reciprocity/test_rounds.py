@@ -24,6 +24,8 @@ from tests.builders import (
     scheduled_meeting,
 )
 
+pytestmark = pytest.mark.embedded
+
 
 def record_round(
     kind: str, meeting: Meeting, *, recorded_by: Self, selves: list[Self]

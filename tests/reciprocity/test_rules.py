@@ -26,6 +26,8 @@ from reciprocity.rules import (
 from reciprocity.services import apply_missed_meeting_deductions
 from tests.builders import GRACE, join, new_members, scheduled_meeting
 
+pytestmark = pytest.mark.embedded
+
 START = datetime(2026, 3, 3, 19, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from congregations.models import Congregation, Self
 from congregations.selectors import memberships_of
 from congregations.tenancy import tenant
@@ -33,6 +35,8 @@ from tests.builders import (
     total,
 )
 from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.embedded
 
 
 def test_scores_match_a_season_of_a_crew_worked_out_by_hand(

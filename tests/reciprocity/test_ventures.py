@@ -17,6 +17,8 @@ from reciprocity.selectors import crew_scores, member_score
 from reciprocity.services import confirm_co_ownership, register_venture
 from tests.builders import DAY, ledger, levels, recorders, refused, rows
 
+pytestmark = pytest.mark.embedded
+
 
 @pytest.fixture
 def venture(congregation: Congregation, member: Self, crew_mate: Self, t0: datetime) -> Venture:

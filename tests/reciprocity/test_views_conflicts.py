@@ -17,7 +17,7 @@ from tests.pages import text
 
 from ..factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def conflict_points(opened: Conflict) -> dict[int, int]:

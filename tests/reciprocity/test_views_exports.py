@@ -23,7 +23,7 @@ from tests.builders import (
     signed_in,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 HEADER = ["date", "member", "crew", "level", "rule", "points", "reason", "recorded by", "reverses"]
 

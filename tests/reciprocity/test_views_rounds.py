@@ -22,7 +22,7 @@ from tests.pages import text
 
 from ..factories import CongregationFactory, MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ def queries(client: Client, path: str) -> int:
     return len(captured.captured_queries)
 
 
+@pytest.mark.embedded
 def test_the_scores_page_shows_each_member_by_level_and_the_crews_total(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -71,6 +72,7 @@ def test_the_scores_page_shows_each_member_by_level_and_the_crews_total(
         assert level in page
 
 
+@pytest.mark.embedded
 def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
     congregation: Congregation, played: Crew, member: Self
 ) -> None:
@@ -88,6 +90,7 @@ def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
     assert f"?month={month}" in page
 
 
+@pytest.mark.embedded
 def test_a_crew_with_no_points_yet_says_so(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
@@ -100,6 +103,8 @@ def test_a_crew_with_no_points_yet_says_so(
     assert {row.total for row in response.context["breakdown"].rows} == {0}
 
 
+# Not in the embedded pass (pytest -m embedded): thousands of rows make it slow on any
+# database, and the queries it counts are the same on both.
 @pytest.mark.parametrize("name", ["crew_scores", "crew_entries"])
 def test_a_crew_page_runs_as_many_queries_with_ten_thousand_entries_as_with_ten(
     congregation: Congregation,
@@ -126,6 +131,7 @@ def test_a_crew_page_runs_as_many_queries_with_ten_thousand_entries_as_with_ten(
         assert response.context["page"].paginator.count == 10_000
 
 
+@pytest.mark.embedded
 def test_a_number_opens_to_the_entries_behind_it(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -144,6 +150,7 @@ def test_a_number_opens_to_the_entries_behind_it(
     assert f"recorded by {crew_mate.display_name}" in page
 
 
+@pytest.mark.embedded
 def test_a_months_number_opens_to_that_months_entries(
     congregation: Congregation, played: Crew, member: Self
 ) -> None:
@@ -161,6 +168,7 @@ def test_a_months_number_opens_to_that_months_entries(
     assert month_before.context["page"].paginator.count == 0
 
 
+@pytest.mark.embedded
 def test_entries_come_a_page_at_a_time(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
@@ -179,6 +187,7 @@ def test_entries_come_a_page_at_a_time(
     assert "page=2" in text(client.get(entries, {"page": 1}))
 
 
+@pytest.mark.embedded
 def test_an_unknown_filter_value_is_ignored(
     congregation: Congregation, played: Crew, member: Self
 ) -> None:
@@ -193,6 +202,7 @@ def test_an_unknown_filter_value_is_ignored(
         )
 
 
+@pytest.mark.embedded
 def test_a_member_id_from_elsewhere_names_nobody(
     congregation: Congregation, played: Crew, member: Self, outsider: Self
 ) -> None:
@@ -204,6 +214,7 @@ def test_a_member_id_from_elsewhere_names_nobody(
     assert response.context["page"].paginator.count == 0
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("name", ["crew_scores", "crew_entries", "crew_entries_csv"])
 @pytest.mark.parametrize("who", ["member_not_in_crew", "facilitator", "outsider"])
 def test_a_crews_scores_are_private_to_the_crew(
@@ -220,6 +231,7 @@ def test_a_crews_scores_are_private_to_the_crew(
     assert response.status_code == 404
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("name", ["crew_scores", "crew_entries"])
 def test_crew_pages_take_no_post(
     congregation: Congregation, played: Crew, member: Self, name: str
@@ -235,6 +247,7 @@ def test_crew_pages_take_no_post(
 # A member's own page
 
 
+@pytest.mark.embedded
 def test_my_page_shows_my_score_per_crew_and_level_five(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -257,6 +270,8 @@ def test_my_page_shows_my_score_per_crew_and_level_five(
     assert "Co-owners" in page
 
 
+# Not in the embedded pass (pytest -m embedded): thousands of rows make it slow on any
+# database, and the queries it counts are the same on both.
 @pytest.mark.parametrize("name", ["me", "my_entries"])
 def test_my_pages_run_as_many_queries_with_ten_thousand_entries_as_with_ten(
     congregation: Congregation, crew: Crew, member: Self, name: str
@@ -270,6 +285,7 @@ def test_my_pages_run_as_many_queries_with_ten_thousand_entries_as_with_ten(
     assert queries(client, congregation_url(f"reciprocity:{name}", congregation)) == with_ten <= 12
 
 
+@pytest.mark.embedded
 def test_my_entries_are_mine_only(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -281,6 +297,7 @@ def test_my_entries_are_mine_only(
     assert response.context["page"].paginator.count == 3
 
 
+@pytest.mark.embedded
 def test_my_page_is_for_every_member_and_no_outsider(
     congregation: Congregation, facilitator: Self, outsider: Self
 ) -> None:
@@ -318,6 +335,7 @@ def facilitated(
     return crew
 
 
+@pytest.mark.embedded
 def test_a_facilitator_reverses_an_entry_with_a_reason(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
@@ -348,6 +366,7 @@ def test_a_facilitator_reverses_an_entry_with_a_reason(
     assert "Reverses the entry of" in page
 
 
+@pytest.mark.embedded
 def test_reversing_twice_is_refused_with_a_message(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
@@ -370,6 +389,7 @@ def test_reversing_twice_is_refused_with_a_message(
         assert LedgerEntry.objects.filter(reverses=wrong).count() == 1
 
 
+@pytest.mark.embedded
 def test_a_correction_needs_a_reason(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
@@ -387,6 +407,7 @@ def test_a_correction_needs_a_reason(
         assert not LedgerEntry.objects.filter(reverses=wrong).exists()
 
 
+@pytest.mark.embedded
 def test_a_member_cannot_correct_the_ledger(
     congregation: Congregation, facilitated: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -409,6 +430,7 @@ def test_a_member_cannot_correct_the_ledger(
     )
 
 
+@pytest.mark.embedded
 def test_a_facilitator_cannot_correct_an_entry_they_cannot_see(
     congregation: Congregation, played: Crew, facilitator: Self, member: Self
 ) -> None:
@@ -426,6 +448,7 @@ def test_a_facilitator_cannot_correct_an_entry_they_cannot_see(
         assert not LedgerEntry.objects.filter(reverses=hidden).exists()
 
 
+@pytest.mark.embedded
 def test_a_correction_goes_back_only_to_this_site(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
@@ -440,6 +463,7 @@ def test_a_correction_goes_back_only_to_this_site(
     assert response["Location"] == congregation_url("reciprocity:my_entries", congregation)
 
 
+@pytest.mark.embedded
 def test_correcting_takes_a_post_only(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
@@ -456,6 +480,7 @@ def test_correcting_takes_a_post_only(
 # The chart's layout
 
 
+@pytest.mark.embedded
 def test_the_chart_steps_through_each_month_from_zero() -> None:
     months = [
         Month(date(2026, 1, 1), 3, 3),
@@ -472,6 +497,7 @@ def test_the_chart_steps_through_each_month_from_zero() -> None:
     assert [t.label for t in chart.y_ticks] == ["0", "+5", "+10"]
 
 
+@pytest.mark.embedded
 def test_a_chart_below_zero_keeps_zero_on_its_axis() -> None:
     chart = step_chart([Month(date(2026, 1, 1), -5, -5)])
 
@@ -481,6 +507,7 @@ def test_a_chart_below_zero_keeps_zero_on_its_axis() -> None:
     assert step_chart([]) is None
 
 
+@pytest.mark.embedded
 def test_the_scores_page_is_cached_until_the_ledger_grows(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:

@@ -15,7 +15,7 @@ from tests.pages import text
 
 from ..factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def co_owner_points(registered: Venture) -> dict[int, int]:
