@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from django.db import IntegrityError, ProgrammingError, connection
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 
 from congregations.models import Congregation, Self
 from congregations.rls import as_owner
@@ -61,12 +61,12 @@ def test_the_database_itself_refuses_to_change_or_delete_a_ledger_entry(
     """On PostgreSQL, refused by the privileges of the role the app connects as
     (tests/test_database_walls.py tries the guards too, through the door as well); on
     SQLite, which has no roles, by the trigger."""
-    refusal = (
-        pytest.raises(ProgrammingError, match=DENIED)
+    refusal: tuple[type[Exception], str] = (
+        (ProgrammingError, DENIED)
         if connection.vendor == "postgresql"
-        else pytest.raises(IntegrityError, match="the reciprocity ledger is append-only")
+        else (IntegrityError, "the reciprocity ledger is append-only")
     )
-    with refusal, tenant(earned):
+    with pytest.raises(refusal[0], match=refusal[1]), transaction.atomic(), tenant(earned):
         tamper(earned)
 
     with tenant(earned):
