@@ -5,13 +5,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# The suite runs against PostgreSQL and Redis on localhost unless these say otherwise.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity
+# The suite runs against PostgreSQL and Redis on localhost unless these say otherwise:
+# as the app's role, with the owner's for the schema (deploy/roles.sql makes both; the
+# superuser's URL is used for that alone).
+TEST_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity
+TEST_DATABASE_OWNER_URL ?= postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity
+POSTGRES_SUPERUSER_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
-# The scale benchmark's own database, created and loaded on first use.
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/microsolidarity_bench
+# Then the tests marked `embedded` again on the embedded default that `make run` uses:
+# SQLite (WAL, IMMEDIATE transactions: microsolidarity/settings.py), the filesystem broker
+# and the in-process cache, all under var/test-embedded/.
+EMBEDDED_TEST = DATA_DIR="$(CURDIR)/var/test-embedded" DATABASE_URL="sqlite:///$(CURDIR)/var/test-embedded/microsolidarity.sqlite3" CELERY_BROKER_URL="filesystem://localhost/" CACHE_URL="locmemcache://" $(BIN)/pytest -m embedded
+# The scale benchmark's own database, created and loaded on first use by the owner, and
+# measured as the app's role (the same roles as the suite's).
+BENCH_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity_bench
+BENCH_DATABASE_OWNER_URL ?= postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity_bench
 
-.PHONY: run test lint format bench clean
+.PHONY: run test needs lint roles format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,16 +44,30 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: $(STAMP) lint
+# The roles the suite connects as; made once, and again only if deploy/roles.sql changes.
+roles:
+	@psql "$(POSTGRES_SUPERUSER_URL)" -v ON_ERROR_STOP=1 -q -f deploy/roles.sql >/dev/null \
+	  || { echo "make: could not make the database roles of deploy/roles.sql as $(POSTGRES_SUPERUSER_URL); set POSTGRES_SUPERUSER_URL to a superuser's URL."; exit 2; }
+
+# Chromium for the browser tests and PgBouncer for the pooling test: installed when
+# missing, or make test stops at once saying how.
+needs:
+	@scripts/need.sh chromium pgbouncer
+
+test: $(STAMP) needs lint roles
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
+	DATABASE_OWNER_URL="$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
 	$(BIN)/pytest
+	$(EMBEDDED_TEST)
 
 # The bench (bench/, not installed with the app) loads its data once (a few minutes) and
 # reuses it afterwards; `python -m bench seed --fresh` reloads.
-bench: $(STAMP)
-	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench seed
-	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench run
+bench: export BENCH_DATABASE_URL := $(BENCH_DATABASE_URL)
+bench: export BENCH_DATABASE_OWNER_URL := $(BENCH_DATABASE_OWNER_URL)
+bench: $(STAMP) roles
+	$(BIN)/python -m bench seed
+	$(BIN)/python -m bench run
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -1,4 +1,5 @@
-"""The bench's own PostgreSQL database: created when missing, dropped by --fresh."""
+"""The bench's own PostgreSQL database: created when missing, dropped by --fresh, by the
+schema's owner (BENCH_DATABASE_OWNER_URL), who owns it; the runtime role may do neither."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connections
 from psycopg import sql
+
+from congregations.rls import as_owner
 
 from .rows import TABLES
 
@@ -24,7 +27,7 @@ def name() -> str:
 def ensure(*, fresh: bool = False) -> bool:
     """Create the bench database if it is missing (drop it first when ``fresh``); True when
     it was created."""
-    config = settings.DATABASES["default"]
+    config = settings.DATABASE_OWNER or settings.DATABASES["default"]
     connections.close_all()
     with psycopg.connect(
         host=config["HOST"] or None,
@@ -45,9 +48,10 @@ def ensure(*, fresh: bool = False) -> bool:
 
 def row_counts() -> dict[str, int]:
     """Rows in each table the generator writes (exact: a count over the ledger takes a
-    second, and the report is worth it)."""
+    second, and the report is worth it). Counted as the owner, whom row-level security
+    lets see every congregation: the runtime role sees none outside one's walls."""
     counts = {}
-    with connections["default"].cursor() as cursor:
+    with as_owner() as connection, connection.cursor() as cursor:
         for table in TABLES:
             cursor.execute(f"SELECT count(*) FROM {table.name}")
             counts[table.name] = cursor.fetchone()[0]

@@ -14,9 +14,9 @@ from django.http import HttpResponseBase
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
-from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant
 from crews.models import Crew, CrewMembership, Kind
 
 from .urls import FLOOR_PATH
@@ -65,12 +65,13 @@ class PageResult:
 
 def samples(count: int) -> list[Sample]:
     """Members of ``count`` congregations spread over the data, each in their congregation's
-    fullest crew: the most rows behind a page."""
-    with scopes_disabled():
-        ids = list(Congregation.objects.order_by("pk").values_list("pk", flat=True))
-        chosen = [ids[i * len(ids) // count] for i in range(min(count, len(ids)))]
-        found = []
-        for congregation in Congregation.objects.filter(pk__in=chosen).order_by("pk"):
+    fullest crew: the most rows behind a page. Each is found behind its congregation's
+    walls, as the app would find it."""
+    ids = list(Congregation.objects.order_by("pk").values_list("pk", flat=True))
+    chosen = [ids[i * len(ids) // count] for i in range(min(count, len(ids)))]
+    found = []
+    for congregation in Congregation.objects.filter(pk__in=chosen).order_by("pk"):
+        with tenant(congregation):
             crew = (
                 Crew.objects.filter(congregation=congregation, kind=Kind.CREW)
                 .annotate(size=Count("memberships", filter=Q(memberships__left_at__isnull=True)))
@@ -86,8 +87,8 @@ def samples(count: int) -> list[Sample]:
                 .order_by("pk")
                 .first()
             )
-            if seat is not None:
-                found.append(Sample(congregation.slug, crew.pk, seat.member))
+        if seat is not None:
+            found.append(Sample(congregation.slug, crew.pk, seat.member))
     return found
 
 

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.urls import Resolver404, resolve
-from django_scopes import scope, scopes_disabled
 
 from microsolidarity.http import CongregationRequest
 
-from .models import Membership
+from .models import Congregation, Membership
+from .tenancy import tenant
 
 SLUG_KWARG = "congregation_slug"
+
+
+def _behind_walls(congregation: Congregation, content: Iterable[Any]) -> Iterator[Any]:
+    """A streamed response is read after the view returns, when the request's transaction
+    is over and the database would show its cursor no row: it reads behind the walls again,
+    in a transaction of its own, closed with the response."""
+    with tenant(congregation):
+        yield from content
 
 
 class CongregationMiddleware:
     """For URLs under /c/<slug>/: anonymous callers are sent to sign in before the slug is
     looked up; a signed-in Self who is not a current member gets the same 404 as for a
     congregation that does not exist. Members get ``request.congregation`` and
-    ``request.membership``, and the view runs in that congregation's scope, so a query on
-    tenant data sees only this congregation's rows."""
+    ``request.membership``, and the view runs in one transaction behind that
+    congregation's two walls, so a query on tenant data sees only its rows; a response
+    that is a server error rolls the transaction back."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -38,23 +48,26 @@ class CongregationMiddleware:
             return self.get_response(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        with scopes_disabled():
-            membership = (
-                Membership.objects.current()
-                .select_related("congregation")
-                .filter(congregation__slug=slug, member=request.user)
-                .first()
-            )
-        if membership is None:
+        congregation = Congregation.objects.filter(slug=slug).first()
+        if congregation is None:
             raise Http404("No such congregation.")
-        request = cast(CongregationRequest, request)
-        request.membership = membership
-        request.congregation = membership.congregation
-        with scope(congregation=membership.congregation):
+        # The whole request runs in one transaction behind both walls (congregations.tenancy).
+        with tenant(congregation):
+            membership = Membership.objects.current().filter(member=request.user).first()
+            if membership is None:
+                raise Http404("No such congregation.")
+            membership.congregation = congregation
+            request = cast(CongregationRequest, request)
+            request.membership = membership
+            request.congregation = congregation
             response = self.get_response(request)
-            # A TemplateResponse renders after the view returns: keep that inside the scope.
+            # A TemplateResponse renders after the view returns: keep that inside the walls.
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.render()
+            if response.status_code >= 500 and transaction.get_connection().in_atomic_block:
+                transaction.set_rollback(True)
+        if isinstance(response, StreamingHttpResponse):
+            response.streaming_content = _behind_walls(congregation, response.streaming_content)
         return response
 
     def process_view(

@@ -289,6 +289,23 @@ class Congregation(RequestKeyed):
         return timedelta(hours=self.reminder_lead_hours)
 
 
+class TenantOwned(models.Model):
+    """A row that belongs to one congregation, and only to it. The one base of every
+    tenant-owned model: its own ``congregation`` (which scopes queries in Python), the
+    scoped manager (no congregation in scope, no query), and, being a subclass, the
+    row-level-security policy ``congregations.rls`` puts on its table after every
+    ``migrate`` (no congregation set in the transaction, no rows)."""
+
+    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+
+    objects: ClassVar = TenantManager()
+    # History that is never rewritten: the runtime role may only read and add rows.
+    append_only: ClassVar[bool] = False
+
+    class Meta:
+        abstract = True
+
+
 class Permission(models.TextChoices):
     """What a membership may do; Role.grants is the only place that maps roles to these."""
 
@@ -313,13 +330,10 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         return self.filter(left_at__isnull=True)
 
 
-class Membership(RequestKeyed):
+class Membership(TenantOwned, RequestKeyed):
     """A Self in a congregation. Leaving sets left_at; the row stays as history. The request
     key is the sign-up form's, which makes the Self and this membership at once."""
 
-    congregation = models.ForeignKey(
-        Congregation, on_delete=models.PROTECT, related_name="memberships"
-    )
     member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(default=now)
@@ -354,7 +368,7 @@ class Membership(RequestKeyed):
         return self.can(Permission.MANAGE)
 
 
-class MembershipEvent(models.Model):
+class MembershipEvent(TenantOwned):
     """Who changed whose membership, how, and when; facilitators read it."""
 
     class Action(models.TextChoices):
@@ -369,16 +383,11 @@ class MembershipEvent(models.Model):
         RESENT = "resent", "resent an invitation to"
         SETTINGS = "settings", "changed the settings"
 
-    congregation = models.ForeignKey(
-        Congregation, on_delete=models.PROTECT, related_name="membership_events"
-    )
     actor = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     subject = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+", null=True)
     email = models.EmailField(blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     at = models.DateTimeField(default=now)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -388,7 +397,7 @@ class MembershipEvent(models.Model):
         return f"{self.actor} {self.get_action_display()} {self.subject or self.email}"
 
 
-class Invitation(RequestKeyed):
+class Invitation(TenantOwned, RequestKeyed):
     """An emailed, single-use, expiring way in. Only a hash of the link's token is stored.
     One batch form invites several addresses, so its key is unique per address."""
 
@@ -398,9 +407,6 @@ class Invitation(RequestKeyed):
         ACCEPTED = "accepted", "accepted"
         REVOKED = "revoked", "revoked"
 
-    congregation = models.ForeignKey(
-        Congregation, on_delete=models.PROTECT, related_name="invitations"
-    )
     email = models.EmailField(max_length=EMAIL_LENGTH)
     invited_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     note = BoundedTextField(blank=True, max_length=NOTE_LENGTH)
@@ -417,8 +423,6 @@ class Invitation(RequestKeyed):
     sent_email = models.ForeignKey(
         "Email", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-sent_at"]
@@ -451,7 +455,7 @@ class Invitation(RequestKeyed):
         return self.status_at(now())
 
 
-class Email(models.Model):
+class Email(TenantOwned):
     """An email waiting to go out, or gone. Services and jobs write these rows and one
     periodic task sends them, so a broker or mail server that is down delays an email
     instead of losing it, and ``key`` makes sure the same email is never queued twice.
@@ -459,7 +463,6 @@ class Email(models.Model):
     Attempts and errors are kept by the job runner (``microsolidarity.ItemFailure``);
     ``failed_at`` is the final state of one that will never go out."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     recipient = models.ForeignKey(
         Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -475,8 +478,6 @@ class Email(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [

@@ -15,9 +15,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django_scopes import scopes_disabled
 
 from .models import Membership, Self
+from .selectors import memberships_of
 
 
 def _key(congregation_id: int) -> str:
@@ -42,8 +42,4 @@ def on_membership_saved(sender: Any, instance: Membership, **kwargs: Any) -> Non
 def on_self_saved(sender: Any, instance: Self, update_fields: Any = None, **kwargs: Any) -> None:
     if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
         return  # signing in changes nothing anyone else sees
-    with scopes_disabled():
-        congregations = Membership.objects.filter(member=instance).values_list(
-            "congregation_id", flat=True
-        )
-        roster_changed(list(congregations))
+    roster_changed([membership.congregation_id for membership in memberships_of(self_=instance)])

@@ -1,7 +1,9 @@
 """Read-only queries about congregations and memberships.
 
-Each takes the congregation (or a membership in it) explicitly and filters by it, so they
-run the same inside a request's scope and from a shell or a task."""
+Each takes the congregation (or a membership in it) explicitly and filters by it, and runs
+inside that congregation's walls (a request's, a service's). Three read across
+congregations on purpose, through the door: a Self's own list, and an invitation link,
+which names no congregation."""
 
 from __future__ import annotations
 
@@ -12,16 +14,16 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from .models import Congregation, Invitation, Membership, MembershipEvent, Permission, Role, Self
+from .tenancy import across_congregations
 from .tokens import hash_token
 
 
-def memberships_of(*, self_: Self) -> QuerySet[Membership]:
+def memberships_of(*, self_: Self) -> list[Membership]:
     """The Self's current memberships, across every congregation they belong to."""
-    with scopes_disabled():
-        return (
+    with across_congregations():
+        return list(
             Membership.objects.current()
             .filter(member=self_)
             .select_related("congregation")
@@ -30,55 +32,47 @@ def memberships_of(*, self_: Self) -> QuerySet[Membership]:
 
 
 def current_membership(*, congregation: Congregation, self_: Self) -> Membership | None:
-    with scopes_disabled():
-        return Membership.objects.current().filter(congregation=congregation, member=self_).first()
+    return Membership.objects.current().filter(congregation=congregation, member=self_).first()
 
 
 def current_memberships(*, congregation: Congregation) -> QuerySet[Membership]:
     """Everyone in the congregation now, by name."""
-    with scopes_disabled():
-        return (
-            Membership.objects.current()
-            .filter(congregation=congregation)
-            .select_related("member")
-            .order_by("member__display_name", "pk")
-        )
+    return (
+        Membership.objects.current()
+        .filter(congregation=congregation)
+        .select_related("member")
+        .order_by("member__display_name", "pk")
+    )
 
 
 def member_selves(*, congregation: Congregation) -> QuerySet[Self]:
     """The congregation's current members as Selves, by name."""
-    with scopes_disabled():
-        members = Membership.objects.current().filter(congregation=congregation)
-        return Self.objects.filter(pk__in=members.values("member_id")).order_by(
-            "display_name", "pk"
-        )
+    members = Membership.objects.current().filter(congregation=congregation)
+    return Self.objects.filter(pk__in=members.values("member_id")).order_by("display_name", "pk")
 
 
 def facilitator_count(*, congregation: Congregation) -> int:
-    with scopes_disabled():
-        return (
-            Membership.objects.current()
-            .filter(congregation=congregation, role=Role.FACILITATOR)
-            .count()
-        )
+    return (
+        Membership.objects.current()
+        .filter(congregation=congregation, role=Role.FACILITATOR)
+        .count()
+    )
 
 
 def pending_invitations(*, congregation: Congregation, now: datetime) -> QuerySet[Invitation]:
-    with scopes_disabled():
-        return Invitation.objects.filter(
-            congregation=congregation,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=now,
-        ).exclude(sent_email__failed_at__isnull=False)  # never delivered: nobody is coming
+    return Invitation.objects.filter(
+        congregation=congregation,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+    ).exclude(sent_email__failed_at__isnull=False)  # never delivered: nobody is coming
 
 
 def visible_invitations(*, membership: Membership) -> QuerySet[Invitation]:
     """Facilitators see every invitation of the congregation; a member sees the ones they sent."""
-    with scopes_disabled():
-        invitations = Invitation.objects.filter(
-            congregation_id=membership.congregation_id
-        ).select_related("invited_by", "sent_email")
+    invitations = Invitation.objects.filter(
+        congregation_id=membership.congregation_id
+    ).select_related("invited_by", "sent_email")
     if not membership.can(Permission.MANAGE):
         invitations = invitations.filter(invited_by_id=membership.member_id)
     return invitations.order_by("-sent_at", "-pk")
@@ -86,10 +80,9 @@ def visible_invitations(*, membership: Membership) -> QuerySet[Invitation]:
 
 def membership_history(*, congregation: Congregation) -> QuerySet[MembershipEvent]:
     """Who changed whose membership, how and when; newest first."""
-    with scopes_disabled():
-        return MembershipEvent.objects.filter(congregation=congregation).select_related(
-            "actor", "subject"
-        )
+    return MembershipEvent.objects.filter(congregation=congregation).select_related(
+        "actor", "subject"
+    )
 
 
 @dataclass(frozen=True)
@@ -124,12 +117,11 @@ def congregation_size(*, congregation: Congregation, now: datetime | None = None
 
 def strangers_to(*, congregation: Congregation, selves: list[Self]) -> list[Self]:
     """Those of ``selves`` who are not current members of the congregation."""
-    with scopes_disabled():
-        members = set(
-            Membership.objects.current()
-            .filter(congregation=congregation, member__in=selves)
-            .values_list("member_id", flat=True)
-        )
+    members = set(
+        Membership.objects.current()
+        .filter(congregation=congregation, member__in=selves)
+        .values_list("member_id", flat=True)
+    )
     return [person for person in selves if person.pk not in members]
 
 
@@ -138,16 +130,15 @@ def invitations_left(*, membership: Membership, now: datetime | None = None) -> 
     now = now or timezone.now()
     if membership.can(Permission.INVITE_UNLIMITED):
         return None
-    with scopes_disabled():
-        used = (
-            Invitation.objects.filter(
-                congregation_id=membership.congregation_id, invited_by_id=membership.member_id
-            )
-            .filter(Q(accepted_at__isnull=False) | Q(revoked_at__isnull=True, expires_at__gt=now))
-            # An invitation whose email could never be delivered spends nothing.
-            .exclude(accepted_at__isnull=True, sent_email__failed_at__isnull=False)
-            .count()
+    used = (
+        Invitation.objects.filter(
+            congregation_id=membership.congregation_id, invited_by_id=membership.member_id
         )
+        .filter(Q(accepted_at__isnull=False) | Q(revoked_at__isnull=True, expires_at__gt=now))
+        # An invitation whose email could never be delivered spends nothing.
+        .exclude(accepted_at__isnull=True, sent_email__failed_at__isnull=False)
+        .count()
+    )
     return max(membership.congregation.invitation_quota - used, 0)
 
 
@@ -159,7 +150,7 @@ def invitation_url(token: str) -> str:
 def open_invitation(token: str, *, now: datetime | None = None) -> Invitation | None:
     """The pending invitation a link's token names, or None for any link that does not work."""
     now = now or timezone.now()
-    with scopes_disabled():
+    with across_congregations():
         invitation = (
             Invitation.objects.select_related("congregation", "invited_by")
             .filter(token_hash=hash_token(token or ""))
@@ -173,7 +164,7 @@ def open_invitation(token: str, *, now: datetime | None = None) -> Invitation | 
 def joined_with(token: str, *, self_: Self) -> Congregation | None:
     """The congregation ``self_`` joined through this invitation link, if they did: the
     link's page sends them in rather than saying it no longer works."""
-    with scopes_disabled():
+    with across_congregations():
         invitation = (
             Invitation.objects.select_related("congregation")
             .filter(token_hash=hash_token(token or ""), accepted_by=self_)

@@ -12,7 +12,7 @@ from django.utils.timezone import now
 from timezone_field import TimeZoneField
 
 from congregations.fields import BoundedTextField
-from congregations.models import Congregation, RequestKeyed, Self
+from congregations.models import RequestKeyed, Self, TenantOwned
 from congregations.scoping import TenantManager
 from congregations.validators import single_line
 
@@ -38,10 +38,9 @@ class CrewQuerySet(models.QuerySet["Crew"]):
         return self.filter(formed_at__isnull=False)
 
 
-class Crew(RequestKeyed):
+class Crew(TenantOwned, RequestKeyed):
     """A crew (3–8 people) or a dyad (2): both meet, and both score the same way."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="crews")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREW)
     name = models.CharField(max_length=CREW_NAME_LENGTH, validators=[single_line])
     purpose = BoundedTextField(blank=True, max_length=CREW_PURPOSE_LENGTH)
@@ -92,11 +91,10 @@ class CrewMembershipQuerySet(models.QuerySet["CrewMembership"]):
         )
 
 
-class CrewMembership(models.Model):
+class CrewMembership(TenantOwned):
     """A Self in a crew from joined_at until left_at, so "who was a member at the time of
     this meeting" stays answerable."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="memberships")
     member = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="crew_memberships")
     joined_at = models.DateTimeField(default=now)
@@ -124,10 +122,9 @@ class CrewMembership(models.Model):
         return f"{self.member} in {self.crew}"
 
 
-class CrewInvitation(models.Model):
+class CrewInvitation(TenantOwned):
     """An invitation to join a proposed (or formed) crew, answered by its invitee alone."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="invitations")
     invitee = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="crew_invitations")
     invited_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
@@ -138,8 +135,6 @@ class CrewInvitation(models.Model):
     accepted = models.BooleanField(null=True)
     # Set when the crew filled before the invitee answered: a seat is a seat.
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -160,11 +155,10 @@ class MeetingStatus(models.TextChoices):
     LOGGED = "logged", "logged"
 
 
-class Meeting(RequestKeyed):
+class Meeting(TenantOwned, RequestKeyed):
     """A crew's meeting. ``starts_at`` is the instant; ``timezone`` is the zone it was set
     in, so it reads the same wall-clock time in the crew's calendar across DST changes."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     # meeting_crew_starts below leads with the crew: a second index on it would only cost.
     crew = models.ForeignKey(
         Crew, on_delete=models.PROTECT, related_name="meetings", db_index=False
@@ -204,8 +198,6 @@ class Meeting(RequestKeyed):
     # second pass, which reads the rows the first just wrote instead of rescanning the
     # ledger.
     deduction_emails_queued_at = models.DateTimeField(null=True, blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-starts_at"]
@@ -285,11 +277,10 @@ class Meeting(RequestKeyed):
         return self.status == MeetingStatus.SCHEDULED and self.deductions_applied_at is not None
 
 
-class Attendance(models.Model):
+class Attendance(TenantOwned):
     """Whether a member of the crew at the time was there. Before the meeting is logged
     these rows are a draft that taps in the browser change; logging fixes them."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     # The unique (meeting, member) and the (member, meeting) index serve lookups by either.
     meeting = models.ForeignKey(
         Meeting, on_delete=models.PROTECT, related_name="attendances", db_index=False
@@ -298,8 +289,6 @@ class Attendance(models.Model):
         Self, on_delete=models.PROTECT, related_name="attendances", db_index=False
     )
     present = models.BooleanField(default=False)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -311,17 +300,14 @@ class Attendance(models.Model):
         return f"{self.member} {'at' if self.present else 'missed'} {self.meeting}"
 
 
-class MeetingReminder(models.Model):
+class MeetingReminder(TenantOwned):
     """A reminder due before a meeting's start. One per start time: rescheduling arms a
     new one, and a reminder whose meeting has moved or been cancelled is never sent."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="reminders")
     starts_at = models.DateTimeField()
     due_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Membership, Self
 from congregations.selectors import current_memberships, member_selves
+from congregations.tenancy import across_congregations, tenant
 from congregations.tokens import hash_token
 from microsolidarity.lazy import lazy
 
@@ -98,7 +98,8 @@ def crews_with_next_meeting(
     """The Self's current crews and dyads (proposals included), across every congregation
     unless one is given, each with ``size`` and ``next_meeting``: the first scheduled
     meeting that has not started, or None."""
-    with scopes_disabled():
+    walls = across_congregations() if congregation is None else tenant(congregation)
+    with walls:
         upcoming = Meeting.objects.filter(
             crew=OuterRef("pk"), status=MeetingStatus.SCHEDULED, starts_at__gt=now
         ).order_by("starts_at")
@@ -312,12 +313,12 @@ def calendar_owner(*, token: str) -> Self | None:
     return feed.owner if feed else None
 
 
-def calendar_meetings(*, self_: Self, now: datetime) -> QuerySet[Meeting]:
+def calendar_meetings(*, self_: Self, now: datetime) -> list[Meeting]:
     """Meetings of the crews and dyads the Self is in now, in every congregation, from a
     year ago on, cancelled ones included so calendars can drop them."""
-    with scopes_disabled():
+    with across_congregations():
         mine = CrewMembership.objects.filter(member=self_, left_at__isnull=True)
-        return (
+        return list(
             Meeting.objects.filter(
                 crew_id__in=mine.values("crew_id"), starts_at__gte=now - CALENDAR_PAST
             )

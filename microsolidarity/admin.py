@@ -1,4 +1,4 @@
-"""The operators' admin. It sees every congregation, so it runs with tenant scopes off."""
+"""The operators' admin. It sees every congregation, so it goes through the door between them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
-from django_scopes import scopes_disabled
+
+from congregations.tenancy import across_congregations
 
 
 class OperatorAdminSite(admin.AdminSite):
@@ -30,7 +31,7 @@ class OperatorAdminSite(admin.AdminSite):
 
         @wraps(inner)
         def unscoped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            with scopes_disabled():
+            with across_congregations():
                 response = inner(request, *args, **kwargs)
                 if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                     response.render()

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django_scopes import scope
 
 from congregations.models import Congregation, Self
 from congregations.services import (
@@ -17,6 +16,7 @@ from congregations.services import (
     sign_up_with_invitation,
     update_profile,
 )
+from congregations.tenancy import tenant
 from crews.models import Crew, Kind
 from crews.selectors import current_members
 from crews.services import form_crew, log_meeting, propose_crew, schedule_meeting
@@ -114,7 +114,7 @@ def load(*, now: datetime | None = None) -> Demo:
                 timezone=person.timezone,
             )
         )
-    with scope(congregation=congregation):
+    with tenant(congregation):
         _crews(congregation, {p.email: p for p in [facilitator, *members]}, now)
     return Demo(congregation, facilitator, members, True)
 

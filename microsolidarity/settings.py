@@ -8,6 +8,7 @@ system service: SQLite and Celery's filesystem broker under ``var/``.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -104,6 +105,14 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'microsolidarity.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The missed-meeting job counts what it wrote with RETURNING, new in SQLite 3.35; an
+    # older library would fail that job every run, so it stops here instead.
+    if sqlite3.sqlite_version_info < (3, 35):
+        raise ImproperlyConfigured(
+            f"This Python's sqlite3 module uses SQLite {sqlite3.sqlite_version}; the embedded "
+            "setup needs 3.35 or newer. Use a Python built with a newer SQLite, or set "
+            "DATABASE_URL to a PostgreSQL database."
+        )
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # The web server, a worker and beat share one file: WAL lets readers work while one
     # writes, IMMEDIATE takes the write lock up front and the busy timeout waits for it,
@@ -116,6 +125,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Always ready for PgBouncer in transaction pooling mode, where consecutive
+    # transactions of one client may run on different server connections, so nothing may
+    # outlive a transaction on the server (tests/microsolidarity/test_pgbouncer.py proves
+    # it). Always, not behind a switch: it costs nothing measurable, and the suite then
+    # tests the one configuration production runs, pooled or not.
+    # - psycopg 3 must prepare no statement (a prepared statement lives on one server
+    #   connection). Django already defaults to this, and its client-side binding never
+    #   prepares; said here so that turning on `server_side_binding` cannot start it.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    # - `.iterator()` must not open a named server-side cursor: outside a transaction it is
+    #   declared WITH HOLD, lives on after its transaction and is fetched on later. Its one
+    #   use, the CSV exports, reads a crew's ledger (hundreds of rows, a few thousand at
+    #   most); fetched at once that measured as fast or faster than in 2,000-row chunks
+    #   from a cursor, which PostgreSQL materialises whole at commit anyway.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# On PostgreSQL the app and its workers connect as DATABASE_URL's role, which owns nothing
+# and is held back by row-level security; `migrate` alone connects as the schema's owner
+# (README, "Database roles"). Without DATABASE_OWNER_URL, migrate uses DATABASE_URL.
+DATABASE_OWNER = env.db("DATABASE_OWNER_URL") if env("DATABASE_OWNER_URL", default="") else None
+DATABASE_RUNTIME_ROLE = DATABASES["default"].get("USER", "")
+# The role the door between congregations switches to for one transaction
+# (congregations.tenancy.across_congregations); DATABASE_URL's role must be a member.
+DATABASE_CROSSING_ROLE = env("DATABASE_CROSSING_ROLE", default="microsolidarity_crossing")
 
 # Rendered rosters are cached (congregations/roster.py). One process can keep its own
 # cache; several web processes must share one: CACHE_URL=rediscache://host:6379/1.

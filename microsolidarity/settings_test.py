@@ -6,7 +6,13 @@ import os
 # The suite runs in debug mode (a test key, local hosts); tests of production settings
 # start their own processes with DEBUG=false.
 os.environ.setdefault("DEBUG", "true")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/microsolidarity")
+# The roles of deploy/roles.sql: the suite runs as the app's, the owner makes the schema.
+os.environ.setdefault(
+    "DATABASE_URL", "postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity"
+)
+os.environ.setdefault(
+    "DATABASE_OWNER_URL", "postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity"
+)
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 
 from microsolidarity.settings import *  # noqa: F403
@@ -17,3 +23,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Worker threads in tests close their connections after each task, so the test database
 # can be dropped at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # The embedded pass (`pytest -m embedded`, see the Makefile) tests a file, as `make run`
+    # uses: Django's default test database on SQLite is in memory, where WAL is not a mode.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405

@@ -3,15 +3,12 @@ ventures the points come from."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
-from congregations.models import Congregation, RequestKeyed, Self
-from congregations.scoping import TenantManager
+from congregations.models import Congregation, RequestKeyed, Self, TenantOwned
 from congregations.validators import single_line
 from crews.models import Crew, Meeting
 
@@ -23,16 +20,13 @@ VENTURE_NAME_LENGTH = 200
 CORRECTION_REASON_LENGTH = 200  # why a facilitator corrects an entry
 
 
-class ListeningRound(RequestKeyed):
+class ListeningRound(TenantOwned, RequestKeyed):
     """Level 1: a round at a meeting in which, ideally, everyone listened to everyone."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="listening_rounds")
     everyone_listened = models.BooleanField()
     recorded_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=now)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -46,12 +40,9 @@ class ListeningRound(RequestKeyed):
         return f"listening round at {self.meeting}"
 
 
-class ListeningParticipant(models.Model):
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+class ListeningParticipant(TenantOwned):
     round = models.ForeignKey(ListeningRound, on_delete=models.PROTECT, related_name="participants")
     participant = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -62,19 +53,16 @@ class ListeningParticipant(models.Model):
         return f"{self.participant} in {self.round}"
 
 
-class MoneyRound(RequestKeyed):
+class MoneyRound(TenantOwned, RequestKeyed):
     """Level 2: a focus person talks about the work they do for money and the work most
     meaningful to them, may ask for what they need, and others may offer."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="money_rounds")
     focus = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     asked = models.BooleanField()
     mutual_respect = models.BooleanField()
     recorded_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=now)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -95,13 +83,10 @@ class OfferKind(models.TextChoices):
     ENCOURAGEMENT = "encouragement", "encouragement"
 
 
-class MoneyOffer(models.Model):
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+class MoneyOffer(TenantOwned):
     round = models.ForeignKey(MoneyRound, on_delete=models.PROTECT, related_name="offers")
     offerer = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=OfferKind.choices, blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -119,10 +104,9 @@ class ConflictStatus(models.TextChoices):
     EXPIRED = "expired", "past its deadline"
 
 
-class Conflict(RequestKeyed):
+class Conflict(TenantOwned, RequestKeyed):
     """Level 4: a private record between two or more members of one crew."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     crew = models.ForeignKey(Crew, on_delete=models.PROTECT, related_name="conflicts")
     title = models.CharField(max_length=CONFLICT_TITLE_LENGTH, blank=True, validators=[single_line])
     opened_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
@@ -136,8 +120,6 @@ class Conflict(RequestKeyed):
         Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     warned_at = models.DateTimeField(null=True, blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-opened_at"]
@@ -162,13 +144,10 @@ class Conflict(RequestKeyed):
         return self.status == ConflictStatus.OPEN
 
 
-class ConflictParty(models.Model):
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+class ConflictParty(TenantOwned):
     conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="parties")
     party = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="conflict_parties")
     confirmed_at = models.DateTimeField(null=True, blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -188,18 +167,15 @@ class LegalForm(models.TextChoices):
     LIVELIHOOD_POD = "livelihood_pod", "livelihood pod"
 
 
-class Venture(RequestKeyed):
+class Venture(TenantOwned, RequestKeyed):
     """Level 5: a venture whose legal ownership is shared among members of the congregation."""
 
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=VENTURE_NAME_LENGTH, validators=[single_line])
     legal_form = models.CharField(max_length=20, choices=LegalForm.choices)
     registered_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField(default=now)
     # When the last co-owner confirmed, and the points were awarded.
     confirmed_at = models.DateTimeField(null=True, blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         ordering = ["-registered_at"]
@@ -216,13 +192,10 @@ class Venture(RequestKeyed):
         return self.name
 
 
-class CoOwner(models.Model):
-    congregation = models.ForeignKey(Congregation, on_delete=models.PROTECT, related_name="+")
+class CoOwner(TenantOwned):
     venture = models.ForeignKey(Venture, on_delete=models.PROTECT, related_name="co_owners")
     co_owner = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="co_ownerships")
     confirmed_at = models.DateTimeField(null=True, blank=True)
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         constraints = [
@@ -233,9 +206,11 @@ class CoOwner(models.Model):
         return f"{self.co_owner} in {self.venture}"
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(TenantOwned):
     """One gain or loss of points. Append-only: the database itself refuses UPDATE and
     DELETE on this table; a correction is a new entry that names the one it reverses."""
+
+    append_only = True
 
     # No index of their own: the indexes in Meta lead with each of these three.
     congregation = models.ForeignKey(
@@ -284,8 +259,6 @@ class LedgerEntry(models.Model):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, related_name="reversed_by", null=True, blank=True
     )
-
-    objects: ClassVar = TenantManager()
 
     class Meta:
         verbose_name_plural = "ledger entries"

@@ -189,7 +189,8 @@ def entries(
 
 
 def export_rows(entries: QuerySet[LedgerEntry]) -> Iterator[tuple]:
-    """The columns of a CSV export, oldest first, streamed from one server-side cursor."""
+    """The columns of a CSV export, oldest first, read by one query (no server-side
+    cursor, which PgBouncer's transaction pooling forbids: see settings)."""
     return (
         entries.order_by("occurred_at", "id")
         .values_list(

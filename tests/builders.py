@@ -22,9 +22,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scope
 
 from congregations.models import Congregation, Membership, Self
+from congregations.tenancy import across_congregations, tenant
 from crews.models import Crew, Meeting
 from crews.selectors import current_members
 from crews.services import (
@@ -80,11 +80,13 @@ def new_members(congregation: Congregation, count: int) -> list[Self]:
 
 
 def membership_of(self_: Self, congregation: Congregation) -> Membership:
-    return Membership.objects.current().get(member=self_, congregation=congregation)
+    with tenant(congregation):
+        return Membership.objects.current().get(member=self_, congregation=congregation)
 
 
 def people(crew: Crew) -> list[Self]:
-    return list(current_members(crew=crew))
+    with tenant(crew):
+        return list(current_members(crew=crew))
 
 
 def ids(selves: Iterable[Self]) -> set[int]:
@@ -173,21 +175,22 @@ def long_ledger(crew: Crew, count: int, start: int = 0) -> None:
     thousands of them through the services would take minutes."""
     members = people(crew)
     now = timezone.now()
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            congregation_id=crew.congregation_id,
-            crew=crew,
-            member=members[i % len(members)],
-            level=KINDS[i % 4][0],
-            rule=KINDS[i % 4][1],
-            points=1,
-            reason="A point for the size test",
-            occurred_at=now - timedelta(days=i % 730),
-            recorded_at=now,
-            idempotency_key=f"size-test:{crew.pk}:{i}",
+    with tenant(crew):
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(
+                congregation_id=crew.congregation_id,
+                crew=crew,
+                member=members[i % len(members)],
+                level=KINDS[i % 4][0],
+                rule=KINDS[i % 4][1],
+                points=1,
+                reason="A point for the size test",
+                occurred_at=now - timedelta(days=i % 730),
+                recorded_at=now,
+                idempotency_key=f"size-test:{crew.pk}:{i}",
+            )
+            for i in range(start, start + count)
         )
-        for i in range(start, start + count)
-    )
 
 
 # --- the ledger, read back ------------------------------------------------------------
@@ -198,19 +201,27 @@ def rows(*expected: tuple[Self, Rule, int]) -> list[Row]:
     return sorted((who.pk, str(rule), points) for who, rule, points in expected)
 
 
+# The ledger as the database holds it, in every congregation: read through the door.
+
+
 def ledger(**filters: Any) -> list[Row]:
     """The ledger entries matching ``filters``, as sorted (member id, rule, points)."""
-    return sorted(LedgerEntry.objects.filter(**filters).values_list("member_id", "rule", "points"))
+    with across_congregations():
+        entries = LedgerEntry.objects.filter(**filters)
+        return sorted(entries.values_list("member_id", "rule", "points"))
 
 
 def levels(**filters: Any) -> set[tuple[int, int | None]]:
     """The (level, crew id) pairs of the ledger entries matching ``filters``."""
-    return set(LedgerEntry.objects.filter(**filters).values_list("level", "crew_id"))
+    with across_congregations():
+        return set(LedgerEntry.objects.filter(**filters).values_list("level", "crew_id"))
 
 
 def recorders(**filters: Any) -> set[int | None]:
     """Who recorded the ledger entries matching ``filters`` (None: a background job)."""
-    return set(LedgerEntry.objects.filter(**filters).values_list("recorded_by_id", flat=True))
+    with across_congregations():
+        entries = LedgerEntry.objects.filter(**filters)
+        return set(entries.values_list("recorded_by_id", flat=True))
 
 
 def total(self_: Self, **filters: Any) -> int:
@@ -223,11 +234,12 @@ def total(self_: Self, **filters: Any) -> int:
 def snapshot() -> dict[str, list[dict[str, Any]]]:
     """Every row of every table of the domain's apps, so a refused call can be shown to
     have changed nothing at all (an UPDATE too), not merely to have added no row."""
-    return {
-        model._meta.label: list(model._default_manager.order_by("pk").values())
-        for app in ("congregations", "crews", "reciprocity")
-        for model in apps.get_app_config(app).get_models()
-    }
+    with across_congregations():
+        return {
+            model._meta.label: list(model._default_manager.order_by("pk").values())
+            for app in ("congregations", "crews", "reciprocity")
+            for model in apps.get_app_config(app).get_models()
+        }
 
 
 @contextmanager
@@ -272,7 +284,7 @@ def together(
     def run(index: int) -> None:
         try:
             barrier.wait()
-            with scope(congregation=congregation):
+            with tenant(congregation):
                 results[index] = calls[index]()
         except Exception as error:
             results[index] = error

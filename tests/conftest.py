@@ -11,17 +11,22 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Role, Self
+from congregations.rls import CREDENTIALS
 from congregations.services import invite
+from congregations.tenancy import tenant
 from crews.models import Crew, Meeting
 from crews.selectors import current_members
 from crews.services import form_crew
 
 from .builders import DAY, HOUR, held_meeting, money_round, people, scheduled_meeting
 from .factories import CongregationFactory, MembershipFactory
+
+# Who the suite connects as once the test database is made: DATABASE_URL's role.
+RUNTIME = {key: settings.DATABASES["default"].get(key) for key in CREDENTIALS}
 
 HOW_TO_START = (
     "Start them with `docker compose up -d db redis`, "
@@ -61,12 +66,26 @@ def _empty_cache() -> Iterator[None]:
     yield
 
 
-@pytest.fixture(autouse=True)
-def _unscoped() -> Iterator[None]:
-    """Test bodies set up and inspect rows of several congregations; requests still run in
-    their congregation's scope, which the middleware enters."""
-    with scopes_disabled():
-        yield
+def _connect_as(credentials: dict[str, Any]) -> None:
+    connection.close()
+    connection.settings_dict.update(credentials)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """The test database is made, migrated and dropped by the schema's owner, as in
+    production (congregations/rls.py)..."""
+    if settings.DATABASE_OWNER and connection.vendor == "postgresql":
+        _connect_as({key: settings.DATABASE_OWNER.get(key) for key in CREDENTIALS})
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """...and every test runs as the runtime role, held back by row-level security."""
+    _connect_as(RUNTIME)
+    yield
+    if settings.DATABASE_OWNER and connection.vendor == "postgresql":
+        _connect_as({key: settings.DATABASE_OWNER.get(key) for key in CREDENTIALS})
 
 
 @pytest.fixture
@@ -124,7 +143,8 @@ def crew(congregation: Congregation, member: Self, crew_mate: Self) -> Crew:
 @pytest.fixture
 def third(crew: Crew, member: Self, crew_mate: Self) -> Self:
     """The crew's third member, beside the member and the crew-mate."""
-    return current_members(crew=crew).exclude(pk__in=[member.pk, crew_mate.pk]).get()
+    with tenant(crew):
+        return current_members(crew=crew).exclude(pk__in=[member.pk, crew_mate.pk]).get()
 
 
 @pytest.fixture

@@ -6,12 +6,14 @@ so a test never holds a crew without members or a meeting scheduled in the past.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from congregations.models import Congregation, Membership, Role, Self
+from congregations.tenancy import tenant
 
 PASSWORD = "a-long-test-password"
 
@@ -55,3 +57,9 @@ class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     member = factory.SubFactory(SelfFactory)
     role = Role.MEMBER
     joined_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=365))
+
+    @classmethod
+    def _create(cls, model_class: type[Membership], *args: Any, **kwargs: Any) -> Membership:
+        # Written inside its congregation's walls, as a service would.
+        with tenant(kwargs["congregation"]):
+            return super()._create(model_class, *args, **kwargs)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.services import invite
+from congregations.tenancy import tenant
 from crews.models import Crew, CrewInvitation, Meeting
 from crews.services import form_crew, invite_to_crew, schedule_meeting
 from reciprocity.models import (
@@ -112,7 +113,8 @@ def venture_pk(world: World) -> dict[str, Any]:
 
 
 def entry_pk(world: World) -> dict[str, Any]:
-    return {"pk": LedgerEntry.objects.filter(member=world.crew_mate).values("pk")[0]["pk"]}
+    with tenant(world.congregation):
+        return {"pk": LedgerEntry.objects.filter(member=world.crew_mate).values("pk")[0]["pk"]}
 
 
 class Answers(TypedDict):

@@ -16,7 +16,7 @@ from ..guards import require_permission
 from ..models import Congregation, Membership, MembershipEvent, Permission, Role, Self
 from ..request_keys import replayed, stored
 from ..selectors import congregation_size
-from ..tenancy import tenant_service
+from ..tenancy import tenant, tenant_service
 
 SETTINGS_FIELDS = (
     "name",
@@ -92,12 +92,13 @@ def create_congregation(
         setattr(congregation, field, value)
     congregation.full_clean()
     congregation.save()
-    Membership.objects.create(
-        congregation=congregation, member=facilitator, role=Role.FACILITATOR, joined_at=now
-    )
-    record_event(
-        congregation, facilitator, MembershipEvent.Action.CREATED, now, subject=facilitator
-    )
+    with tenant(congregation):
+        Membership.objects.create(
+            congregation=congregation, member=facilitator, role=Role.FACILITATOR, joined_at=now
+        )
+        record_event(
+            congregation, facilitator, MembershipEvent.Action.CREATED, now, subject=facilitator
+        )
     return congregation
 
 

@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from microsolidarity.enqueue import enqueue_after_commit
 
@@ -40,7 +39,7 @@ from ..selectors import (
     invitation_url,
     invitations_left,
 )
-from ..tenancy import tenant_service
+from ..tenancy import across_congregations, tenant, tenant_service
 from ..tokens import hash_token, new_token
 from ..validators import deliverable_address
 from .congregations import lock_congregation, record_event
@@ -124,19 +123,14 @@ def invite(
         Invitation, request_key, congregation, per={"email": email}, invited_by=invited_by
     ):
         return earlier, ""
-    with scopes_disabled():
-        if (
-            Membership.objects.current()
-            .filter(congregation=congregation, member__email=email)
-            .exists()
-        ):
-            raise ValidationError({"email": f"{email} is already a member."})
-        open_invitation = Invitation.objects.filter(
-            congregation=congregation,
-            email__iexact=email,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-        ).first()
+    if Membership.objects.current().filter(congregation=congregation, member__email=email).exists():
+        raise ValidationError({"email": f"{email} is already a member."})
+    open_invitation = Invitation.objects.filter(
+        congregation=congregation,
+        email__iexact=email,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+    ).first()
     if open_invitation and open_invitation.expires_at > now:
         raise ValidationError({"email": f"{email} has been invited already and not yet answered."})
     _require_room(congregation, membership, now)
@@ -273,7 +267,7 @@ def revoke_invitation(
 def _lock_invitation(token: str) -> Invitation | None:
     """The invitation the token names, whatever its state, locked: two uses of one link
     take turns."""
-    with scopes_disabled():
+    with across_congregations():
         return (
             Invitation.objects.select_for_update()
             .filter(token_hash=hash_token(token or ""))
@@ -321,7 +315,9 @@ def accept_invitation(*, token: str, self_: Self, now: datetime | None = None) -
     """Join the congregation the token's invitation is for. The invitation is bound to the
     address it was sent to: a Self signed in with another address cannot use it."""
     now = now or timezone.now()
-    return _accept(_pending(_lock_invitation(token), now), self_, now, "")
+    invitation = _pending(_lock_invitation(token), now)
+    with tenant(invitation):
+        return _accept(invitation, self_, now, "")
 
 
 def _signed_up(invitation: Invitation, request_key: str, password: str) -> Membership | None:
@@ -330,10 +326,9 @@ def _signed_up(invitation: Invitation, request_key: str, password: str) -> Membe
     sends it could sign in anyway)."""
     if invitation.accepted_by is None:
         return None
-    with scopes_disabled():
-        earlier = replayed(
-            Membership, request_key, invitation.congregation, member=invitation.accepted_by
-        )
+    earlier = replayed(
+        Membership, request_key, invitation.congregation, member=invitation.accepted_by
+    )
     if earlier is None or not earlier.member.check_password(password):
         return None
     return earlier
@@ -353,8 +348,10 @@ def sign_up_with_invitation(
     a retry) gets the membership the first made, so it signs the person in."""
     now = now or timezone.now()
     found = _lock_invitation(token)
-    if found is not None and (earlier := _signed_up(found, request_key, password)):
-        return earlier
+    if found is not None:
+        with tenant(found):
+            if earlier := _signed_up(found, request_key, password):
+                return earlier
     invitation = _pending(found, now)
     if Self.objects.filter(email=invitation.email).exists():
         raise ValidationError("You already have an account: sign in to accept the invitation.")
@@ -370,4 +367,5 @@ def sign_up_with_invitation(
         ) from None
     # The single-use link reached this address: it is verified, and the account's own.
     EmailAddress.objects.create(user=self_, email=self_.email, primary=True, verified=True)
-    return _accept(invitation, self_, now, request_key)
+    with tenant(invitation):
+        return _accept(invitation, self_, now, request_key)

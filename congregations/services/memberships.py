@@ -11,7 +11,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from ..guards import require_permission
 from ..models import Membership, MembershipEvent, Permission, Role, Self
@@ -56,13 +55,12 @@ def _end(membership: Membership, actor: Self, action: str, now: datetime) -> Mem
     membership.refresh_from_db()
     if membership.left_at:
         raise ValidationError(f"{membership.member} is no longer a member.")
-    with scopes_disabled():
-        others_exist = (
-            Membership.objects.current()
-            .filter(congregation=congregation)
-            .exclude(pk=membership.pk)
-            .exists()
-        )
+    others_exist = (
+        Membership.objects.current()
+        .filter(congregation=congregation)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
     if (
         membership.role == Role.FACILITATOR
         and others_exist

@@ -19,9 +19,9 @@ from functools import partial
 from typing import Any
 
 from django.core.mail import EmailMessage
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from microsolidarity.arrays import one_of
 from microsolidarity.services.batches import each_due
@@ -73,13 +73,12 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
     outgoing = list(outgoing)
     if not outgoing:
         return []
-    with scopes_disabled():
-        known = set(
-            Email.objects.filter(
-                congregation_id__in={o.congregation_id for o in outgoing},
-                key__in=one_of([o.key for o in outgoing]),
-            ).values_list("congregation_id", "key")
-        )
+    known = set(
+        Email.objects.filter(
+            congregation_id__in={o.congregation_id for o in outgoing},
+            key__in=one_of([o.key for o in outgoing]),
+        ).values_list("congregation_id", "key")
+    )
     # Only what is new is rendered: a job that runs again renders nothing twice.
     new = [
         Email(
@@ -98,18 +97,19 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
         for o in outgoing
         if (o.congregation_id, o.key) not in known
     ]
-    with scopes_disabled():
-        Email.objects.bulk_create(new, ignore_conflicts=True)
+    Email.objects.bulk_create(new, ignore_conflicts=True)
     return new
 
 
 def send_due_emails(*, now: datetime | None = None) -> int:
     """Send every queued email that is due; returns how many went out."""
     now = now or timezone.now()
-    with scopes_disabled():
-        due = Email.objects.filter(
+
+    def due() -> QuerySet[Email]:
+        return Email.objects.filter(
             sent_at__isnull=True, failed_at__isnull=True, send_after__lte=now
         ).select_related("recipient")
+
     return each_due(
         JOB, due, partial(_deliver, now=now), now=now, on_give_up=partial(_give_up, now=now)
     )

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from congregations import tasks as congregation_tasks
 from congregations.models import Congregation, Self
@@ -102,10 +101,12 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
     """Queue the reminder emails of every due reminder, once, and start sending them;
     returns how many emails."""
     now = now or timezone.now()
-    with scopes_disabled():
-        due = MeetingReminder.objects.filter(sent_at__isnull=True, due_at__lte=now).select_related(
+
+    def due() -> QuerySet[MeetingReminder]:
+        return MeetingReminder.objects.filter(sent_at__isnull=True, due_at__lte=now).select_related(
             "meeting__crew", "meeting__congregation"
         )
+
     queued = each_due("send_meeting_reminders", due, partial(_remind, now=now), now=now)
     if queued:
         # A reminder is due now: the outbox need not wait for its next minute.
@@ -149,22 +150,24 @@ def nudge_unlogged_meetings(*, now: datetime | None = None) -> int:
     """Once half the grace period has passed with a meeting not logged, ask its crew to
     log it before the missed-meeting deductions apply. Each meeting is nudged once."""
     now = now or timezone.now()
-    with scopes_disabled():
-        # Half the congregation's grace period gone, and logging still open.
-        halfway = Q()
-        for hours in set(Congregation.objects.values_list("meeting_grace_hours", flat=True)):
-            grace = timedelta(hours=hours)
-            halfway |= Q(
-                congregation__meeting_grace_hours=hours,
-                starts_at__lte=now - grace / 2,
-                starts_at__gt=now - grace,
-            )
-        due = Meeting.objects.filter(
+    # Half the congregation's grace period gone, and logging still open.
+    halfway = Q()
+    for hours in set(Congregation.objects.values_list("meeting_grace_hours", flat=True)):
+        grace = timedelta(hours=hours)
+        halfway |= Q(
+            congregation__meeting_grace_hours=hours,
+            starts_at__lte=now - grace / 2,
+            starts_at__gt=now - grace,
+        )
+
+    def due() -> QuerySet[Meeting]:
+        return Meeting.objects.filter(
             halfway,
             status=MeetingStatus.SCHEDULED,
             log_nudge_sent_at__isnull=True,
             deductions_applied_at__isnull=True,
         ).select_related("crew", "congregation")
+
     return each_due("nudge_unlogged_meetings", due, partial(_nudge, now=now), now=now)
 
 
@@ -195,12 +198,14 @@ def nudge_quiet_crews(*, now: datetime | None = None) -> int:
     """The monthly rhythm: one nudge a month to each formed crew or dyad that has no
     meeting scheduled in the coming month (the month is in each email's key)."""
     now = now or timezone.now()
-    with scopes_disabled():
-        quiet = Crew.objects.formed().exclude(
+
+    def quiet() -> QuerySet[Crew]:
+        return Crew.objects.formed().exclude(
             meetings__status=MeetingStatus.SCHEDULED,
             meetings__starts_at__gte=now,
             meetings__starts_at__lt=now + RHYTHM,
         )
+
     return each_due("nudge_quiet_crews", quiet, partial(_rhythm_nudge, now=now), now=now)
 
 

@@ -1,11 +1,16 @@
 """The one claim–process–mark loop that every periodic job runs its items through.
 
 Each item is claimed with SELECT … FOR UPDATE SKIP LOCKED and processed in its own
-transaction, in its congregation's scope, so two workers never take the same item and an
-item that raises is rolled back alone: it is recorded as an ``ItemFailure`` with its
+transaction, behind its congregation's walls, so two workers never take the same item and
+an item that raises is rolled back alone: it is recorded as an ``ItemFailure`` with its
 error and left out until its retry time, while every other item, of every other
 congregation, goes on. Processing an item must mark it (make it no longer due), so a run
 twice changes nothing the second time.
+
+This is where the jobs cross congregations, and only here: what is due, and a whole batch
+on the fast path, are read and claimed through the door
+(``congregations.tenancy.across_congregations``); a job hands over ``due`` as a function
+so that its query is made behind the door, never outside it.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, models, transaction
 from django.db.models import Q, QuerySet
-from django_scopes import scope, scopes_disabled
+
+from congregations.tenancy import across_congregations, congregation_id_of, tenant
 
 from ..arrays import one_of
 from ..models import ItemFailure
@@ -42,7 +49,7 @@ def backoff(attempts: int) -> timedelta:
 
 def each_due(
     job: str,
-    due: QuerySet[M],
+    due: Callable[[], QuerySet[M]],
     process: Callable[[M], int],
     *,
     now: datetime,
@@ -50,7 +57,8 @@ def each_due(
     process_batch: Callable[[QuerySet[M]], int] | None = None,
     on_give_up: Callable[[M, str], None] | None = None,
 ) -> int:
-    """Run ``process`` on every item of ``due`` once; returns the sum of what it returned.
+    """Run ``process`` on every item ``due()`` finds once; returns the sum of what it
+    returned.
 
     ``process_batch``, when given, first tries a whole batch set by set in one
     transaction (the fast path of a large job); if it raises, the batch is rolled back and
@@ -58,8 +66,8 @@ def each_due(
     failed its last attempt, in the transaction that records the failure."""
     done, after = 0, None
     while True:
-        with scopes_disabled():
-            claimable = _claimable(job, due, now)
+        with across_congregations():
+            claimable = _claimable(job, due(), now)
             if after is not None:
                 claimable = claimable.filter(pk__gt=after)
             ids = list(claimable.order_by("pk").values_list("pk", flat=True)[:batch])
@@ -73,7 +81,7 @@ def each_due(
         after = ids[-1]
         if process_batch is not None and not retrying:
             # The batch's range as claimed: an item resting after a failure stays out.
-            claimed = _claimable(job, due, now).filter(pk__gte=ids[0], pk__lte=after)
+            claimed = partial(_claimed_batch, job, due, now, ids[0], after)
             whole = _try_whole(job, claimed, process_batch)
             if whole is not None:
                 done += whole
@@ -89,12 +97,18 @@ def _claimable(job: str, due: QuerySet[M], now: datetime) -> QuerySet[M]:
     return due.exclude(pk__in=resting.values("item_id"))
 
 
+def _claimed_batch(
+    job: str, due: Callable[[], QuerySet[M]], now: datetime, first: Any, last: Any
+) -> QuerySet[M]:
+    return _claimable(job, due(), now).filter(pk__gte=first, pk__lte=last)
+
+
 def _try_whole(
-    job: str, items: QuerySet[M], process_batch: Callable[[QuerySet[M]], int]
+    job: str, items: Callable[[], QuerySet[M]], process_batch: Callable[[QuerySet[M]], int]
 ) -> int | None:
     try:
-        with scopes_disabled(), transaction.atomic():
-            return process_batch(items.select_for_update(skip_locked=True, of=("self",)))
+        with across_congregations():
+            return process_batch(items().select_for_update(skip_locked=True, of=("self",)))
     except TRANSIENT:
         raise
     except Exception:
@@ -104,7 +118,7 @@ def _try_whole(
 
 def _one(
     job: str,
-    due: QuerySet[M],
+    due: Callable[[], QuerySet[M]],
     pk: Any,
     process: Callable[[M], int],
     now: datetime,
@@ -114,12 +128,12 @@ def _one(
     congregation_id = None
     try:
         with transaction.atomic():
-            with scopes_disabled():
-                item = due.filter(pk=pk).select_for_update(skip_locked=True, of=("self",)).first()
+            with across_congregations():
+                item = due().filter(pk=pk).select_for_update(skip_locked=True, of=("self",)).first()
             if item is None:  # another worker holds it, or has just done it
                 return 0
-            congregation_id = getattr(item, "congregation_id", None)
-            with scope(congregation=congregation_id):
+            congregation_id = congregation_id_of(item)
+            with tenant(congregation_id):
                 result = process(item)
             if retrying:
                 ItemFailure.objects.filter(job=job, item_id=pk).delete()
@@ -135,7 +149,7 @@ def _one(
 @transaction.atomic
 def _record_failure(
     job: str,
-    due: QuerySet[M],
+    due: Callable[[], QuerySet[M]],
     pk: Any,
     congregation_id: Any,
     error: Exception,
@@ -155,9 +169,10 @@ def _record_failure(
         failure.gave_up_at = now
         logger.error("%s: gave up on item %s after %s attempts", job, pk, failure.attempts)
         if on_give_up is not None:
-            with scopes_disabled():
-                item = due.model._base_manager.get(pk=pk)
-            on_give_up(item, text)
+            with across_congregations():
+                item = due().model._default_manager.get(pk=pk)
+            with tenant(item):
+                on_give_up(item, text)
     failure.save()
 
 

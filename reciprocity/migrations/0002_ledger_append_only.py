@@ -1,33 +1,10 @@
 """The ledger is append-only in the database itself: UPDATE and DELETE on its rows are
-rejected by a trigger, whatever code or person issues them."""
+rejected by a trigger, whatever code or person issues them. The SQL is in
+reciprocity/ledger_guard.py, which 0006 shares."""
 
 from django.db import migrations
 
-POSTGRESQL = """
-CREATE FUNCTION reciprocity_ledger_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the reciprocity ledger is append-only: % is not allowed; write a reversing entry instead', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER reciprocity_ledger_append_only
-    BEFORE UPDATE OR DELETE ON reciprocity_ledgerentry
-    FOR EACH ROW EXECUTE FUNCTION reciprocity_ledger_append_only();
-"""
-POSTGRESQL_REVERSE = """
-DROP TRIGGER reciprocity_ledger_append_only ON reciprocity_ledgerentry;
-DROP FUNCTION reciprocity_ledger_append_only();
-"""
-SQLITE = [
-    """CREATE TRIGGER reciprocity_ledger_no_update BEFORE UPDATE ON reciprocity_ledgerentry
-       BEGIN SELECT RAISE(ABORT, 'the reciprocity ledger is append-only: UPDATE is not allowed'); END""",
-    """CREATE TRIGGER reciprocity_ledger_no_delete BEFORE DELETE ON reciprocity_ledgerentry
-       BEGIN SELECT RAISE(ABORT, 'the reciprocity ledger is append-only: DELETE is not allowed'); END""",
-]
-SQLITE_REVERSE = [
-    "DROP TRIGGER reciprocity_ledger_no_update",
-    "DROP TRIGGER reciprocity_ledger_no_delete",
-]
+from reciprocity.ledger_guard import POSTGRESQL, POSTGRESQL_REVERSE, SQLITE, SQLITE_REVERSE
 
 
 def create(apps, schema_editor):

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import replayed, stored
@@ -159,10 +159,11 @@ def expire_open_conflicts(
     nothing more, and one that cannot be closed does not hold up the others. Returns how
     many entries it wrote."""
     now = now or timezone.now()
-    with scopes_disabled():
-        overdue = Conflict.objects.filter(status=ConflictStatus.OPEN, deadline_at__lt=now)
-        if congregation is not None:
-            overdue = overdue.filter(congregation=congregation)
+
+    def overdue() -> QuerySet[Conflict]:
+        found = Conflict.objects.filter(status=ConflictStatus.OPEN, deadline_at__lt=now)
+        return found if congregation is None else found.filter(congregation=congregation)
+
     return each_due(
         "expire_open_conflicts",
         overdue,

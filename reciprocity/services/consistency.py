@@ -10,7 +10,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
@@ -76,21 +75,23 @@ def apply_missed_meeting_deductions(
     settled once: run twice, or twice at once, the second run writes nothing. Returns how
     many entries it wrote."""
     now = now or timezone.now()
-    with scopes_disabled():
-        congregations = Congregation.objects.all()
-        if congregation is not None:
-            congregations = congregations.filter(pk=congregation.pk)
-        graces = set(congregations.values_list("meeting_grace_hours", flat=True))
-        if not graces:
-            return 0
-        overdue = Q()
-        for hours in graces:
-            overdue |= Q(
-                congregation__meeting_grace_hours=hours, starts_at__lt=now - timedelta(hours=hours)
-            )
-        due = Meeting.objects.filter(
+    congregations = Congregation.objects.all()
+    if congregation is not None:
+        congregations = congregations.filter(pk=congregation.pk)
+    graces = set(congregations.values_list("meeting_grace_hours", flat=True))
+    if not graces:
+        return 0
+    overdue = Q()
+    for hours in graces:
+        overdue |= Q(
+            congregation__meeting_grace_hours=hours, starts_at__lt=now - timedelta(hours=hours)
+        )
+
+    def due() -> QuerySet[Meeting]:
+        return Meeting.objects.filter(
             overdue, congregation__in=congregations, deductions_applied_at__isnull=True
         )
+
     # Settled set by set, a batch in one statement; a batch that fails goes meeting by
     # meeting, so one bad meeting is marked failed and every other is settled.
     settle = partial(_settle, now=now)
@@ -145,8 +146,11 @@ def _batch(reasons: dict[int, str]) -> tuple[str, list[Any]]:
 # set (a row at a time in Python was most of the job's time), and ON CONFLICT keeps the
 # once-per-member-per-meeting key. The claimed meetings are unsettled until the batch marks
 # them, after this: saying so lets PostgreSQL reach them through the small partial index of
-# unsettled meetings instead of the whole table. Plain SQL that PostgreSQL and SQLite both
-# run; `batch` carries each meeting's reason, its date in the meeting's own timezone.
+# unsettled meetings instead of the whole table. Plain SQL that PostgreSQL and SQLite
+# (3.35 and later) both run; `batch` carries each meeting's reason, its date in the
+# meeting's own timezone. RETURNING counts what was written: the cursor's rowcount would
+# too on PostgreSQL, but Python's sqlite3 leaves it at -1 for a statement that begins
+# with WITH.
 MISSED_SQL = """
 WITH batch (meeting_id, reason) AS ({batch})
 INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,
@@ -162,6 +166,7 @@ WHERE m.status <> %s OR NOT EXISTS (
     WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
 )
 ON CONFLICT DO NOTHING
+RETURNING 1
 """
 
 
@@ -189,7 +194,7 @@ def write_deductions(reasons: dict[int, str], now: datetime) -> int:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return len(cursor.fetchall())
 
 
 def settle_missed_meetings(*, now: datetime | None = None) -> int:

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from congregations.models import Membership, Permission, Self
 from congregations.tenancy import tenant_service
@@ -57,13 +56,12 @@ def write(entries: list[LedgerEntry]) -> int:
     if not entries:
         return 0
     congregation_ids = {e.congregation_id for e in entries}
-    with scopes_disabled():
-        known = set(
-            LedgerEntry.objects.filter(
-                congregation_id__in=congregation_ids,
-                idempotency_key__in=[e.idempotency_key for e in entries],
-            ).values_list("congregation_id", "idempotency_key")
-        )
+    known = set(
+        LedgerEntry.objects.filter(
+            congregation_id__in=congregation_ids,
+            idempotency_key__in=[e.idempotency_key for e in entries],
+        ).values_list("congregation_id", "idempotency_key")
+    )
     new = [e for e in entries if (e.congregation_id, e.idempotency_key) not in known]
     # A concurrent writer may have won since the look-up: the unique key keeps one copy.
     LedgerEntry.objects.bulk_create(new, ignore_conflicts=True)
@@ -89,12 +87,11 @@ def reverse_entry(
     most once, and a correction is not itself reversed."""
     now = now or timezone.now()
     reason = (reason or "").strip()
-    with scopes_disabled():
-        membership = (
-            Membership.objects.current()
-            .filter(congregation_id=entry.congregation_id, member=reversed_by)
-            .first()
-        )
+    membership = (
+        Membership.objects.current()
+        .filter(congregation_id=entry.congregation_id, member=reversed_by)
+        .first()
+    )
     if membership is None or not membership.can(Permission.MANAGE):
         raise ValidationError("Only a facilitator can correct the ledger.")
     if entry.member_id == reversed_by.pk:

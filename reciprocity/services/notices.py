@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from congregations import tasks as congregation_tasks
 from congregations.services.outbox import Outgoing, queue_emails
@@ -35,10 +34,12 @@ def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
     rescans the ledger and each email is rendered once. Starts the outbox once the batch
     commits; returns how many emails were queued."""
     now = now or timezone.now()
-    with scopes_disabled():
-        due = Meeting.objects.filter(
+
+    def due() -> QuerySet[Meeting]:
+        return Meeting.objects.filter(
             deductions_applied_at__isnull=False, deduction_emails_queued_at__isnull=True
         )
+
     queue = partial(_queue_missed, now=now)
     queued = each_due(
         "queue_missed_meeting_emails",
@@ -93,13 +94,15 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
 def warn_conflicts_nearing_deadline(*, now: datetime | None = None) -> int:
     """One warning to each party, a week before an open conflict's deadline."""
     now = now or timezone.now()
-    with scopes_disabled():
-        due = Conflict.objects.filter(
+
+    def due() -> QuerySet[Conflict]:
+        return Conflict.objects.filter(
             status=ConflictStatus.OPEN,
             warned_at__isnull=True,
             deadline_at__gt=now,
             deadline_at__lte=now + WARN_BEFORE,
         ).select_related("crew__congregation")
+
     return each_due("warn_conflicts", due, partial(_warn, now=now), now=now)
 
 

@@ -1,5 +1,5 @@
-"""CSV downloads of ledger entries: one's own, and a crew's for its members. Streamed from
-one server-side cursor, so a long ledger costs neither memory nor extra queries."""
+"""CSV downloads of ledger entries: one's own, and a crew's for its members. One query
+reads the rows (a crew's ledger is hundreds of them) and the lines are streamed."""
 
 from __future__ import annotations
 
@@ -87,6 +87,7 @@ def _download(
 ) -> StreamingHttpResponse:
     # The lines are written after the view returns: fix the reader's timezone now.
     tz = timezone.get_current_timezone()
+    # Streamed after the view returns: the middleware puts the lines behind the walls.
     response = StreamingHttpResponse(_lines(rows, tz), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response

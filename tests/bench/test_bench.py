@@ -3,34 +3,27 @@ built yet reported as missing, and targets judged from the numbers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
 from bench import pages
 from bench.deductions import Deductions
-from bench.load import first_ids, load
 from bench.report import Report
 from bench.throughput import Throughput
 from bench.urls import FLOOR_PATH
-from bench.world import Shape, World
+from bench.world import Shape
+
+from .owner import load_world
 
 BENCH_URLS = "bench.urls"
 
 
 @pytest.fixture
-def members(db: None) -> list[pages.Sample]:
-    world = World(
-        shape=Shape(congregations=1, members=12, months=2),
-        seed=1,
-        until=datetime(2026, 3, 1, tzinfo=UTC).date(),
-        password="not-a-real-hash",
-        ids=first_ids(connection),
-    )
-    load(connection, world.congregations())
+def members(transactional_db: None) -> list[pages.Sample]:
+    load_world(Shape(congregations=1, members=12, months=2), 1, date(2026, 3, 1))
     return pages.samples(1)
 
 

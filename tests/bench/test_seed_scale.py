@@ -1,6 +1,8 @@
 """The bench's seeded world at a tiny scale: the same seed gives the same rows, and the rows
 are what the services would have written, so the missed-meeting job finds exactly one
-month's work in them and the bench's SQL floor agrees with it."""
+month's work in them and the bench's SQL floor agrees with it. The rows are loaded as
+`bench seed` loads them, as the schema's owner; each congregation's are read back behind
+its own walls."""
 
 from __future__ import annotations
 
@@ -8,14 +10,13 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import F
 
 from bench import deductions
-from bench.load import first_ids, load
 from bench.rows import TABLES
 from bench.world import Shape, World
 from congregations.models import Congregation
+from congregations.tenancy import across_congregations, tenant
 from crews.models import Attendance, Crew, Meeting, MeetingStatus
 from crews.selectors import members_at
 from reciprocity.models import (
@@ -29,6 +30,8 @@ from reciprocity.models import (
 )
 from reciprocity.rules import POINTS, Rule, consistency_points
 from reciprocity.services import apply_missed_meeting_deductions
+
+from .owner import load_world
 
 TINY = Shape(congregations=2, members=20, months=14)
 UNTIL = date(2026, 3, 1)
@@ -49,12 +52,13 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_others() -> None:
 
 
 @pytest.fixture
-def loaded(db: None) -> dict[str, int]:
-    generated = World(
-        shape=TINY, seed=7, until=UNTIL, password="not-a-real-hash", ids=first_ids(connection)
-    )
+def loaded(transactional_db: None) -> dict[str, int]:
     # The bulk path: constraints dropped for the load and re-added, which checks every row.
-    return load(connection, generated.congregations(), bulk=True)
+    return load_world(TINY, 7, UNTIL, bulk=True)
+
+
+def congregations() -> list[Congregation]:
+    return list(Congregation.objects.order_by("pk"))
 
 
 def keyed(rule: Rule) -> dict[str, int]:
@@ -77,74 +81,103 @@ def test_every_table_is_filled_and_every_row_carries_its_congregation(
         (Conflict, "crew"),
         (CoOwner, "venture"),
     ]:
-        strays = model._default_manager.filter(**{f"{parent}__isnull": False}).exclude(
-            congregation_id=F(f"{parent}__congregation_id")
-        )
-        assert not strays.exists(), f"{model.__name__} in another congregation than its {parent}"
+        # A row whose parent is in another congregation: only a look across them sees it.
+        with across_congregations():
+            strays = (
+                model._default_manager.filter(**{f"{parent}__isnull": False})
+                .exclude(congregation_id=F(f"{parent}__congregation_id"))
+                .exists()
+            )
+        assert not strays, f"{model.__name__} in another congregation than its {parent}"
 
 
 def test_consistency_points_count_each_members_logged_meetings(loaded: dict[str, int]) -> None:
-    expected = {}
-    seen: dict[tuple[int, int], int] = defaultdict(int)
-    for meeting_id, crew_id, member_id in (
-        Attendance.objects.filter(present=True, meeting__status=MeetingStatus.LOGGED)
-        .order_by("meeting__starts_at")
-        .values_list("meeting_id", "meeting__crew_id", "member_id")
-    ):
-        seen[crew_id, member_id] += 1
-        nth = seen[crew_id, member_id]
-        expected[f"attended:{meeting_id}:{member_id}"] = consistency_points(nth)
-    assert keyed(Rule.ATTENDED) == expected
-    assert set(expected.values()) == {1, 3, 5}
+    points = set()
+    for congregation in congregations():
+        expected = {}
+        seen: dict[tuple[int, int], int] = defaultdict(int)
+        with tenant(congregation):
+            for meeting_id, crew_id, member_id in (
+                Attendance.objects.filter(present=True, meeting__status=MeetingStatus.LOGGED)
+                .order_by("meeting__starts_at")
+                .values_list("meeting_id", "meeting__crew_id", "member_id")
+            ):
+                seen[crew_id, member_id] += 1
+                nth = seen[crew_id, member_id]
+                expected[f"attended:{meeting_id}:{member_id}"] = consistency_points(nth)
+            written = keyed(Rule.ATTENDED)
+        assert written == expected
+        points |= set(expected.values())
+    assert points == {1, 3, 5}
+
+
+def rounds_scored(congregation: Congregation) -> dict[Rule, tuple[dict, dict]]:
+    """For each rule of the rounds: the entries the rules call for in ``congregation``, and
+    those written."""
+    with tenant(congregation):
+        listened = {
+            f"listened:{r.pk}:{p.participant_id}": POINTS[Rule.LISTENED]
+            for r in ListeningRound.objects.filter(everyone_listened=True)
+            for p in r.participants.all()
+        }
+        asked, offered, respect = {}, {}, {}
+        for money in MoneyRound.objects.prefetch_related("offers"):
+            offerers = {o.offerer_id for o in money.offers.all()}
+            if money.asked:
+                asked[f"asked:{money.pk}:{money.focus_id}"] = POINTS[Rule.ASKED]
+            for person in offerers:
+                offered[f"offered:{money.pk}:{person}"] = POINTS[Rule.OFFERED]
+            if money.mutual_respect and offerers:
+                for person in {money.focus_id, *offerers}:
+                    respect[f"mutual_respect:{money.pk}:{person}"] = POINTS[Rule.MUTUAL_RESPECT]
+        expected = {
+            Rule.LISTENED: listened,
+            Rule.ASKED: asked,
+            Rule.OFFERED: offered,
+            Rule.MUTUAL_RESPECT: respect,
+        }
+        return {rule: (entries, keyed(rule)) for rule, entries in expected.items()}
 
 
 def test_rounds_score_as_the_rules_say(loaded: dict[str, int]) -> None:
-    listened = {
-        f"listened:{r.pk}:{p.participant_id}": POINTS[Rule.LISTENED]
-        for r in ListeningRound.objects.filter(everyone_listened=True)
-        for p in r.participants.all()
-    }
-    assert keyed(Rule.LISTENED) == listened
-    asked, offered, respect = {}, {}, {}
-    for money in MoneyRound.objects.prefetch_related("offers"):
-        offerers = {o.offerer_id for o in money.offers.all()}
-        if money.asked:
-            asked[f"asked:{money.pk}:{money.focus_id}"] = POINTS[Rule.ASKED]
-        for person in offerers:
-            offered[f"offered:{money.pk}:{person}"] = POINTS[Rule.OFFERED]
-        if money.mutual_respect and offerers:
-            for person in {money.focus_id, *offerers}:
-                respect[f"mutual_respect:{money.pk}:{person}"] = POINTS[Rule.MUTUAL_RESPECT]
-    assert keyed(Rule.ASKED) == asked
-    assert keyed(Rule.OFFERED) == offered
-    assert keyed(Rule.MUTUAL_RESPECT) == respect
-    assert asked and offered and respect
+    found: set[Rule] = set()
+    for congregation in congregations():
+        for rule, (expected, written) in rounds_scored(congregation).items():
+            assert written == expected, rule
+            if expected:
+                found.add(rule)
+    assert {Rule.ASKED, Rule.OFFERED, Rule.MUTUAL_RESPECT} <= found
 
 
 def test_conflicts_and_ventures_score_once_closed_or_confirmed(loaded: dict[str, int]) -> None:
     closed = {ConflictStatus.RESOLVED: Rule.RESOLVED, ConflictStatus.UNRESOLVED: Rule.UNRESOLVED}
     closed[ConflictStatus.EXPIRED] = Rule.EXPIRED
-    expected = {}
-    for conflict in Conflict.objects.prefetch_related("parties"):
-        rule = closed.get(ConflictStatus(conflict.status))
-        if rule is None:
-            continue
-        for party in conflict.parties.all():
-            outcome = "resolved" if rule == Rule.RESOLVED else "lost"
-            expected[f"conflict-{outcome}:{conflict.pk}:{party.party_id}"] = POINTS[rule]
-    written = keyed(Rule.RESOLVED) | keyed(Rule.UNRESOLVED) | keyed(Rule.EXPIRED)
-    assert written == expected
-    co_owned = {
-        f"co-owned:{share.venture_id}:{share.co_owner_id}": POINTS[Rule.CO_OWNED]
-        for share in CoOwner.objects.filter(venture__confirmed_at__isnull=False)
-    }
-    assert keyed(Rule.CO_OWNED) == co_owned
-    assert Venture.objects.filter(confirmed_at__isnull=True).exists()
+    unconfirmed = False
+    for congregation in congregations():
+        expected = {}
+        with tenant(congregation):
+            for conflict in Conflict.objects.prefetch_related("parties"):
+                rule = closed.get(ConflictStatus(conflict.status))
+                if rule is None:
+                    continue
+                for party in conflict.parties.all():
+                    outcome = "resolved" if rule == Rule.RESOLVED else "lost"
+                    expected[f"conflict-{outcome}:{conflict.pk}:{party.party_id}"] = POINTS[rule]
+            written = keyed(Rule.RESOLVED) | keyed(Rule.UNRESOLVED) | keyed(Rule.EXPIRED)
+            co_owned = {
+                f"co-owned:{share.venture_id}:{share.co_owner_id}": POINTS[Rule.CO_OWNED]
+                for share in CoOwner.objects.filter(venture__confirmed_at__isnull=False)
+            }
+            written_co_owned = keyed(Rule.CO_OWNED)
+            unconfirmed |= Venture.objects.filter(confirmed_at__isnull=True).exists()
+        assert written == expected
+        assert written_co_owned == co_owned
+    assert unconfirmed
 
 
 def missed(meetings: list[Meeting]) -> set[str]:
     """Who the rules say missed each meeting: in the crew at its start, not marked present
-    at it (nobody is, at a meeting nobody logged)."""
+    at it (nobody is, at a meeting nobody logged). Called behind the meetings' walls."""
     keys = set()
     for meeting in meetings:
         if meeting.status == MeetingStatus.CANCELLED:
@@ -158,23 +191,41 @@ def missed(meetings: list[Meeting]) -> set[str]:
     return keys
 
 
+def missed_written() -> dict[str, int]:
+    """Every congregation's missed-meeting entries, each read behind its own walls."""
+    written: dict[str, int] = {}
+    for congregation in congregations():
+        with tenant(congregation):
+            written |= keyed(Rule.MISSED)
+    return written
+
+
 def test_settled_meetings_have_their_deductions_and_the_last_month_is_left_to_the_job(
     loaded: dict[str, int],
 ) -> None:
-    settled = list(Meeting.objects.filter(deductions_applied_at__isnull=False))
-    unsettled = list(Meeting.objects.filter(deductions_applied_at__isnull=True))
-    crews = Crew.objects.count()
-    assert len(unsettled) == crews  # one meeting each, the most recent month's
-    assert all(m.starts_at < NOW - timedelta(hours=48) for m in unsettled)
-    assert min(m.starts_at for m in unsettled) > max(m.starts_at for m in settled)
-    assert set(keyed(Rule.MISSED)) == missed(settled)
-    assert not LedgerEntry.objects.filter(meeting__in=unsettled).filter(rule=Rule.MISSED)
+    settled_starts, unsettled_starts = [], []
+    settled_keys, due = set(), set()
+    for congregation in congregations():
+        with tenant(congregation):
+            settled = list(Meeting.objects.filter(deductions_applied_at__isnull=False))
+            unsettled = list(Meeting.objects.filter(deductions_applied_at__isnull=True))
+            crews = Crew.objects.count()
+            missed_early = LedgerEntry.objects.filter(meeting__in=unsettled, rule=Rule.MISSED)
+            assert not missed_early.exists()
+            settled_keys |= missed(settled)
+            due |= missed(unsettled)
+        assert len(unsettled) == crews  # one meeting each, the most recent month's
+        assert all(m.starts_at < NOW - timedelta(hours=48) for m in unsettled)
+        settled_starts += [m.starts_at for m in settled]
+        unsettled_starts += [m.starts_at for m in unsettled]
+    assert min(unsettled_starts) > max(settled_starts)
+    assert set(missed_written()) == settled_keys
 
-    due = missed(unsettled)
     assert due
-    assert deductions.floor(NOW)[1] == len(due)
+    assert deductions.floor(NOW)[0][1] == len(due)
     assert apply_missed_meeting_deductions(now=NOW) == len(due)
-    assert set(keyed(Rule.MISSED)) == missed(settled) | due
-    assert all(points == POINTS[Rule.MISSED] for points in keyed(Rule.MISSED).values())
+    written = missed_written()
+    assert set(written) == settled_keys | due
+    assert all(points == POINTS[Rule.MISSED] for points in written.values())
     assert apply_missed_meeting_deductions(now=NOW) == 0
-    assert deductions.floor(NOW)[1] == 0
+    assert deductions.floor(NOW)[0][1] == 0

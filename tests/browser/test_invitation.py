@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from congregations.models import Membership, Role
 from congregations.services.outbox import send_due_emails
+from congregations.tenancy import tenant
 
 from ..factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
 from .conftest import refusals
@@ -53,7 +54,8 @@ def test_a_facilitator_invites_and_the_invitee_lands_in_the_congregation(
 
     expect(invitee.get_by_role("heading", name="Kotahi")).to_be_visible()
     assert invitee.url == f"{live_server.url}/c/{congregation.slug}/"
-    assert Membership.objects.filter(member__email="ben@example.net", left_at=None).exists()
+    with tenant(congregation):
+        assert Membership.objects.filter(member__email="ben@example.net", left_at=None).exists()
     assert refused == []
 
 

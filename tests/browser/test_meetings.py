@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from congregations.tenancy import tenant
 from crews.models import Attendance, Meeting, MeetingStatus
 from crews.services import form_crew
 from tests.builders import scheduled_meeting
@@ -49,7 +50,8 @@ def test_a_crew_schedules_a_meeting_logs_one_with_taps_and_sees_it_in_its_histor
     page.get_by_role("button", name="Schedule").click()
 
     expect(page.get_by_text("The meeting is scheduled.")).to_be_visible()
-    scheduled = Meeting.objects.get(crew=crew)
+    with tenant(crew):
+        scheduled = Meeting.objects.get(crew=crew)
     assert scheduled.local_start.hour == 19
     assert scheduled.place == "Ana's kitchen"
 
@@ -70,16 +72,15 @@ def test_a_crew_schedules_a_meeting_logs_one_with_taps_and_sees_it_in_its_histor
     )
     # The taps swapped single buttons: the page was never reloaded.
     assert page.evaluate("window.stillThisPage") is True
-    assert set(
-        Attendance.objects.filter(meeting=held, present=True).values_list(
-            "member__display_name", flat=True
-        )
-    ) == {"Ana", "Chiara"}
+    with tenant(held):
+        present = Attendance.objects.filter(meeting=held, present=True)
+        assert set(present.values_list("member__display_name", flat=True)) == {"Ana", "Chiara"}
 
     page.get_by_label("Where we have been").fill("We shared a meal and our worries.")
     page.get_by_role("button", name="Log this meeting").click()
     expect(page.get_by_text("The meeting is logged.")).to_be_visible()
-    held.refresh_from_db()
+    with tenant(held):
+        held.refresh_from_db()
     assert held.status == MeetingStatus.LOGGED
 
     page.get_by_role("link", name="← Tuesday crew").click()

@@ -45,7 +45,7 @@ def test_a_self_from_before_allauth_signs_in_with_their_old_password(client: Cli
 
 def test_the_upgrade_gives_every_earlier_self_a_verified_primary_address() -> None:
     migration = __import__(
-        "congregations.migrations.0008_selves_email_addresses", fromlist=["add_email_addresses"]
+        "congregations.migrations.0009_selves_email_addresses", fromlist=["add_email_addresses"]
     )
     ana = SelfFactory.create(email="ana@example.net", email_address=False)
     ben = SelfFactory.create(email="ben@example.net")

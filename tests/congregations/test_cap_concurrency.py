@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from congregations.models import Congregation, Membership, Self
 from congregations.services import accept_invitation
+from congregations.tenancy import tenant
 from tests.builders import together
 
 from .test_setting_bounds import at_cap_with_invitations
@@ -34,4 +35,5 @@ def test_twenty_acceptances_at_one_below_the_cap_let_exactly_one_in(
     assert len(joined) == 1
     assert len(refusals) == REQUESTS - 1
     assert all("Kotahi is full" in r.messages[0] for r in refusals)
-    assert Membership.objects.current().filter(congregation=congregation).count() == 2
+    with tenant(congregation):
+        assert Membership.objects.current().filter(congregation=congregation).count() == 2

@@ -31,6 +31,7 @@ from congregations.services import (
     update_settings,
 )
 from congregations.services.outbox import send_due_emails
+from congregations.tenancy import tenant
 from congregations.validators import single_line
 from microsolidarity.models import ItemFailure
 from tests.builders import congregation_url, refused, snapshot
@@ -238,7 +239,9 @@ def send(client: Client, congregation: Congregation, django_capture_on_commit_ca
 
 
 def invited(congregation: Congregation) -> set[str]:
-    return set(Invitation.objects.filter(congregation=congregation).values_list("email", flat=True))
+    with tenant(congregation):
+        invitations = Invitation.objects.filter(congregation=congregation)
+        return set(invitations.values_list("email", flat=True))
 
 
 def test_an_address_too_long_for_the_column_is_refused_on_its_own_line_and_stays_in_the_box(
@@ -295,7 +298,8 @@ def test_addresses_pasted_from_a_mail_program_are_invited(
     send('Alice Doe <alice.doe@example.org>\n"Doe, Alice" <alice2@example.org>')
 
     assert invited(congregation) == {"alice.doe@example.org", "alice2@example.org"}
-    assert Invitation.objects.filter(congregation=congregation).count() == 2
+    with tenant(congregation):
+        assert Invitation.objects.filter(congregation=congregation).count() == 2
 
 
 def test_a_line_of_several_pasted_addresses_invites_each(

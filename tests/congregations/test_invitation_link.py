@@ -13,12 +13,13 @@ from django.utils import timezone
 from congregations.models import Congregation, Invitation, Self
 from congregations.request_keys import new_request_key
 from congregations.services import accept_invitation, invite, revoke_invitation
+from congregations.tenancy import tenant
 from tests.builders import congregation_url, membership_of
 from tests.pages import text
 
 from ..factories import PASSWORD, SelfFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 PASSWORDS = {"password1": "a-good-long-password", "password2": "a-good-long-password"}
 
@@ -44,14 +45,19 @@ def test_the_link_shows_who_invites_to_what(client: Client, facilitator: Self, t
     assert "ben@example.net" in page
 
 
-def test_an_expired_link(client: Client, token: str) -> None:
-    Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+def test_an_expired_link(client: Client, congregation: Congregation, token: str) -> None:
+    with tenant(congregation):
+        Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
     invalid_page(client, token)
 
 
-def test_a_revoked_link(client: Client, facilitator: Self, token: str) -> None:
-    revoke_invitation(invitation=Invitation.objects.get(), revoked_by=facilitator)
+def test_a_revoked_link(
+    client: Client, congregation: Congregation, facilitator: Self, token: str
+) -> None:
+    with tenant(congregation):
+        invitation = Invitation.objects.get()
+    revoke_invitation(invitation=invitation, revoked_by=facilitator)
 
     invalid_page(client, token)
 
@@ -68,7 +74,7 @@ def test_a_malformed_link(client: Client, malformed: str) -> None:
 
 
 def test_a_link_opened_while_signed_in_with_another_address(
-    client: Client, outsider: Self, token: str
+    client: Client, congregation: Congregation, outsider: Self, token: str
 ) -> None:
     client.force_login(outsider)
 
@@ -76,7 +82,8 @@ def test_a_link_opened_while_signed_in_with_another_address(
     response = client.post(f"/invitations/{token}/")
 
     assert response.status_code == 404
-    assert Invitation.objects.get().accepted_at is None
+    with tenant(congregation):
+        assert Invitation.objects.get().accepted_at is None
 
 
 def test_every_broken_link_gives_the_same_page(
@@ -91,10 +98,10 @@ def test_every_broken_link_gives_the_same_page(
         )[1]
         for reason in ("expired", "revoked", "used", "other")
     }
-    Invitation.objects.filter(email="expired@example.net").update(expires_at=timezone.now())
-    revoke_invitation(
-        invitation=Invitation.objects.get(email="revoked@example.net"), revoked_by=facilitator
-    )
+    with tenant(congregation):
+        Invitation.objects.filter(email="expired@example.net").update(expires_at=timezone.now())
+        revoked = Invitation.objects.get(email="revoked@example.net")
+    revoke_invitation(invitation=revoked, revoked_by=facilitator)
     accept_invitation(token=tokens["used"], self_=SelfFactory.create(email="used@example.net"))
     client.force_login(SelfFactory.create(email="someone@example.net", display_name="Someone"))
 

@@ -18,6 +18,7 @@ from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.request_keys import new_request_key
 from congregations.services import invite
 from congregations.services.outbox import send_due_emails
+from congregations.tenancy import tenant
 from tests.builders import congregation_url, membership_of
 from tests.pages import text
 
@@ -70,7 +71,8 @@ def test_a_batch_reports_line_by_line_and_the_valid_addresses_still_go_out(
     assert "Not sent to pending@example.net: pending@example.net has been invited already" in page
     assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.net", "ben@example.net"]
     assert all("We meet on Thursdays." in str(m.body) for m in mail.outbox)
-    assert Invitation.objects.filter(congregation=congregation).count() == 3
+    with tenant(congregation):
+        assert Invitation.objects.filter(congregation=congregation).count() == 3
 
 
 def test_the_emailed_link_works(
@@ -113,7 +115,8 @@ def test_an_empty_batch_is_refused_next_to_the_field(
 
     assert response.status_code == 200
     assert response.context["form"].errors["emails"] == ["Write at least one email address."]
-    assert not Invitation.objects.exists()
+    with tenant(congregation):
+        assert not Invitation.objects.exists()
 
 
 def test_members_see_their_invitations_left_and_only_their_own(
@@ -224,7 +227,8 @@ def test_resend_and_revoke_swap_the_row_with_htmx(
     row = revoked.content.decode()
     assert "revoked" in row and "no longer works" in row
     assert "Revoke</button>" not in row
-    invitation.refresh_from_db()
+    with tenant(invitation):
+        invitation.refresh_from_db()
     assert invitation.revoked_at is not None
 
 
@@ -289,7 +293,8 @@ def test_a_member_cannot_touch_an_invitation_they_did_not_send(
         assert (
             client.post(congregation_url(name, congregation, pk=invitation.pk)).status_code == 404
         )
-    invitation.refresh_from_db()
+    with tenant(invitation):
+        invitation.refresh_from_db()
     assert invitation.revoked_at is None
 
 
@@ -303,7 +308,8 @@ def test_a_member_revokes_their_own(
 
     client.post(congregation_url("revoke_invitation", congregation, pk=invitation.pk))
 
-    invitation.refresh_from_db()
+    with tenant(invitation):
+        invitation.refresh_from_db()
     assert invitation.revoked_at is not None
 
 
@@ -335,7 +341,8 @@ def test_an_htmx_post_without_the_csrf_token_is_refused(
     )
 
     assert response.status_code == 403
-    invitation.refresh_from_db()
+    with tenant(invitation):
+        invitation.refresh_from_db()
     assert invitation.revoked_at is None
 
 
@@ -357,14 +364,16 @@ def test_an_htmx_post_with_the_csrf_header_from_the_page_is_accepted(
     )
 
     assert response.status_code == 200
-    invitation.refresh_from_db()
+    with tenant(invitation):
+        invitation.refresh_from_db()
     assert invitation.revoked_at is not None
 
 
 def test_a_removed_member_is_no_longer_counted(
     congregation: Congregation, facilitator: Self, member: Self
 ) -> None:
-    Membership.objects.filter(member=member).update(left_at=timezone.now())
+    with tenant(congregation):
+        Membership.objects.filter(member=member).update(left_at=timezone.now())
     client = Client()
     client.force_login(facilitator)
 

@@ -38,6 +38,7 @@ from congregations.services import (
     update_profile,
     update_settings,
 )
+from congregations.tenancy import across_congregations, tenant
 from congregations.tokens import hash_token
 from tests.builders import membership_of
 
@@ -58,7 +59,8 @@ def test_starting_a_congregation_makes_its_first_facilitator() -> None:
     assert (congregation.meeting_grace_hours, congregation.conflict_deadline_days) == (48, 30)
     assert congregation.reminder_lead_hours == 24
     assert membership_of(ana, congregation).role == Role.FACILITATOR
-    assert MembershipEvent.objects.get(congregation=congregation).action == "created"
+    with tenant(congregation):
+        assert MembershipEvent.objects.get(congregation=congregation).action == "created"
 
 
 def test_two_congregations_with_one_name_get_two_slugs() -> None:
@@ -73,8 +75,10 @@ def test_a_congregation_needs_a_name_and_writes_nothing_without_one() -> None:
         create_congregation(name="  ", facilitator=SelfFactory.create())
 
     assert "name" in refused.value.message_dict
-    assert not Congregation.objects.exists()
-    assert not Membership.objects.exists()
+    # Nothing anywhere: there is no congregation whose walls to look inside.
+    with across_congregations():
+        assert not Congregation.objects.exists()
+        assert not Membership.objects.exists()
 
 
 def test_settings_change_and_are_recorded(congregation: Congregation, facilitator: Self) -> None:
@@ -84,7 +88,8 @@ def test_settings_change_and_are_recorded(congregation: Congregation, facilitato
 
     congregation.refresh_from_db()
     assert (congregation.invitation_quota, congregation.purpose) == (5, "food")
-    assert MembershipEvent.objects.filter(congregation=congregation, action="settings").exists()
+    with tenant(congregation):
+        assert MembershipEvent.objects.filter(congregation=congregation, action="settings").exists()
 
 
 @pytest.mark.parametrize(
@@ -104,7 +109,8 @@ def test_settings_that_make_no_sense_are_refused_by_field(
 
     assert list(refused.value.message_dict) == [field]
     assert "Constraint" not in str(refused.value)  # words a facilitator understands
-    assert not MembershipEvent.objects.filter(action="settings").exists()
+    with tenant(congregation):
+        assert not MembershipEvent.objects.filter(action="settings").exists()
     congregation.refresh_from_db()
     assert congregation.hard_size_cap == 200
 
@@ -144,7 +150,8 @@ def test_an_invalid_address_is_refused(
         invite(congregation=congregation, email=email, invited_by=facilitator)
 
     assert "email" in refused.value.message_dict
-    assert not Invitation.objects.exists()
+    with tenant(congregation):
+        assert not Invitation.objects.exists()
 
 
 def test_inviting_a_member_says_so(
@@ -162,7 +169,8 @@ def test_inviting_twice_says_so_instead_of_sending_twice(
     with pytest.raises(ValidationError, match="invited already"):
         invite(congregation=congregation, email="BEN@example.net", invited_by=facilitator)
 
-    assert Invitation.objects.count() == 1
+    with tenant(congregation):
+        assert Invitation.objects.count() == 1
 
 
 def test_inviting_again_after_expiry_renews_the_one_invitation(
@@ -186,15 +194,18 @@ def test_inviting_again_after_expiry_renews_the_one_invitation(
 
 def test_members_invite_up_to_the_quota(congregation: Congregation, member: Self) -> None:
     membership = membership_of(member, congregation)
-    assert invitations_left(membership=membership) == 2
+    with tenant(congregation):
+        assert invitations_left(membership=membership) == 2
     invite(congregation=congregation, email="a@example.net", invited_by=member)
     invite(congregation=congregation, email="b@example.net", invited_by=member)
-    assert invitations_left(membership=membership) == 0
+    with tenant(congregation):
+        assert invitations_left(membership=membership) == 0
 
     with pytest.raises(ValidationError, match="used all 2 of your invitations"):
         invite(congregation=congregation, email="c@example.net", invited_by=member)
 
-    assert Invitation.objects.count() == 2
+    with tenant(congregation):
+        assert Invitation.objects.count() == 2
 
 
 def test_a_revoked_invitation_gives_a_member_their_invitation_back(
@@ -204,14 +215,18 @@ def test_a_revoked_invitation_gives_a_member_their_invitation_back(
 
     revoke_invitation(invitation=invitation, revoked_by=member)
 
-    assert invitations_left(membership=membership_of(member, congregation)) == 2
+    membership = membership_of(member, congregation)
+    with tenant(congregation):
+        assert invitations_left(membership=membership) == 2
 
 
 def test_facilitators_have_no_quota(congregation: Congregation, facilitator: Self) -> None:
     for n in range(5):
         invite(congregation=congregation, email=f"p{n}@example.net", invited_by=facilitator)
 
-    assert invitations_left(membership=membership_of(facilitator, congregation)) is None
+    membership = membership_of(facilitator, congregation)
+    with tenant(congregation):
+        assert invitations_left(membership=membership) is None
 
 
 def test_the_hard_cap_counts_pending_invitations_and_says_why(
@@ -226,7 +241,8 @@ def test_the_hard_cap_counts_pending_invitations_and_says_why(
         invite(congregation=congregation, email="b@example.net", invited_by=facilitator)
 
     assert "split in two" in str(refused.value)
-    assert Invitation.objects.count() == 1
+    with tenant(congregation):
+        assert Invitation.objects.count() == 1
 
 
 def test_a_batch_sends_the_valid_addresses_and_says_why_the_others_were_not(
@@ -242,7 +258,9 @@ def test_a_batch_sends_the_valid_addresses_and_says_why_the_others_were_not(
     assert [bool(o.invitation) for o in outcomes] == [True, False, False, True]
     assert "not an email address" in outcomes[1].refusal
     assert "already a member" in outcomes[2].refusal
-    assert set(Invitation.objects.values_list("email", "note")) == {
+    with tenant(congregation):
+        invited = set(Invitation.objects.values_list("email", "note"))
+    assert invited == {
         ("a@example.net", "Come along!"),
         ("b@example.net", "Come along!"),
     }
@@ -259,7 +277,8 @@ def test_resending_makes_a_new_link_and_a_new_expiry(
     later = now + timedelta(days=3)
     _, token = resend_invitation(invitation=invitation, resent_by=facilitator, now=later)
 
-    invitation.refresh_from_db()
+    with tenant(invitation):
+        invitation.refresh_from_db()
     assert invitation.expires_at == later + timedelta(days=14)
     assert open_invitation(old_token, now=later) is None
     assert open_invitation(token, now=later) == invitation
@@ -278,7 +297,8 @@ def test_resending_an_expired_invitation_still_respects_the_quota(
     with pytest.raises(ValidationError, match="used all 2"):
         resend_invitation(invitation=stale, resent_by=member, now=later)
 
-    stale.refresh_from_db()
+    with tenant(stale):
+        stale.refresh_from_db()
     assert stale.expires_at < later
 
 
@@ -306,8 +326,10 @@ def test_a_member_handles_only_the_invitations_they_sent(
 
     with pytest.raises(ValidationError, match="the person who sent it"):
         revoke_invitation(invitation=invitation, revoked_by=member)
-    assert invitation not in visible_invitations(membership=membership_of(member, congregation))
-    assert invitation in visible_invitations(membership=membership_of(facilitator, congregation))
+    members, facilitators = (membership_of(m, congregation) for m in (member, facilitator))
+    with tenant(congregation):
+        assert invitation not in visible_invitations(membership=members)
+        assert invitation in visible_invitations(membership=facilitators)
 
 
 def test_accepting_joins_as_a_member_and_uses_the_link_up(
@@ -319,7 +341,8 @@ def test_accepting_joins_as_a_member_and_uses_the_link_up(
     membership = accept_invitation(token=token, self_=ben)
 
     assert membership.role == Role.MEMBER
-    assert Invitation.objects.get().accepted_by == ben
+    with tenant(congregation):
+        assert Invitation.objects.get().accepted_by == ben
     assert open_invitation(token) is None
     with pytest.raises(ValidationError, match="does not work"):
         accept_invitation(token=token, self_=ben)
@@ -333,8 +356,9 @@ def test_an_invitation_is_bound_to_the_address_it_was_sent_to(
     with pytest.raises(ValidationError, match="does not work"):
         accept_invitation(token=token, self_=outsider)
 
-    assert not Membership.objects.filter(member=outsider, congregation=congregation).exists()
-    assert Invitation.objects.get().accepted_at is None
+    with tenant(congregation):
+        assert not Membership.objects.filter(member=outsider, congregation=congregation).exists()
+        assert Invitation.objects.get().accepted_at is None
 
 
 def test_signing_up_creates_the_account_and_joins(
@@ -372,8 +396,12 @@ def test_promoting_and_demoting_are_recorded(
 
     assert membership_of(member, congregation).role == Role.FACILITATOR
     assert membership_of(facilitator, congregation).role == Role.MEMBER
-    events = MembershipEvent.objects.filter(congregation=congregation)
-    assert [(e.action, e.subject) for e in events[:2]] == [
+    with tenant(congregation):
+        events = [
+            (e.action, e.subject)
+            for e in MembershipEvent.objects.filter(congregation=congregation)[:2]
+        ]
+    assert events == [
         ("demoted", facilitator),
         ("promoted", member),
     ]
@@ -390,7 +418,8 @@ def test_the_last_facilitator_cannot_step_down(
         )
 
     assert membership_of(facilitator, congregation).role == Role.FACILITATOR
-    assert not MembershipEvent.objects.filter(action="demoted").exists()
+    with tenant(congregation):
+        assert not MembershipEvent.objects.filter(action="demoted").exists()
 
 
 def test_the_last_facilitator_cannot_leave_while_others_stay(
@@ -405,7 +434,8 @@ def test_the_last_facilitator_cannot_leave_while_others_stay(
 def test_the_only_member_can_leave(congregation: Congregation, facilitator: Self) -> None:
     leave_congregation(membership=membership_of(facilitator, congregation))
 
-    assert not Membership.objects.current().filter(congregation=congregation).exists()
+    with tenant(congregation):
+        assert not Membership.objects.current().filter(congregation=congregation).exists()
 
 
 def test_members_cannot_change_roles_or_remove(
@@ -429,9 +459,10 @@ def test_removing_keeps_the_row_as_history(
 
     remove_member(membership=membership, removed_by=facilitator)
 
-    membership.refresh_from_db()
+    with tenant(congregation):
+        membership.refresh_from_db()
+        event = MembershipEvent.objects.filter(congregation=congregation).first()
     assert membership.left_at is not None
-    event = MembershipEvent.objects.filter(congregation=congregation).first()
     assert event is not None
     assert (event.actor, event.action, event.subject) == (facilitator, "removed", member)
 
@@ -456,7 +487,8 @@ def test_the_size_counts_members_and_pending_invitations(
     )
     congregation.refresh_from_db()
 
-    size = congregation_size(congregation=congregation)
+    with tenant(congregation):
+        size = congregation_size(congregation=congregation)
 
     assert (size.members, size.pending, size.occupancy) == (2, 1, 3)
     assert size.at_cap and size.time_to_split
@@ -501,4 +533,6 @@ def test_a_facilitator_of_another_congregation_has_no_say_here(
         invite(congregation=congregation, email="a@example.net", invited_by=other)
 
     assert membership_of(member, congregation).left_at is None
-    assert not Invitation.objects.exists()
+    # Neither here nor in the other facilitator's congregation.
+    with across_congregations():
+        assert not Invitation.objects.exists()

@@ -10,12 +10,15 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from congregations.models import Congregation, Self
+from congregations.selectors import memberships_of
 from congregations.tokens import hash_token
 from crews import services
 from crews.models import CalendarFeed, Crew
 from tests.builders import scheduled_meeting
 
 from ..factories import CongregationFactory, MembershipFactory
+
+pytestmark = pytest.mark.embedded
 
 
 def feed_path(token: str) -> str:
@@ -77,9 +80,10 @@ def test_every_congregation_is_in_it_and_no_one_elses_crews(
     far = MembershipFactory.create(
         member=member, congregation=CongregationFactory.create()
     ).congregation
+    [elsewhere] = (m.congregation for m in memberships_of(self_=outsider))
     for other_crew in (
         crew_with(member, far, "Far crew"),
-        crew_with(outsider, outsider.memberships.get().congregation, "Not mine"),
+        crew_with(outsider, elsewhere, "Not mine"),
         crew,
     ):
         scheduled_meeting(other_crew, now + timedelta(days=3))
@@ -124,7 +128,9 @@ def test_the_feed_runs_a_bounded_number_of_queries(
     for n in range(30):
         scheduled_meeting(crew, now + timedelta(days=n + 1))
     token = services.renew_calendar_feed(owner=member)
-    with django_assert_max_num_queries(3):  # type: ignore[operator]
+    # + 4: the door's fixed cost in a test (a SAVEPOINT and its RELEASE, and opening and
+    # closing it), the feed reading meetings of every congregation it spans.
+    with django_assert_max_num_queries(3 + 4):  # type: ignore[operator]
         client.get(feed_path(token))
 
 

@@ -7,11 +7,14 @@ from django.test import Client
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.tenancy import tenant
 from crews import services
 from crews.models import Crew, CrewInvitation, CrewMembership, Kind
 from tests.builders import congregation_url, writes_nothing
 
 from ..factories import MembershipFactory
+
+pytestmark = pytest.mark.embedded
 
 
 def test_the_propose_form_ticks_the_person_chosen_in_the_dating_pool(
@@ -40,18 +43,16 @@ def test_proposing_a_crew_invites_each_person(
             "invitees": [crew_mate.pk, neighbour.pk],
         },
     )
-    crew = Crew.objects.get(name="Seed library")
+    with tenant(congregation):
+        crew = Crew.objects.get(name="Seed library")
+        joined = list(CrewMembership.objects.filter(crew=crew).values_list("member", flat=True))
+        invited = set(CrewInvitation.objects.filter(crew=crew).values_list("invitee", flat=True))
     assert response.status_code == 302
     assert response["Location"] == congregation_url("crews:crew", congregation, pk=crew.pk)
     assert crew.formed_at is None
     assert str(crew.timezone) == "Pacific/Auckland"
-    assert list(CrewMembership.objects.filter(crew=crew).values_list("member", flat=True)) == [
-        member.pk
-    ]
-    assert set(CrewInvitation.objects.filter(crew=crew).values_list("invitee", flat=True)) == {
-        crew_mate.pk,
-        neighbour.pk,
-    }
+    assert joined == [member.pk]
+    assert invited == {crew_mate.pk, neighbour.pk}
 
 
 def test_a_dyad_of_three_is_refused_next_to_the_invitees(
@@ -120,40 +121,48 @@ def proposal(congregation: Congregation, member: Self, neighbour: Self) -> Crew:
     )
 
 
+def invitation_to(proposal: Crew) -> CrewInvitation:
+    """The proposal's one invitation."""
+    with tenant(proposal):
+        return CrewInvitation.objects.get(crew=proposal)
+
+
 def test_accepting_joins_the_crew(
     client: Client, congregation: Congregation, proposal: Crew, neighbour: Self
 ) -> None:
-    invitation = CrewInvitation.objects.get(crew=proposal)
+    invitation = invitation_to(proposal)
     client.force_login(neighbour)
     response = client.post(
         congregation_url("crews:answer_invitation", congregation, pk=invitation.pk),
         {"answer": "accept"},
     )
     assert response["Location"] == congregation_url("crews:crew", congregation, pk=proposal.pk)
-    assert CrewMembership.objects.filter(crew=proposal, member=neighbour).current().exists()
-    invitation.refresh_from_db()
+    with tenant(congregation):
+        assert CrewMembership.objects.filter(crew=proposal, member=neighbour).current().exists()
+        invitation.refresh_from_db()
     assert invitation.accepted is True
 
 
 def test_declining_leaves_the_crew_as_it_was(
     client: Client, congregation: Congregation, proposal: Crew, neighbour: Self
 ) -> None:
-    invitation = CrewInvitation.objects.get(crew=proposal)
+    invitation = invitation_to(proposal)
     client.force_login(neighbour)
     response = client.post(
         congregation_url("crews:answer_invitation", congregation, pk=invitation.pk),
         {"answer": "decline"},
     )
     assert response["Location"] == congregation_url("crews:congregation", congregation)
-    assert not CrewMembership.objects.filter(crew=proposal, member=neighbour).exists()
-    invitation.refresh_from_db()
+    with tenant(congregation):
+        assert not CrewMembership.objects.filter(crew=proposal, member=neighbour).exists()
+        invitation.refresh_from_db()
     assert invitation.accepted is False
 
 
 def test_an_answer_must_be_yes_or_no(
     client: Client, congregation: Congregation, proposal: Crew, neighbour: Self
 ) -> None:
-    invitation = CrewInvitation.objects.get(crew=proposal)
+    invitation = invitation_to(proposal)
     client.force_login(neighbour)
     with writes_nothing():
         response = client.post(
@@ -165,7 +174,7 @@ def test_an_answer_must_be_yes_or_no(
 def test_only_the_invitee_can_answer(
     client: Client, congregation: Congregation, proposal: Crew, crew_mate: Self
 ) -> None:
-    invitation = CrewInvitation.objects.get(crew=proposal)
+    invitation = invitation_to(proposal)
     client.force_login(crew_mate)
     with writes_nothing():
         response = client.post(
@@ -203,7 +212,10 @@ def test_a_member_invites_someone_into_their_crew(
         congregation_url("crews:invite", congregation, pk=crew.pk), {"invitee": neighbour.pk}
     )
     assert response.status_code == 302
-    assert CrewInvitation.objects.filter(crew=crew, invitee=neighbour, invited_by=member).exists()
+    with tenant(crew):
+        assert CrewInvitation.objects.filter(
+            crew=crew, invitee=neighbour, invited_by=member
+        ).exists()
 
 
 def test_inviting_into_a_full_dyad_is_refused(
@@ -240,7 +252,8 @@ def test_leaving_records_the_time(
     client.force_login(member)
     response = client.post(congregation_url("crews:leave", congregation, pk=crew.pk))
     assert response["Location"] == congregation_url("crews:congregation", congregation)
-    membership = CrewMembership.objects.get(crew=crew, member=member)
+    with tenant(crew):
+        membership = CrewMembership.objects.get(crew=crew, member=member)
     assert membership.left_at is not None
 
 

@@ -13,10 +13,20 @@ from django.utils.html import escape
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.tenancy import tenant
 from crews.links import meeting_url
 from crews.models import Crew, CrewInvitation, CrewMembership, Meeting, MeetingReminder
 from crews.services import cancel_meeting, reschedule_meeting, schedule_meeting
-from tests.builders import DAY, HOUR, congregation_url, next_july, refused, sent_twice, signed_in
+from tests.builders import (
+    DAY,
+    HOUR,
+    congregation_url,
+    next_july,
+    people,
+    refused,
+    sent_twice,
+    signed_in,
+)
 
 
 def schedule_form(congregation: Congregation, now: datetime) -> dict[str, str]:
@@ -41,6 +51,11 @@ def propose_form(congregation: Congregation, kind: str, invitees: list[Self]) ->
     }
 
 
+def someone_in(crew: Crew) -> Self:
+    """One of the crew's members."""
+    return people(crew)[0]
+
+
 # --- the same form twice, one after the other ----------------------------------------------
 
 
@@ -54,13 +69,15 @@ def test_a_schedule_form_sent_twice_schedules_one_meeting(
     first = client.post(congregation_url("crews:schedule", congregation, pk=crew.pk), data)
     again = client.post(congregation_url("crews:schedule", congregation, pk=crew.pk), data)
 
-    meeting = Meeting.objects.get(crew=crew)
+    with tenant(crew):
+        meeting = Meeting.objects.get(crew=crew)
+        reminders = MeetingReminder.objects.filter(meeting=meeting).count()
     assert (
         first["Location"]
         == again["Location"]
         == congregation_url("crews:meeting", congregation, pk=meeting.pk)
     )
-    assert MeetingReminder.objects.filter(meeting=meeting).count() == 1
+    assert reminders == 1
 
 
 @pytest.mark.django_db
@@ -75,15 +92,18 @@ def test_a_proposal_sent_twice_proposes_once(
     first = client.post(congregation_url("crews:propose", congregation), data)
     again = client.post(congregation_url("crews:propose", congregation), data)
 
-    proposal = Crew.objects.get(name="Seed library")
+    with tenant(congregation):
+        proposal = Crew.objects.get(name="Seed library")
+        joined = CrewMembership.objects.filter(crew=proposal).count()
+        invited = CrewInvitation.objects.filter(crew=proposal).count()
     assert proposal.kind == kind
     assert (
         first["Location"]
         == again["Location"]
         == congregation_url("crews:crew", congregation, pk=proposal.pk)
     )
-    assert CrewMembership.objects.filter(crew=proposal).count() == 1
-    assert CrewInvitation.objects.filter(crew=proposal).count() == len(invitees)
+    assert joined == 1
+    assert invited == len(invitees)
 
 
 @pytest.mark.django_db
@@ -92,14 +112,13 @@ def test_a_key_spent_on_one_crews_meeting_is_refused_for_another_crew(
 ) -> None:
     key = new_request_key(congregation)
     schedule_meeting(crew=crew, starts_at=t0 + DAY, scheduled_by=member, request_key=key, now=t0)
-    other = CrewMembership.objects.filter(crew=other_crew).first()
-    assert other is not None
+    other = someone_in(other_crew)
 
     with refused("This form has been used already"):
         schedule_meeting(
             crew=other_crew,
             starts_at=t0 + DAY,
-            scheduled_by=other.member,
+            scheduled_by=other,
             request_key=key,
             now=t0,
         )
@@ -124,12 +143,14 @@ def test_two_identical_schedule_posts_at_once_make_one_meeting_with_one_reminder
         congregation=congregation,
     )
 
-    meeting = Meeting.objects.get(crew=crew)
+    with tenant(crew):
+        meeting = Meeting.objects.get(crew=crew)
+        reminders = MeetingReminder.objects.filter(meeting=meeting).count()
     assert [r["Location"] for r in responses] == [
         congregation_url("crews:meeting", congregation, pk=meeting.pk)
     ] * 2
     assert meeting.starts_at == datetime(next_july(now).year, 7, 7, 17, tzinfo=UTC)
-    assert MeetingReminder.objects.filter(meeting=meeting).count() == 1
+    assert reminders == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -148,11 +169,13 @@ def test_two_identical_proposals_at_once_propose_once(
         congregation=congregation,
     )
 
-    proposal = Crew.objects.get(name="Seed library")
+    with tenant(congregation):
+        proposal = Crew.objects.get(name="Seed library")
+        invited = CrewInvitation.objects.filter(crew=proposal).count()
     assert [r["Location"] for r in responses] == [
         congregation_url("crews:crew", congregation, pk=proposal.pk)
     ] * 2
-    assert CrewInvitation.objects.filter(crew=proposal).count() == len(invitees)
+    assert invited == len(invitees)
 
 
 # --- one meeting per moment ----------------------------------------------------------------
@@ -179,7 +202,8 @@ def test_a_second_meeting_at_the_same_moment_is_refused_naming_the_first(
     with refused(taken(first)):
         schedule_meeting(crew=crew, starts_at=t0 + DAY, scheduled_by=crew_mate, now=t0)
 
-    assert Meeting.objects.filter(crew=crew).count() == 1
+    with tenant(crew):
+        assert Meeting.objects.filter(crew=crew).count() == 1
 
 
 @pytest.mark.django_db
@@ -190,7 +214,8 @@ def test_a_cancelled_meeting_leaves_its_moment_free(crew: Crew, member: Self, t0
     second = schedule_meeting(crew=crew, starts_at=t0 + DAY, scheduled_by=member, now=t0)
 
     assert second != first
-    assert Meeting.objects.filter(crew=crew, starts_at=t0 + DAY).count() == 2
+    with tenant(crew):
+        assert Meeting.objects.filter(crew=crew, starts_at=t0 + DAY).count() == 2
 
 
 @pytest.mark.django_db
@@ -198,12 +223,13 @@ def test_another_crew_may_meet_at_the_same_moment(
     crew: Crew, other_crew: Crew, member: Self, t0: datetime
 ) -> None:
     schedule_meeting(crew=crew, starts_at=t0 + DAY, scheduled_by=member, now=t0)
-    other = CrewMembership.objects.filter(crew=other_crew).first()
-    assert other is not None
 
-    schedule_meeting(crew=other_crew, starts_at=t0 + DAY, scheduled_by=other.member, now=t0)
+    schedule_meeting(
+        crew=other_crew, starts_at=t0 + DAY, scheduled_by=someone_in(other_crew), now=t0
+    )
 
-    assert Meeting.objects.filter(starts_at=t0 + DAY).count() == 2
+    with tenant(crew):
+        assert Meeting.objects.filter(starts_at=t0 + DAY).count() == 2
 
 
 @pytest.mark.django_db
@@ -229,7 +255,8 @@ def test_the_schedule_form_links_to_the_meeting_already_there(
         congregation_url("crews:schedule", congregation, pk=crew.pk),
         schedule_form(congregation, now),
     )
-    first = Meeting.objects.get(crew=crew)
+    with tenant(crew):
+        first = Meeting.objects.select_related("crew", "congregation").get(crew=crew)
 
     # Another person's form, its own key, the same moment.
     response = client.post(
@@ -240,7 +267,8 @@ def test_the_schedule_form_links_to_the_meeting_already_there(
     assert response.status_code == 200
     assert "date" in response.context["schedule_form"].errors  # next to the date
     assert linked(first) in response.content.decode()
-    assert Meeting.objects.filter(crew=crew).count() == 1
+    with tenant(crew):
+        assert Meeting.objects.filter(crew=crew).count() == 1
 
 
 @pytest.mark.django_db
@@ -259,5 +287,6 @@ def test_the_reschedule_form_links_to_the_meeting_already_there(
 
     assert "date" in response.context["reschedule_form"].errors
     assert linked(first) in response.content.decode()
-    second.refresh_from_db()
+    with tenant(second):
+        second.refresh_from_db()
     assert second.starts_at == start + timedelta(days=7)

@@ -11,11 +11,18 @@ from django.test import Client
 from django.utils.html import escape
 
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant
 from crews import services
 from crews.models import Crew, CrewInvitation, CrewMembership, Kind
 from tests.builders import congregation_url, new_members, writes_nothing
 
 pytestmark = pytest.mark.django_db
+
+
+def invitation(crew: Crew, invitee: Self) -> CrewInvitation:
+    """The invitation of ``invitee`` into ``crew``."""
+    with tenant(crew):
+        return CrewInvitation.objects.get(crew=crew, invitee=invitee)
 
 
 def refused_seat(crew: Crew, invitee: Self, invited_by: Self) -> ValidationError:
@@ -69,7 +76,7 @@ def test_a_seat_said_no_to_can_be_offered_again(
         proposed_by=member,
         invitees=[crew_mate],
     )
-    first = CrewInvitation.objects.get(crew=dyad)
+    first = invitation(dyad, crew_mate)
     services.answer_crew_invitation(invitation=first, answered_by=crew_mate, accept=False)
 
     again = services.invite_to_crew(crew=dyad, invitee=neighbour, invited_by=member)
@@ -90,9 +97,10 @@ def over_asked_dyad(
         proposed_by=member,
         invitees=[crew_mate],
     )
-    CrewInvitation.objects.create(
-        congregation=congregation, crew=dyad, invitee=neighbour, invited_by=member
-    )
+    with tenant(congregation):
+        CrewInvitation.objects.create(
+            congregation=congregation, crew=dyad, invitee=neighbour, invited_by=member
+        )
     return dyad
 
 
@@ -109,13 +117,13 @@ def test_when_a_crew_fills_its_other_invitations_are_withdrawn_and_leave_the_pag
     assert escape(over_asked_dyad.name) in client.get(home).content.decode()
 
     services.answer_crew_invitation(
-        invitation=CrewInvitation.objects.get(crew=over_asked_dyad, invitee=crew_mate),
+        invitation=invitation(over_asked_dyad, crew_mate),
         answered_by=crew_mate,
         accept=True,
         now=now,
     )
 
-    withdrawn = CrewInvitation.objects.get(crew=over_asked_dyad, invitee=neighbour)
+    withdrawn = invitation(over_asked_dyad, neighbour)
     assert (withdrawn.withdrawn_at, withdrawn.answered_at, withdrawn.accepted) == (now, now, None)
     home_page = client.get(home).content.decode()
     assert "Invitations for you" not in home_page
@@ -133,12 +141,13 @@ def test_answering_a_withdrawn_invitation_says_the_crew_filled(
     congregation: Congregation, over_asked_dyad: Crew, crew_mate: Self, neighbour: Self
 ) -> None:
     services.answer_crew_invitation(
-        invitation=CrewInvitation.objects.get(crew=over_asked_dyad, invitee=crew_mate),
+        invitation=invitation(over_asked_dyad, crew_mate),
         answered_by=crew_mate,
         accept=True,
     )
-    withdrawn = CrewInvitation.objects.get(crew=over_asked_dyad, invitee=neighbour)
+    withdrawn = invitation(over_asked_dyad, neighbour)
 
     with writes_nothing(), pytest.raises(ValidationError, match="Pair filled up before you"):
         services.answer_crew_invitation(invitation=withdrawn, answered_by=neighbour, accept=True)
-    assert CrewMembership.objects.filter(crew=over_asked_dyad).current().count() == 2
+    with tenant(over_asked_dyad):
+        assert CrewMembership.objects.filter(crew=over_asked_dyad).current().count() == 2

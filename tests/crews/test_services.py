@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant
 from crews.models import Attendance, Crew, Meeting, MeetingStatus
 from crews.selectors import members_at
 from crews.services import (
@@ -50,7 +51,8 @@ def test_a_crew_of_three_to_eight_or_a_dyad_of_two_is_formed_with_everyone_in_it
 
     assert crew.formed_at == t0
     assert crew.kind == kind
-    assert ids(members_at(crew=crew, moment=t0)) == ids(selves)
+    with tenant(crew):
+        assert ids(members_at(crew=crew, moment=t0)) == ids(selves)
 
 
 @pytest.mark.parametrize(
@@ -238,9 +240,10 @@ def test_logging_records_everyone_in_the_crew_present_or_not(
 ) -> None:
     meeting = held_meeting(crew, [member, crew_mate], t0)
 
-    attendance = dict(
-        Attendance.objects.filter(meeting=meeting).values_list("member_id", "present")
-    )
+    with tenant(meeting):
+        attendance = dict(
+            Attendance.objects.filter(meeting=meeting).values_list("member_id", "present")
+        )
     assert attendance == {member.pk: True, crew_mate.pk: True, third.pk: False}
     assert (meeting.status, meeting.logged_at, meeting.logged_by) == (
         MeetingStatus.LOGGED,
@@ -361,7 +364,8 @@ def test_a_tap_before_logging_is_a_draft_the_log_replaces(
 
     log_meeting(meeting=meeting, present=[member], logged_by=member, now=t0 + HOUR)
 
-    assert Attendance.objects.get(meeting=meeting, member=crew_mate).present is False
+    with tenant(meeting):
+        assert Attendance.objects.get(meeting=meeting, member=crew_mate).present is False
     assert ledger(meeting=meeting) == rows((member, Rule.ATTENDED, 1))
 
 

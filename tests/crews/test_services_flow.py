@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant
 from crews import services
 from crews.models import Attendance, Crew, CrewInvitation, CrewMembership, Kind, Meeting
 from crews.selectors import current_members, members_at
@@ -29,13 +30,15 @@ class TestForming:
             now=now,
         )
         assert crew.formed_at is None
-        invitations = {i.invitee: i for i in CrewInvitation.objects.filter(crew=crew)}
+        with tenant(crew):
+            invitations = {i.invitee: i for i in CrewInvitation.objects.filter(crew=crew)}
         assert set(invitations) == {first, second, third}
 
         services.answer_crew_invitation(
             invitation=invitations[first], answered_by=first, accept=True, now=now
         )
-        crew.refresh_from_db()
+        with tenant(crew):
+            crew.refresh_from_db()
         assert crew.formed_at is None
 
         services.answer_crew_invitation(
@@ -44,9 +47,10 @@ class TestForming:
         services.answer_crew_invitation(
             invitation=invitations[third], answered_by=third, accept=True, now=now
         )
-        crew.refresh_from_db()
+        with tenant(crew):
+            crew.refresh_from_db()
+            assert set(current_members(crew=crew)) == {member, first, third}
         assert crew.formed_at == now
-        assert set(current_members(crew=crew)) == {member, first, third}
 
     def test_a_dyad_forms_at_two(self, congregation: Congregation, member: Self) -> None:
         (partner,) = new_members(congregation, 1)
@@ -57,9 +61,11 @@ class TestForming:
             proposed_by=member,
             invitees=[partner],
         )
-        invitation = CrewInvitation.objects.get(crew=dyad)
+        with tenant(dyad):
+            invitation = CrewInvitation.objects.get(crew=dyad)
         services.answer_crew_invitation(invitation=invitation, answered_by=partner, accept=True)
-        dyad.refresh_from_db()
+        with tenant(dyad):
+            dyad.refresh_from_db()
         assert dyad.formed_at is not None
         assert dyad.is_dyad
 
@@ -97,7 +103,8 @@ class TestForming:
 
         with writes_nothing(), pytest.raises(ValidationError, match="Full has no free seat"):
             services.invite_to_crew(crew=crew, invitee=ninth, invited_by=member)
-        assert CrewInvitation.objects.filter(crew=crew).count() == 1
+        with tenant(crew):
+            assert CrewInvitation.objects.filter(crew=crew).count() == 1
 
     def test_inviting_into_a_full_crew_is_refused(
         self, congregation: Congregation, member: Self
@@ -152,15 +159,17 @@ class TestForming:
         crew = services.propose_crew(
             congregation=congregation, name="Asked", proposed_by=member, invitees=[crew_mate]
         )
-        invitation = CrewInvitation.objects.get(crew=crew)
+        with tenant(crew):
+            invitation = CrewInvitation.objects.get(crew=crew)
         with writes_nothing(), pytest.raises(ValidationError, match="Only the person invited"):
             services.answer_crew_invitation(invitation=invitation, answered_by=member, accept=True)
 
     def test_leaving_keeps_who_was_there(self, crew: Crew, member: Self, now: datetime) -> None:
         before = now - timedelta(days=1)
         services.leave_crew(crew=crew, member=member, now=now)
-        assert member not in current_members(crew=crew)
-        assert member in members_at(crew=crew, moment=before)
+        with tenant(crew):
+            assert member not in current_members(crew=crew)
+            assert member in members_at(crew=crew, moment=before)
 
 
 class TestScheduling:
@@ -197,7 +206,8 @@ class TestScheduling:
                 version=seen,
                 now=now,
             )
-        upcoming_meeting.refresh_from_db()
+        with tenant(upcoming_meeting):
+            upcoming_meeting.refresh_from_db()
         assert upcoming_meeting.starts_at == now + timedelta(days=8)
 
     def test_a_stale_cancel_is_refused(
@@ -250,9 +260,10 @@ class TestLogging:
     ) -> None:
         (late,) = new_members(congregation, 1)
         # Joined after the meeting started: not a member at the time of the meeting.
-        CrewMembership.objects.create(
-            congregation=congregation, crew=crew, member=late, joined_at=now
-        )
+        with tenant(congregation):
+            CrewMembership.objects.create(
+                congregation=congregation, crew=crew, member=late, joined_at=now
+            )
         with writes_nothing(), pytest.raises(ValidationError, match="Not in Tuesday crew"):
             services.log_meeting(
                 meeting=started_meeting, present=[member, late], logged_by=member, now=now
@@ -294,10 +305,12 @@ class TestLogging:
             meeting=started_meeting, member=crew_mate, present=False, marked_by=member, now=now
         )
         services.log_meeting(meeting=started_meeting, present=[member], logged_by=member, now=now)
-        marked = dict(
-            Attendance.objects.filter(meeting=started_meeting).values_list("member", "present")
-        )
-        assert marked == {m.pk: m == member for m in current_members(crew=crew)}
+        with tenant(crew):
+            marked = dict(
+                Attendance.objects.filter(meeting=started_meeting).values_list("member", "present")
+            )
+            everyone = list(current_members(crew=crew))
+        assert marked == {m.pk: m == member for m in everyone}
         with writes_nothing(), pytest.raises(ValidationError, match="logged already"):
             services.mark_attendance(
                 meeting=started_meeting, member=crew_mate, present=True, marked_by=member, now=now
@@ -314,6 +327,7 @@ class TestLogging:
                 logged_by=crew_mate,
                 now=meeting.starts_at + timedelta(hours=2),
             )
-        points = LedgerEntry.objects.filter(member=member, crew=crew).order_by("occurred_at")
-        assert list(points.values_list("points", flat=True)) == [1, 3, 5, 5]
-        assert not LedgerEntry.objects.filter(member=crew_mate).exists()
+        with tenant(crew):
+            points = LedgerEntry.objects.filter(member=member, crew=crew).order_by("occurred_at")
+            assert list(points.values_list("points", flat=True)) == [1, 3, 5, 5]
+            assert not LedgerEntry.objects.filter(member=crew_mate).exists()

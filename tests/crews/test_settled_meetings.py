@@ -12,13 +12,14 @@ from django.utils.html import escape
 
 from congregations.models import Congregation, Self
 from congregations.services import update_settings
+from congregations.tenancy import tenant
 from crews.models import Crew, Meeting
 from crews.services import log_meeting, mark_attendance
 from reciprocity.rules import Rule
 from reciprocity.services import apply_missed_meeting_deductions
 from tests.builders import GRACE, HOUR, congregation_url, ledger, refused, rows, scheduled_meeting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def settled_then_given_more_time(
@@ -29,7 +30,8 @@ def settled_then_given_more_time(
     meeting = scheduled_meeting(crew, starts_at)
     apply_missed_meeting_deductions(now=starts_at + GRACE + HOUR)
     update_settings(congregation=congregation, changed_by=facilitator, meeting_grace_hours=2 * 48)
-    meeting.refresh_from_db()
+    with tenant(meeting):
+        meeting.refresh_from_db()
     return meeting
 
 

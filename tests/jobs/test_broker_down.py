@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.tenancy import tenant
 from crews.models import Crew, MeetingStatus
 from crews.services import log_meeting, schedule_meeting
 from crews.tasks import send_meeting_reminders
@@ -99,16 +100,18 @@ def test_meetings_are_scheduled_and_logged_with_the_broker_down_and_reminded_aft
     with transaction.atomic():
         log_meeting(meeting=held, present=[member], logged_by=member)
 
-    held.refresh_from_db()
+    with tenant(crew):
+        held.refresh_from_db()
+        assert upcoming.reminders.get().sent_at is None
     assert held.status == MeetingStatus.LOGGED
-    assert upcoming.reminders.get().sent_at is None
     assert mail.outbox == []
 
     broker.start()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         send_meeting_reminders.delay()  # what beat does every minute
         wait_for(lambda: len(mail.outbox) == 3, what="the reminders once the broker is back")
-    assert upcoming.reminders.get().sent_at is not None
+    with tenant(upcoming):
+        assert upcoming.reminders.get().sent_at is not None
 
 
 @pytest.fixture(params=["closed", "silent"])
@@ -150,5 +153,6 @@ def test_with_the_broker_dead_pages_that_queue_work_answer_at_once(
     )
     assert response.status_code == 302
     assert time.monotonic() - started < 1
-    held.refresh_from_db()
+    with tenant(held):
+        held.refresh_from_db()
     assert held.status == MeetingStatus.LOGGED

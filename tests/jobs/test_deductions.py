@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from congregations.models import Email, Self
 from congregations.services.outbox import send_due_emails
+from congregations.tenancy import tenant
 from crews.models import Crew, Meeting
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Rule
@@ -31,16 +32,23 @@ def unlogged_meetings(crew: Crew, count: int) -> list[Meeting]:
     return [scheduled_meeting(crew, started - timedelta(days=30 * n)) for n in range(count)]
 
 
-def deductions() -> list[tuple[int, int, int]]:
-    return sorted(
-        LedgerEntry.objects.filter(rule=Rule.MISSED).values_list(
-            "meeting_id", "member_id", "points"
+def deductions(crew: Crew) -> list[tuple[int, int, int]]:
+    with tenant(crew):
+        return sorted(
+            LedgerEntry.objects.filter(rule=Rule.MISSED).values_list(
+                "meeting_id", "member_id", "points"
+            )
         )
-    )
+
+
+def unsettled(crew: Crew) -> int:
+    with tenant(crew):
+        return Meeting.objects.filter(deductions_applied_at__isnull=True).count()
 
 
 def expected(meetings: list[Meeting], crew: Crew) -> list[tuple[int, int, int]]:
-    members = list(crew.memberships.values_list("member_id", flat=True))
+    with tenant(crew):
+        members = list(crew.memberships.values_list("member_id", flat=True))
     return sorted((m.pk, member, -5) for m in meetings for member in members)
 
 
@@ -48,11 +56,11 @@ def test_runs_that_overlap_deduct_once(crew: Crew, overlapping_worker: None) -> 
     meetings = unlogged_meetings(crew, 4)
     for _ in range(4):
         apply_missed_meeting_deductions.delay()
-    wait_for(lambda: len(deductions()) >= 12, what="the deductions")
-    wait_for(lambda: Meeting.objects.filter(deductions_applied_at__isnull=True).count() == 0)
+    wait_for(lambda: len(deductions(crew)) >= 12, what="the deductions")
+    wait_for(lambda: unsettled(crew) == 0)
     apply_missed_meeting_deductions.delay()
     wait_for(lambda: len(mail.outbox) >= 12, what="one email per deduction")
-    assert deductions() == expected(meetings, crew)
+    assert deductions(crew) == expected(meetings, crew)
     assert len(mail.outbox) == 12
 
 
@@ -73,18 +81,20 @@ def test_a_run_that_fails_half_way_is_retried_and_leaves_the_ledger_right(
     monkeypatch.setattr(consistency, "write_deductions", write_then_lose_the_connection)
     apply_missed_meeting_deductions.delay()
 
-    wait_for(lambda: len(deductions()) == 9, timeout=30, what="the retried run to finish")
+    wait_for(lambda: len(deductions(crew)) == 9, timeout=30, what="the retried run to finish")
     assert len(calls) == 4  # one batch, a failed batch, then the retry's two
-    assert deductions() == expected(meetings, crew)
+    assert deductions(crew) == expected(meetings, crew)
 
 
+@pytest.mark.embedded
 @pytest.mark.django_db
 def test_the_email_says_why_and_is_sent_once(crew: Crew, member: Self) -> None:
     (meeting,) = unlogged_meetings(crew, 1)
     assert consistency.settle_missed_meetings() == 3
     assert consistency.settle_missed_meetings() == 0
     # One email per deduction, queued with it; a second run queues none.
-    assert Email.objects.filter(key__startswith="missed:").count() == 3
+    with tenant(crew):
+        assert Email.objects.filter(key__startswith="missed:").count() == 3
 
     send_due_emails()
     email = next(m for m in mail.outbox if m.to == [member.email])
@@ -92,7 +102,8 @@ def test_the_email_says_why_and_is_sent_once(crew: Crew, member: Self) -> None:
     local = meeting.starts_at.astimezone(member.timezone)
     assert f"{local:%H:%M} ({member.timezone} time)" in email.body
     # The link a facilitator needs to correct it, which works for one outside the crew.
-    entry = LedgerEntry.objects.get(member=member, rule=Rule.MISSED)
+    with tenant(crew):
+        entry = LedgerEntry.objects.get(member=member, rule=Rule.MISSED)
     link = reverse(
         "reciprocity:entry", kwargs={"congregation_slug": crew.congregation.slug, "pk": entry.pk}
     )

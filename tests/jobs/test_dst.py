@@ -13,11 +13,12 @@ from django.core import mail
 from congregations.models import Self
 from congregations.services import update_profile
 from congregations.services.outbox import send_due_emails
+from congregations.tenancy import tenant
 from crews.models import Crew, MeetingReminder
 from crews.services import schedule_meeting
 from crews.tasks import send_meeting_reminders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 AMSTERDAM, AUCKLAND = ZoneInfo("Europe/Amsterdam"), ZoneInfo("Pacific/Auckland")
 
@@ -43,14 +44,16 @@ def test_the_reminder_comes_at_the_same_local_time_the_day_before(
     meets_at: datetime,
     reminded_at_utc: str,
 ) -> None:
-    crew.timezone = zone
-    crew.save(update_fields=["timezone"])
+    with tenant(crew):
+        crew.timezone = zone
+        crew.save(update_fields=["timezone"])
     update_profile(self_=member, timezone=zone)
     starts = meets_at.replace(tzinfo=zone)
     with time_machine.travel(scheduled_on.replace(tzinfo=zone), tick=False):
         schedule_meeting(crew=crew, starts_at=starts, scheduled_by=member)
 
-    due = MeetingReminder.objects.get().due_at
+    with tenant(crew):
+        due = MeetingReminder.objects.get().due_at
     assert f"{due.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M}" == reminded_at_utc
     reminded = due.astimezone(zone)
     assert (reminded.date(), reminded.time()) == (

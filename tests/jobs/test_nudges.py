@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from congregations.models import Email, Self
+from congregations.tenancy import tenant
 from crews.models import Crew
 from crews.services import schedule_meeting
 from crews.services.reminders import nudge_quiet_crews, nudge_unlogged_meetings
@@ -16,7 +17,7 @@ from reciprocity.services import open_conflict
 from reciprocity.services.notices import warn_conflicts_nearing_deadline
 from tests.builders import scheduled_meeting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def test_a_crew_is_nudged_once_to_log_a_meeting_half_way_through_the_grace_period(
@@ -27,9 +28,10 @@ def test_a_crew_is_nudged_once_to_log_a_meeting_half_way_through_the_grace_perio
     assert nudge_unlogged_meetings(now=now) == 0
     assert nudge_unlogged_meetings(now=now + timedelta(hours=15)) == 3
     assert nudge_unlogged_meetings(now=now + timedelta(hours=16)) == 0
-    subject = Email.objects.values_list("subject", flat=True).first()
+    with tenant(crew):
+        subject = Email.objects.values_list("subject", flat=True).first()
+        meeting.refresh_from_db()
     assert subject is not None and subject.startswith(f"Did {crew.name} meet? Log it by")
-    meeting.refresh_from_db()
     assert meeting.log_nudge_sent_at is not None
 
 
@@ -41,8 +43,11 @@ def test_parties_are_warned_once_a_week_before_the_deadline(
     assert warn_conflicts_nearing_deadline(now=now + timedelta(days=22)) == 0
     assert warn_conflicts_nearing_deadline(now=now + timedelta(days=23, minutes=1)) == 2
     assert warn_conflicts_nearing_deadline(now=now + timedelta(days=24)) == 0
-    assert set(Email.objects.values_list("recipient", flat=True)) == {member.pk, crew_mate.pk}
-    assert conflict.deadline_at.strftime("%-d %B") in Email.objects.first().body  # type: ignore[union-attr]
+    with tenant(crew):
+        recipients = set(Email.objects.values_list("recipient", flat=True))
+        body = Email.objects.first().body  # type: ignore[union-attr]
+    assert recipients == {member.pk, crew_mate.pk}
+    assert conflict.deadline_at.strftime("%-d %B") in body
 
 
 def test_a_crew_with_nothing_scheduled_is_nudged_once_a_month(crew: Crew, member: Self) -> None:

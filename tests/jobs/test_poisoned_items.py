@@ -15,7 +15,9 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from congregations.models import Congregation, Email, Self
+from congregations.selectors import member_selves
 from congregations.services.outbox import Outgoing, queue_emails, send_due_emails
+from congregations.tenancy import across_congregations, tenant
 from crews.models import Crew, Meeting, MeetingReminder
 from crews.services import form_crew
 from crews.services import reminders as crew_notices
@@ -30,7 +32,7 @@ from tests.builders import scheduled_meeting
 
 from ..factories import CongregationFactory, MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def poison(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, bad: Any) -> None:
@@ -71,30 +73,37 @@ def test_emails_one_refused_address_among_two_congregations(settings: Settings) 
     settings.EMAIL_BACKEND = "tests.mail_backends.BouncingBackend"
     now = timezone.now()
     crews = crews_in_two_congregations(now)
-    bad = Self.objects.filter(memberships__congregation=crews[0].congregation).first()
+    with tenant(crews[0]):
+        bad = Self.objects.filter(memberships__congregation=crews[0].congregation).first()
     assert bad is not None
     bad.email = "bounce@example.net"
     bad.save(update_fields=["email"])
-    everyone = list(Self.objects.all())
-    queue_emails(
-        [
-            Outgoing(
-                congregation_id=person.memberships.get().congregation_id,
-                recipient=person,
-                key=f"hello:{person.pk}",
-                subject="Hello",
-                template="crews/email/rhythm_nudge.txt",
-                context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+    everyone = []
+    # Each congregation's emails are queued behind its walls, as its jobs queue them.
+    for congregation in {crew.congregation for crew in crews}:
+        with tenant(congregation):
+            members = list(member_selves(congregation=congregation))
+            queue_emails(
+                [
+                    Outgoing(
+                        congregation_id=congregation.pk,
+                        recipient=person,
+                        key=f"hello:{person.pk}",
+                        subject="Hello",
+                        template="crews/email/rhythm_nudge.txt",
+                        context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+                    )
+                    for person in members
+                ],
+                now=now,
             )
-            for person in everyone
-        ],
-        now=now,
-    )
+        everyone += members
 
     assert send_due_emails(now=now) == len(everyone) - 1
     assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in everyone if p != bad)
     refused = failure("send_emails")
-    assert refused.item_id == Email.objects.get(recipient=bad).pk
+    with tenant(crews[0]):
+        assert refused.item_id == Email.objects.get(recipient=bad).pk
     assert "No such user" in refused.last_error and refused.attempts == 1
 
     # The next minute's run does not take it again before its time, nor resend the others.
@@ -112,25 +121,27 @@ def test_an_email_delivered_before_a_bad_one_is_never_sent_again(settings: Setti
     people = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
     people[1].email = "bounce@example.net"
     people[1].save(update_fields=["email"])
-    queue_emails(
-        [
-            Outgoing(
-                congregation_id=congregation.pk,
-                recipient=person,
-                key=f"hello:{person.pk}",
-                subject="Hello",
-                template="crews/email/rhythm_nudge.txt",
-                context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
-            )
-            for person in people
-        ],
-        now=now,
-    )
+    with tenant(congregation):
+        queue_emails(
+            [
+                Outgoing(
+                    congregation_id=congregation.pk,
+                    recipient=person,
+                    key=f"hello:{person.pk}",
+                    subject="Hello",
+                    template="crews/email/rhythm_nudge.txt",
+                    context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+                )
+                for person in people
+            ],
+            now=now,
+        )
     for minute in range(MAX_ATTEMPTS * 20):
         send_due_emails(now=now + timedelta(minutes=minute))
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted([people[0].email, people[2].email])
-    given_up = Email.objects.get(recipient=people[1])
+    with tenant(congregation):
+        given_up = Email.objects.get(recipient=people[1])
     assert given_up.failed_at is not None and "No such user" in given_up.last_error
     assert failure("send_emails").gave_up_at is not None
 
@@ -141,19 +152,20 @@ def test_a_subject_built_from_any_name_is_one_line_that_fits() -> None:
     now = timezone.now()
     congregation = CongregationFactory.create()
     person = MembershipFactory.create(congregation=congregation).member
-    queue_emails(
-        [
-            Outgoing(
-                congregation_id=congregation.pk,
-                recipient=person,
-                key="evil",
-                subject="When does Evil\nBcc: x@example.org" + "x" * 300 + " meet next?",
-                template="crews/email/rhythm_nudge.txt",
-                context={"crew": {"name": "Evil"}, "url": "http://x"},
-            )
-        ],
-        now=now,
-    )
+    with tenant(congregation):
+        queue_emails(
+            [
+                Outgoing(
+                    congregation_id=congregation.pk,
+                    recipient=person,
+                    key="evil",
+                    subject="When does Evil\nBcc: x@example.org" + "x" * 300 + " meet next?",
+                    template="crews/email/rhythm_nudge.txt",
+                    context={"crew": {"name": "Evil"}, "url": "http://x"},
+                )
+            ],
+            now=now,
+        )
 
     assert send_due_emails(now=now) == 1
     (message,) = mail.outbox
@@ -166,11 +178,13 @@ def test_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
     now = timezone.now()
     crews = crews_in_two_congregations(now)
     meetings = [scheduled_meeting(crew, now + timedelta(hours=2)) for crew in crews]
-    bad = MeetingReminder.objects.get(meeting=meetings[1])
+    with tenant(meetings[1]):
+        bad = MeetingReminder.objects.get(meeting=meetings[1])
     poison(monkeypatch, crew_notices, "_remind", bad)
 
     assert crew_notices.send_due_reminders(now=now) == 3 * 3
-    assert MeetingReminder.objects.filter(sent_at__isnull=False).count() == 3
+    with across_congregations():
+        assert MeetingReminder.objects.filter(sent_at__isnull=False).count() == 3
     assert failure("send_meeting_reminders").item_id == bad.pk
     assert "poisoned item" in failure("send_meeting_reminders").last_error
 
@@ -185,7 +199,8 @@ def test_unlogged_meeting_nudges(monkeypatch: pytest.MonkeyPatch) -> None:
     poison(monkeypatch, crew_notices, "_nudge", meetings[2])
 
     assert crew_notices.nudge_unlogged_meetings(now=now) == 3 * 3
-    assert Meeting.objects.filter(log_nudge_sent_at__isnull=False).count() == 3
+    with across_congregations():
+        assert Meeting.objects.filter(log_nudge_sent_at__isnull=False).count() == 3
     assert failure("nudge_unlogged_meetings").item_id == meetings[2].pk
 
     assert crew_notices.nudge_unlogged_meetings(now=now + timedelta(minutes=5)) == 0
@@ -221,11 +236,12 @@ def test_missed_meeting_deductions_go_meeting_by_meeting_when_a_batch_fails(
     monkeypatch.setattr(consistency, "write_deductions", poisoned)
 
     assert consistency.settle_missed_meetings(now=now) == 3 * 3
-    assert set(LedgerEntry.objects.values_list("meeting", flat=True)) == {
-        m.pk for m in meetings[1:]
-    }
-    assert Email.objects.filter(key__startswith="missed:").count() == 9
-    assert Meeting.objects.filter(deductions_applied_at__isnull=True).get() == bad
+    with across_congregations():
+        assert set(LedgerEntry.objects.values_list("meeting", flat=True)) == {
+            m.pk for m in meetings[1:]
+        }
+        assert Email.objects.filter(key__startswith="missed:").count() == 9
+        assert Meeting.objects.filter(deductions_applied_at__isnull=True).get() == bad
     assert failure("apply_missed_meeting_deductions").item_id == bad.pk
 
     # Fixed meanwhile: the retry settles it, once.
@@ -239,7 +255,8 @@ def test_missed_meeting_deductions_go_meeting_by_meeting_when_a_batch_fails(
 def open_conflicts(crews: list[Crew], now: datetime) -> list[Conflict]:
     conflicts = []
     for crew in crews:
-        a, b, _ = crew.memberships.order_by("pk").values_list("member", flat=True)
+        with tenant(crew):
+            a, b, _ = crew.memberships.order_by("pk").values_list("member", flat=True)
         parties = list(Self.objects.filter(pk__in=[a, b]))
         conflicts.append(
             open_conflict(crew=crew, parties=parties, opened_by=parties[0], title="", now=now)
@@ -253,7 +270,8 @@ def test_conflict_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     poison(monkeypatch, game_notices, "_warn", conflicts[1])
 
     assert game_notices.warn_conflicts_nearing_deadline(now=now) == 3 * 2
-    assert Conflict.objects.filter(warned_at__isnull=False).count() == 3
+    with across_congregations():
+        assert Conflict.objects.filter(warned_at__isnull=False).count() == 3
     assert failure("warn_conflicts").item_id == conflicts[1].pk
 
     assert game_notices.warn_conflicts_nearing_deadline(now=now + timedelta(minutes=5)) == 0
@@ -273,8 +291,9 @@ def test_conflict_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(conflict_services, "_close", poisoned)
 
     assert conflict_services.expire_open_conflicts(now=now) == 3 * 2
-    assert Conflict.objects.get(status=ConflictStatus.OPEN) == conflicts[2]
-    assert LedgerEntry.objects.filter(rule=Rule.EXPIRED).count() == 6
+    with across_congregations():
+        assert Conflict.objects.get(status=ConflictStatus.OPEN) == conflicts[2]
+        assert LedgerEntry.objects.filter(rule=Rule.EXPIRED).count() == 6
     assert failure("expire_open_conflicts").item_id == conflicts[2].pk
 
     assert conflict_services.expire_open_conflicts(now=now + timedelta(minutes=5)) == 0
@@ -297,8 +316,9 @@ def test_an_undeliverable_invitation_says_so_and_spends_no_quota(
     client.force_login(member)
     page = client.get(congregation_url("invitations", congregation)).content.decode()
     assert "The email could not be delivered" in page and "No such user" in page
-    assert invitations_left(membership=membership_of(member, congregation)) == 2
-    assert invitation not in pending_invitations(congregation=congregation, now=timezone.now())
+    with tenant(congregation):
+        assert invitations_left(membership=membership_of(member, congregation)) == 2
+        assert invitation not in pending_invitations(congregation=congregation, now=timezone.now())
 
 
 def test_operators_see_failed_items_and_failed_emails_in_the_admin(
@@ -310,19 +330,20 @@ def test_operators_see_failed_items_and_failed_emails_in_the_admin(
     person.email = "bounce@example.net"
     person.save(update_fields=["email"])
     now = timezone.now()
-    queue_emails(
-        [
-            Outgoing(
-                congregation_id=congregation.pk,
-                recipient=person,
-                key="hello",
-                subject="Hello",
-                template="crews/email/rhythm_nudge.txt",
-                context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
-            )
-        ],
-        now=now,
-    )
+    with tenant(congregation):
+        queue_emails(
+            [
+                Outgoing(
+                    congregation_id=congregation.pk,
+                    recipient=person,
+                    key="hello",
+                    subject="Hello",
+                    template="crews/email/rhythm_nudge.txt",
+                    context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+                )
+            ],
+            now=now,
+        )
     send_due_emails(now=now)
     client.force_login(Self.objects.create_superuser("op@example.net", "pw", display_name="Op"))
 
@@ -352,13 +373,15 @@ def test_deduction_emails_go_meeting_by_meeting_when_a_batch_fails(
 
     assert game_notices.queue_missed_meeting_emails(now=now) == 3 * 3
     assert failure("queue_missed_meeting_emails").item_id == bad.pk
-    assert Meeting.objects.get(deduction_emails_queued_at__isnull=True) == bad
+    with across_congregations():
+        assert Meeting.objects.get(deduction_emails_queued_at__isnull=True) == bad
 
     monkeypatch.setattr(game_notices, "_queue_missed", real)
     retry = failure("queue_missed_meeting_emails").retry_after
     assert game_notices.queue_missed_meeting_emails(now=retry) == 3
     assert game_notices.queue_missed_meeting_emails(now=retry) == 0
-    assert Email.objects.filter(key__startswith="missed:").count() == 12
+    with across_congregations():
+        assert Email.objects.filter(key__startswith="missed:").count() == 12
 
 
 def test_deductions_settled_days_ago_are_no_news() -> None:
@@ -369,8 +392,9 @@ def test_deductions_settled_days_ago_are_no_news() -> None:
     consistency.apply_missed_meeting_deductions(now=now - timedelta(days=7))
 
     assert game_notices.queue_missed_meeting_emails(now=now) == 0
-    assert not Email.objects.exists()
-    assert not Meeting.objects.filter(deduction_emails_queued_at__isnull=True).exists()
+    with across_congregations():
+        assert not Email.objects.exists()
+        assert not Meeting.objects.filter(deduction_emails_queued_at__isnull=True).exists()
 
 
 def test_an_item_resting_after_a_failure_stays_out_of_the_next_whole_batch(

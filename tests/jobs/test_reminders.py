@@ -15,6 +15,7 @@ from icalendar import Calendar
 from congregations.models import Email, Self
 from congregations.services import update_profile
 from congregations.services.outbox import send_due_emails
+from congregations.tenancy import tenant
 from crews.models import Crew, MeetingReminder
 from crews.services import cancel_meeting, reschedule_meeting, schedule_meeting
 from crews.services.reminders import send_due_reminders
@@ -26,27 +27,33 @@ pytestmark = pytest.mark.django_db
 
 
 def crew_addresses(crew: Crew) -> set[str]:
-    return set(crew.memberships.values_list("member__email", flat=True))
+    with tenant(crew):
+        return set(crew.memberships.values_list("member__email", flat=True))
 
 
+@pytest.mark.embedded
 def test_a_reminder_is_armed_the_lead_time_before_the_start(crew: Crew, member: Self) -> None:
     starts = timezone.now() + timedelta(days=5)
     meeting = schedule_meeting(crew=crew, starts_at=starts, scheduled_by=member)
-    reminder = MeetingReminder.objects.get(meeting=meeting)
+    with tenant(meeting):
+        reminder = MeetingReminder.objects.get(meeting=meeting)
     assert reminder.due_at == starts - timedelta(hours=24)
     assert send_due_reminders() == 0
     assert send_due_reminders(now=reminder.due_at + timedelta(minutes=1)) == 3
 
 
+@pytest.mark.embedded
 def test_a_meeting_sooner_than_the_lead_time_is_reminded_at_once(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(
         crew=crew, starts_at=now + timedelta(hours=3), scheduled_by=member, now=now
     )
-    assert MeetingReminder.objects.get(meeting=meeting).due_at == now
+    with tenant(meeting):
+        assert MeetingReminder.objects.get(meeting=meeting).due_at == now
     assert send_due_reminders(now=now) == 3
 
 
+@pytest.mark.embedded
 def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
     crew: Crew, member: Self
 ) -> None:
@@ -74,14 +81,17 @@ def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
     assert str(event["location"]) == "Ana's kitchen"
 
 
+@pytest.mark.embedded
 def test_members_who_turned_reminders_off_get_none(crew: Crew, member: Self) -> None:
     update_profile(self_=member, reminders_enabled=False)
     schedule_meeting(crew=crew, starts_at=timezone.now() + timedelta(hours=2), scheduled_by=member)
     send_due_reminders()
-    assert not Email.objects.filter(recipient=member).exists()
-    assert Email.objects.count() == 2
+    with tenant(crew):
+        assert not Email.objects.filter(recipient=member).exists()
+        assert Email.objects.count() == 2
 
 
+@pytest.mark.embedded
 def test_rescheduling_re_arms_the_reminder_for_the_new_time(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(crew=crew, starts_at=now + timedelta(days=3), scheduled_by=member)
@@ -90,9 +100,11 @@ def test_rescheduling_re_arms_the_reminder_for_the_new_time(crew: Crew, member: 
 
     assert send_due_reminders(now=now + timedelta(days=2, hours=1)) == 0
     assert send_due_reminders(now=later - timedelta(hours=23)) == 3
-    assert list(MeetingReminder.objects.values_list("starts_at", flat=True)) == [later]
+    with tenant(meeting):
+        assert list(MeetingReminder.objects.values_list("starts_at", flat=True)) == [later]
 
 
+@pytest.mark.embedded
 def test_a_reminder_already_sent_is_sent_again_for_a_new_time(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(
@@ -103,16 +115,19 @@ def test_a_reminder_already_sent_is_sent_again_for_a_new_time(crew: Crew, member
         meeting=meeting, changed_by=member, starts_at=now + timedelta(hours=7), version=1, now=now
     )
     assert send_due_reminders(now=now) == 3
-    assert Email.objects.count() == 6
+    with tenant(meeting):
+        assert Email.objects.count() == 6
 
 
+@pytest.mark.embedded
 def test_cancelling_sends_a_notice_instead_of_the_reminder(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(crew=crew, starts_at=now + timedelta(days=3), scheduled_by=member)
     cancel_meeting(meeting=meeting, cancelled_by=member)
 
     assert send_due_reminders(now=now + timedelta(days=2, hours=1)) == 0
-    subjects = set(Email.objects.values_list("subject", flat=True))
+    with tenant(meeting):
+        subjects = set(Email.objects.values_list("subject", flat=True))
     assert subjects == {f"Cancelled: {crew.name} meeting"}
     send_due_emails()
     assert {m.to[0] for m in mail.outbox} == crew_addresses(crew)
@@ -143,7 +158,8 @@ def test_a_real_worker_sends_a_reminder_once_however_often_the_task_runs(
     # The runs queued the emails and started the outbox's task, which sends them.
     wait_for(lambda: len(mail.outbox) >= 3, what="the outbox to send the reminders")
     assert sorted(m.to[0] for m in mail.outbox) == sorted(crew_addresses(crew))
-    assert Email.objects.count() == Email.objects.filter(sent_at__isnull=False).count() == 3
+    with tenant(crew):
+        assert Email.objects.count() == Email.objects.filter(sent_at__isnull=False).count() == 3
     # A run after all four have finished finds nothing left to send.
     assert send_meeting_reminders() == 0
     assert len(mail.outbox) == 3

@@ -22,10 +22,10 @@ HOME_PAGE = """
 import json
 from django.test import Client
 from congregations.models import Congregation, Membership, Self
-from django_scopes import scopes_disabled
+from congregations.tenancy import across_congregations
 client = Client()
 client.force_login(Self.objects.get(email="ana@example.org"))
-with scopes_disabled():
+with across_congregations():
     counts = {
         "selves": Self.objects.count(),
         "congregations": Congregation.objects.count(),

@@ -10,7 +10,7 @@ from pytest_django.fixtures import Settings
 from microsolidarity.schedule import PERIODIC_TASKS
 from microsolidarity.services.heartbeats import record_run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from functools import partial
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django_scopes import scope
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.tenancy import tenant
 from crews.models import Crew, Meeting
 from crews.services import cancel_meeting, log_meeting
 from reciprocity.models import LedgerEntry, LegalForm, ListeningRound, MoneyRound
@@ -71,7 +71,8 @@ def test_twenty_identical_listening_rounds_with_one_key_make_one_round(
         congregation=congregation,
     )
 
-    listening = ListeningRound.objects.get(meeting=meeting)
+    with tenant(meeting):
+        listening = ListeningRound.objects.get(meeting=meeting)
     assert results == [listening] * REQUESTS
     assert ledger(listening_round=listening) == rows(
         (member, Rule.LISTENED, 1), (crew_mate, Rule.LISTENED, 1), (third, Rule.LISTENED, 1)
@@ -97,7 +98,8 @@ def test_twenty_identical_money_rounds_with_one_key_make_one_round(
         congregation=congregation,
     )
 
-    money = MoneyRound.objects.get(meeting=meeting)
+    with tenant(meeting):
+        money = MoneyRound.objects.get(meeting=meeting)
     assert results == [money] * REQUESTS
     assert ledger(money_round=money) == rows((member, Rule.ASKED, 5), (crew_mate, Rule.OFFERED, 5))
 
@@ -117,8 +119,9 @@ def test_twenty_listening_rounds_without_a_key_make_one_and_refuse_the_rest(
     )
 
     assert refusals(results) == ["This meeting has a listening round already."] * (REQUESTS - 1)
-    assert ListeningRound.objects.filter(meeting=meeting).count() == 1
-    assert LedgerEntry.objects.filter(rule=Rule.LISTENED).count() == 2
+    with tenant(congregation):
+        assert ListeningRound.objects.filter(meeting=meeting).count() == 1
+        assert LedgerEntry.objects.filter(rule=Rule.LISTENED).count() == 2
 
 
 def test_twenty_people_logging_one_meeting_at_once_log_it_once(
@@ -155,7 +158,8 @@ def test_two_meetings_of_a_crew_logged_at_once_count_as_first_and_second(
         )
     )
 
-    assert sorted(LedgerEntry.objects.values_list("points", flat=True)) == [1, 3]
+    with tenant(congregation):
+        assert sorted(LedgerEntry.objects.values_list("points", flat=True)) == [1, 3]
 
 
 def test_both_parties_confirming_at_once_resolve_the_conflict(
@@ -218,7 +222,8 @@ def test_two_missed_meeting_jobs_at_once_deduct_each_missed_meeting_once(
     )
 
     # 10 meetings nobody logged, 3 people in each crew
-    keys = Counter(LedgerEntry.objects.values_list("meeting_id", "member_id"))
+    with tenant(congregation):
+        keys = Counter(LedgerEntry.objects.values_list("meeting_id", "member_id"))
     assert sum(succeeded(written)) == len(keys) == 30
     assert set(keys.values()) == {1}
 
@@ -285,7 +290,7 @@ def change_in_progress(
 
     def change() -> None:
         try:
-            with scope(congregation=congregation), transaction.atomic():
+            with tenant(congregation), transaction.atomic():
                 request.param(crew, member, crew_mate, t0)
                 made.set()
                 done.wait(timeout=30)

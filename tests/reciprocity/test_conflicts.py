@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from congregations.models import Congregation, Self
+from congregations.selectors import memberships_of
+from congregations.tenancy import tenant
 from crews.models import Crew
 from reciprocity.models import Conflict, ConflictStatus
 from reciprocity.rules import Level, Rule
@@ -18,6 +20,8 @@ from reciprocity.services import (
     record_no_resolution,
 )
 from tests.builders import DAY, DEADLINE, ledger, levels, recorders, refused, rows
+
+pytestmark = pytest.mark.embedded
 
 SECOND = timedelta(seconds=1)
 
@@ -41,7 +45,8 @@ def test_every_party_confirming_a_resolution_earns_ten_each(
     confirm_resolution(conflict=conflict, party=member, now=t0 + DAY)
     confirm_resolution(conflict=conflict, party=crew_mate, now=t0 + 2 * DAY)
 
-    conflict.refresh_from_db()
+    with tenant(conflict):
+        conflict.refresh_from_db()
     assert conflict.status == ConflictStatus.RESOLVED
     assert ledger(conflict=conflict) == rows(
         (member, Rule.RESOLVED, 10), (crew_mate, Rule.RESOLVED, 10)
@@ -55,7 +60,8 @@ def test_a_resolution_is_recorded_by_the_party_whose_confirmation_completed_it(
     confirm_resolution(conflict=conflict, party=member, now=t0 + DAY)
     confirm_resolution(conflict=conflict, party=crew_mate, now=t0 + 2 * DAY)
 
-    conflict.refresh_from_db()
+    with tenant(conflict):
+        conflict.refresh_from_db()
     assert conflict.closed_by == crew_mate
     assert recorders(conflict=conflict) == {crew_mate.pk}
 
@@ -65,7 +71,8 @@ def test_a_resolution_confirmed_by_one_of_two_parties_earns_nothing_yet(
 ) -> None:
     confirm_resolution(conflict=conflict, party=member, now=t0 + DAY)
 
-    conflict.refresh_from_db()
+    with tenant(conflict):
+        conflict.refresh_from_db()
     assert conflict.status == ConflictStatus.OPEN
     assert ledger(conflict=conflict) == []
 
@@ -90,7 +97,8 @@ def test_a_party_recording_no_resolution_costs_every_party_twenty(
 ) -> None:
     record_no_resolution(conflict=conflict, recorded_by=crew_mate, now=t0 + DAY)
 
-    conflict.refresh_from_db()
+    with tenant(conflict):
+        conflict.refresh_from_db()
     assert conflict.status == ConflictStatus.UNRESOLVED
     assert ledger(conflict=conflict) == rows(
         (member, Rule.UNRESOLVED, -20), (crew_mate, Rule.UNRESOLVED, -20)
@@ -104,7 +112,8 @@ def test_a_conflict_still_open_past_its_deadline_costs_every_party_twenty(
 
     assert expire_open_conflicts(now=t0 + DEADLINE + SECOND) == 2
 
-    conflict.refresh_from_db()
+    with tenant(conflict):
+        conflict.refresh_from_db()
     assert conflict.status == ConflictStatus.EXPIRED
     assert ledger(conflict=conflict) == rows(
         (member, Rule.EXPIRED, -20), (crew_mate, Rule.EXPIRED, -20)
@@ -144,7 +153,8 @@ def test_expiring_twice_writes_nothing_the_second_time(conflict: Conflict, t0: d
 def test_expiring_one_congregation_leaves_the_others_alone(
     conflict: Conflict, outsider: Self, t0: datetime
 ) -> None:
-    elsewhere = outsider.memberships.get().congregation
+    (theirs,) = memberships_of(self_=outsider)
+    elsewhere = theirs.congregation
 
     assert expire_open_conflicts(congregation=elsewhere, now=t0 + DEADLINE + DAY) == 0
     assert ledger(conflict=conflict) == []

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from congregations.models import Congregation, Self
+from congregations.selectors import memberships_of
+from congregations.tenancy import tenant
 from crews.models import Crew
 from crews.services import cancel_meeting, form_crew, leave_crew, log_meeting, mark_attendance
 from reciprocity.models import LedgerEntry
@@ -27,16 +29,19 @@ from tests.builders import (
     scheduled_meeting,
 )
 
+pytestmark = pytest.mark.embedded
+
 SECOND = timedelta(seconds=1)
 
 
 def attended(member: Self, crew: Crew) -> list[int]:
     """The consistency points ``member`` earned in ``crew``, meeting by meeting."""
-    return list(
-        LedgerEntry.objects.filter(member=member, crew=crew, rule=Rule.ATTENDED)
-        .order_by("occurred_at")
-        .values_list("points", flat=True)
-    )
+    with tenant(crew):
+        return list(
+            LedgerEntry.objects.filter(member=member, crew=crew, rule=Rule.ATTENDED)
+            .order_by("occurred_at")
+            .values_list("points", flat=True)
+        )
 
 
 # --- attending ---------------------------------------------------------------------------
@@ -120,10 +125,10 @@ def test_a_missed_meeting_costs_five_in_the_crew_at_level_three_written_by_the_j
 
     apply_missed_meeting_deductions(now=t0 + GRACE + DAY)
 
-    missed = LedgerEntry.objects.filter(meeting=meeting, rule=Rule.MISSED)
-    assert {(e.level, e.crew_id, e.points, e.recorded_by) for e in missed} == {
-        (Level.CONSISTENCY, crew.pk, -5, None)
-    }
+    with tenant(meeting):
+        missed = LedgerEntry.objects.filter(meeting=meeting, rule=Rule.MISSED)
+        written = {(e.level, e.crew_id, e.points, e.recorded_by) for e in missed}
+    assert written == {(Level.CONSISTENCY, crew.pk, -5, None)}
 
 
 def test_a_meeting_nobody_logged_counts_as_missed_by_everyone(crew: Crew, t0: datetime) -> None:
@@ -198,7 +203,7 @@ def test_running_the_deductions_twice_writes_nothing_the_second_time(
     assert apply_missed_meeting_deductions(now=t0 + GRACE + SECOND) == 3
 
     assert apply_missed_meeting_deductions(now=t0 + GRACE + DAY) == 0
-    assert LedgerEntry.objects.filter(rule=Rule.MISSED).count() == 3
+    assert len(ledger(rule=Rule.MISSED)) == 3
 
 
 def test_the_deductions_return_how_many_entries_they_wrote_across_crews(
@@ -210,7 +215,7 @@ def test_the_deductions_return_how_many_entries_they_wrote_across_crews(
 
     written = apply_missed_meeting_deductions(now=t0 + GRACE + DAY)
 
-    assert written == 5 == LedgerEntry.objects.filter(rule=Rule.MISSED).count()
+    assert written == 5 == len(ledger(rule=Rule.MISSED))
 
 
 def test_the_grace_period_is_the_congregations_setting(
@@ -227,7 +232,8 @@ def test_the_grace_period_is_the_congregations_setting(
 def test_deductions_for_one_congregation_leave_the_others_alone(
     congregation: Congregation, crew: Crew, outsider: Self, t0: datetime
 ) -> None:
-    elsewhere = outsider.memberships.get().congregation
+    (theirs,) = memberships_of(self_=outsider)
+    elsewhere = theirs.congregation
     their_crew = form_crew(
         congregation=elsewhere,
         name="Elsewhere crew",
@@ -235,7 +241,7 @@ def test_deductions_for_one_congregation_leave_the_others_alone(
         now=t0 - DAY,
     )
     scheduled_meeting(crew, t0)
-    theirs = scheduled_meeting(their_crew, t0)
+    their_meeting = scheduled_meeting(their_crew, t0)
 
     assert apply_missed_meeting_deductions(congregation=congregation, now=t0 + GRACE + HOUR) == 3
-    assert ledger(meeting=theirs) == []
+    assert ledger(meeting=their_meeting) == []

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from congregations.models import Congregation, Role, Self
+from congregations.tenancy import tenant
 from crews.models import CREW_NAME_LENGTH, Crew
 from crews.services import form_crew, update_meeting_notes
 from reciprocity.models import CORRECTION_REASON_LENGTH, LedgerEntry
@@ -32,7 +33,7 @@ from tests.builders import (
 
 from ..factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 REFLECTIONS = "We talked about Ana's garden and the loan"
 ENVISIONING = "A tool library by spring"
@@ -47,7 +48,8 @@ def missed(crew: Crew, absent: Self) -> LedgerEntry:
         meeting=meeting, edited_by=others[0], reflections=REFLECTIONS, envisioning=ENVISIONING
     )
     apply_missed_meeting_deductions(now=starts_at + GRACE + HOUR)
-    return LedgerEntry.objects.get(meeting=meeting, member=absent, rule=Rule.MISSED)
+    with tenant(crew):
+        return LedgerEntry.objects.get(meeting=meeting, member=absent, rule=Rule.MISSED)
 
 
 @pytest.fixture
@@ -130,7 +132,8 @@ def test_a_facilitator_outside_the_crew_corrects_a_members_deduction_seeing_only
     )
 
     assert response["Location"] == entry_url
-    correction = LedgerEntry.objects.get(reverses=deduction)
+    with tenant(congregation):
+        correction = LedgerEntry.objects.get(reverses=deduction)
     assert (correction.points, correction.member, correction.recorded_by) == (
         5,
         member,
@@ -158,7 +161,8 @@ def test_outside_the_crew_a_facilitator_sees_no_other_kind_of_entry_and_a_member
     congregation: Congregation, crew: Crew, facilitator: Self, member: Self, neighbour: Self
 ) -> None:
     deduction = missed(crew, member)
-    attended = LedgerEntry.objects.filter(crew=crew, rule=Rule.ATTENDED).first()
+    with tenant(crew):
+        attended = LedgerEntry.objects.filter(crew=crew, rule=Rule.ATTENDED).first()
     assert attended is not None
 
     assert (

@@ -12,6 +12,7 @@ from django.utils import timezone
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
 from congregations.services.outbox import send_due_emails
+from congregations.tenancy import tenant
 from crews.models import Crew
 from microsolidarity.models import ItemFailure
 from reciprocity.models import CONFLICT_TITLE_LENGTH, VENTURE_NAME_LENGTH, LedgerEntry, Rule
@@ -134,14 +135,15 @@ def test_the_longest_titles_go_through_the_hourly_conflict_job_and_its_emails(
     warnings = [message for message in mail.outbox if "n" * 100 in message.subject]
     assert sorted(message.to[0] for message in warnings) == sorted([member.email, crew_mate.email])
     assert all(len(m.subject) <= 200 and "\n" not in m.subject for m in warnings)
-    lost = LedgerEntry.objects.filter(conflict=overdue, rule=Rule.EXPIRED)
-    assert sorted(lost.values_list("member_id", "points")) == sorted(
-        [(member.pk, -20), (crew_mate.pk, -20)]
-    )
-    assert all(
-        r.startswith("Still open past its deadline: ooo")
-        for r in lost.values_list("reason", flat=True)
-    )
+    with tenant(congregation):
+        lost = LedgerEntry.objects.filter(conflict=overdue, rule=Rule.EXPIRED)
+        assert sorted(lost.values_list("member_id", "points")) == sorted(
+            [(member.pk, -20), (crew_mate.pk, -20)]
+        )
+        assert all(
+            r.startswith("Still open past its deadline: ooo")
+            for r in lost.values_list("reason", flat=True)
+        )
     client = signed_in(member)
     for conflict in (nearing, overdue):
         page = client.get(congregation_url("reciprocity:conflict", congregation, pk=conflict.pk))

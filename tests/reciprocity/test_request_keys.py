@@ -12,8 +12,9 @@ from django.db.models import Model
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.selectors import memberships_of
 from crews.models import Crew, Meeting
-from reciprocity.models import LedgerEntry, LegalForm
+from reciprocity.models import LegalForm
 from reciprocity.services import (
     open_conflict,
     record_listening_round,
@@ -84,11 +85,11 @@ def test_a_repeated_round_writes_no_new_entries(
 ) -> None:
     key = new_request_key(congregation)
     money = keyed_calls["money round"](key)
-    entries = LedgerEntry.objects.count()
+    entries = len(ledger())
 
     keyed_calls["money round"](key)
 
-    assert LedgerEntry.objects.count() == entries
+    assert len(ledger()) == entries
     assert len(ledger(money_round=money)) == 4  # asked, offered, and respect for each of two
 
 
@@ -114,7 +115,8 @@ def test_a_forged_key_is_refused(
 def test_a_key_from_another_congregation_is_refused(
     keyed_calls: dict[str, Keyed], outsider: Self, kind: str
 ) -> None:
-    theirs = new_request_key(outsider.memberships.get().congregation)
+    (membership,) = memberships_of(self_=outsider)
+    theirs = new_request_key(membership.congregation)
 
     with refused("This form belongs to another congregation."):
         keyed_calls[kind](theirs)

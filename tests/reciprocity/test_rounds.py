@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from congregations.models import Self
+from congregations.tenancy import tenant
 from crews.models import Crew, Meeting
 from reciprocity.models import ListeningRound, MoneyOffer, MoneyRound, OfferKind
 from reciprocity.rules import Level, Rule
@@ -22,6 +23,8 @@ from tests.builders import (
     rows,
     scheduled_meeting,
 )
+
+pytestmark = pytest.mark.embedded
 
 
 def record_round(
@@ -88,10 +91,11 @@ def test_a_round_in_which_not_everyone_listened_is_recorded_and_scores_nothing(
         recorded_by=member,
     )
 
-    assert ListeningRound.objects.get(meeting=meeting) == listening
-    assert ids(p.participant for p in listening.participants.all()) == ids(
-        [member, crew_mate, third]
-    )
+    with tenant(meeting):
+        assert ListeningRound.objects.get(meeting=meeting) == listening
+        assert ids(p.participant for p in listening.participants.all()) == ids(
+            [member, crew_mate, third]
+        )
     assert ledger(listening_round=listening) == []
 
 
@@ -203,7 +207,8 @@ def test_each_offerer_earns_five_once_however_many_offers_they_made(
         offer_kinds={crew_mate.pk: list(OfferKind.values), third.pk: [OfferKind.INTRODUCTION]},
     )
 
-    assert MoneyOffer.objects.filter(round=money, offerer=crew_mate).count() == 4
+    with tenant(meeting):
+        assert MoneyOffer.objects.filter(round=money, offerer=crew_mate).count() == 4
     assert ledger(money_round=money) == rows((crew_mate, Rule.OFFERED, 5), (third, Rule.OFFERED, 5))
 
 
@@ -257,7 +262,8 @@ def test_a_money_round_in_which_nobody_asked_or_offered_is_recorded_and_scores_n
         recorded_by=member,
     )
 
-    assert MoneyRound.objects.get(meeting=meeting) == money
+    with tenant(meeting):
+        assert MoneyRound.objects.get(meeting=meeting) == money
     assert ledger(money_round=money) == []
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from congregations.models import Congregation
+from congregations.tenancy import tenant
 from crews.models import CrewMembership
 from crews.selectors import members_at
 from crews.services import form_crew, leave_crew
@@ -24,6 +25,8 @@ from reciprocity.rules import (
 )
 from reciprocity.services import apply_missed_meeting_deductions
 from tests.builders import GRACE, join, new_members, scheduled_meeting
+
+pytestmark = pytest.mark.embedded
 
 START = datetime(2026, 3, 3, 19, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -103,17 +106,18 @@ def test_the_deduction_sql_the_orm_and_the_rules_agree_on_who_was_in_the_crew(
     # Nobody logged the meeting: everyone in the crew at its start missed it.
     apply_missed_meeting_deductions(now=START + GRACE + SECOND)
 
-    deducted = set(
-        LedgerEntry.objects.filter(meeting=meeting, rule=Rule.MISSED).values_list(
-            "member_id", flat=True
+    with tenant(crew):
+        deducted = set(
+            LedgerEntry.objects.filter(meeting=meeting, rule=Rule.MISSED).values_list(
+                "member_id", flat=True
+            )
         )
-    )
-    orm = set(members_at(crew=crew, moment=START).values_list("pk", flat=True))
-    rules = {
-        seat.member_id
-        for seat in CrewMembership.objects.filter(crew=crew)
-        if member_at(seat.joined_at, seat.left_at, START)
-    }
+        orm = set(members_at(crew=crew, moment=START).values_list("pk", flat=True))
+        rules = {
+            seat.member_id
+            for seat in CrewMembership.objects.filter(crew=crew)
+            if member_at(seat.joined_at, seat.left_at, START)
+        }
     assert deducted == orm == rules == {steady.pk, joins_at_start.pk, leaves_after.pk}
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from congregations.models import Congregation, Self
+from congregations.selectors import memberships_of
+from congregations.tenancy import tenant
 from crews.models import Crew
 from crews.services import form_crew, leave_crew
 from reciprocity.models import LegalForm
@@ -31,6 +35,8 @@ from tests.builders import (
     total,
 )
 from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.embedded
 
 
 def test_scores_match_a_season_of_a_crew_worked_out_by_hand(
@@ -101,14 +107,16 @@ def test_scores_match_a_season_of_a_crew_worked_out_by_hand(
     # c: meeting 1: 1 attended + 1 listened = 2; meeting 2: −5; meeting 3: −5
     #    conflicts: +10 − 20; in the crew: 2 − 5 − 5 + 10 − 20 = −18, but c has left
     # d: joined after all of it: 0
-    assert crew_scores(crew=crew) == {a.pk: 21, b.pk: -14, d.pk: 0}
+    with tenant(congregation):
+        assert crew_scores(crew=crew) == {a.pk: 21, b.pk: -14, d.pk: 0}
     assert total(c, crew=crew) == -18  # c's entries stay in the ledger
-    # a: 21 in the crew + 100 venture + 1 first dyad meeting = 122
-    assert member_score(self_=a, congregation=congregation) == 122
-    # b: −14 in the crew + 100 venture = 86
-    assert member_score(self_=b, congregation=congregation) == 86
-    assert member_score(self_=c, congregation=congregation) == -18
-    assert member_score(self_=d, congregation=congregation) == 0
+    with tenant(congregation):
+        # a: 21 in the crew + 100 venture + 1 first dyad meeting = 122
+        assert member_score(self_=a, congregation=congregation) == 122
+        # b: −14 in the crew + 100 venture = 86
+        assert member_score(self_=b, congregation=congregation) == 86
+        assert member_score(self_=c, congregation=congregation) == -18
+        assert member_score(self_=d, congregation=congregation) == 0
 
 
 def test_crew_scores_include_a_member_without_points_as_zero(
@@ -116,7 +124,8 @@ def test_crew_scores_include_a_member_without_points_as_zero(
 ) -> None:
     held_meeting(crew, [member], t0)
 
-    assert crew_scores(crew=crew) == {member.pk: 1, crew_mate.pk: 0, third.pk: 0}
+    with tenant(crew):
+        assert crew_scores(crew=crew) == {member.pk: 1, crew_mate.pk: 0, third.pk: 0}
 
 
 def test_crew_scores_leave_out_a_departed_member_whose_entries_stay(
@@ -126,7 +135,8 @@ def test_crew_scores_leave_out_a_departed_member_whose_entries_stay(
 
     leave_crew(crew=crew, member=third, now=t0 + DAY)
 
-    assert crew_scores(crew=crew) == {member.pk: 1, crew_mate.pk: 0}
+    with tenant(crew):
+        assert crew_scores(crew=crew) == {member.pk: 1, crew_mate.pk: 0}
     assert total(third, crew=crew) == 1
 
 
@@ -136,14 +146,16 @@ def test_crew_scores_count_only_points_earned_in_that_crew(
     join(other_crew, member, invited_by=people(other_crew)[0], at=t0 - DAY)
     held_meeting(other_crew, [member], t0)
 
-    assert crew_scores(crew=crew)[member.pk] == 0
-    assert crew_scores(crew=other_crew)[member.pk] == 1
+    with tenant(crew):
+        assert crew_scores(crew=crew)[member.pk] == 0
+        assert crew_scores(crew=other_crew)[member.pk] == 1
 
 
 def test_member_score_counts_only_that_congregation(
     congregation: Congregation, crew: Crew, member: Self, outsider: Self, t0: datetime
 ) -> None:
-    elsewhere = outsider.memberships.get().congregation
+    (theirs,) = memberships_of(self_=outsider)
+    elsewhere = theirs.congregation
     MembershipFactory.create(congregation=elsewhere, member=member)
     their_crew = form_crew(
         congregation=elsewhere,
@@ -153,5 +165,7 @@ def test_member_score_counts_only_that_congregation(
     )
     held_meeting(their_crew, [member], t0)
 
-    assert member_score(self_=member, congregation=congregation) == 0
-    assert member_score(self_=member, congregation=elsewhere) == 1
+    with tenant(congregation):
+        assert member_score(self_=member, congregation=congregation) == 0
+    with tenant(elsewhere):
+        assert member_score(self_=member, congregation=elsewhere) == 1

@@ -1,9 +1,10 @@
 """The tenancy guard: every model that carries a congregation is scoped, so a query made
 outside any congregation's scope raises instead of reading every tenant's rows.
 
-The suite's autouse fixture disables scopes for test bodies; ``scope()`` with no
-congregation re-enables them with none active, which is where a request or a task would
-be if it forgot to enter one."""
+A test body runs with no congregation in scope, which is where a request or a task would
+be if it forgot to enter one; ``scope()`` with no congregation says so explicitly.
+``tenant()`` enters a congregation's walls, the scope and the database's setting together,
+as a request and a service do."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from django.db import connection, models
 from django_scopes import ScopeError, scope
 
 from congregations.models import Congregation, Membership, Self
+from congregations.selectors import memberships_of
+from congregations.tenancy import tenant
 from crews.models import Crew, CrewMembership
 from crews.services import form_crew
 from reciprocity.models import LedgerEntry, ListeningRound
@@ -75,7 +78,8 @@ def test_a_custom_query_outside_any_scope_raises_a_scope_error(manager: models.M
 def test_a_congregations_scope_shows_only_its_own_rows(
     congregation: Congregation, crew: Crew, outsider: Self, t0: datetime
 ) -> None:
-    elsewhere = outsider.memberships.get().congregation
+    (membership,) = memberships_of(self_=outsider)
+    elsewhere = membership.congregation
     theirs = form_crew(
         congregation=elsewhere,
         name="Elsewhere crew",
@@ -85,10 +89,10 @@ def test_a_congregations_scope_shows_only_its_own_rows(
     held_meeting(theirs, [outsider], t0)
     held_meeting(crew, people(crew), t0)
 
-    with scope(congregation=congregation):
+    with tenant(congregation):
         assert list(Crew.objects.all()) == [crew]
         assert set(LedgerEntry.objects.values_list("crew_id", flat=True)) == {crew.pk}
-    with scope(congregation=elsewhere):
+    with tenant(elsewhere):
         assert list(Crew.objects.all()) == [theirs]
         assert set(LedgerEntry.objects.values_list("crew_id", flat=True)) == {theirs.pk}
 
@@ -114,7 +118,7 @@ def test_a_fresh_thread_starts_outside_any_scope(crew: Crew) -> None:
 def test_services_work_inside_the_congregations_scope_as_a_request_runs_them(
     congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, t0: datetime
 ) -> None:
-    with scope(congregation=congregation):
+    with tenant(congregation):
         meeting = held_meeting(crew, [member, crew_mate], t0)
         record_listening_round(
             meeting=meeting,
@@ -123,8 +127,9 @@ def test_services_work_inside_the_congregations_scope_as_a_request_runs_them(
             recorded_by=member,
         )
 
-    assert ListeningRound.objects.filter(meeting=meeting).count() == 1
-    assert LedgerEntry.objects.filter(meeting=meeting).count() == 4
+    with tenant(congregation):
+        assert ListeningRound.objects.filter(meeting=meeting).count() == 1
+        assert LedgerEntry.objects.filter(meeting=meeting).count() == 4
 
 
 @pytest.mark.django_db(transaction=True)

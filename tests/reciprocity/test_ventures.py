@@ -9,12 +9,15 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant
 from crews.models import Crew
 from reciprocity.models import LegalForm, Venture
 from reciprocity.rules import Level, Rule
 from reciprocity.selectors import crew_scores, member_score
 from reciprocity.services import confirm_co_ownership, register_venture
 from tests.builders import DAY, ledger, levels, recorders, refused, rows
+
+pytestmark = pytest.mark.embedded
 
 
 @pytest.fixture
@@ -45,7 +48,8 @@ def test_every_co_owner_confirming_earns_a_hundred_each(
 ) -> None:
     confirm_all(venture, member, crew_mate, now=t0 + DAY)
 
-    venture.refresh_from_db()
+    with tenant(venture):
+        venture.refresh_from_db()
     assert venture.confirmed_at == t0 + DAY
     assert ledger(venture=venture) == rows(
         (member, Rule.CO_OWNED, 100), (crew_mate, Rule.CO_OWNED, 100)
@@ -101,8 +105,9 @@ def test_level_five_counts_in_the_congregation_not_in_a_crew(
 ) -> None:
     confirm_all(venture, member, crew_mate, now=t0)
 
-    assert member_score(self_=member, congregation=congregation) == 100
-    assert crew_scores(crew=crew)[member.pk] == 0
+    with tenant(congregation):
+        assert member_score(self_=member, congregation=congregation) == 100
+        assert crew_scores(crew=crew)[member.pk] == 0
 
 
 def test_a_venture_earns_its_points_once(
@@ -127,7 +132,8 @@ def test_each_legal_form_of_the_proposal_is_accepted(
         registered_by=member,
     )
 
-    assert venture.co_owners.count() == 2
+    with tenant(venture):
+        assert venture.co_owners.count() == 2
 
 
 # --- bad input ---------------------------------------------------------------------------
@@ -219,4 +225,5 @@ def test_registering_the_same_venture_twice_is_refused(
             co_owners=[member, crew_mate],
             registered_by=crew_mate,
         )
-    assert Venture.objects.count() == 1
+    with tenant(congregation):
+        assert Venture.objects.count() == 1

@@ -9,6 +9,7 @@ from django.test import Client
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.tenancy import across_congregations, tenant
 from crews.models import Crew
 from reciprocity.models import Conflict, ConflictParty, ConflictStatus, LedgerEntry
 from tests.builders import conflict, congregation_url, people, signed_in
@@ -16,11 +17,12 @@ from tests.pages import text
 
 from ..factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def conflict_points(opened: Conflict) -> dict[int, int]:
-    return dict(LedgerEntry.objects.filter(conflict=opened).values_list("member_id", "points"))
+    with tenant(opened):
+        return dict(LedgerEntry.objects.filter(conflict=opened).values_list("member_id", "points"))
 
 
 def test_a_member_opens_a_conflict_with_a_crew_mate(
@@ -40,16 +42,15 @@ def test_a_member_opens_a_conflict_with_a_crew_mate(
         },
     )
 
-    opened = Conflict.objects.get()
+    with tenant(congregation):
+        opened = Conflict.objects.select_related("crew").get()
+        parties = set(ConflictParty.objects.values_list("party_id", flat=True))
     assert response.status_code == 302
     assert response["Location"] == congregation_url(
         "reciprocity:conflict", congregation, pk=opened.pk
     )
     assert (opened.title, opened.opened_by, opened.crew) == ("The borrowed van", member, crew)
-    assert set(ConflictParty.objects.values_list("party_id", flat=True)) == {
-        member.pk,
-        crew_mate.pk,
-    }
+    assert parties == {member.pk, crew_mate.pk}
 
 
 def test_the_form_offers_only_the_other_crew_members(
@@ -61,7 +62,8 @@ def test_the_form_offers_only_the_other_crew_members(
         .context["form"]
     )
 
-    choices = set(form.fields["parties"].queryset)
+    with tenant(congregation):
+        choices = set(form.fields["parties"].queryset)
     assert choices == set(people(crew)) - {member}
 
 
@@ -75,7 +77,8 @@ def test_a_conflict_needs_someone_else(
 
     assert response.status_code == 200
     assert "Choose at least one other person from your crew." in text(response)
-    assert not Conflict.objects.exists()
+    with tenant(congregation):
+        assert not Conflict.objects.exists()
 
 
 def test_posting_the_form_twice_opens_one_conflict(
@@ -87,7 +90,8 @@ def test_posting_the_form_twice_opens_one_conflict(
     client.post(congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk), data)
     client.post(congregation_url("reciprocity:open_conflict", congregation, crew_pk=crew.pk), data)
 
-    assert Conflict.objects.count() == 1
+    with tenant(congregation):
+        assert Conflict.objects.count() == 1
 
 
 @pytest.mark.parametrize("who", ["member_not_in_crew", "facilitator", "outsider"])
@@ -109,7 +113,8 @@ def test_only_crew_members_open_conflicts_in_it(
 
     assert client.get(new).status_code == 404
     assert client.post(new, {"title": "x", "parties": [crew_mate.pk]}).status_code == 404
-    assert not Conflict.objects.exists()
+    with across_congregations():  # none in the caller's congregation either
+        assert not Conflict.objects.exists()
 
 
 def test_the_conflict_page_shows_parties_confirmations_and_deadline(
@@ -168,7 +173,8 @@ def test_the_conflict_page_is_404_for_anyone_but_its_parties(
         ).status_code
         == 404
     )
-    assert Conflict.objects.get().is_open
+    with tenant(opened):
+        assert Conflict.objects.get().is_open
 
 
 def test_every_party_confirming_earns_ten_each(
@@ -181,14 +187,16 @@ def test_every_party_confirming_earns_ten_each(
     )
     assert first.status_code == 302
     assert conflict_points(opened) == {}
-    assert ConflictParty.objects.get(party=member).confirmed_at is not None
-    assert ConflictParty.objects.get(party=crew_mate).confirmed_at is None
+    with tenant(opened):
+        assert ConflictParty.objects.get(party=member).confirmed_at is not None
+        assert ConflictParty.objects.get(party=crew_mate).confirmed_at is None
 
     signed_in(crew_mate).post(
         congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk)
     )
 
-    assert Conflict.objects.get().status == ConflictStatus.RESOLVED
+    with tenant(opened):
+        assert Conflict.objects.get().status == ConflictStatus.RESOLVED
     assert conflict_points(opened) == {member.pk: 10, crew_mate.pk: 10}
 
 
@@ -235,7 +243,8 @@ def test_no_resolution_costs_every_party_twenty(
     )
 
     assert "Recorded that no mutually agreeable resolution was found." in text(response)
-    assert Conflict.objects.get().status == ConflictStatus.UNRESOLVED
+    with tenant(opened):
+        assert Conflict.objects.get().status == ConflictStatus.UNRESOLVED
     assert conflict_points(opened) == {member.pk: -20, crew_mate.pk: -20}
 
 
@@ -243,7 +252,10 @@ def test_past_its_deadline_a_conflict_can_no_longer_be_resolved(
     congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
 ) -> None:
     opened = conflict(crew, member, crew_mate)
-    Conflict.objects.filter(pk=opened.pk).update(deadline_at=opened.opened_at - timedelta(days=1))
+    with tenant(opened):
+        Conflict.objects.filter(pk=opened.pk).update(
+            deadline_at=opened.opened_at - timedelta(days=1)
+        )
 
     response = signed_in(member).post(
         congregation_url("reciprocity:confirm_resolution", congregation, pk=opened.pk), follow=True

@@ -12,6 +12,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant
 from crews.models import Crew
 from reciprocity.models import LedgerEntry
 from reciprocity.services import reverse_entry
@@ -22,7 +23,7 @@ from tests.builders import (
     signed_in,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 HEADER = ["date", "member", "crew", "level", "rule", "points", "reason", "recorded by", "reverses"]
 
@@ -44,7 +45,8 @@ def test_a_member_downloads_their_own_entries(
     logger = people(played)[0].display_name  # who logged the meeting
     header, *body = rows(response)
     assert header == HEADER
-    started = LedgerEntry.objects.filter(member=member).values_list("occurred_at", flat=True)[0]
+    with tenant(congregation):
+        started = LedgerEntry.objects.filter(member=member).values_list("occurred_at", flat=True)[0]
     assert {row[0] for row in body} == {started.astimezone(member.timezone).date().isoformat()}
     assert sorted((r[1], r[2], r[3], r[4], r[5], r[7]) for r in body) == sorted(
         [
@@ -84,7 +86,8 @@ def test_a_crew_member_downloads_the_crews_entries_with_corrections(
     crew_mate: Self,
     facilitator: Self,
 ) -> None:
-    wrong = LedgerEntry.objects.get(member=member, rule="offered")
+    with tenant(congregation):
+        wrong = LedgerEntry.objects.get(member=member, rule="offered")
     reverse_entry(entry=wrong, reversed_by=facilitator, reason="Wrong person")
 
     body = rows(
@@ -93,7 +96,8 @@ def test_a_crew_member_downloads_the_crews_entries_with_corrections(
         )
     )[1:]
 
-    assert len(body) == LedgerEntry.objects.filter(crew=played).count() == 3 + 2 + 2 + 1
+    with tenant(congregation):
+        assert len(body) == LedgerEntry.objects.filter(crew=played).count() == 3 + 2 + 2 + 1
     correction = next(row for row in body if row[4] == "correction")
     assert correction[1] == member.display_name
     assert correction[5] == "-5"

@@ -13,15 +13,16 @@ from django.utils import timezone
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.tenancy import across_congregations, tenant
 from crews.models import Crew, Meeting
 from crews.services import schedule_meeting
 from reciprocity.models import LedgerEntry, ListeningRound, MoneyOffer, MoneyRound
-from tests.builders import congregation_url, held_meeting, money_round, people, signed_in
+from tests.builders import congregation_url, held_meeting, ledger, money_round, people, signed_in
 from tests.pages import text
 
 from ..factories import CongregationFactory, MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 @pytest.fixture
@@ -44,8 +45,9 @@ def money_data(client: Client, meeting: Meeting, focus: Self, offerer: Self) -> 
 
 def points(meeting: Meeting) -> dict[int, int]:
     found: dict[int, int] = {}
-    for entry in LedgerEntry.objects.filter(meeting=meeting).exclude(rule="attended"):
-        found[entry.member_id] = found.get(entry.member_id, 0) + entry.points
+    with tenant(meeting):
+        for entry in LedgerEntry.objects.filter(meeting=meeting).exclude(rule="attended"):
+            found[entry.member_id] = found.get(entry.member_id, 0) + entry.points
     return found
 
 
@@ -81,12 +83,11 @@ def test_a_money_round_is_recorded_with_its_points(
     )
     assert response.status_code == 302
     assert response["Location"] == rounds_url
-    recorded = MoneyRound.objects.get(meeting=meeting)
+    with tenant(meeting):
+        recorded = MoneyRound.objects.get(meeting=meeting)
+        offers = set(MoneyOffer.objects.filter(round=recorded).values_list("offerer_id", "kind"))
     assert (recorded.focus, recorded.asked, recorded.mutual_respect) == (crew_mate, True, True)
-    assert set(MoneyOffer.objects.filter(round=recorded).values_list("offerer_id", "kind")) == {
-        (member.pk, "perspective"),
-        (member.pk, "introduction"),
-    }
+    assert offers == {(member.pk, "perspective"), (member.pk, "introduction")}
     assert points(meeting) == {crew_mate.pk: 6, member.pk: 6}
     page = text(client.get(rounds_url))
     assert f"The money round for {crew_mate.display_name} is recorded." in page
@@ -118,7 +119,8 @@ def test_with_htmx_the_form_comes_back_fresh_and_the_list_out_of_band(
     )
     assert f"The money round for {crew_mate.display_name} is recorded." in content
     assert data["request_key"] not in content  # a new round gets a new key
-    assert MoneyRound.objects.filter(meeting=meeting).count() == 1
+    with tenant(meeting):
+        assert MoneyRound.objects.filter(meeting=meeting).count() == 1
 
 
 def test_a_listening_round_gives_each_participant_a_point_and_is_recorded_once(
@@ -138,7 +140,8 @@ def test_a_listening_round_gives_each_participant_a_point_and_is_recorded_once(
     )
 
     assert response.status_code == 302
-    assert ListeningRound.objects.get(meeting=meeting).everyone_listened
+    with tenant(meeting):
+        assert ListeningRound.objects.get(meeting=meeting).everyone_listened
     assert points(meeting) == {member.pk: 1, crew_mate.pk: 1}
     page = client.get(rounds_url)
     assert page.context["listening_form"] is None
@@ -166,7 +169,8 @@ def test_a_round_where_not_everyone_listened_is_recorded_and_scores_nothing(
         {"request_key": key, "participants": [member.pk, crew_mate.pk]},
     )
 
-    assert not ListeningRound.objects.get(meeting=meeting).everyone_listened
+    with tenant(meeting):
+        assert not ListeningRound.objects.get(meeting=meeting).everyone_listened
     assert points(meeting) == {}
 
 
@@ -183,7 +187,8 @@ def test_the_same_form_posted_twice_records_one_round(
     second = client.post(record, data)
 
     assert first.status_code == second.status_code == 302
-    assert MoneyRound.objects.filter(meeting=meeting).count() == 1
+    with tenant(meeting):
+        assert MoneyRound.objects.filter(meeting=meeting).count() == 1
     assert points(meeting) == {crew_mate.pk: 6, member.pk: 6}
 
 
@@ -204,7 +209,7 @@ def test_a_key_from_elsewhere_is_refused_with_a_message_and_writes_nothing(
         if key == "elsewhere"
         else data["request_key"][:-2] + "xx"
     )
-    entries_before = LedgerEntry.objects.count()
+    entries_before = len(ledger())
 
     response = client.post(
         congregation_url(
@@ -215,8 +220,9 @@ def test_a_key_from_elsewhere_is_refused_with_a_message_and_writes_nothing(
 
     assert response.status_code == 200
     assert message in text(response)
-    assert not MoneyRound.objects.exists()
-    assert LedgerEntry.objects.count() == entries_before
+    with across_congregations():  # nor in the congregation the key came from
+        assert not MoneyRound.objects.exists()
+    assert len(ledger()) == entries_before
 
 
 def test_the_focus_person_offering_to_themselves_is_refused_next_to_their_offers(
@@ -238,7 +244,8 @@ def test_the_focus_person_offering_to_themselves_is_refused_next_to_their_offers
         f"offer_{crew_mate.pk}": ["The focus person does not offer to themselves."]
     }
     assert "<html" not in text(response)
-    assert not MoneyRound.objects.exists()
+    with tenant(meeting):
+        assert not MoneyRound.objects.exists()
 
 
 def test_a_second_money_round_for_the_same_person_is_refused(
@@ -255,7 +262,8 @@ def test_a_second_money_round_for_the_same_person_is_refused(
     )
 
     assert "has had a money round at this meeting already" in text(response)
-    assert MoneyRound.objects.filter(meeting=meeting).count() == 1
+    with tenant(meeting):
+        assert MoneyRound.objects.filter(meeting=meeting).count() == 1
 
 
 def test_someone_absent_cannot_be_the_focus(crew: Crew, member: Self, crew_mate: Self) -> None:
@@ -275,7 +283,8 @@ def test_someone_absent_cannot_be_the_focus(crew: Crew, member: Self, crew_mate:
     assert response.context["money_form"].errors["focus"] == [
         "Choose someone who was at this meeting."
     ]
-    assert not MoneyRound.objects.exists()
+    with tenant(meeting):
+        assert not MoneyRound.objects.exists()
 
 
 def test_a_meeting_not_yet_logged_has_no_forms(
@@ -329,7 +338,8 @@ def test_nobody_outside_the_crew_sees_or_records_its_rounds(
     )
 
     assert page.status_code == post.status_code == 404
-    assert not MoneyRound.objects.exists()
+    with across_congregations():  # none in the caller's congregation either
+        assert not MoneyRound.objects.exists()
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(meeting: Meeting) -> None:
@@ -346,10 +356,14 @@ def test_the_meeting_page_fragment_lists_rounds_for_the_crew_only(
     money_round(meeting, focus=crew_mate, offerer=member)
 
     def fragment(self_: Self) -> str:
+        """The fragment as the meeting's page renders it: inside the congregation's walls."""
         request = RequestFactory().get("/")
         request.user = self_
         request.congregation = meeting.congregation  # type: ignore[attr-defined]
-        return render_to_string("crews/_meeting_game.html", {"meeting": meeting}, request=request)
+        with tenant(meeting):
+            return render_to_string(
+                "crews/_meeting_game.html", {"meeting": meeting}, request=request
+            )
 
     seen = html.unescape(fragment(member))
     assert (

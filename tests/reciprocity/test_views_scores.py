@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant
 from crews.models import Crew
 from crews.services import form_crew
 from reciprocity.charts import step_chart
@@ -34,6 +35,11 @@ from ..factories import MembershipFactory
 pytestmark = pytest.mark.django_db
 
 
+# What entering a congregation's two walls adds to a request in the tests: the
+# congregation's look-up, a SAVEPOINT and its RELEASE, and the setting made and cleared.
+WALLS = 5
+
+
 def queries(client: Client, path: str) -> int:
     """Queries for a page rendered afresh: a cached copy would hide the work."""
     cache.clear()
@@ -42,6 +48,7 @@ def queries(client: Client, path: str) -> int:
     return len(captured.captured_queries)
 
 
+@pytest.mark.embedded
 def test_the_scores_page_shows_each_member_by_level_and_the_crews_total(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -65,6 +72,7 @@ def test_the_scores_page_shows_each_member_by_level_and_the_crews_total(
         assert level in page
 
 
+@pytest.mark.embedded
 def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
     congregation: Congregation, played: Crew, member: Self
 ) -> None:
@@ -82,6 +90,7 @@ def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
     assert f"?month={month}" in page
 
 
+@pytest.mark.embedded
 def test_a_crew_with_no_points_yet_says_so(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
@@ -94,6 +103,8 @@ def test_a_crew_with_no_points_yet_says_so(
     assert {row.total for row in response.context["breakdown"].rows} == {0}
 
 
+# Not in the embedded pass (pytest -m embedded): thousands of rows make it slow on any
+# database, and the queries it counts are the same on both.
 @pytest.mark.parametrize("name", ["crew_scores", "crew_entries"])
 def test_a_crew_page_runs_as_many_queries_with_ten_thousand_entries_as_with_ten(
     congregation: Congregation,
@@ -110,7 +121,7 @@ def test_a_crew_page_runs_as_many_queries_with_ten_thousand_entries_as_with_ten(
     long_ledger(crew, 9_990, start=10)
 
     cache.clear()
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(12 + WALLS):
         response = client.get(path)
     assert queries(client, path) == with_ten
     if name == "crew_scores":
@@ -120,6 +131,7 @@ def test_a_crew_page_runs_as_many_queries_with_ten_thousand_entries_as_with_ten(
         assert response.context["page"].paginator.count == 10_000
 
 
+@pytest.mark.embedded
 def test_a_number_opens_to_the_entries_behind_it(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -138,10 +150,12 @@ def test_a_number_opens_to_the_entries_behind_it(
     assert f"recorded by {crew_mate.display_name}" in page
 
 
+@pytest.mark.embedded
 def test_a_months_number_opens_to_that_months_entries(
     congregation: Congregation, played: Crew, member: Self
 ) -> None:
-    started = LedgerEntry.objects.filter(crew=played).values_list("occurred_at", flat=True)[0]
+    with tenant(congregation):
+        started = LedgerEntry.objects.filter(crew=played).values_list("occurred_at", flat=True)[0]
     month = started.astimezone(played.timezone).date().replace(day=1)
     entries = congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk)
     client = signed_in(member)
@@ -154,6 +168,7 @@ def test_a_months_number_opens_to_that_months_entries(
     assert month_before.context["page"].paginator.count == 0
 
 
+@pytest.mark.embedded
 def test_entries_come_a_page_at_a_time(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:
@@ -172,6 +187,7 @@ def test_entries_come_a_page_at_a_time(
     assert "page=2" in text(client.get(entries, {"page": 1}))
 
 
+@pytest.mark.embedded
 def test_an_unknown_filter_value_is_ignored(
     congregation: Congregation, played: Crew, member: Self
 ) -> None:
@@ -179,11 +195,14 @@ def test_an_unknown_filter_value_is_ignored(
         congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk),
         {"level": "nine", "member": "x"},
     )
-    assert (
-        response.context["page"].paginator.count == LedgerEntry.objects.filter(crew=played).count()
-    )
+    with tenant(congregation):
+        assert (
+            response.context["page"].paginator.count
+            == LedgerEntry.objects.filter(crew=played).count()
+        )
 
 
+@pytest.mark.embedded
 def test_a_member_id_from_elsewhere_names_nobody(
     congregation: Congregation, played: Crew, member: Self, outsider: Self
 ) -> None:
@@ -195,6 +214,7 @@ def test_a_member_id_from_elsewhere_names_nobody(
     assert response.context["page"].paginator.count == 0
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("name", ["crew_scores", "crew_entries", "crew_entries_csv"])
 @pytest.mark.parametrize("who", ["member_not_in_crew", "facilitator", "outsider"])
 def test_a_crews_scores_are_private_to_the_crew(
@@ -211,6 +231,7 @@ def test_a_crews_scores_are_private_to_the_crew(
     assert response.status_code == 404
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("name", ["crew_scores", "crew_entries"])
 def test_crew_pages_take_no_post(
     congregation: Congregation, played: Crew, member: Self, name: str
@@ -226,6 +247,7 @@ def test_crew_pages_take_no_post(
 # A member's own page
 
 
+@pytest.mark.embedded
 def test_my_page_shows_my_score_per_crew_and_level_five(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -248,6 +270,8 @@ def test_my_page_shows_my_score_per_crew_and_level_five(
     assert "Co-owners" in page
 
 
+# Not in the embedded pass (pytest -m embedded): thousands of rows make it slow on any
+# database, and the queries it counts are the same on both.
 @pytest.mark.parametrize("name", ["me", "my_entries"])
 def test_my_pages_run_as_many_queries_with_ten_thousand_entries_as_with_ten(
     congregation: Congregation, crew: Crew, member: Self, name: str
@@ -261,6 +285,7 @@ def test_my_pages_run_as_many_queries_with_ten_thousand_entries_as_with_ten(
     assert queries(client, congregation_url(f"reciprocity:{name}", congregation)) == with_ten <= 12
 
 
+@pytest.mark.embedded
 def test_my_entries_are_mine_only(
     congregation: Congregation, played: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -272,6 +297,7 @@ def test_my_entries_are_mine_only(
     assert response.context["page"].paginator.count == 3
 
 
+@pytest.mark.embedded
 def test_my_page_is_for_every_member_and_no_outsider(
     congregation: Congregation, facilitator: Self, outsider: Self
 ) -> None:
@@ -309,10 +335,12 @@ def facilitated(
     return crew
 
 
+@pytest.mark.embedded
 def test_a_facilitator_reverses_an_entry_with_a_reason(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
-    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+    with tenant(congregation):
+        wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
     entries = congregation_url("reciprocity:crew_entries", congregation, crew_pk=facilitated.pk)
     client = signed_in(facilitator)
     assert "Correct this entry" in text(client.get(entries))
@@ -324,7 +352,8 @@ def test_a_facilitator_reverses_an_entry_with_a_reason(
 
     assert response.status_code == 302
     assert response["Location"] == entries
-    correction = LedgerEntry.objects.get(reverses=wrong)
+    with tenant(congregation):
+        correction = LedgerEntry.objects.get(reverses=wrong)
     assert (correction.points, correction.member, correction.recorded_by) == (
         -1,
         member,
@@ -337,10 +366,12 @@ def test_a_facilitator_reverses_an_entry_with_a_reason(
     assert "Reverses the entry of" in page
 
 
+@pytest.mark.embedded
 def test_reversing_twice_is_refused_with_a_message(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
-    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+    with tenant(congregation):
+        wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
     client = signed_in(facilitator)
     client.post(
         congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
@@ -354,13 +385,16 @@ def test_reversing_twice_is_refused_with_a_message(
     )
 
     assert "This entry has been corrected already." in text(response)
-    assert LedgerEntry.objects.filter(reverses=wrong).count() == 1
+    with tenant(congregation):
+        assert LedgerEntry.objects.filter(reverses=wrong).count() == 1
 
 
+@pytest.mark.embedded
 def test_a_correction_needs_a_reason(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
-    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+    with tenant(congregation):
+        wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
 
     response = signed_in(facilitator).post(
         congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
@@ -369,13 +403,16 @@ def test_a_correction_needs_a_reason(
     )
 
     assert "Say why this entry is being corrected." in text(response)
-    assert not LedgerEntry.objects.filter(reverses=wrong).exists()
+    with tenant(congregation):
+        assert not LedgerEntry.objects.filter(reverses=wrong).exists()
 
 
+@pytest.mark.embedded
 def test_a_member_cannot_correct_the_ledger(
     congregation: Congregation, facilitated: Crew, member: Self, crew_mate: Self
 ) -> None:
-    wrong = LedgerEntry.objects.get(crew=facilitated, member=crew_mate)
+    with tenant(congregation):
+        wrong = LedgerEntry.objects.get(crew=facilitated, member=crew_mate)
     client = signed_in(member)
 
     response = client.post(
@@ -384,7 +421,8 @@ def test_a_member_cannot_correct_the_ledger(
     )
 
     assert response.status_code == 403
-    assert not LedgerEntry.objects.filter(reverses=wrong).exists()
+    with tenant(congregation):
+        assert not LedgerEntry.objects.filter(reverses=wrong).exists()
     assert "Correct this entry" not in text(
         client.get(
             congregation_url("reciprocity:crew_entries", congregation, crew_pk=facilitated.pk)
@@ -392,10 +430,12 @@ def test_a_member_cannot_correct_the_ledger(
     )
 
 
+@pytest.mark.embedded
 def test_a_facilitator_cannot_correct_an_entry_they_cannot_see(
     congregation: Congregation, played: Crew, facilitator: Self, member: Self
 ) -> None:
-    hidden = LedgerEntry.objects.filter(crew=played, member=member).first()
+    with tenant(congregation):
+        hidden = LedgerEntry.objects.filter(crew=played, member=member).first()
     assert hidden is not None
 
     response = signed_in(facilitator).post(
@@ -404,13 +444,16 @@ def test_a_facilitator_cannot_correct_an_entry_they_cannot_see(
     )
 
     assert response.status_code == 404
-    assert not LedgerEntry.objects.filter(reverses=hidden).exists()
+    with tenant(congregation):
+        assert not LedgerEntry.objects.filter(reverses=hidden).exists()
 
 
+@pytest.mark.embedded
 def test_a_correction_goes_back_only_to_this_site(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
-    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+    with tenant(congregation):
+        wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
 
     response = signed_in(facilitator).post(
         congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk),
@@ -420,10 +463,12 @@ def test_a_correction_goes_back_only_to_this_site(
     assert response["Location"] == congregation_url("reciprocity:my_entries", congregation)
 
 
+@pytest.mark.embedded
 def test_correcting_takes_a_post_only(
     congregation: Congregation, facilitated: Crew, facilitator: Self, member: Self
 ) -> None:
-    wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
+    with tenant(congregation):
+        wrong = LedgerEntry.objects.get(crew=facilitated, member=member)
     assert (
         signed_in(facilitator)
         .get(congregation_url("reciprocity:reverse_entry", congregation, pk=wrong.pk))
@@ -435,6 +480,7 @@ def test_correcting_takes_a_post_only(
 # The chart's layout
 
 
+@pytest.mark.embedded
 def test_the_chart_steps_through_each_month_from_zero() -> None:
     months = [
         Month(date(2026, 1, 1), 3, 3),
@@ -451,6 +497,7 @@ def test_the_chart_steps_through_each_month_from_zero() -> None:
     assert [t.label for t in chart.y_ticks] == ["0", "+5", "+10"]
 
 
+@pytest.mark.embedded
 def test_a_chart_below_zero_keeps_zero_on_its_axis() -> None:
     chart = step_chart([Month(date(2026, 1, 1), -5, -5)])
 
@@ -460,6 +507,7 @@ def test_a_chart_below_zero_keeps_zero_on_its_axis() -> None:
     assert step_chart([]) is None
 
 
+@pytest.mark.embedded
 def test_the_scores_page_is_cached_until_the_ledger_grows(
     congregation: Congregation, crew: Crew, member: Self
 ) -> None:

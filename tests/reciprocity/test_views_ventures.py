@@ -8,17 +8,21 @@ from django.test import Client
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.tenancy import tenant
 from reciprocity.models import CoOwner, LedgerEntry, Venture
 from tests.builders import congregation_url, signed_in, venture
 from tests.pages import text
 
 from ..factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def co_owner_points(registered: Venture) -> dict[int, int]:
-    return dict(LedgerEntry.objects.filter(venture=registered).values_list("member_id", "points"))
+    with tenant(registered):
+        return dict(
+            LedgerEntry.objects.filter(venture=registered).values_list("member_id", "points")
+        )
 
 
 def test_a_member_registers_a_venture_with_themselves_among_its_co_owners(
@@ -41,7 +45,9 @@ def test_a_member_registers_a_venture_with_themselves_among_its_co_owners(
         },
     )
 
-    registered = Venture.objects.get()
+    with tenant(congregation):
+        registered = Venture.objects.get()
+        co_owners = set(CoOwner.objects.values_list("co_owner_id", flat=True))
     assert response.status_code == 302
     assert response["Location"] == congregation_url(
         "reciprocity:venture", congregation, pk=registered.pk
@@ -51,7 +57,7 @@ def test_a_member_registers_a_venture_with_themselves_among_its_co_owners(
         "coop",
         member,
     )
-    assert set(CoOwner.objects.values_list("co_owner_id", flat=True)) == {member.pk, facilitator.pk}
+    assert co_owners == {member.pk, facilitator.pk}
     assert co_owner_points(registered) == {}
 
 
@@ -67,7 +73,8 @@ def test_a_venture_needs_another_co_owner_and_a_known_legal_form(
     assert response.status_code == 200
     assert form.errors["co_owners"] == ["Choose at least one other co-owner."]
     assert "legal_form" in form.errors
-    assert not Venture.objects.exists()
+    with tenant(congregation):
+        assert not Venture.objects.exists()
 
 
 def test_co_owners_come_from_this_congregation(
@@ -84,7 +91,8 @@ def test_co_owners_come_from_this_congregation(
     )
 
     assert "co_owners" in response.context["form"].errors
-    assert not Venture.objects.exists()
+    with tenant(congregation):
+        assert not Venture.objects.exists()
 
 
 def test_registering_twice_with_one_form_makes_one_venture(
@@ -101,7 +109,8 @@ def test_registering_twice_with_one_form_makes_one_venture(
     client.post(congregation_url("reciprocity:register_venture", congregation), data)
     client.post(congregation_url("reciprocity:register_venture", congregation), data)
 
-    assert Venture.objects.count() == 1
+    with tenant(congregation):
+        assert Venture.objects.count() == 1
 
 
 def test_every_member_sees_the_ventures_and_their_co_owners(
@@ -140,7 +149,8 @@ def test_each_co_owner_confirms_their_own_share_and_then_each_earns_a_hundred(
 
     assert "You confirmed that you share legal ownership." in text(response)
     assert co_owner_points(registered) == {member.pk: 100, crew_mate.pk: 100}
-    assert LedgerEntry.objects.get(member=member, venture=registered).crew is None
+    with tenant(registered):
+        assert LedgerEntry.objects.get(member=member, venture=registered).crew is None
 
 
 def test_with_htmx_a_confirmation_swaps_the_co_owners(
@@ -170,7 +180,8 @@ def test_someone_who_is_not_a_co_owner_cannot_confirm(
     )
 
     assert "Only this venture's co-owners can confirm it." in text(response)
-    assert not CoOwner.objects.filter(confirmed_at__isnull=False).exists()
+    with tenant(registered):
+        assert not CoOwner.objects.filter(confirmed_at__isnull=False).exists()
 
 
 def test_confirming_takes_a_post_only(

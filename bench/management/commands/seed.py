@@ -1,5 +1,7 @@
 """`python -m bench seed`: 200 congregations of 200 Selves with five years of history,
-loaded with COPY into the bench's own database (BENCH_DATABASE_URL)."""
+loaded with COPY into the bench's own database as the schema's owner
+(BENCH_DATABASE_OWNER_URL): COPY and TRUNCATE are the owner's to do, and row-level security
+refuses COPY to anyone it holds back (the owner it lets through)."""
 
 from __future__ import annotations
 
@@ -10,17 +12,18 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from bench import database
 from bench.load import first_ids, load
 from bench.world import PASSWORD, Shape, World
 from congregations.models import SETTING_BOUNDS
+from congregations.rls import as_owner
 
 
 class Command(BaseCommand):
-    help = "Load the scale benchmark's data into BENCH_DATABASE_URL (once; --fresh reloads)."
+    help = "Load the scale benchmark's data into its database (once; --fresh reloads)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         shape = Shape()
@@ -58,7 +61,7 @@ class Command(BaseCommand):
         until = options["until"] or timezone.now().date()
         # One hash for every Self: hashing 40,000 passwords would take longer than the load.
         password = make_password(PASSWORD, salt=f"scale{options['seed']}")
-        with transaction.atomic():
+        with as_owner() as connection, transaction.atomic():
             world = World(
                 shape=shape,
                 seed=options["seed"],

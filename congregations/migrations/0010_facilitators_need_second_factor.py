@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('congregations', '0008_selves_email_addresses'),
+        ('congregations', '0009_selves_email_addresses'),
     ]
 
     operations = [

@@ -21,7 +21,7 @@ def add_email_addresses(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("congregations", "0007_purpose_without_nul"),
+        ("congregations", "0008_tenant_owned"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
