@@ -32,8 +32,8 @@ class CongregationMiddleware:
     looked up; a signed-in Self who is not a current member gets the same 404 as for a
     congregation that does not exist. Members get ``request.congregation`` and
     ``request.membership``, and the view runs in one transaction behind that
-    congregation's two walls, so a query on tenant data sees only its rows; a response
-    that is a server error rolls the transaction back."""
+    congregation's two walls, so a query on tenant data sees only its rows; an exception
+    out of the view, or a response that is a server error, rolls the transaction back."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -69,6 +69,13 @@ class CongregationMiddleware:
         if isinstance(response, StreamingHttpResponse):
             response.streaming_content = _behind_walls(congregation, response.streaming_content)
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        # An exception out of a view undoes the request's writes whatever response Django
+        # makes of it (an Http404 or PermissionDenied raised after a service wrote is a 404
+        # or 403, not a server error), as ATOMIC_REQUESTS would.
+        if hasattr(request, "congregation") and transaction.get_connection().in_atomic_block:
+            transaction.set_rollback(True)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]

@@ -1,0 +1,248 @@
+"""The two walls, attacked: what a request, a service, a job or a careless developer could
+leave behind on a connection for a later transaction, or let through between congregations.
+
+Most tests here use the transactional database on purpose: with ``db`` every test body
+runs inside the suite's own transaction, so ``tenant()`` is never the outermost block and
+the path production takes (commit, and the setting gone with it) is never exercised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.test import Client
+from django.urls import include, path, reverse
+
+from congregations.models import Congregation, Invitation, Membership, Role, Self
+from congregations.services import invite
+from congregations.tenancy import SETTING, _current, across_congregations, tenant
+
+from .factories import CongregationFactory, MembershipFactory
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row-level security is PostgreSQL's"
+)
+
+
+def on_the_connection() -> tuple[str, str, int]:
+    """Who the connection is, which congregation it has set, and how many memberships raw
+    SQL sees: what a later transaction on this connection would inherit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, coalesce(current_setting(%s, true), ''), "
+            "(SELECT count(*) FROM congregations_membership)",
+            [SETTING],
+        )
+        return cursor.fetchone()
+
+
+CLEAN = ("microsolidarity_app", "", 0)
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture
+def pair(transactional_db: None) -> tuple[Congregation, Congregation]:
+    first, second = CongregationFactory.create(), CongregationFactory.create()
+    for congregation in (first, second):
+        MembershipFactory.create(congregation=congregation, role=Role.FACILITATOR)
+    return first, second
+
+
+def test_nothing_is_left_on_a_persistent_connection_after_any_way_out_of_the_walls(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    first, second = pair
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    with tenant(first):
+        pass
+    assert on_the_connection() == CLEAN
+
+    with pytest.raises(Boom), tenant(first):
+        raise Boom
+    assert on_the_connection() == CLEAN
+
+    with pytest.raises(Boom), across_congregations():
+        raise Boom
+    assert on_the_connection() == CLEAN
+
+    with pytest.raises(Boom), tenant(first), across_congregations():
+        raise Boom
+    assert on_the_connection() == CLEAN
+
+    with pytest.raises(Boom), across_congregations(), tenant(second):
+        raise Boom
+    assert on_the_connection() == CLEAN
+
+    # A failed statement aborts the transaction; leaving the walls must still clean up.
+    with pytest.raises(Exception), tenant(first), connection.cursor() as cursor:
+        cursor.execute("SELECT 1/0")
+    assert on_the_connection() == CLEAN
+    assert _current.get() == (None, False)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] == backend  # one connection throughout
+
+
+def test_inner_walls_that_fail_give_the_outer_ones_back(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    first, second = pair
+    with tenant(first):
+        mine = ("microsolidarity_app", str(first.pk), 1)
+        assert on_the_connection() == mine
+        for inner in (lambda: tenant(second), across_congregations):
+            with pytest.raises(Boom), inner():
+                raise Boom
+            assert on_the_connection() == mine
+            with inner():
+                pass
+            assert on_the_connection() == mine
+        # Two levels deep, and out again by an exception through both.
+        with pytest.raises(Boom), across_congregations(), tenant(second):
+            assert on_the_connection() == ("microsolidarity_app", str(second.pk), 1)
+            raise Boom
+        assert on_the_connection() == mine
+        assert list(Membership.objects.values_list("congregation_id", flat=True)) == [first.pk]
+    assert on_the_connection() == CLEAN
+
+
+def test_walls_entered_inside_a_plain_transaction_are_left_there_too(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    """A service wrapped in ``transaction.atomic`` by its caller (a task, a shell session):
+    after the walls, the rest of that transaction is as bare as before them."""
+    first, _ = pair
+    with transaction.atomic():
+        with tenant(first):
+            pass
+        assert on_the_connection() == CLEAN
+        with across_congregations():
+            pass
+        assert on_the_connection() == CLEAN
+        with pytest.raises(Boom), across_congregations():
+            raise Boom
+        assert on_the_connection() == CLEAN
+
+
+def test_a_query_built_behind_the_walls_and_run_outside_them_sees_nothing(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    """A lazy QuerySet that escapes its walls (returned from a service or a selector, and
+    evaluated by the caller) passes the Python gate, which checks where it was built, and
+    finds no rows in the database: an empty page rather than a leak, so anything that
+    returns rows from behind the walls must evaluate them there."""
+    first, _ = pair
+    with tenant(first):
+        escaped = Membership.objects.all()
+    assert list(escaped) == []
+    with across_congregations():
+        escaped = Membership.objects.all()
+    assert list(escaped) == []
+
+
+def test_a_service_refuses_rows_of_two_congregations(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    first, second = pair
+    with tenant(second):
+        theirs = Membership.objects.get().member
+        their_invitation, _ = invite(congregation=second, email="x@example.net", invited_by=theirs)
+    with pytest.raises(TypeError, match="of one congregation"):
+        invite(congregation=first, email="y@example.net", invited_by=theirs, note=their_invitation)  # type: ignore[arg-type]
+
+
+def test_a_service_cannot_write_into_a_congregation_its_caller_is_not_in(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    """The database's wall admits any row of the congregation set; whether the Self acting
+    belongs to it is the service's check, and it makes it."""
+    first, second = pair
+    with tenant(second):
+        stranger = Membership.objects.get().member
+    with pytest.raises(Exception):
+        invite(congregation=first, email="z@example.net", invited_by=stranger)
+    with tenant(first):
+        assert not Invitation.objects.exists()
+
+
+# A careless view: writes through a service, then refuses the request by raising.
+def write_then_refuse(request: HttpRequest, kind: str) -> HttpResponse:
+    congregation = request.congregation  # type: ignore[attr-defined]
+    invite(congregation=congregation, email=f"{kind}@example.net", invited_by=request.user)  # type: ignore[arg-type]
+    if kind == "forbidden":
+        raise PermissionDenied
+    if kind == "missing":
+        raise Http404
+    raise Boom
+
+
+urlpatterns = [
+    path("c/<slug:congregation_slug>/write-then/<str:kind>/", write_then_refuse),
+    path("", include("microsolidarity.urls")),
+]
+
+
+@pytest.fixture
+def signed_in(pair: tuple[Congregation, Congregation]) -> tuple[Client, Congregation]:
+    first, _ = pair
+    client = Client(raise_request_exception=False)
+    with tenant(first):
+        client.force_login(Membership.objects.get().member)
+    return client, first
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("kind,status", [("forbidden", 403), ("missing", 404), ("boom", 500)])
+def test_a_view_that_raises_after_a_service_wrote_leaves_nothing_written(
+    signed_in: tuple[Client, Congregation], kind: str, status: int
+) -> None:
+    """The request runs in one transaction; an exception out of the view, whatever
+    response Django turns it into, rolls it back, as ATOMIC_REQUESTS would."""
+    client, congregation = signed_in
+    response = client.get(f"/c/{congregation.slug}/write-then/{kind}/")
+    assert response.status_code == status
+    with tenant(congregation):
+        assert not Invitation.objects.filter(email=f"{kind}@example.net").exists()
+    assert on_the_connection() == CLEAN
+
+
+def test_a_streamed_csv_closed_early_leaves_nothing_open(
+    transactional_db: None, played: object, congregation: Congregation, member: Self
+) -> None:
+    client = Client()
+    client.force_login(member)
+    response = client.get(
+        reverse("reciprocity:my_entries_csv", kwargs={"congregation_slug": congregation.slug})
+    )
+    assert response.status_code == 200, response
+    chunks = iter(response.streaming_content)
+    next(chunks)
+    # Mid-stream the response's own transaction is open, behind its congregation's walls.
+    assert connection.in_atomic_block
+    response.close()
+    assert not connection.in_atomic_block
+    assert _current.get() == (None, False)
+    assert on_the_connection() == CLEAN
+
+
+def test_dumpdata_with_the_app_s_credentials_holds_every_congregation(
+    pair: tuple[Congregation, Congregation], tmp_path: Path
+) -> None:
+    """A backup made with the app's credentials must not silently leave out every
+    congregation's rows (row-level security shows the runtime role none outside the
+    walls): dumpdata reads as the owner."""
+    output = tmp_path / "dump.json"
+    call_command("dumpdata", "congregations.membership", "--all", output=str(output))
+    assert output.read_text().count('"model": "congregations.membership"') == 2
+    assert on_the_connection() == CLEAN  # and the app's role is back
