@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import include, path, reverse
@@ -84,7 +84,7 @@ def test_nothing_is_left_on_a_persistent_connection_after_any_way_out_of_the_wal
     assert on_the_connection() == CLEAN
 
     # A failed statement aborts the transaction; leaving the walls must still clean up.
-    with pytest.raises(Exception), tenant(first), connection.cursor() as cursor:
+    with pytest.raises(DataError), tenant(first), connection.cursor() as cursor:
         cursor.execute("SELECT 1/0")
     assert on_the_connection() == CLEAN
     assert _current.get() == (None, False)
@@ -170,7 +170,7 @@ def test_a_service_cannot_write_into_a_congregation_its_caller_is_not_in(
     first, second = pair
     with tenant(second):
         stranger = Membership.objects.get().member
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         invite(congregation=first, email="z@example.net", invited_by=stranger)
     with tenant(first):
         assert not Invitation.objects.exists()
