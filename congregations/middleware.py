@@ -17,6 +17,8 @@ from .models import Congregation, Membership
 from .tenancy import tenant
 
 SLUG_KWARG = "congregation_slug"
+# Set on a request whose view raised (see process_exception).
+RAISED = "microsolidarity.view_raised"
 
 
 def _behind_walls(congregation: Congregation, content: Iterable[Any]) -> Iterator[Any]:
@@ -64,7 +66,8 @@ class CongregationMiddleware:
             # A TemplateResponse renders after the view returns: keep that inside the walls.
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.render()
-            if response.status_code >= 500 and transaction.get_connection().in_atomic_block:
+            failed = response.status_code >= 500 or request.META.get(RAISED, False)
+            if failed and transaction.get_connection().in_atomic_block:
                 transaction.set_rollback(True)
         if isinstance(response, StreamingHttpResponse):
             response.streaming_content = _behind_walls(congregation, response.streaming_content)
@@ -73,9 +76,9 @@ class CongregationMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         # An exception out of a view undoes the request's writes whatever response Django
         # makes of it (an Http404 or PermissionDenied raised after a service wrote is a 404
-        # or 403, not a server error), as ATOMIC_REQUESTS would.
-        if hasattr(request, "congregation") and transaction.get_connection().in_atomic_block:
-            transaction.set_rollback(True)
+        # or 403, not a server error), as ATOMIC_REQUESTS would. Marked here, rolled back
+        # once that response is made: its page may still need to read.
+        request.META[RAISED] = True
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]

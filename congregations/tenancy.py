@@ -87,7 +87,9 @@ def _entered(congregation_id: int | None, across: bool) -> Iterator[None]:
             # database's setting by itself; a query here would fail in an aborted one.
             _current.set(previous)
             raise
-        if wanted != previous and not outermost:
+        # A block marked for rollback (``transaction.set_rollback``) is rolled back to its
+        # savepoint on the way out, which restores the setting; a query now would fail.
+        if wanted != previous and not outermost and not connection.needs_rollback:
             _set(*previous)
         else:
             _current.set(previous)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import DataError, connection, transaction
@@ -20,6 +21,7 @@ from django.urls import include, path, reverse
 from congregations.models import Congregation, Invitation, Membership, Role, Self
 from congregations.services import invite
 from congregations.tenancy import SETTING, _current, across_congregations, tenant
+from crews.services.calendar import renew_calendar_feed
 
 from .factories import CongregationFactory, MembershipFactory
 
@@ -135,6 +137,26 @@ def test_walls_entered_inside_a_plain_transaction_are_left_there_too(
         assert on_the_connection() == CLEAN
 
 
+def test_walls_marked_for_rollback_are_left_quietly_and_clean(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    """``transaction.set_rollback(True)`` inside nested walls (the middleware does it for
+    a failed request; a service may) rolls them back on the way out, and gives the outer
+    walls back, instead of failing on a query in a transaction marked for rollback."""
+    first, second = pair
+    with transaction.atomic():
+        with tenant(first):
+            facilitator = Membership.objects.get().member
+            invite(congregation=first, email="gone@example.net", invited_by=facilitator)
+            transaction.set_rollback(True)
+        assert on_the_connection() == CLEAN
+    with tenant(first):
+        with tenant(second):
+            transaction.set_rollback(True)
+        assert on_the_connection() == ("microsolidarity_app", str(first.pk), 1)
+        assert not Invitation.objects.exists()
+
+
 def test_a_query_built_behind_the_walls_and_run_outside_them_sees_nothing(
     pair: tuple[Congregation, Congregation],
 ) -> None:
@@ -246,3 +268,46 @@ def test_dumpdata_with_the_app_s_credentials_holds_every_congregation(
     call_command("dumpdata", "congregations.membership", "--all", output=str(output))
     assert output.read_text().count('"model": "congregations.membership"') == 2
     assert on_the_connection() == CLEAN  # and the app's role is back
+
+
+@pytest.fixture
+def operator_in_two(
+    transactional_db: None, played: object, congregation: Congregation, member: Self
+) -> tuple[Self, Congregation]:
+    """The member of a crew that has played, who is also a member of a second congregation
+    with an invitation pending, and an operator."""
+    elsewhere = CongregationFactory.create(name="Elsewhere")
+    MembershipFactory.create(congregation=elsewhere, member=member, role=Role.FACILITATOR)
+    invite(congregation=elsewhere, email="new@example.net", invited_by=member, send_email=False)
+    Self.objects.filter(pk=member.pk).update(is_staff=True, is_superuser=True)
+    member.refresh_from_db()
+    return member, elsewhere
+
+
+def test_the_pages_outside_a_congregation_work_as_their_outermost_transaction(
+    operator_in_two: tuple[Self, Congregation], congregation: Congregation
+) -> None:
+    """Home, profile, the calendar (settings and feed), an invitation link and the admin
+    read across congregations through the door, each in a transaction of its own: they
+    show both congregations, and leave nothing on the connection."""
+    member, elsewhere = operator_in_two
+    client = Client()
+    client.force_login(member)
+    for url in ("/", "/profile/", "/calendar/"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert on_the_connection() == CLEAN
+    home = client.get("/").content.decode()
+    assert congregation.name in home and elsewhere.name in home
+    token = renew_calendar_feed(owner=member)
+    feed = Client().get(f"/calendar/{token}.ics")
+    assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.content
+    with tenant(elsewhere):
+        _, link = invite(congregation=elsewhere, email="ana@example.net", invited_by=member)
+    assert Client().get(f"/invitations/{link}/").status_code == 200
+    assert on_the_connection() == CLEAN
+    for model in admin.site._registry:
+        changelist = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert client.get(changelist).status_code == 200, changelist
+    assert "Elsewhere" in client.get("/admin/congregations/membership/").content.decode()
+    assert on_the_connection() == CLEAN
