@@ -7,20 +7,24 @@ the path production takes (commit, and the setting gone with it) is never exerci
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
-from django.db import DataError, connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
+from django.db.migrations.loader import MigrationLoader
 from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import include, path, reverse
 
 from congregations.models import Congregation, Invitation, Membership, Role, Self
+from congregations.rls import as_owner
 from congregations.services import invite
 from congregations.tenancy import SETTING, _current, across_congregations, tenant
+from crews.models import Crew, CrewMembership
 from crews.services.calendar import renew_calendar_feed
 
 from .factories import CongregationFactory, MembershipFactory
@@ -157,6 +161,27 @@ def test_walls_marked_for_rollback_are_left_quietly_and_clean(
         assert not Invitation.objects.exists()
 
 
+def test_a_swallowed_database_error_does_not_leave_the_walls_remembered_wrongly(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    """A job's item runs in a plain transaction (microsolidarity.services.batches._one)
+    that catches whatever the item raises. If the item swallowed a database error without
+    a savepoint, leaving the walls fails on its query; the walls must still forget
+    themselves, or the worker's next items believe a congregation is set that is not (and
+    skip setting it) or put it back where nobody asked for it."""
+    first, _ = pair
+    with transaction.atomic(), contextlib.suppress(DatabaseError):  # noqa: SIM117
+        with tenant(first), connection.cursor() as cursor, contextlib.suppress(DataError):
+            cursor.execute("SELECT 1/0")  # swallowed: the transaction is now aborted
+    assert _current.get() == (None, False)
+    with transaction.atomic():  # the worker's next item, of the same congregation
+        with across_congregations():
+            pass
+        assert on_the_connection() == CLEAN
+        with tenant(first):
+            assert on_the_connection() == ("microsolidarity_app", str(first.pk), 1)
+
+
 def test_a_query_built_behind_the_walls_and_run_outside_them_sees_nothing(
     pair: tuple[Congregation, Congregation],
 ) -> None:
@@ -171,6 +196,21 @@ def test_a_query_built_behind_the_walls_and_run_outside_them_sees_nothing(
     with across_congregations():
         escaped = Membership.objects.all()
     assert list(escaped) == []
+
+
+def test_a_tenant_row_s_relation_followed_outside_the_walls_is_not_there(
+    transactional_db: None, crew: Crew
+) -> None:
+    """A related tenant row fetched lazily after the walls (a template or a shell session
+    following a foreign key) goes through the unscoped base manager, so the Python gate
+    does not object, and the database returns nothing: it fails as missing, never as
+    another congregation's row. Select it behind the walls, as the selectors do."""
+    with tenant(crew):
+        membership = CrewMembership.objects.filter(crew=crew).earliest("pk")
+    with pytest.raises(Crew.DoesNotExist):
+        membership.crew  # noqa: B018
+    with tenant(crew):
+        assert membership.crew == crew
 
 
 def test_a_service_refuses_rows_of_two_congregations(
@@ -310,4 +350,16 @@ def test_the_pages_outside_a_congregation_work_as_their_outermost_transaction(
         changelist = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert client.get(changelist).status_code == 200, changelist
     assert "Elsewhere" in client.get("/admin/congregations/membership/").content.decode()
+    assert on_the_connection() == CLEAN
+
+
+def test_a_data_migration_run_by_the_owner_sees_every_congregation(
+    pair: tuple[Congregation, Congregation],
+) -> None:
+    """A RunPython step gets historical models (plain managers, no Python gate) and runs
+    as DATABASE_OWNER_URL's role, whose BYPASSRLS lets it see every congregation: a data
+    migration that silently found no rows would be the worst kind of wrong."""
+    with as_owner() as owner:
+        historical = MigrationLoader(owner).project_state().apps
+        assert historical.get_model("congregations", "Membership").objects.count() == 2
     assert on_the_connection() == CLEAN
