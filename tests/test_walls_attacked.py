@@ -7,6 +7,7 @@ the path production takes (commit, and the setting gone with it) is never exerci
 
 from __future__ import annotations
 
+import ast
 import contextlib
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from crews.models import Crew, CrewMembership
 from crews.services.calendar import renew_calendar_feed
 
 from .factories import CongregationFactory, MembershipFactory
+from .test_database_walls import product_modules
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row-level security is PostgreSQL's"
@@ -363,3 +365,30 @@ def test_a_data_migration_run_by_the_owner_sees_every_congregation(
         historical = MigrationLoader(owner).project_state().apps
         assert historical.get_model("congregations", "Membership").objects.count() == 2
     assert on_the_connection() == CLEAN
+
+
+# The modules that may name the database's wall itself: the door, the policies, the setting.
+OTHER_NAMES = {"base_manager", "DATABASE_CROSSING_ROLE"}
+WALL_KEEPERS = {"congregations.tenancy", "congregations.rls", "microsolidarity.settings"}
+
+
+def test_no_module_slips_past_the_walls_by_another_name() -> None:
+    """The door's allowlist (test_database_walls) looks for ``across_congregations``,
+    ``scopes_disabled`` and ``_base_manager``. The same ways out go by other names: the
+    public ``_meta.base_manager``, a QuerySet built by hand, or switching the role or the
+    congregation setting in raw SQL. None may appear outside the modules that keep the
+    walls."""
+    slipping = set()
+    for module, source in product_modules():
+        if module in WALL_KEEPERS:
+            continue
+        tree = ast.parse(source.read_text(), filename=str(source))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in OTHER_NAMES:
+                slipping.add((module, node.attr))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value.lower()
+                for way in ("set_config", "set role", "set local role", SETTING, "_crossing"):
+                    if way in text:
+                        slipping.add((module, way))
+    assert slipping == set()
