@@ -290,7 +290,7 @@ def test_a_streamed_csv_closed_early_leaves_nothing_open(
         reverse("reciprocity:my_entries_csv", kwargs={"congregation_slug": congregation.slug})
     )
     assert response.status_code == 200, response
-    chunks = iter(response.streaming_content)
+    chunks = iter(response.streaming_content)  # type: ignore[attr-defined]
     next(chunks)
     # Mid-stream the response's own transaction is open, behind its congregation's walls.
     assert connection.in_atomic_block
