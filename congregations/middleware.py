@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.urls import Resolver404, resolve
@@ -67,7 +67,9 @@ class CongregationMiddleware:
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.render()
             failed = response.status_code >= 500 or request.META.get(RAISED, False)
-            if failed and transaction.get_connection().in_atomic_block:
+            # Only where tenant() opened the request's transaction (PostgreSQL): on SQLite
+            # the innermost transaction, if any, is a caller's, not this request's.
+            if failed and connection.vendor == "postgresql":
                 transaction.set_rollback(True)
         if isinstance(response, StreamingHttpResponse):
             response.streaming_content = _behind_walls(congregation, response.streaming_content)
