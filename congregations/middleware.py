@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.urls import Resolver404, resolve
@@ -17,6 +17,8 @@ from .models import Congregation, Membership
 from .tenancy import tenant
 
 SLUG_KWARG = "congregation_slug"
+# Set on a request whose view raised (see process_exception).
+RAISED = "microsolidarity.view_raised"
 
 
 def _behind_walls(congregation: Congregation, content: Iterable[Any]) -> Iterator[Any]:
@@ -32,8 +34,8 @@ class CongregationMiddleware:
     looked up; a signed-in Self who is not a current member gets the same 404 as for a
     congregation that does not exist. Members get ``request.congregation`` and
     ``request.membership``, and the view runs in one transaction behind that
-    congregation's two walls, so a query on tenant data sees only its rows; a response
-    that is a server error rolls the transaction back."""
+    congregation's two walls, so a query on tenant data sees only its rows; an exception
+    out of the view, or a response that is a server error, rolls the transaction back."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -64,11 +66,21 @@ class CongregationMiddleware:
             # A TemplateResponse renders after the view returns: keep that inside the walls.
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.render()
-            if response.status_code >= 500 and transaction.get_connection().in_atomic_block:
+            failed = response.status_code >= 500 or request.META.get(RAISED, False)
+            # Only where tenant() opened the request's transaction (PostgreSQL): on SQLite
+            # the innermost transaction, if any, is a caller's, not this request's.
+            if failed and connection.vendor == "postgresql":
                 transaction.set_rollback(True)
         if isinstance(response, StreamingHttpResponse):
             response.streaming_content = _behind_walls(congregation, response.streaming_content)
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        # An exception out of a view undoes the request's writes whatever response Django
+        # makes of it (an Http404 or PermissionDenied raised after a service wrote is a 404
+        # or 403, not a server error), as ATOMIC_REQUESTS would. Marked here, rolled back
+        # once that response is made: its page may still need to read.
+        request.META[RAISED] = True
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]

@@ -82,14 +82,15 @@ def _entered(congregation_id: int | None, across: bool) -> Iterator[None]:
             _set(*wanted)
         try:
             yield
-        except BaseException:
-            # The rollback of this block's savepoint (or transaction) restores the
-            # database's setting by itself; a query here would fail in an aborted one.
-            _current.set(previous)
-            raise
-        if wanted != previous and not outermost:
-            _set(*previous)
-        else:
+            # A block marked for rollback (``transaction.set_rollback``) is rolled back to
+            # its savepoint on the way out, which restores the setting; a query now would
+            # fail. So would one in a transaction a swallowed error aborted: that raises,
+            # and the rollback restores the setting too.
+            if wanted != previous and not outermost and not connection.needs_rollback:
+                _set(*previous)
+        finally:
+            # Whichever way the block is left, this thread forgets what it set: a stale
+            # memory would skip setting a congregation, or put one back, in a later block.
             _current.set(previous)
 
 
