@@ -1,18 +1,22 @@
 """How django-allauth fits this app: nobody signs up on their own (an invitation makes the
-account), sign-in throttles speak calmly and say when to try again, and passkeys and
-authenticator apps name the app, not the host."""
+account), a code or a reset link goes to an account's own address only, sign-in throttles
+speak calmly and say when to try again, and passkeys and authenticator apps name the app,
+not the host."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import RequestLoginCodeForm, ResetPasswordForm
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
+
+from .models import Self
 
 APP_NAME = "Microsolidarity"
 # A second factor is something only the person holds at sign-in; recovery codes are the
@@ -61,3 +65,29 @@ class SecondFactorAdapter(DefaultMFAAdapter):
     def _get_site_name(self) -> str:
         # The name a passkey and an authenticator app show, whatever host served the page.
         return APP_NAME
+
+
+# allauth finds the account of an address among every address any account has typed in,
+# verified or not, and a code that reaches it verifies it. Ben, who typed the address of
+# someone invited into his email change, would have them sign in to his account (whose
+# password he knows) with the code they asked for, and accept their invitation there. A
+# Self's own address is ``Self.email``: the invitation's, or a change once verified.
+
+
+def _owner(email: str) -> Self | None:
+    return Self.objects.filter(email=Self.objects.normalize_email(email), is_active=True).first()
+
+
+class OwnAddressLoginCodeForm(RequestLoginCodeForm):
+    def clean_email(self) -> str:
+        email = super().clean_email()  # throttled there
+        if email:
+            self._user = _owner(email)  # None: asked like an unknown address
+        return str(email)
+
+
+class OwnAddressResetPasswordForm(ResetPasswordForm):
+    def clean_email(self) -> str:
+        email = super().clean_email()
+        self.users = [owner] if (owner := _owner(email)) else []
+        return str(email)

@@ -14,18 +14,17 @@ from django_htmx.http import reselect, reswap, retarget
 from microsolidarity.http import CongregationRequest
 
 from .accounts import has_second_factor
-from .models import Permission, Role
+from .models import Permission
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def requires(permission: Permission) -> Callable[[View], View]:
     """403 for a member without ``permission``. Non-members never get here: the
-    CongregationMiddleware has answered 404 already. A facilitator's action, in a
-    congregation that asks its facilitators for a second factor, waits until they have one:
-    the page says why and where to add it."""
-
-    facilitators_only = permission not in Role.MEMBER.grants
+    CongregationMiddleware has answered 404 already. In a congregation that asks its
+    facilitators for a second factor, a facilitator without one waits before any of these
+    pages, the members' too: there a facilitator handles everyone's invitations, not only
+    their own, beyond any quota. The page says why and where to add one."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -33,7 +32,7 @@ def requires(permission: Permission) -> Callable[[View], View]:
             if not request.membership.can(permission):
                 raise PermissionDenied(f"Only those who may {permission.label} can do this.")
             if (
-                facilitators_only
+                request.membership.is_facilitator
                 and request.congregation.facilitators_need_second_factor
                 and not has_second_factor(request.user)
             ):

@@ -198,6 +198,12 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_DISPLAY = "congregations.accounts.display_name"
+# A code or a reset link goes to the account whose own address was typed, never to one
+# that only asked to change to it (congregations/accounts.py).
+ACCOUNT_FORMS = {
+    "request_login_code": "congregations.accounts.OwnAddressLoginCodeForm",
+    "reset_password": "congregations.accounts.OwnAddressResetPasswordForm",
+}
 # Nobody signs up on their own: an account is made by accepting an invitation, whose
 # single-use link proved the address already. "optional" only means a Self made another
 # way (an operator, the demo) is not stopped at sign-in; a changed address is still
