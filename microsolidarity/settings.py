@@ -239,7 +239,8 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "20/m/ip,3/15m/key",
     "reset_password": "20/m/ip,3/15m/key",
     "reset_password_from_key": "20/m/ip",
-    "change_password": "5/m/user",
+    # Changing a password asks for the old one: as slow to guess as signing in.
+    "change_password": f"{LOGIN_FAILURES_ALLOWED}/{LOGIN_FAILURES_WINDOW_MINUTES}m/user",
     "manage_email": "5/15m/user",
     "confirm_email": "1/3m/key",
     "reauthenticate": "10/m/user",
