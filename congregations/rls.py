@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.management.base import BaseCommand
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -40,24 +42,43 @@ def tenant_models() -> list[type[TenantOwned]]:
     ]
 
 
-@contextmanager
-def as_owner(alias: str = "default") -> Iterator[BaseDatabaseWrapper]:
-    """Connect as the schema's owner (DATABASE_OWNER_URL) for the block, then as before:
-    migrations and the test suite's flushes change the schema or empty tables, which the
-    runtime role may not."""
-    connection = connections[alias]
+def owner_of(connection: BaseDatabaseWrapper) -> dict[str, Any] | None:
+    """The schema owner's credentials (DATABASE_OWNER_URL), where there is one to be."""
     owner = settings.DATABASE_OWNER
-    if owner is None or connection.vendor != "postgresql":
-        yield connection
-        return
+    return owner if owner is not None and connection.vendor == "postgresql" else None
+
+
+def connect_as(connection: BaseDatabaseWrapper, credentials: dict[str, Any]) -> dict[str, Any]:
+    """Connect anew with these credentials; returns the ones it connected with before."""
     before = {key: connection.settings_dict.get(key) for key in CREDENTIALS}
     connection.close()
-    connection.settings_dict.update({key: owner.get(key) for key in CREDENTIALS})
+    connection.settings_dict.update({key: credentials.get(key) for key in CREDENTIALS})
+    return before
+
+
+@contextmanager
+def as_owner(alias: str = "default") -> Iterator[BaseDatabaseWrapper]:
+    """Connect as the schema's owner for the block, then as before: migrations, flushes
+    and dumps change the schema, empty tables or read every congregation, which the
+    runtime role may not."""
+    connection = connections[alias]
+    owner = owner_of(connection)
+    if owner is None:
+        yield connection
+        return
+    before = connect_as(connection, owner)
     try:
         yield connection
     finally:
-        connection.close()
-        connection.settings_dict.update(before)
+        connect_as(connection, before)
+
+
+class AsOwner(BaseCommand):
+    """Mixed into a management command, first: the whole command runs as the owner."""
+
+    def handle(self, *args: Any, **options: Any) -> Any:
+        with as_owner(options["database"]):
+            return super().handle(*args, **options)
 
 
 def secure(connection: BaseDatabaseWrapper, runtime_role: str | None) -> None:

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from congregations.models import Congregation, Role, Self
-from congregations.rls import CREDENTIALS
+from congregations.rls import CREDENTIALS, connect_as, owner_of
 from congregations.services import invite
 from congregations.tenancy import tenant
 from crews.models import Crew, Meeting
@@ -66,26 +66,20 @@ def _empty_cache() -> Iterator[None]:
     yield
 
 
-def _connect_as(credentials: dict[str, Any]) -> None:
-    connection.close()
-    connection.settings_dict.update(credentials)
-
-
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """The test database is made, migrated and dropped by the schema's owner, as in
     production (congregations/rls.py)..."""
-    if settings.DATABASE_OWNER and connection.vendor == "postgresql":
-        _connect_as({key: settings.DATABASE_OWNER.get(key) for key in CREDENTIALS})
+    if (owner := owner_of(connection)) is not None:
+        connect_as(connection, owner)
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """...and every test runs as the runtime role, held back by row-level security."""
-    _connect_as(RUNTIME)
+    maker = connect_as(connection, RUNTIME)
     yield
-    if settings.DATABASE_OWNER and connection.vendor == "postgresql":
-        _connect_as({key: settings.DATABASE_OWNER.get(key) for key in CREDENTIALS})
+    connect_as(connection, maker)
 
 
 @pytest.fixture

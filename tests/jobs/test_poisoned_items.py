@@ -65,6 +65,26 @@ def crews_in_two_congregations(now: datetime) -> list[Crew]:
     return crews
 
 
+def say_hello(congregation: Congregation, people: list[Self], now: datetime) -> None:
+    """Queue a "Hello" to each of ``people``, behind the congregation's walls as its jobs
+    queue their emails."""
+    with tenant(congregation):
+        queue_emails(
+            [
+                Outgoing(
+                    congregation_id=congregation.pk,
+                    recipient=person,
+                    key=f"hello:{person.pk}",
+                    subject="Hello",
+                    template="crews/email/rhythm_nudge.txt",
+                    context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
+                )
+                for person in people
+            ],
+            now=now,
+        )
+
+
 def failure(job: str) -> ItemFailure:
     return ItemFailure.objects.get(job=job)
 
@@ -79,24 +99,10 @@ def test_emails_one_refused_address_among_two_congregations(settings: Settings) 
     bad.email = "bounce@example.net"
     bad.save(update_fields=["email"])
     everyone = []
-    # Each congregation's emails are queued behind its walls, as its jobs queue them.
     for congregation in {crew.congregation for crew in crews}:
         with tenant(congregation):
             members = list(member_selves(congregation=congregation))
-            queue_emails(
-                [
-                    Outgoing(
-                        congregation_id=congregation.pk,
-                        recipient=person,
-                        key=f"hello:{person.pk}",
-                        subject="Hello",
-                        template="crews/email/rhythm_nudge.txt",
-                        context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
-                    )
-                    for person in members
-                ],
-                now=now,
-            )
+        say_hello(congregation, members, now)
         everyone += members
 
     assert send_due_emails(now=now) == len(everyone) - 1
@@ -121,21 +127,7 @@ def test_an_email_delivered_before_a_bad_one_is_never_sent_again(settings: Setti
     people = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
     people[1].email = "bounce@example.net"
     people[1].save(update_fields=["email"])
-    with tenant(congregation):
-        queue_emails(
-            [
-                Outgoing(
-                    congregation_id=congregation.pk,
-                    recipient=person,
-                    key=f"hello:{person.pk}",
-                    subject="Hello",
-                    template="crews/email/rhythm_nudge.txt",
-                    context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
-                )
-                for person in people
-            ],
-            now=now,
-        )
+    say_hello(congregation, people, now)
     for minute in range(MAX_ATTEMPTS * 20):
         send_due_emails(now=now + timedelta(minutes=minute))
 
@@ -330,20 +322,7 @@ def test_operators_see_failed_items_and_failed_emails_in_the_admin(
     person.email = "bounce@example.net"
     person.save(update_fields=["email"])
     now = timezone.now()
-    with tenant(congregation):
-        queue_emails(
-            [
-                Outgoing(
-                    congregation_id=congregation.pk,
-                    recipient=person,
-                    key="hello",
-                    subject="Hello",
-                    template="crews/email/rhythm_nudge.txt",
-                    context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
-                )
-            ],
-            now=now,
-        )
+    say_hello(congregation, [person], now)
     send_due_emails(now=now)
     client.force_login(Self.objects.create_superuser("op@example.net", "pw", display_name="Op"))
 
