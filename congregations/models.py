@@ -72,6 +72,11 @@ class Self(AbstractBaseUser, PermissionsMixin):
         "the work most meaningful to me", blank=True, max_length=WORK_LENGTH
     )
     reminders_enabled = models.BooleanField("email me before my crews meet", default=True)
+    # What waits for them comes in one email a day instead of one email each.
+    # The database's default too: rows loaded in bulk (the benchmark's COPY) name no value.
+    email_digest = models.BooleanField(
+        "one email a day instead of one each", default=False, db_default=False
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
@@ -382,11 +387,14 @@ class MembershipEvent(TenantOwned):
         REVOKED = "revoked", "revoked an invitation for"
         RESENT = "resent", "resent an invitation to"
         SETTINGS = "settings", "changed the settings"
+        WITHDRAWN = "withdrawn", "closed what waited on"
 
     actor = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     subject = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+", null=True)
     email = models.EmailField(blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
+    # What the event did, in words, when its action alone does not say (what was withdrawn).
+    detail = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField(default=now)
 
     class Meta:
@@ -411,8 +419,13 @@ class Invitation(TenantOwned, RequestKeyed):
     invited_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     note = BoundedTextField(blank=True, max_length=NOTE_LENGTH)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The link of the first email, still working after the reminder carried a fresh one
+    # (only hashes are kept, so the reminder cannot repeat the first link).
+    earlier_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=now)
     sent_at = models.DateTimeField()
+    # When the one reminder before the link lapses was queued.
+    reminded_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
@@ -493,3 +506,66 @@ class Email(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.subject} to {self.recipient or self.address}"
+
+
+class Ask(models.TextChoices):
+    """What a notification asks of its Self, if anything: each kind is one row of the
+    email choices on the profile. The pages where it is done belong to the apps above."""
+
+    CREW_INVITATION = "crew_invitation", "Invitations to a crew or dyad"
+    CONFLICT = "conflict", "Conflicts to resolve"
+    CO_OWNERSHIP = "co_ownership", "Ventures to confirm as a co-owner"
+    DISPUTE = "dispute", "A crew-mate who says they were at a meeting"
+    MEETING_TO_LOG = "meeting_to_log", "Meetings of my crews to log"
+    DEDUCTION = "deduction", "Missed-meeting deductions"
+
+
+class Notification(TenantOwned):
+    """Something that happened to a Self, or that asks them to act (``ask``), with the page
+    where it is read or done. Read when they have seen it or done what it asked; an
+    email goes with each one that asks, unless they chose otherwise."""
+
+    recipient = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    # Empty for news (accepted, formed, confirmed, points written, corrected).
+    ask = models.CharField(max_length=20, choices=Ask.choices, blank=True)
+    # What it is about, e.g. "crew-invitation:17": one notification per Self per subject,
+    # however often a job runs, and done together when the subject is.
+    about = models.CharField(max_length=200)
+    text = models.CharField(max_length=500)
+    path = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Emailed on its own, or gathered into a daily email; empty while it waits for that.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["congregation", "recipient", "about"], name="one_notification_per_about"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class EmailOptOut(models.Model):
+    """A kind of notification a Self wants no email about (they still see it in the app)."""
+
+    owner = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="email_opt_outs")
+    ask = models.CharField(max_length=20, choices=Ask.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "ask"], name="one_opt_out_per_ask"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}: no email about {self.get_ask_display()}"

@@ -1,9 +1,9 @@
 """Read-only queries about congregations and memberships.
 
 Each takes the congregation (or a membership in it) explicitly and filters by it, and runs
-inside that congregation's walls (a request's, a service's). Three read across
-congregations on purpose, through the door: a Self's own list, and an invitation link,
-which names no congregation."""
+inside that congregation's walls (a request's, a service's). Some read across
+congregations on purpose, through the door: a Self's own lists (congregations,
+notifications), and an invitation link, which names no congregation."""
 
 from __future__ import annotations
 
@@ -15,7 +15,16 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Congregation, Invitation, Membership, MembershipEvent, Permission, Role, Self
+from .models import (
+    Congregation,
+    Invitation,
+    Membership,
+    MembershipEvent,
+    Notification,
+    Permission,
+    Role,
+    Self,
+)
 from .tenancy import across_congregations
 from .tokens import hash_token
 
@@ -175,3 +184,29 @@ def joined_with(token: str, *, self_: Self) -> Congregation | None:
 
 def has_account(*, email: str) -> bool:
     return Self.objects.filter(email=email).exists()
+
+
+def _heard(self_: Self) -> QuerySet[Notification]:
+    """The Self's notifications from the congregations they are still in: one who left
+    hears no more of a congregation."""
+    return Notification.objects.filter(
+        recipient=self_,
+        congregation_id__in=Membership.objects.current()
+        .filter(member=self_)
+        .values("congregation_id"),
+    )
+
+
+def unread_count(*, self_: Self) -> int:
+    """How many of the Self's notifications are unread, across their congregations."""
+    with across_congregations():
+        return _heard(self_).filter(read_at__isnull=True).count()
+
+
+NOTIFICATIONS_SHOWN = 100
+
+
+def notifications_of(*, self_: Self) -> list[Notification]:
+    """The Self's latest notifications across their congregations, newest first."""
+    with across_congregations():
+        return list(_heard(self_).select_related("congregation")[:NOTIFICATIONS_SHOWN])

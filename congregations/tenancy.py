@@ -36,6 +36,7 @@ ACROSS_CONGREGATIONS = {
     "microsolidarity.admin": "the operators' admin",
     "congregations.selectors": "a Self's own list of congregations; an invitation link",
     "congregations.services.invitations": "an invitation link, which names no congregation",
+    "congregations.services.notifications": "a Self marking all their notifications read",
     "crews.selectors": "a Self's own crews and calendar feed, across their congregations",
 }
 

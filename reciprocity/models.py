@@ -102,6 +102,7 @@ class ConflictStatus(models.TextChoices):
     RESOLVED = "resolved", "resolved"
     UNRESOLVED = "unresolved", "no agreeable resolution"
     EXPIRED = "expired", "past its deadline"
+    WITHDRAWN = "withdrawn", "closed: fewer than two parties remain"
 
 
 class Conflict(TenantOwned, RequestKeyed):
@@ -148,6 +149,8 @@ class ConflictParty(TenantOwned):
     conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="parties")
     party = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="conflict_parties")
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the party left the crew or the congregation: nothing waits on them since.
+    left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -176,6 +179,8 @@ class Venture(TenantOwned, RequestKeyed):
     registered_at = models.DateTimeField(default=now)
     # When the last co-owner confirmed, and the points were awarded.
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set when fewer than two co-owners remained to confirm it: it never scores.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-registered_at"]
@@ -196,6 +201,8 @@ class CoOwner(TenantOwned):
     venture = models.ForeignKey(Venture, on_delete=models.PROTECT, related_name="co_owners")
     co_owner = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="co_ownerships")
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set when an unconfirmed co-owner left the congregation: the venture no longer waits.
+    left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -290,3 +297,32 @@ class LedgerEntry(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.points:+d} {self.member}: {self.reason}"
+
+
+class Dispute(TenantOwned):
+    """A member marked absent says they were at the meeting: a crew-mate who was marked
+    present there confirms, and the −5 is reversed with both their names."""
+
+    # The missed-meeting −5 disputed; once only.
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="dispute")
+    disputed_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
+    disputed_at = models.DateTimeField(default=now)
+    confirmed_by = models.ForeignKey(
+        Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    reversal = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # Set when nobody is left to confirm it, or the one who disputed left.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-disputed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.disputed_by} disputes {self.entry}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.confirmed_at is None and self.withdrawn_at is None

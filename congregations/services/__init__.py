@@ -19,6 +19,7 @@ from .invitations import (
     sign_up_with_invitation,
 )
 from .memberships import change_role, leave_congregation, remove_member
+from .notifications import Notice, mark_all_read, mark_read, notify
 from .outbox import Attachment, Outgoing, queue_emails, send_due_emails
 from .profile import PROFILE_FIELDS, update_profile
 
@@ -28,6 +29,7 @@ __all__ = [
     "SETTINGS_FIELDS",
     "Attachment",
     "InvitationOutcome",
+    "Notice",
     "Outgoing",
     "accept_invitation",
     "change_role",
@@ -35,6 +37,9 @@ __all__ = [
     "invite",
     "invite_each",
     "leave_congregation",
+    "mark_all_read",
+    "mark_read",
+    "notify",
     "queue_emails",
     "remove_member",
     "resend_invitation",
