@@ -8,7 +8,7 @@ counts people in, a Self in the services, an id in the generator."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol, TypeVar
 
 # The choices' base classes only: what a field stores, not a model.
@@ -153,6 +153,11 @@ def settled_notice(meeting: Settled) -> str:
     day = meeting.deductions_applied_at.astimezone(meeting.timezone)
     points = str(POINTS[Rule.MISSED]).replace("-", "\u2212")
     return SETTLED.format(day=f"{day.day} {day:%B %Y}", points=points)
+
+
+# A missed-meeting −5 may be disputed this long after it was written: a crew-mate who
+# was there still remembers. (A dispute's service and the "Waiting for you" list read it.)
+DISPUTE_WITHIN = timedelta(days=30)
 
 
 # How each rule's entry names itself: the prefix of its idempotency key and the reason a

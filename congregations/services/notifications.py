@@ -112,9 +112,7 @@ def _emailed_now(notices: list[Notice]) -> list[Notice]:
         ).values_list("owner_id", "ask")
     )
     return [
-        n
-        for n in asking
-        if (n.recipient.pk, n.ask) not in off and not n.recipient.email_digest
+        n for n in asking if (n.recipient.pk, n.ask) not in off and not n.recipient.email_digest
     ]
 
 
