@@ -13,6 +13,10 @@ def meeting_url(meeting: Meeting) -> str:
     return settings.SITE_URL + reverse("crews:meeting", kwargs=kwargs)
 
 
-def crew_url(crew: Crew) -> str:
+def crew_path(crew: Crew) -> str:
     kwargs = {"congregation_slug": crew.congregation.slug, "pk": crew.pk}
-    return settings.SITE_URL + reverse("crews:crew", kwargs=kwargs)
+    return reverse("crews:crew", kwargs=kwargs)
+
+
+def crew_url(crew: Crew) -> str:
+    return settings.SITE_URL + crew_path(crew)

@@ -18,11 +18,13 @@ from django.utils import timezone as clock
 from congregations.guards import refuse_strangers
 from congregations.models import Congregation, Membership, Self
 from congregations.request_keys import replayed, stored
+from congregations.services.notifications import notify
 from congregations.tenancy import tenant_service
 
 from ..guards import require_member
 from ..models import SIZES, Crew, CrewInvitation, CrewMembership, Kind
 from ..selectors import is_current_member
+from .notices import ask_invitees, formed_news, invitations_closed, tell_answer
 
 
 def lock_crew(crew: Crew) -> Crew:
@@ -107,6 +109,7 @@ def form_crew(
         _join(crew, person, now)
     crew.formed_at = now
     crew.save(update_fields=["formed_at"])
+    notify(formed_news(crew, crew.memberships.select_related("member")), now=now)
     return crew
 
 
@@ -148,14 +151,19 @@ def propose_crew(
         congregation, name, kind, purpose, proposed_by, timezone, now, stored(request_key)
     )
     _join(crew, proposed_by, now)
-    for person in people:
-        CrewInvitation.objects.create(
-            congregation=congregation,
-            crew=crew,
-            invitee=person,
-            invited_by=proposed_by,
-            created_at=now,
-        )
+    ask_invitees(
+        [
+            CrewInvitation.objects.create(
+                congregation=congregation,
+                crew=crew,
+                invitee=person,
+                invited_by=proposed_by,
+                created_at=now,
+            )
+            for person in people
+        ],
+        now=now,
+    )
     return crew
 
 
@@ -199,13 +207,15 @@ def invite_to_crew(
     if CrewInvitation.objects.filter(crew=crew, invitee=invitee, answered_at__isnull=True).exists():
         raise ValidationError(f"{invitee} has been asked already.")
     _require_free_seat(crew)
-    return CrewInvitation.objects.create(
+    invitation = CrewInvitation.objects.create(
         congregation_id=crew.congregation_id,
         crew=crew,
         invitee=invitee,
         invited_by=invited_by,
         created_at=now,
     )
+    ask_invitees([invitation], now=now)
+    return invitation
 
 
 @tenant_service
@@ -225,18 +235,22 @@ def answer_crew_invitation(
         raise ValidationError(f"{crew} filled up before you answered: there is no seat left.")
     if invitation.answered_at:
         raise ValidationError("You have answered this invitation already.")
+    formed = False
     if accept:
         size = _require_room(crew) + 1
         _join(crew, answered_by, now)
         if crew.formed_at is None and size >= crew.min_size:
-            crew.formed_at = now
+            crew.formed_at, formed = now, True
             crew.save(update_fields=["formed_at"])
         if size >= crew.max_size:
-            CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).exclude(
+            unanswered = CrewInvitation.objects.filter(crew=crew, answered_at__isnull=True).exclude(
                 pk=invitation.pk
-            ).update(answered_at=now, withdrawn_at=now)
+            )
+            invitations_closed(list(unanswered), now=now)
+            unanswered.update(answered_at=now, withdrawn_at=now)
     invitation.answered_at, invitation.accepted = now, accept
     invitation.save(update_fields=["answered_at", "accepted"])
+    tell_answer(invitation, formed=formed, now=now)
     return invitation
 
 

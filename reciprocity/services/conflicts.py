@@ -20,7 +20,7 @@ from ..models import Conflict, ConflictParty, ConflictStatus
 from ..rules import Rule, entry_key, entry_reason
 from .guards import distinct, require_crew_member
 from .ledger import entry, write
-from .notices import warn_conflicts_nearing_deadline
+from .notices import ask_parties, done, warn_conflicts_nearing_deadline
 
 
 @tenant_service
@@ -67,6 +67,7 @@ def open_conflict(
         ConflictParty(congregation_id=crew.congregation_id, conflict=conflict, party=person)
         for person in people
     )
+    ask_parties(conflict, opened_by=opened_by, now=now)
     return conflict
 
 
@@ -101,6 +102,7 @@ def _close(
     however it closed."""
     conflict.status, conflict.closed_at, conflict.closed_by = status, now, closed_by
     conflict.save(update_fields=["status", "closed_at", "closed_by"])
+    done(conflict, now=now)
     return write(
         [
             entry(
@@ -132,6 +134,7 @@ def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None 
         raise ValidationError("You have confirmed this resolution already.")
     seat.confirmed_at = now
     seat.save(update_fields=["confirmed_at"])
+    done(conflict, by=party, now=now)
     if not conflict.parties.filter(confirmed_at__isnull=True).exists():
         # The party whose confirmation completed the resolution closes it.
         _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, party)

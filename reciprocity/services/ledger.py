@@ -17,6 +17,7 @@ from crews.models import Meeting
 
 from ..models import CORRECTION_REASON_LENGTH, LedgerEntry
 from ..rules import LEVELS, POINTS, REASON_LENGTH, Rule, correction_reason
+from .notices import tell_points
 
 
 def entry(
@@ -65,6 +66,8 @@ def write(entries: list[LedgerEntry]) -> int:
     new = [e for e in entries if (e.congregation_id, e.idempotency_key) not in known]
     # A concurrent writer may have won since the look-up: the unique key keeps one copy.
     LedgerEntry.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        tell_points(new, now=new[0].recorded_at)
     return len(new)
 
 
@@ -129,4 +132,5 @@ def reverse_entry(
             correction.save()
     except IntegrityError:
         raise ValidationError("This entry has been corrected already.") from None
+    tell_points([correction], now=now)
     return correction

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from congregations import tasks as congregation_tasks
+from congregations.models import Ask, Congregation, Self
+from congregations.services.notifications import Notice, mark_read, notify
 from congregations.services.outbox import Outgoing, queue_emails
 from crews.links import crew_url
 from crews.models import Meeting
@@ -19,7 +21,7 @@ from microsolidarity.arrays import one_of
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
 
-from ..models import Conflict, ConflictStatus, LedgerEntry
+from ..models import Conflict, ConflictStatus, LedgerEntry, Venture
 from ..rules import POINTS, Rule
 
 WARN_BEFORE = timedelta(days=7)
@@ -124,3 +126,99 @@ def _warn(conflict: Conflict, *, now: datetime) -> int:
     conflict.warned_at = now
     conflict.save(update_fields=["warned_at"])
     return len(emails)
+
+
+def _path(name: str, congregation: Congregation, **kwargs: object) -> str:
+    return reverse(f"reciprocity:{name}", kwargs={"congregation_slug": congregation.slug, **kwargs})
+
+
+def ask_parties(conflict: Conflict, *, opened_by: Self, now: datetime) -> None:
+    """Every other party is asked to resolve it; the deadline in their own timezone."""
+    congregation = conflict.crew.congregation
+    notify(
+        (
+            Notice(
+                congregation_id=conflict.congregation_id,
+                recipient=seat.party,
+                about=f"conflict:{conflict.pk}",
+                ask=Ask.CONFLICT,
+                text=f"{opened_by} opened a conflict with you in {conflict.crew}: “{conflict}”. "
+                f"Resolve it together by {_day(conflict.deadline_at, seat.party)}.",
+                path=_path("conflict", congregation, pk=conflict.pk),
+                subject=f"{opened_by} opened a conflict with you: “{conflict}”",
+                template="reciprocity/email/conflict_opened.txt",
+                context={"conflict": conflict, "opened_by": opened_by, **_conflict_points()},
+            )
+            for seat in conflict.parties.select_related("party").exclude(party=opened_by)
+        ),
+        now=now,
+    )
+
+
+def _conflict_points() -> dict[str, int]:
+    return {"resolved": POINTS[Rule.RESOLVED], "lost": -POINTS[Rule.EXPIRED]}
+
+
+def _day(moment: datetime, self_: Self) -> str:
+    local = moment.astimezone(self_.timezone)
+    return f"{local:%A} {local.day} {local:%B}"
+
+
+def ask_co_owners(venture: Venture, *, registered_by: Self, now: datetime) -> None:
+    """Every other co-owner is asked to confirm their share."""
+    notify(
+        (
+            Notice(
+                congregation_id=venture.congregation_id,
+                recipient=share.co_owner,
+                about=f"venture:{venture.pk}",
+                ask=Ask.CO_OWNERSHIP,
+                text=f"{registered_by} registered {venture} ({venture.get_legal_form_display()}) "
+                "with you as a co-owner. Confirm your share.",
+                path=_path("venture", venture.congregation, pk=venture.pk),
+                subject=f"Confirm your share of {venture}",
+                template="reciprocity/email/co_ownership.txt",
+                context={
+                    "venture": venture,
+                    "registered_by": registered_by,
+                    "points": POINTS[Rule.CO_OWNED],
+                },
+            )
+            for share in venture.co_owners.select_related("co_owner").exclude(
+                co_owner=registered_by
+            )
+        ),
+        now=now,
+    )
+
+
+def done(subject: Conflict | Venture, *, by: Self | None = None, now: datetime) -> None:
+    """What ``subject`` asked of ``by`` (or, once it is closed, of everyone) is done."""
+    about = f"{'conflict' if isinstance(subject, Conflict) else 'venture'}:{subject.pk}"
+    mark_read(congregation_id=subject.congregation_id, about=about, recipient=by, now=now)
+
+
+def signed(points: int) -> str:
+    """Points as a person reads them: +5, −5 (a minus sign, not a hyphen)."""
+    return f"{points:+d}".replace("-", "\u2212")
+
+
+def tell_points(entries: list[LedgerEntry], *, now: datetime) -> None:
+    """Each Self hears of the points written for them: news, on their own entries page."""
+    if not entries:
+        return
+    congregations = Congregation.objects.in_bulk({e.congregation_id for e in entries})
+    selves = Self.objects.in_bulk({e.member_id for e in entries})
+    notify(
+        (
+            Notice(
+                congregation_id=e.congregation_id,
+                recipient=selves[e.member_id],
+                about=f"points:{e.idempotency_key}",
+                text=f"{signed(e.points)} points: {e.reason}",
+                path=_path("my_entries", congregations[e.congregation_id]),
+            )
+            for e in entries
+        ),
+        now=now,
+    )

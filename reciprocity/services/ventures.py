@@ -19,6 +19,7 @@ from ..models import CoOwner, LegalForm, Venture
 from ..rules import Rule, entry_key, entry_reason
 from .guards import distinct
 from .ledger import entry, write
+from .notices import ask_co_owners, done
 
 
 @tenant_service
@@ -68,6 +69,7 @@ def register_venture(
     CoOwner.objects.bulk_create(
         CoOwner(congregation=congregation, venture=venture, co_owner=person) for person in people
     )
+    ask_co_owners(venture, registered_by=registered_by, now=now)
     return venture
 
 
@@ -86,10 +88,12 @@ def confirm_co_ownership(
         raise ValidationError("You have confirmed your share already.")
     share.confirmed_at = now
     share.save(update_fields=["confirmed_at"])
+    done(venture, by=co_owner, now=now)
     if venture.co_owners.filter(confirmed_at__isnull=True).exists():
         return venture
     venture.confirmed_at = now
     venture.save(update_fields=["confirmed_at"])
+    done(venture, now=now)
     write(
         [
             entry(
