@@ -38,6 +38,7 @@ ACROSS_CONGREGATIONS = {
     "congregations.services.invitations": "an invitation link, which names no congregation",
     "congregations.services.notifications": "a Self marking all their notifications read",
     "crews.selectors": "a Self's own crews and calendar feed, across their congregations",
+    "reciprocity.selectors.waiting": "what waits for a Self, across their congregations",
 }
 
 # What this thread's current transaction has set: the congregation's id, and whether the

@@ -116,17 +116,6 @@ def crews_with_next_meeting(
     return [CrewAhead(crew=c, next_meeting=meetings.get(c.next_meeting_id)) for c in found]
 
 
-def open_invitations_for(*, self_: Self, congregation: Congregation) -> QuerySet[CrewInvitation]:
-    """Invitations to crews and dyads that the Self has not answered yet."""
-    return (
-        CrewInvitation.objects.filter(
-            congregation=congregation, invitee=self_, answered_at__isnull=True
-        )
-        .select_related("crew", "invited_by")
-        .order_by("created_at")
-    )
-
-
 @dataclass(frozen=True)
 class Roster:
     """What everyone in the congregation sees the same: who is in it, its crews and dyads,
@@ -150,11 +139,11 @@ def congregation_roster(*, congregation: Congregation) -> Roster:
 @dataclass(frozen=True)
 class CongregationOverview:
     """The congregation's home: its roster, read only when the page's cached copy is out
-    of date, and the viewer's own crews and open invitations."""
+    of date, and the viewer's own crews (what waits for them is reciprocity's
+    ``waiting_for``, which sees the whole game)."""
 
     roster: Roster
     mine: list[CrewAhead]
-    invitations: list[CrewInvitation]
 
     @property
     def mine_ids(self) -> set[int]:
@@ -172,7 +161,6 @@ def congregation_overview(
     return CongregationOverview(
         roster=lazy(lambda: congregation_roster(congregation=congregation)),
         mine=crews_with_next_meeting(self_=self_, now=now, congregation=congregation),
-        invitations=list(open_invitations_for(self_=self_, congregation=congregation)),
     )
 
 

@@ -22,3 +22,9 @@ class CongregationRequest(AuthenticatedRequest):
 
     congregation: Congregation
     membership: Membership
+
+
+# The htmx events an answer given in place sends back (``HX-Trigger``): "Waiting for you"
+# and the navigation's unread count reload themselves on them (templates/_unread.html,
+# templates/reciprocity/_waiting.html).
+WAITING_CHANGED = "waiting-changed, notifications-changed"

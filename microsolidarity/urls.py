@@ -5,7 +5,9 @@ from django.shortcuts import render
 from django.urls import include, path
 
 from congregations.invitation_views import invitation
+from congregations.notification_views import notifications, unread
 from congregations.views import home, new_congregation, profile
+from reciprocity.views.waiting import waiting
 
 from .health import healthz
 
@@ -21,6 +23,9 @@ urlpatterns = [
     path("invitations/<str:token>/", invitation, name="invitation"),
     path("congregations/new/", new_congregation, name="new_congregation"),
     path("profile/", profile, name="profile"),
+    path("waiting/", waiting, name="waiting"),
+    path("notifications/", notifications, name="notifications"),
+    path("notifications/unread/", unread, name="unread"),
     path("calendar/", include("crews.calendar_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -155,6 +155,17 @@ def settled_notice(meeting: Settled) -> str:
     return SETTLED.format(day=f"{day.day} {day:%B %Y}", points=points)
 
 
+MINUS = "\u2212"
+
+
+def signed(points: int | None) -> str:
+    """Points as a person reads them: +5, 0 or −5, with a true minus sign."""
+    points = points or 0
+    if points < 0:
+        return f"{MINUS}{-points}"
+    return f"+{points}" if points else "0"
+
+
 # A missed-meeting −5 may be disputed this long after it was written: a crew-mate who
 # was there still remembers. (A dispute's service and the "Waiting for you" list read it.)
 DISPUTE_WITHIN = timedelta(days=30)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import conflicts, exports, rounds, scores, ventures
+from .views import conflicts, exports, rounds, scores, ventures, waiting
 
 app_name = "reciprocity"
 
 urlpatterns = [
+    path("waiting/", waiting.waiting, name="waiting"),
     path("meetings/<int:meeting_pk>/rounds/", rounds.meeting_rounds, name="meeting_rounds"),
     path(
         "meetings/<int:meeting_pk>/rounds/listening/",

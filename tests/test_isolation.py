@@ -181,6 +181,7 @@ REGISTRY: dict[str, Page] = {
     "reciprocity:entry": Page(**CREW_ONLY, kwargs=entry_pk),
     "reciprocity:reverse_entry": Page(**POST_ONLY, kwargs=entry_pk),
     "reciprocity:me": Page(member=200, facilitator=200),
+    "reciprocity:waiting": Page(member=200, facilitator=200),
     "reciprocity:my_entries": Page(member=200, facilitator=200),
     "reciprocity:my_entries_csv": Page(member=200, facilitator=200),
 }

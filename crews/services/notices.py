@@ -54,7 +54,9 @@ def tell_answer(invitation: CrewInvitation, *, formed: bool, now: datetime) -> N
         )
     ]
     if formed:
-        news += formed_news(crew, crew.memberships.current().select_related("member"))
+        news += formed_news(
+            crew, CrewMembership.objects.filter(crew=crew).current().select_related("member")
+        )
     notify(news, now=now)
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from congregations.selectors import member_selves
 from congregations.web import show_refusal
-from microsolidarity.http import CongregationRequest
+from microsolidarity.http import WAITING_CHANGED, CongregationRequest
 
 from .. import services
 from ..access import crew_for_member
@@ -68,12 +68,20 @@ def answer_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return to_page(request, "congregation")
+        return _answered(request, "congregation")
     if not accept:
         messages.success(request, f"You said no to {invitation.crew.name}.")
-        return to_page(request, "congregation")
+        return _answered(request, "congregation")
     messages.success(request, f"Welcome to {invitation.crew.name}.")
-    return to_page(request, "crew", pk=invitation.crew_id)
+    return _answered(request, "crew", pk=invitation.crew_id)
+
+
+def _answered(request: CongregationRequest, page: str, **kwargs: int) -> HttpResponse:
+    """Answered in place (htmx, from "Waiting for you"): the list and the unread count
+    reload themselves, and the list shows the message; otherwise, on to the page."""
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Trigger": WAITING_CHANGED})
+    return to_page(request, page, **kwargs)
 
 
 @require_POST

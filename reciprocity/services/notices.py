@@ -22,7 +22,7 @@ from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
 
 from ..models import Conflict, ConflictStatus, LedgerEntry, Venture
-from ..rules import POINTS, Rule
+from ..rules import POINTS, Rule, signed
 
 WARN_BEFORE = timedelta(days=7)
 # Meetings whose emails are queued in one transaction: a month at 40,000 members is one.
@@ -196,11 +196,6 @@ def done(subject: Conflict | Venture, *, by: Self | None = None, now: datetime) 
     """What ``subject`` asked of ``by`` (or, once it is closed, of everyone) is done."""
     about = f"{'conflict' if isinstance(subject, Conflict) else 'venture'}:{subject.pk}"
     mark_read(congregation_id=subject.congregation_id, about=about, recipient=by, now=now)
-
-
-def signed(points: int) -> str:
-    """Points as a person reads them: +5, −5 (a minus sign, not a hyphen)."""
-    return f"{points:+d}".replace("-", "\u2212")
 
 
 def tell_points(entries: list[LedgerEntry], *, now: datetime) -> None:

@@ -10,21 +10,16 @@ from django import template
 from crews.access import is_member
 from crews.models import Meeting
 
+from .. import rules
 from ..rules import CONSISTENCY_STEPS, LEVELS, POINTS, Level, consistency_points
 from ..selectors import recorded_rounds
 
 register = template.Library()
 
-MINUS = "\u2212"
-
 
 @register.filter
 def signed(points: int | None) -> str:
-    """+5, 0 or −5, with a true minus sign."""
-    points = points or 0
-    if points < 0:
-        return f"{MINUS}{-points}"
-    return f"+{points}" if points else "0"
+    return rules.signed(points)
 
 
 @register.inclusion_tag("reciprocity/_rules.html")

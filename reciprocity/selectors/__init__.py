@@ -20,7 +20,7 @@ from congregations.models import Congregation, Self
 from congregations.roster import roster_version
 from crews.models import Crew, CrewMembership, Meeting
 
-from .models import (
+from ..models import (
     Conflict,
     ConflictParty,
     CoOwner,
@@ -31,7 +31,7 @@ from .models import (
     MoneyRound,
     Venture,
 )
-from .rules import CREW_LEVELS, Level
+from ..rules import CREW_LEVELS, Level
 
 
 def crew_scores(*, crew: Crew) -> dict[int, int]:
