@@ -229,6 +229,15 @@ def answer_crew_invitation(
     crew = lock_crew(invitation.crew)
     invitation = CrewInvitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.withdrawn_at:
+        # A departure withdraws the invitations of the one who left at the moment they left.
+        inviter_left = CrewMembership.objects.filter(
+            crew=crew, member_id=invitation.invited_by_id, left_at=invitation.withdrawn_at
+        ).exists()
+        if inviter_left:
+            raise ValidationError(
+                f"{invitation.invited_by} left {crew} before you answered, so their "
+                "invitation was withdrawn."
+            )
         raise ValidationError(f"{crew} filled up before you answered: there is no seat left.")
     if invitation.answered_at:
         raise ValidationError("You have answered this invitation already.")
