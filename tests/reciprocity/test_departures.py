@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from congregations.models import Congregation, Email, MembershipEvent, Notification, Self
 from congregations.services import leave_congregation, remove_member, send_due_emails
@@ -36,6 +38,7 @@ from tests.builders import (
     join,
     ledger,
     membership_of,
+    people,
     recorders,
     refused,
     rows,
@@ -522,3 +525,26 @@ def test_history_says_what_was_withdrawn_and_by_whom(
         "Closed a conflict in Tuesday crew without points: fewer than two parties remain; "
         f"{crew_mate} dropped out of the venture Oak Co-op" in row
     )
+
+
+def test_leaving_makes_as_many_queries_however_long_the_history(
+    crew: Crew, other_crew: Crew, member: Self, crew_mate: Self, t0: datetime
+) -> None:
+    # The crew-mate has a history in the crew: meetings and conflicts resolved long ago.
+    for n in range(4):
+        held_meeting(crew, now=t0 - (n + 1) * 7 * DAY)
+        done = open_conflict(
+            crew=crew, parties=[member, crew_mate], opened_by=member, now=t0 - 60 * DAY
+        )
+        for party in (member, crew_mate):
+            confirm_resolution(conflict=done, party=party, now=t0 - 59 * DAY)
+    newcomers = people(other_crew)
+    for circle, pair in ((crew, [member, crew_mate]), (other_crew, newcomers[:2])):
+        open_conflict(crew=circle, parties=pair, opened_by=pair[0], now=t0)
+
+    with CaptureQueriesContext(connection) as long_history:
+        leave_crew(crew=crew, member=crew_mate, now=t0 + DAY)
+    with CaptureQueriesContext(connection) as none:
+        leave_crew(crew=other_crew, member=newcomers[1], now=t0 + DAY)
+
+    assert len(long_history) == len(none)
