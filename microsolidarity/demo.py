@@ -19,7 +19,7 @@ from congregations.services import (
 from congregations.tenancy import tenant
 from crews.models import Crew, Kind
 from crews.selectors import current_members
-from crews.services import form_crew, log_meeting, propose_crew, schedule_meeting
+from crews.services import form_crew, leave_crew, log_meeting, propose_crew, schedule_meeting
 from reciprocity.models import LegalForm
 from reciprocity.services import (
     apply_missed_meeting_deductions,
@@ -121,7 +121,8 @@ def load(*, now: datetime | None = None) -> Demo:
 
 def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -> None:
     """Two crews and a dyad with five months of history, a crew still being formed, a
-    resolved conflict and a co-owned venture: every level of the game has points."""
+    resolved conflict and a co-owned venture: every level of the game has points. And a
+    member who left her crew, which closed her open conflict without points."""
 
     def who(*names: str) -> list[Self]:
         return [people[f"{name}@example.org"] for name in names]
@@ -202,6 +203,17 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
     )
     for owner in co_owners:
         confirm_co_ownership(venture=venture, co_owner=owner, now=now - timedelta(days=38))
+    # Fern left her crew before a conflict with Maru was resolved: it closed without points,
+    # and History says so.
+    fern, maru = who("fern", "maru")
+    open_conflict(
+        crew=seeds,
+        parties=[maru, fern],
+        opened_by=maru,
+        title="Rent money",
+        now=now - timedelta(days=12),
+    )
+    leave_crew(crew=seeds, member=fern, now=now - timedelta(days=2))
 
 
 def _held(crew: Crew, day: datetime, absent: list[Self]) -> None:

@@ -171,6 +171,26 @@ def signed(points: int | None) -> str:
 DISPUTE_WITHIN = timedelta(days=30)
 
 
+# When a Self leaves a crew or the congregation (they left, were removed, or left for good),
+# nothing waits on them any more. The services that end a membership settle it at once
+# (reciprocity.services.departures), and the congregation's History says what was withdrawn.
+WHEN_SOMEONE_LEAVES = (
+    "When someone leaves a crew or the congregation, nothing waits on them. Their "
+    "unanswered crew invitations, and the open ones they sent, are withdrawn. They leave "
+    "each open conflict of theirs in that crew (in every crew, when they leave the "
+    "congregation): if fewer than two parties remain, it closes without points; if everyone "
+    "who remains has confirmed, it is resolved, +10 each; otherwise it waits for those who "
+    "remain, and only they can lose 20 at its deadline. Nobody is charged for a partner who "
+    "left. (A conflict already past its deadline stays as it was: its −20 applies.) When "
+    "they leave the congregation, a venture they had not yet confirmed goes on "
+    "without them: it scores +100 for each co-owner who remains once two or more remain and "
+    "all have confirmed, and it is withdrawn, never to score, when fewer than two remain "
+    "(one who had confirmed stays a co-owner). A dispute they made, or one that waited only "
+    "for crew-mates who have all left, is withdrawn. They get no more email from that "
+    "congregation."
+)
+
+
 # How each rule's entry names itself: the prefix of its idempotency key and the reason a
 # member reads. Every −20 for a conflict shares one key prefix, so a party loses 20 once
 # however the conflict closed.

@@ -45,9 +45,16 @@ def record_event(
     now: datetime,
     subject: Self | None = None,
     email: str = "",
+    detail: str = "",
 ) -> None:
     MembershipEvent.objects.create(
-        congregation=congregation, actor=actor, subject=subject, email=email, action=action, at=now
+        congregation=congregation,
+        actor=actor,
+        subject=subject,
+        email=email,
+        action=action,
+        detail=detail,
+        at=now,
     )
 
 

@@ -72,7 +72,7 @@ def _end(membership: Membership, actor: Self, action: str, now: datetime) -> Mem
     membership.left_at = now
     membership.save(update_fields=["left_at"])
     record_event(congregation, actor, action, now, subject=membership.member)
-    membership_ended.send(sender=Membership, membership=membership, now=now)
+    membership_ended.send(sender=Membership, membership=membership, actor=actor, now=now)
     return membership
 
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from microsolidarity.arrays import one_of
 from microsolidarity.services.batches import each_due
 
-from ..models import Email, Self
+from ..models import Email, Membership, Self
 
 JOB = "send_emails"
 SUBJECT_LENGTH = Email._meta.get_field("subject").max_length or 200
@@ -120,6 +120,15 @@ def _deliver(email: Email, *, now: datetime) -> int:
     recipient = email.recipient
     if recipient is not None and (not recipient.is_active or recipient.anonymised_at):
         _give_up(email, "The recipient has left.", now=now)
+        return 0
+    # Whoever left the congregation hears nothing more from it, even what was queued before.
+    if (
+        recipient is not None
+        and not Membership.objects.current()
+        .filter(congregation_id=email.congregation_id, member=recipient)
+        .exists()
+    ):
+        _give_up(email, "The recipient has left the congregation.", now=now)
         return 0
     # A Self's current address: they may have changed it since the email was queued.
     to = recipient.email if recipient is not None else email.address

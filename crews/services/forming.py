@@ -13,18 +13,24 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone as clock
 
 from congregations.guards import refuse_strangers
-from congregations.models import Congregation, Membership, Self
+from congregations.models import Congregation, Membership, MembershipEvent, Self
 from congregations.request_keys import replayed, stored
+from congregations.services.congregations import record_event
 from congregations.services.notifications import notify
 from congregations.tenancy import tenant_service
+from reciprocity.services import release_departed
 
 from ..guards import require_member
 from ..models import SIZES, Crew, CrewInvitation, CrewMembership, Kind
 from ..selectors import is_current_member
 from .notices import ask_invitees, formed_news, invitations_closed, tell_answer
+
+DETAIL_LENGTH = MembershipEvent._meta.get_field("detail").max_length or 500
 
 
 def lock_crew(crew: Crew) -> Crew:
@@ -232,6 +238,15 @@ def answer_crew_invitation(
     crew = lock_crew(invitation.crew)
     invitation = CrewInvitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.withdrawn_at:
+        # A departure withdraws the invitations of the one who left at the moment they left.
+        inviter_left = CrewMembership.objects.filter(
+            crew=crew, member_id=invitation.invited_by_id, left_at=invitation.withdrawn_at
+        ).exists()
+        if inviter_left:
+            raise ValidationError(
+                f"{invitation.invited_by} left {crew} before you answered, so their "
+                "invitation was withdrawn."
+            )
         raise ValidationError(f"{crew} filled up before you answered: there is no seat left.")
     if invitation.answered_at:
         raise ValidationError("You have answered this invitation already.")
@@ -257,26 +272,69 @@ def answer_crew_invitation(
 @tenant_service
 @transaction.atomic
 def leave_crew(*, crew: Crew, member: Self, now: datetime | None = None) -> CrewMembership:
-    """Leave a crew. The membership keeps its dates, so past meetings still know who was in."""
+    """Leave a crew. The membership keeps its dates, so past meetings still know who was in;
+    what in the crew waited on the member is withdrawn (reciprocity.rules.WHEN_SOMEONE_LEAVES)."""
     now = now or clock.now()
-    lock_crew(crew)
+    crew = lock_crew(crew)
     membership = CrewMembership.objects.filter(crew=crew, member=member).current().first()
     if membership is None:
         raise ValidationError(f"{member} is not in {crew}.")
     membership.left_at = now
     membership.save(update_fields=["left_at"])
+    _release(crew.congregation, member, crew, actor=member, now=now)
     return membership
 
 
-def end_crew_memberships(*, congregation: Congregation, member: Self, now: datetime) -> None:
-    """Someone who leaves the congregation leaves its crews, and their open invitations lapse."""
+def end_crew_memberships(
+    *, congregation: Congregation, member: Self, actor: Self, now: datetime
+) -> None:
+    """Someone who leaves the congregation leaves its crews, and what waited on them there
+    is withdrawn (reciprocity.rules.WHEN_SOMEONE_LEAVES)."""
     CrewMembership.objects.filter(
         crew__congregation=congregation, member=member, left_at__isnull=True
     ).update(left_at=now)
-    CrewInvitation.objects.filter(
-        crew__congregation=congregation, invitee=member, answered_at__isnull=True
-    ).update(answered_at=now, accepted=False)
+    _release(congregation, member, None, actor=actor, now=now)
 
 
-def on_membership_ended(sender: Any, *, membership: Membership, now: datetime, **_: Any) -> None:
-    end_crew_memberships(congregation=membership.congregation, member=membership.member, now=now)
+def _release(
+    congregation: Congregation, member: Self, crew: Crew | None, *, actor: Self, now: datetime
+) -> None:
+    """Withdraw the open crew invitations to and from ``member`` in ``crew`` (None: in every
+    crew), let the game settle what else waited on them, and say in History what was
+    withdrawn, if anything was."""
+    invitations = CrewInvitation.objects.filter(
+        Q(invitee=member) | Q(invited_by=member),
+        congregation=congregation,
+        answered_at__isnull=True,
+    )
+    if crew is not None:
+        invitations = invitations.filter(crew=crew)
+    withdrawn = list(invitations)
+    CrewInvitation.objects.filter(pk__in=[i.pk for i in withdrawn]).update(
+        answered_at=now, withdrawn_at=now
+    )
+    invitations_closed(withdrawn, now=now)
+    done = (
+        [f"withdrew {len(withdrawn)} crew invitation{pluralize(len(withdrawn))}"]
+        if withdrawn
+        else []
+    )
+    done += release_departed(congregation=congregation, member=member, crew=crew, now=now)
+    if done:
+        detail = "; ".join(done)
+        record_event(
+            congregation,
+            actor,
+            MembershipEvent.Action.WITHDRAWN,
+            now,
+            subject=member,
+            detail=(detail[0].upper() + detail[1:])[:DETAIL_LENGTH],
+        )
+
+
+def on_membership_ended(
+    sender: Any, *, membership: Membership, actor: Self, now: datetime, **_: Any
+) -> None:
+    end_crew_memberships(
+        congregation=membership.congregation, member=membership.member, actor=actor, now=now
+    )

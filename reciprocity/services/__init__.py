@@ -17,6 +17,7 @@ from .consistency import (
     award_consistency,
     settle_missed_meetings,
 )
+from .departures import release_departed
 from .ledger import reverse_entry
 from .notices import warn_conflicts_nearing_deadline
 from .rounds import record_listening_round, record_money_round
@@ -34,6 +35,7 @@ __all__ = [
     "record_money_round",
     "record_no_resolution",
     "register_venture",
+    "release_departed",
     "reverse_entry",
     "settle_missed_meetings",
     "warn_conflicts_nearing_deadline",

@@ -84,7 +84,10 @@ def _lock_open(conflict: Conflict, now: datetime) -> Conflict:
 
 
 def _party(conflict: Conflict, self_: Self, doing: str) -> ConflictParty:
-    seat = ConflictParty.objects.filter(conflict=conflict, party=self_).first()
+    # A party who left the crew has no say in it any more (rules.WHEN_SOMEONE_LEAVES).
+    seat = ConflictParty.objects.filter(
+        conflict=conflict, party=self_, left_at__isnull=True
+    ).first()
     if seat is None:
         raise ValidationError(f"Only the parties to this conflict can {doing}.")
     return seat
@@ -93,16 +96,18 @@ def _party(conflict: Conflict, self_: Self, doing: str) -> ConflictParty:
 def _close(
     conflict: Conflict,
     status: ConflictStatus,
-    rule: Rule,
+    rule: Rule | None,
     now: datetime,
     closed_by: Self | None,
 ) -> int:
-    """Close the conflict and write ``rule``'s points for every party. Any −20 for the
-    same conflict shares one key (reciprocity.rules.WORDING), so a party loses 20 once
-    however it closed."""
+    """Close the conflict and write ``rule``'s points (None: none) for every party who
+    remains; one who left is neither charged nor paid. Any −20 for the same conflict
+    shares one key (reciprocity.rules.WORDING), so a party loses 20 once however it closed."""
     conflict.status, conflict.closed_at, conflict.closed_by = status, now, closed_by
     conflict.save(update_fields=["status", "closed_at", "closed_by"])
     done(conflict, now=now)
+    if rule is None:
+        return 0
     return write(
         [
             entry(
@@ -117,7 +122,9 @@ def _close(
                 now=now,
                 conflict=conflict,
             )
-            for party_id in conflict.parties.values_list("party_id", flat=True)
+            for party_id in conflict.parties.filter(left_at__isnull=True).values_list(
+                "party_id", flat=True
+            )
         ]
     )
 
@@ -135,7 +142,7 @@ def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None 
     seat.confirmed_at = now
     seat.save(update_fields=["confirmed_at"])
     done(conflict, by=party, now=now)
-    if not conflict.parties.filter(confirmed_at__isnull=True).exists():
+    if not conflict.parties.filter(confirmed_at__isnull=True, left_at__isnull=True).exists():
         # The party whose confirmation completed the resolution closes it.
         _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, party)
     return conflict
@@ -181,3 +188,48 @@ def mind_conflict_deadlines(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     warn_conflicts_nearing_deadline(now=now)
     return expire_open_conflicts(now=now)
+
+
+def leave_conflicts(
+    *, congregation: Congregation, member: Self, crew: Crew | None, now: datetime
+) -> list[str]:
+    """``member`` left ``crew`` (None: the congregation): they leave each open conflict of
+    theirs there, which closes without points when fewer than two parties remain, or is
+    resolved when all who remain have confirmed. One already past its deadline is left to
+    the −20 (rules.WHEN_SOMEONE_LEAVES). Returns what happened, in words for History."""
+    seats = ConflictParty.objects.filter(
+        congregation=congregation, party=member, left_at__isnull=True
+    )
+    if crew is not None:
+        seats = seats.filter(conflict__crew=crew)
+    conflicts = (
+        Conflict.objects.select_for_update(of=("self",))
+        .filter(
+            pk__in=seats.values("conflict_id"), status=ConflictStatus.OPEN, deadline_at__gte=now
+        )
+        .select_related("crew")
+        .order_by("pk")
+    )
+    happened = []
+    for conflict in conflicts:
+        ConflictParty.objects.filter(conflict=conflict, party=member).update(left_at=now)
+        done(conflict, by=member, now=now)
+        remaining = list(
+            conflict.parties.filter(left_at__isnull=True).values_list("confirmed_at", flat=True)
+        )
+        if len(remaining) < 2:
+            _close(conflict, ConflictStatus.WITHDRAWN, None, now, None)
+            happened.append(
+                f"closed a conflict in {conflict.crew} without points: "
+                "fewer than two parties remain"
+            )
+        elif all(remaining):
+            _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, None)
+            happened.append(
+                f"resolved a conflict in {conflict.crew}: everyone who remains had confirmed"
+            )
+        else:
+            happened.append(
+                f"{member} left a conflict in {conflict.crew}, which waits for the others"
+            )
+    return happened

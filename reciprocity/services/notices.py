@@ -119,7 +119,8 @@ def _warn(conflict: Conflict, *, now: datetime) -> int:
                 template="reciprocity/email/conflict_warning.txt",
                 context={"conflict": conflict, "points": POINTS[Rule.EXPIRED]},
             )
-            for seat in conflict.parties.select_related("party")
+            # Who left the crew or the congregation is not waited on (rules.WHEN_SOMEONE_LEAVES).
+            for seat in conflict.parties.filter(left_at__isnull=True).select_related("party")
         ),
         now=now,
     )

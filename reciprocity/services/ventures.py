@@ -78,10 +78,16 @@ def register_venture(
 def confirm_co_ownership(
     *, venture: Venture, co_owner: Self, now: datetime | None = None
 ) -> Venture:
-    """A co-owner confirms their own share; once all have, each gets +100, once."""
+    """A co-owner confirms their own share; once all who remain have, each gets +100, once."""
     now = now or timezone.now()
     venture = Venture.objects.select_for_update().get(pk=venture.pk)
-    share = CoOwner.objects.filter(venture=venture, co_owner=co_owner).first()
+    if venture.withdrawn_at:
+        raise ValidationError(
+            f"{venture} was withdrawn: fewer than two co-owners remained to confirm it, "
+            "so it will not score."
+        )
+    # One who left before confirming is no longer a co-owner (rules.WHEN_SOMEONE_LEAVES).
+    share = CoOwner.objects.filter(venture=venture, co_owner=co_owner, left_at__isnull=True).first()
     if share is None:
         raise ValidationError("Only this venture's co-owners can confirm it.")
     if share.confirmed_at:
@@ -89,8 +95,15 @@ def confirm_co_ownership(
     share.confirmed_at = now
     share.save(update_fields=["confirmed_at"])
     done(venture, by=co_owner, now=now)
-    if venture.co_owners.filter(confirmed_at__isnull=True).exists():
-        return venture
+    if not venture.co_owners.filter(confirmed_at__isnull=True, left_at__isnull=True).exists():
+        # The co-owner whose confirmation completed it: no background job wrote it.
+        _complete(venture, now, recorded_by=co_owner)
+    return venture
+
+
+def _complete(venture: Venture, now: datetime, *, recorded_by: Self | None) -> None:
+    """Every co-owner who remains has confirmed: +100 each, once. A co-owner who confirmed
+    and then left stays one of record and earns it too."""
     venture.confirmed_at = now
     venture.save(update_fields=["confirmed_at"])
     done(venture, now=now)
@@ -106,11 +119,48 @@ def confirm_co_ownership(
                 key=entry_key(Rule.CO_OWNED, venture.pk, owner_id),
                 occurred_at=now,
                 now=now,
-                # The co-owner whose confirmation completed it: no background job wrote it.
-                recorded_by=co_owner,
+                recorded_by=recorded_by,
                 venture=venture,
             )
-            for owner_id in venture.co_owners.values_list("co_owner_id", flat=True)
+            for owner_id in venture.co_owners.filter(left_at__isnull=True).values_list(
+                "co_owner_id", flat=True
+            )
         ]
     )
-    return venture
+
+
+def leave_ventures(*, congregation: Congregation, member: Self, now: datetime) -> list[str]:
+    """``member`` left the congregation: each venture waiting for their confirmation goes on
+    without them. It scores when two or more remain and all have confirmed, and is
+    withdrawn when fewer than two remain (rules.WHEN_SOMEONE_LEAVES). Returns what
+    happened, in words for History."""
+    shares = CoOwner.objects.filter(
+        congregation=congregation, co_owner=member, confirmed_at__isnull=True, left_at__isnull=True
+    )
+    ventures = Venture.objects.select_for_update().filter(
+        pk__in=shares.values("venture_id"), confirmed_at__isnull=True, withdrawn_at__isnull=True
+    )
+    happened = []
+    for venture in ventures.order_by("pk"):
+        CoOwner.objects.filter(venture=venture, co_owner=member).update(left_at=now)
+        done(venture, by=member, now=now)
+        remaining = list(
+            venture.co_owners.filter(left_at__isnull=True).values_list("confirmed_at", flat=True)
+        )
+        if len(remaining) < 2:
+            venture.withdrawn_at = now
+            venture.save(update_fields=["withdrawn_at"])
+            done(venture, now=now)
+            happened.append(
+                f"{member} dropped out of the venture {venture}, which was withdrawn: "
+                "fewer than two co-owners remain"
+            )
+        elif all(remaining):
+            _complete(venture, now, recorded_by=None)
+            happened.append(
+                f"{member} dropped out of the venture {venture}, which scored: "
+                "every co-owner who remains had confirmed"
+            )
+        else:
+            happened.append(f"{member} dropped out of the venture {venture}")
+    return happened

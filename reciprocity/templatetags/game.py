@@ -11,7 +11,14 @@ from crews.access import is_member
 from crews.models import Meeting
 
 from .. import rules
-from ..rules import CONSISTENCY_STEPS, LEVELS, POINTS, Level, consistency_points
+from ..rules import (
+    CONSISTENCY_STEPS,
+    LEVELS,
+    POINTS,
+    WHEN_SOMEONE_LEAVES,
+    Level,
+    consistency_points,
+)
 from ..selectors import recorded_rounds
 
 register = template.Library()
@@ -24,13 +31,14 @@ def signed(points: int | None) -> str:
 
 @register.inclusion_tag("reciprocity/_rules.html")
 def game_rules() -> dict[str, Any]:
-    """Every rule with its points, numbers from reciprocity.rules, grouped by level."""
+    """Every rule with its points, numbers from reciprocity.rules, grouped by level, and
+    what happens when someone leaves."""
     attended = " / ".join(signed(consistency_points(n)) for n in CONSISTENCY_STEPS)
     rows = [
         (Level.CONSISTENCY, attended, "met with their crew: the first, second, each later time")
     ]
     rows += [(LEVELS[rule], signed(points), rule.label) for rule, points in POINTS.items()]
-    return {"rules": sorted(rows, key=lambda row: row[0])}
+    return {"rules": sorted(rows, key=lambda row: row[0]), "leaving": WHEN_SOMEONE_LEAVES}
 
 
 @register.inclusion_tag("reciprocity/_meeting_rounds.html", takes_context=True)

@@ -8,10 +8,12 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from congregations.models import Congregation, Email, Self
+from congregations.services import leave_congregation
 from congregations.services.outbox import Outgoing, queue_emails, send_due_emails
 from congregations.tenancy import tenant
 from microsolidarity.models import ItemFailure
 from microsolidarity.services.batches import MAX_ATTEMPTS
+from tests.builders import membership_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -75,3 +77,16 @@ def test_emails_to_someone_who_has_left_are_not_sent(
     with tenant(congregation):
         assert Email.objects.get().last_error == "The recipient has left."
     assert mail.outbox == []
+
+
+def test_emails_queued_before_someone_left_the_congregation_are_not_sent(
+    congregation: Congregation, member: Self, crew_mate: Self
+) -> None:
+    queued(hello(congregation, member), hello(congregation, crew_mate, key="hello-too"))
+    leave_congregation(membership=membership_of(member, congregation))
+
+    assert send_due_emails() == 1
+    with tenant(congregation):
+        left = Email.objects.get(recipient=member)
+    assert (left.sent_at, left.last_error) == (None, "The recipient has left the congregation.")
+    assert [m.to for m in mail.outbox] == [[crew_mate.email]]

@@ -129,3 +129,13 @@ def test_the_rules_import_no_models() -> None:
     }
     # Django's choices base classes are plain enums; no model, of this app or another.
     assert [m for m in modules if "models" in m.split(".")] == ["django.db.models.enums"]
+
+
+def test_the_readme_states_the_rule_for_leaving_word_for_word() -> None:
+    readme = Path(rules.__file__).resolve().parent.parent / "README.md"
+    quoted = " ".join(
+        line.removeprefix(">").strip()
+        for line in readme.read_text().splitlines()
+        if line.startswith(">")
+    )
+    assert rules.WHEN_SOMEONE_LEAVES in quoted

@@ -11,6 +11,7 @@ from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
 from congregations.tenancy import across_congregations, tenant
 from crews.models import Crew
+from crews.services import leave_crew
 from reciprocity.models import Conflict, ConflictParty, ConflictStatus, LedgerEntry
 from tests.builders import conflict, congregation_url, people, signed_in
 from tests.pages import text
@@ -296,3 +297,21 @@ def test_anonymous_visitors_are_sent_to_sign_in(congregation: Congregation) -> N
     response = Client().get(congregation_url("reciprocity:my_conflicts", congregation))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_party_who_left_the_crew_sees_they_are_no_longer_one(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
+) -> None:
+    opened = conflict(crew, *people(crew))
+    leave_crew(crew=crew, member=crew_mate)
+
+    response = signed_in(crew_mate).get(
+        congregation_url("reciprocity:conflict", congregation, pk=opened.pk)
+    )
+
+    page = text(response)
+    assert "no longer a party" in page
+    assert "I confirm we found a mutually agreeable resolution" not in page
+    assert "I confirm" in text(
+        signed_in(member).get(congregation_url("reciprocity:conflict", congregation, pk=opened.pk))
+    )

@@ -8,9 +8,10 @@ from django.test import Client
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
+from congregations.services import leave_congregation
 from congregations.tenancy import tenant
 from reciprocity.models import CoOwner, LedgerEntry, Venture
-from tests.builders import congregation_url, signed_in, venture
+from tests.builders import congregation_url, membership_of, signed_in, venture
 from tests.pages import text
 
 from ..factories import MembershipFactory
@@ -219,3 +220,19 @@ def test_anonymous_visitors_are_sent_to_sign_in(congregation: Congregation) -> N
     response = Client().get(congregation_url("reciprocity:ventures", congregation))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_venture_withdrawn_when_a_co_owner_left_says_so_and_asks_nobody_to_confirm(
+    congregation: Congregation, member: Self, crew_mate: Self
+) -> None:
+    registered = venture(congregation, member, crew_mate)
+    leave_congregation(membership=membership_of(crew_mate, congregation))
+    client = signed_in(member)
+
+    page = text(client.get(congregation_url("reciprocity:venture", congregation, pk=registered.pk)))
+
+    assert "fewer than two co-owners remained to confirm it, so it does not score" in page
+    assert "no longer a co-owner" in page
+    assert "I confirm I share legal ownership" not in page
+    listed = text(client.get(congregation_url("reciprocity:ventures", congregation)))
+    assert "withdrawn: fewer than two co-owners remained" in listed
