@@ -14,8 +14,10 @@ from congregations.services import Notice, mark_read, notify, update_profile
 from congregations.services import daily as daily_emails
 from congregations.services.outbox import send_due_emails
 from congregations.tenancy import tenant
+from crews.models import Crew
+from crews.services.reminders import nudge_unlogged_meetings
 from microsolidarity.models import ItemFailure
-from tests.builders import membership_of, poison
+from tests.builders import congregation_url, membership_of, poison, scheduled_meeting
 
 from ..factories import CongregationFactory, MembershipFactory
 
@@ -172,3 +174,20 @@ def test_one_that_fails_stops_no_other(
     assert daily_emails.send_daily_emails(now=failure.retry_after) == 1
     assert daily_emails.send_daily_emails(now=failure.retry_after) == 0
     assert not ItemFailure.objects.exists()
+
+
+def test_the_nudge_to_log_a_meeting_comes_in_the_daily_email_of_one_who_takes_it(
+    crew: Crew, member: Self
+) -> None:
+    update_profile(self_=member, email_digest=True, timezone="Pacific/Auckland")
+    meeting = scheduled_meeting(crew, BEFORE_EIGHT - timedelta(hours=30))
+
+    assert nudge_unlogged_meetings(now=BEFORE_EIGHT) == 3
+    with tenant(crew):
+        assert member.pk not in Email.objects.values_list("recipient", flat=True)
+    assert daily_emails.send_daily_emails(now=AFTER_EIGHT) == 1
+
+    (body,) = daily_bodies(crew.congregation)
+    assert f"Did {crew.name} meet? Log it by" in body
+    page = congregation_url("crews:meeting", crew.congregation, pk=meeting.pk)
+    assert settings.SITE_URL + page in body
