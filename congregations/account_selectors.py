@@ -1,5 +1,5 @@
 """What the profile shows of how a Self signs in: their second factors and their
-signed-in sessions (allauth's rows, read only)."""
+signed-in sessions (allauth's rows, read only); and what they want emailed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from .models import Self
+from .models import Ask, EmailOptOut, Self
 
 BROWSERS = [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
 SYSTEMS = [
@@ -73,3 +73,9 @@ def signed_in_sessions(*, self_: Self, current_key: str | None) -> list[SignedIn
         if row.session_key in alive
     ]
     return sorted(sessions, key=lambda s: (not s.current, -s.last_seen_at.timestamp()))
+
+
+def emails_about(*, self_: Self) -> list[str]:
+    """The kinds of notification the Self is emailed about: all but those turned off."""
+    off = set(EmailOptOut.objects.filter(owner=self_).values_list("ask", flat=True))
+    return [ask for ask in Ask.values if ask not in off]

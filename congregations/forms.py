@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db.models import Field
 
-from .models import DISPLAY_NAME_LENGTH, NOTE_LENGTH, Congregation, Role, Self
+from .models import DISPLAY_NAME_LENGTH, NOTE_LENGTH, Ask, Congregation, Role, Self
 from .request_keys import KeyedForm
 from .services import PROFILE_FIELDS, SETTINGS_FIELDS
 from .validators import single_line
@@ -144,12 +144,23 @@ class ProfileForm(forms.ModelForm):
     """Parses only: update_profile validates again and writes. Not bound to request.user, so
     a refused value never shows up in the page's navigation."""
 
+    emails_about = forms.MultipleChoiceField(
+        label="Email me about",
+        choices=Ask.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What waits for you is always on your congregation's home page; "
+        "untick what you would rather not be emailed about.",
+    )
+
     class Meta:
         model = Self
-        fields = list(PROFILE_FIELDS)
+        fields = [*PROFILE_FIELDS, "emails_about"]
         help_texts = {
             "display_name": "How the others in your congregations see you.",
             "timezone": "Times are shown to you in this timezone.",
+            "email_digest": "All that waits for you in one email each morning (8:00 your "
+            "time), rather than an email as each comes.",
         }
         widgets = {
             "paid_work": forms.Textarea(attrs={"rows": 2}),

@@ -405,6 +405,12 @@ class MembershipEvent(TenantOwned):
         return f"{self.actor} {self.get_action_display()} {self.subject or self.email}"
 
 
+# An invitation not yet accepted is reminded once, this long before its link lapses, and
+# only if the link had lived at least as long again by then (a lifetime of 6 days or
+# more): a link that lasts a few days needs no reminder soon after it was sent.
+REMIND_BEFORE_EXPIRY = timedelta(days=3)
+
+
 class Invitation(TenantOwned, RequestKeyed):
     """An emailed, single-use, expiring way in. Only a hash of the link's token is stored.
     One batch form invites several addresses, so its key is unique per address."""
@@ -466,6 +472,14 @@ class Invitation(TenantOwned, RequestKeyed):
     @property
     def status(self) -> Invitation.Status:
         return self.status_at(now())
+
+    @property
+    def lapses_soon(self) -> bool:
+        """Pending, and its link lapses within the reminder's time before expiry."""
+        at = now()
+        return self.status_at(at) == self.Status.PENDING and (
+            self.expires_at <= at + REMIND_BEFORE_EXPIRY
+        )
 
 
 class Email(TenantOwned):

@@ -156,13 +156,20 @@ def invitation_url(token: str) -> str:
     return settings.SITE_URL + reverse("invitation", kwargs={"token": token})
 
 
+def named_by(token: str) -> Q:
+    """The invitation a link's token names: the latest link, or the one the reminder
+    followed, which works until the same expiry."""
+    token_hash = hash_token(token or "")
+    return Q(token_hash=token_hash) | Q(earlier_token_hash=token_hash)
+
+
 def open_invitation(token: str, *, now: datetime | None = None) -> Invitation | None:
     """The pending invitation a link's token names, or None for any link that does not work."""
     now = now or timezone.now()
     with across_congregations():
         invitation = (
             Invitation.objects.select_related("congregation", "invited_by")
-            .filter(token_hash=hash_token(token or ""))
+            .filter(named_by(token))
             .first()
         )
     if invitation is None or invitation.status_at(now) != Invitation.Status.PENDING:
@@ -176,7 +183,7 @@ def joined_with(token: str, *, self_: Self) -> Congregation | None:
     with across_congregations():
         invitation = (
             Invitation.objects.select_related("congregation")
-            .filter(token_hash=hash_token(token or ""), accepted_by=self_)
+            .filter(named_by(token), accepted_by=self_)
             .first()
         )
     return invitation.congregation if invitation else None

@@ -20,7 +20,12 @@ from django.views.decorators.http import require_http_methods
 from microsolidarity.http import AuthenticatedRequest, CongregationRequest
 
 from . import services
-from .account_selectors import has_recovery_codes, second_factors, signed_in_sessions
+from .account_selectors import (
+    emails_about,
+    has_recovery_codes,
+    second_factors,
+    signed_in_sessions,
+)
 from .forms import (
     InvitationsForm,
     NewCongregationForm,
@@ -73,9 +78,10 @@ def new_congregation(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: AuthenticatedRequest) -> HttpResponse:
+    initial = model_to_dict(request.user, fields=services.PROFILE_FIELDS)
     form = ProfileForm(
         request.POST or None,
-        initial=model_to_dict(request.user, fields=services.PROFILE_FIELDS),
+        initial={**initial, "emails_about": emails_about(self_=request.user)},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -42,6 +42,8 @@ class Person:
     paid_work: str
     meaningful_work: str
     timezone: str = "Europe/Amsterdam"
+    # What waits for them comes in one email each morning.
+    email_digest: bool = False
 
 
 FACILITATOR = Person(
@@ -59,7 +61,7 @@ MEMBERS = [
     Person("Gus Lindqvist", "gus@example.org", "barista", "writing songs"),
     Person("Hana Sato", "hana@example.org", "translator", "a language exchange"),
     Person("Ira Cohen", "ira@example.org", "lawyer", "co-op legal clinics"),
-    Person("Jo Tui", "jo@example.org", "gardener", "seed library", "Pacific/Auckland"),
+    Person("Jo Tui", "jo@example.org", "gardener", "seed library", "Pacific/Auckland", True),
     Person("Kai Müller", "kai@example.org", "electrician", "solar for the street"),
     Person("Lena Novak", "lena@example.org", "designer", "zines about mutual aid"),
     Person("Maru Ngata", "maru@example.org", "student", "a food rescue crew", "Pacific/Auckland"),
@@ -112,8 +114,18 @@ def load(*, now: datetime | None = None) -> Demo:
                 paid_work=person.paid_work,
                 meaningful_work=person.meaningful_work,
                 timezone=person.timezone,
+                email_digest=person.email_digest,
             )
         )
+    # Not answered yet, and its link lapses in two days: the invitations page says so.
+    invite(
+        congregation=congregation,
+        email="nina@example.net",
+        invited_by=members[1],  # Chiara, of the Seed library
+        note="We would love to have you in the Seed library crew.",
+        send_email=False,
+        now=now - congregation.invitation_lifetime + timedelta(days=2),
+    )
     with tenant(congregation):
         _crews(congregation, {p.email: p for p in [facilitator, *members]}, now)
     return Demo(congregation, facilitator, members, True)

@@ -21,6 +21,8 @@ class Periodic:
 PERIODIC_TASKS: dict[str, Periodic] = {
     "heartbeat": Periodic("microsolidarity.tasks.heartbeat", timedelta(minutes=1)),
     "send_emails": Periodic("congregations.tasks.send_emails", timedelta(minutes=1)),
+    "send_daily_emails": Periodic("congregations.tasks.send_daily_emails", timedelta(hours=1)),
+    "remind_invitations": Periodic("congregations.tasks.remind_invitations", timedelta(hours=1)),
     "send_meeting_reminders": Periodic("crews.tasks.send_meeting_reminders", timedelta(minutes=1)),
     "nudge_unlogged_meetings": Periodic(
         "crews.tasks.nudge_unlogged_meetings", timedelta(minutes=15)

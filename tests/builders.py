@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import partial
+from types import ModuleType
 from typing import Any, TypeVar
 
 import pytest
@@ -226,6 +227,21 @@ def recorders(**filters: Any) -> set[int | None]:
 
 def total(self_: Self, **filters: Any) -> int:
     return sum(points for _, _, points in ledger(member=self_, **filters))
+
+
+# --- one bad item -----------------------------------------------------------------------
+
+
+def poison(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, bad: Any) -> None:
+    """Make ``module.name`` raise for the item ``bad``, and work as before for the rest."""
+    real = getattr(module, name)
+
+    def poisoned(item: Any, *args: Any, **kwargs: Any) -> Any:
+        if item == bad:
+            raise RuntimeError(f"poisoned item {item.pk}")
+        return real(item, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, poisoned)
 
 
 # --- nothing written ------------------------------------------------------------------

@@ -33,6 +33,8 @@ from congregations.services import (
     create_congregation,
     invite,
     invite_each,
+    remind_invitations,
+    send_daily_emails,
     sign_up_with_invitation,
     update_profile,
     update_settings,
@@ -423,14 +425,17 @@ def run_every_job(now: datetime) -> None:
     settle_missed_meetings(now=now)
     game_notices.warn_conflicts_nearing_deadline(now=now)
     expire_open_conflicts(now=now)
+    remind_invitations(now=now)
+    send_daily_emails(now=now)
     send_due_emails(now=now)
 
 
 # The days after: the reminder of the meeting in two days is due; it goes unlogged, then
-# is missed; the crew falls quiet; the conflict nears its deadline, then passes it.
-LATER = [timedelta(days=d) for d in (1.5, 3.5, 4.5, 26, 31)]
+# is missed; the invitations not answered are reminded, with their notes; the crew falls
+# quiet; the conflict nears its deadline, then passes it.
+LATER = [timedelta(days=d) for d in (1.5, 3.5, 4.5, 11.5, 26, 31)]
 # The emails those days bring, by the first part of their keys.
-KINDS_OF_EMAIL = {"invitation", "reminder", "log-nudge", "missed", "rhythm", "conflict-warning"}
+KINDS_OF_EMAIL = {"invitation", "reminder", "notice", "missed", "rhythm", "conflict-warning"}
 # Cells a spreadsheet would run as a formula.
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("member", "crew", "reason", "recorded by", "reverses")

@@ -8,6 +8,7 @@ cannot leave it with no facilitator or invite it past its cap.
 """
 
 from .congregations import SETTINGS_FIELDS, create_congregation, update_settings
+from .daily import send_daily_emails
 from .invitations import (
     INVALID_INVITATION,
     InvitationOutcome,
@@ -22,6 +23,7 @@ from .memberships import change_role, leave_congregation, remove_member
 from .notifications import Notice, mark_all_read, mark_read, notify
 from .outbox import Attachment, Outgoing, queue_emails, send_due_emails
 from .profile import PROFILE_FIELDS, update_profile
+from .reminders import remind_invitations
 
 __all__ = [
     "INVALID_INVITATION",
@@ -41,9 +43,11 @@ __all__ = [
     "mark_read",
     "notify",
     "queue_emails",
+    "remind_invitations",
     "remove_member",
     "resend_invitation",
     "revoke_invitation",
+    "send_daily_emails",
     "send_due_emails",
     "sign_up_with_invitation",
     "update_profile",

@@ -38,9 +38,10 @@ from ..selectors import (
     current_memberships,
     invitation_url,
     invitations_left,
+    named_by,
 )
 from ..tenancy import across_congregations, tenant, tenant_service
-from ..tokens import hash_token, new_token
+from ..tokens import new_token
 from ..validators import deliverable_address
 from .congregations import lock_congregation, record_event
 from .outbox import Outgoing, queue_emails
@@ -139,6 +140,7 @@ def invite(
         invitation = open_invitation
         invitation.invited_by, invitation.note = invited_by, note
         invitation.token_hash, invitation.sent_at = token_hash, now
+        invitation.earlier_token_hash, invitation.reminded_at = None, None
         invitation.expires_at = now + congregation.invitation_lifetime
         invitation.request_key = stored(request_key)
     else:
@@ -229,9 +231,13 @@ def resend_invitation(
     if invitation.status_at(now) == Invitation.Status.EXPIRED:
         _require_room(congregation, membership, now)
     token, invitation.token_hash = new_token()
+    # Every earlier link stops working; the new one lives its own time, with its reminder.
+    invitation.earlier_token_hash, invitation.reminded_at = None, None
     invitation.sent_at = now
     invitation.expires_at = now + congregation.invitation_lifetime
-    invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
+    invitation.save(
+        update_fields=["token_hash", "earlier_token_hash", "reminded_at", "sent_at", "expires_at"]
+    )
     record_event(
         congregation,
         resent_by,
@@ -268,11 +274,7 @@ def _lock_invitation(token: str) -> Invitation | None:
     """The invitation the token names, whatever its state, locked: two uses of one link
     take turns."""
     with across_congregations():
-        return (
-            Invitation.objects.select_for_update()
-            .filter(token_hash=hash_token(token or ""))
-            .first()
-        )
+        return Invitation.objects.select_for_update().filter(named_by(token)).first()
 
 
 def _pending(invitation: Invitation | None, now: datetime) -> Invitation:

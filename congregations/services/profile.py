@@ -1,24 +1,38 @@
-"""What a Self tells the congregation about themselves."""
+"""What a Self tells the congregation about themselves, and what they want emailed."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..models import Self
+from ..models import Ask, EmailOptOut, Self
 
-PROFILE_FIELDS = ("display_name", "timezone", "paid_work", "meaningful_work", "reminders_enabled")
+PROFILE_FIELDS = (
+    "display_name",
+    "timezone",
+    "paid_work",
+    "meaningful_work",
+    "reminders_enabled",
+    "email_digest",
+)
 
 
 @transaction.atomic
-def update_profile(*, self_: Self, **values: Any) -> Self:
-    """Change what a Self tells the congregation about themselves. On a refusal ``self_``
-    keeps its old values: it is often ``request.user``, which the page still shows."""
+def update_profile(
+    *, self_: Self, emails_about: Collection[str] | None = None, **values: Any
+) -> Self:
+    """Change what a Self tells the congregation about themselves and, when
+    ``emails_about`` is given, the kinds of notification they are emailed about (every
+    other kind is turned off). On a refusal ``self_`` keeps its old values: it is often
+    ``request.user``, which the page still shows."""
     unknown = set(values) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
+    if emails_about is not None and not set(emails_about) <= set(Ask.values):
+        raise ValidationError({"emails_about": "Choose among the kinds of email listed."})
     before = {field: getattr(self_, field) for field in values}
     for field, value in values.items():
         setattr(self_, field, value)
@@ -29,4 +43,14 @@ def update_profile(*, self_: Self, **values: Any) -> Self:
             setattr(self_, field, value)
         raise
     self_.save(update_fields=list(values))
+    if emails_about is not None:
+        _choose_emails(self_, set(emails_about))
     return self_
+
+
+def _choose_emails(self_: Self, wanted: set[str]) -> None:
+    EmailOptOut.objects.filter(owner=self_, ask__in=wanted).delete()
+    EmailOptOut.objects.bulk_create(
+        [EmailOptOut(owner=self_, ask=ask) for ask in set(Ask.values) - wanted],
+        ignore_conflicts=True,
+    )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from congregations import tasks as congregation_tasks
 from congregations.models import Self
 from congregations.request_keys import replayed, stored
+from congregations.services.notifications import mark_read
 from congregations.tenancy import tenant_service
 from microsolidarity.enqueue import enqueue_after_commit
 from reciprocity.rules import settled_notice
@@ -280,6 +281,10 @@ def log_meeting(
     meeting.full_clean()
     meeting.save()
     award_consistency(meeting=meeting, attendees=attendees, logged_by=logged_by, now=now)
+    # Logged: the nudge to log it no longer waits for anyone of the crew.
+    mark_read(
+        congregation_id=meeting.congregation_id, about=f"meeting-to-log:{meeting.pk}", now=now
+    )
     return meeting
 
 

@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from congregations import tasks as congregation_tasks
-from congregations.models import Congregation, Self
+from congregations.models import Ask, Congregation, Self
+from congregations.services.notifications import Notice, notify
 from congregations.services.outbox import Attachment, Outgoing, queue_emails
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
@@ -148,7 +150,8 @@ def _reminder_subject(meeting: Meeting, person: Self) -> str:
 
 def nudge_unlogged_meetings(*, now: datetime | None = None) -> int:
     """Once half the grace period has passed with a meeting not logged, ask its crew to
-    log it before the missed-meeting deductions apply. Each meeting is nudged once."""
+    log it before the missed-meeting deductions apply. Each meeting is nudged once;
+    returns how many were asked."""
     now = now or timezone.now()
     # Half the congregation's grace period gone, and logging still open.
     halfway = Q()
@@ -172,20 +175,33 @@ def nudge_unlogged_meetings(*, now: datetime | None = None) -> int:
 
 
 def _nudge(meeting: Meeting, *, now: datetime) -> int:
-    queued = queue_emails(
-        _to_members(
-            meeting,
-            f"log-nudge:{meeting.pk}",
-            partial(_nudge_subject, meeting),
-            "crews/email/log_nudge.txt",
-            list(current_members(crew=meeting.crew)),
-            closes_at=meeting.log_closes_at(),
-        ),
-        now=now,
+    """Ask each member to log it: a notification that waits for them, emailed unless they
+    chose otherwise; one per member however often the job runs."""
+    path = reverse(
+        "crews:meeting", kwargs={"congregation_slug": meeting.congregation.slug, "pk": meeting.pk}
     )
+    notices = [
+        Notice(
+            congregation_id=meeting.congregation_id,
+            recipient=person,
+            about=f"meeting-to-log:{meeting.pk}",
+            text=_nudge_subject(meeting, person),
+            path=path,
+            ask=Ask.MEETING_TO_LOG,
+            subject=_nudge_subject(meeting, person),
+            template="crews/email/log_nudge.txt",
+            context={
+                "meeting": meeting,
+                "crew": meeting.crew,
+                "closes_at": meeting.log_closes_at(),
+            },
+        )
+        for person in current_members(crew=meeting.crew)
+    ]
+    told = notify(notices, now=now)
     meeting.log_nudge_sent_at = now
     meeting.save(update_fields=["log_nudge_sent_at"])
-    return len(queued)
+    return len(told)
 
 
 def _nudge_subject(meeting: Meeting, person: Self) -> str:

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from congregations.models import Email, Self
+from congregations.models import Ask, Email, Notification, Self
 from congregations.tenancy import tenant
 from crews.models import Crew
-from crews.services import schedule_meeting
+from crews.services import log_meeting, schedule_meeting
 from crews.services.reminders import nudge_quiet_crews, nudge_unlogged_meetings
 from reciprocity.services import open_conflict
 from reciprocity.services.notices import warn_conflicts_nearing_deadline
-from tests.builders import scheduled_meeting
+from tests.builders import congregation_url, people, scheduled_meeting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -33,6 +33,29 @@ def test_a_crew_is_nudged_once_to_log_a_meeting_half_way_through_the_grace_perio
         meeting.refresh_from_db()
     assert subject is not None and subject.startswith(f"Did {crew.name} meet? Log it by")
     assert meeting.log_nudge_sent_at is not None
+
+
+def test_the_nudge_waits_for_each_member_with_the_meeting_s_page_emailed_once(
+    crew: Crew, member: Self
+) -> None:
+    now = timezone.now()
+    meeting = scheduled_meeting(crew, now - timedelta(hours=30))
+    path = congregation_url("crews:meeting", crew.congregation, pk=meeting.pk)
+
+    assert nudge_unlogged_meetings(now=now) == 3
+    assert nudge_unlogged_meetings(now=now + timedelta(hours=1)) == 0
+
+    with tenant(crew):
+        told = list(Notification.objects.values_list("recipient", "ask", "about", "path"))
+        emails = list(Email.objects.values_list("recipient", "body"))
+    about = f"meeting-to-log:{meeting.pk}"
+    assert sorted(told) == sorted((p.pk, Ask.MEETING_TO_LOG, about, path) for p in people(crew))
+    assert sorted(r for r, _ in emails) == sorted(p.pk for p in people(crew))
+    assert all(path in body for _, body in emails)
+
+    log_meeting(meeting=meeting, present=people(crew), logged_by=member, now=now)
+    with tenant(crew):
+        assert not Notification.objects.filter(read_at__isnull=True).exists()
 
 
 def test_parties_are_warned_once_a_week_before_the_deadline(

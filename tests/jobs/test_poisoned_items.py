@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,23 +27,11 @@ from reciprocity.rules import Rule
 from reciprocity.services import conflicts as conflict_services
 from reciprocity.services import consistency, open_conflict
 from reciprocity.services import notices as game_notices
-from tests.builders import scheduled_meeting
+from tests.builders import poison, scheduled_meeting
 
 from ..factories import CongregationFactory, MembershipFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
-
-
-def poison(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, bad: Any) -> None:
-    """Make ``module.name`` raise for the item ``bad``, and work as before for the rest."""
-    real = getattr(module, name)
-
-    def poisoned(item: Any, *args: Any, **kwargs: Any) -> Any:
-        if item == bad:
-            raise RuntimeError(f"poisoned item {item.pk}")
-        return real(item, *args, **kwargs)
-
-    monkeypatch.setattr(module, name, poisoned)
 
 
 def crews_in_two_congregations(now: datetime) -> list[Crew]:
