@@ -2,25 +2,37 @@
 state of the game itself, so an item is gone the moment it is done, withdrawn or expired
 with nothing to keep in step.
 
-One query per kind of item, whatever the number of items or congregations: the
-signed-in home reads them across the Self's congregations, through the door.
+All kinds are read in one query (a UNION ALL of one SELECT per kind, each with the same
+columns), whatever the number of items or congregations: the signed-in home reads them
+across the Self's congregations, through the door.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from django.db.models import Exists, OuterRef
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.urls import reverse
 
 from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.selectors import memberships_of
 from congregations.tenancy import across_congregations
-from crews.models import Attendance, CrewInvitation, CrewMembership, Meeting, MeetingStatus
+from crews.models import Attendance, CrewInvitation, CrewMembership, Kind, Meeting, MeetingStatus
 
-from ..models import ConflictParty, ConflictStatus, CoOwner, Dispute, LedgerEntry
+from ..models import ConflictParty, ConflictStatus, CoOwner, Dispute, LedgerEntry, LegalForm
 from ..rules import DISPUTE_WITHIN, Rule
 
 # A facilitator hears of a pending invitation this long before its link lapses, and of a
@@ -40,10 +52,27 @@ class Waiting:
     text: str
     path: str
     since: datetime
-    # When it lapses, where it does (a conflict's deadline, an invitation's link).
+    # When it lapses, where it does (a conflict's deadline, a meeting's logging window).
     until: datetime | None = None
-    # A crew invitation is answered right where it is listed.
-    crew_invitation: CrewInvitation | None = None
+    # Where a crew invitation is answered right where it is listed, and to which crew.
+    answer_path: str = ""
+    crew_name: str = ""
+
+
+class Row(NamedTuple):
+    """The columns every kind's SELECT gives, in this order ("" or None where a kind has
+    no such thing)."""
+
+    kind: str
+    id: int  # the row to act on: an invitation, a meeting, a conflict …
+    congregation_id: int
+    name: str  # a conflict's title, a venture's name, an invited address
+    person: str  # the other person: who invites, who disputes, who has no crew
+    crew: str  # the crew's name
+    detail: str  # a crew's kind, a venture's legal form
+    since: datetime
+    until: datetime | None
+    number: int  # a crew's id (an invitation's), a meeting's grace hours
 
 
 def waiting_for(
@@ -52,53 +81,44 @@ def waiting_for(
     """What waits for the Self in the congregation of ``membership``, or, without it, in
     every congregation they belong to; the oldest first."""
     if membership is not None:
-        return _sorted(_items(self_, [membership], now))
+        return _read(self_, [membership], now)
     with across_congregations():
-        return _sorted(_items(self_, memberships_of(self_=self_), now))
+        return _read(self_, memberships_of(self_=self_), now)
 
 
-def _sorted(items: Iterator[Waiting]) -> list[Waiting]:
+def _read(self_: Self, memberships: list[Membership], now: datetime) -> list[Waiting]:
+    congregations = {m.congregation_id: m.congregation for m in memberships}
+    if not congregations:
+        return []
+    ids = list(congregations)
+    selects = [select(self_, ids, now) for select in MEMBER_SELECTS]
+    facilitating = [m.congregation_id for m in memberships if m.is_facilitator]
+    if facilitating:
+        selects += [select(facilitating, now) for select in FACILITATOR_SELECTS]
+    first, *rest = selects
+    rows = [Row(*values) for values in first.union(*rest, all=True)]
+    items = list(_items(rows, congregations, now))
     return sorted(items, key=lambda item: item.since)
 
 
-def _path(name: str, congregation: Congregation, **kwargs: object) -> str:
-    return reverse(name, kwargs={"congregation_slug": congregation.slug, **kwargs})
+def _columns(queryset: QuerySet[Any], kind: str, since: str, **fields: str) -> QuerySet[Any]:
+    """``queryset`` as rows of one kind: Row's columns, each the field named in
+    ``fields`` (``id`` defaults to the row's own), or empty."""
 
+    def column(name: str, empty: Value | Cast) -> F | Value | Cast:
+        return F(fields[name]) if name in fields else empty
 
-def _items(self_: Self, memberships: list[Membership], now: datetime) -> Iterator[Waiting]:
-    congregations = {m.congregation_id: m.congregation for m in memberships}
-    if not congregations:
-        return
-    ids = list(congregations)
-    yield from _crew_invitations(self_, ids, congregations)
-    yield from _meetings_to_log(self_, ids, congregations, now)
-    yield from _conflicts(self_, ids, congregations)
-    yield from _co_ownerships(self_, ids, congregations)
-    yield from _disputes_to_confirm(self_, ids, congregations)
-    yield from _deductions(self_, ids, congregations, now)
-    facilitating = [m.congregation_id for m in memberships if m.is_facilitator]
-    if facilitating:
-        yield from _lapsing_invitations(facilitating, congregations, now)
-        yield from _without_crew(facilitating, congregations, now)
-
-
-Congregations = dict[int, Congregation]
-
-
-def _crew_invitations(self_: Self, ids: list[int], by_id: Congregations) -> Iterator[Waiting]:
-    for invitation in CrewInvitation.objects.filter(
-        congregation_id__in=ids, invitee=self_, answered_at__isnull=True
-    ).select_related("crew", "invited_by"):
-        crew = invitation.crew
-        crew.congregation = by_id[crew.congregation_id]  # answered in place: its link needs it
-        yield Waiting(
-            kind="crew_invitation",
-            congregation=by_id[invitation.congregation_id],
-            text=f"{invitation.invited_by} invites you to the {crew.get_kind_display()} {crew}.",
-            path=_path("crews:crew", by_id[crew.congregation_id], pk=crew.pk),
-            since=invitation.created_at,
-            crew_invitation=invitation,
-        )
+    nothing = Value("", output_field=CharField())
+    return queryset.order_by().values_list(
+        Value(kind, output_field=CharField()),
+        F(fields.get("id", "pk")),
+        F("congregation_id"),
+        *(column(name, nothing) for name in ("name", "person", "crew", "detail")),
+        F(since),
+        # A bare NULL would be text to PostgreSQL's UNION, which then refuses a timestamp.
+        column("until", Cast(Value(None), DateTimeField())),
+        column("number", Value(0, output_field=IntegerField())),
+    )
 
 
 def _in_crew(self_: Self, crew_field: str) -> Exists:
@@ -110,9 +130,24 @@ def _in_crew(self_: Self, crew_field: str) -> Exists:
     )
 
 
-def _meetings_to_log(
-    self_: Self, ids: list[int], by_id: Congregations, now: datetime
-) -> Iterator[Waiting]:
+def _crew_invitations(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+    asked = CrewInvitation.objects.filter(
+        congregation_id__in=ids, invitee=self_, answered_at__isnull=True
+    )
+    return _columns(
+        asked,
+        "crew_invitation",
+        since="created_at",
+        person="invited_by__display_name",
+        crew="crew__name",
+        detail="crew__kind",
+        number="crew_id",
+    )
+
+
+def _meetings_to_log(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+    """Started, not logged, not settled, and (checked below with each congregation's own
+    grace) still open to logging."""
     meetings = Meeting.objects.filter(
         _in_crew(self_, "crew_id"),
         congregation_id__in=ids,
@@ -120,157 +155,261 @@ def _meetings_to_log(
         deductions_applied_at__isnull=True,
         starts_at__lte=now,
         starts_at__gte=now - LONGEST_GRACE,
-    ).select_related("crew")
-    for meeting in meetings:
-        meeting.congregation = by_id[meeting.congregation_id]
-        if meeting.can_log_at(now):
-            yield Waiting(
-                kind="meeting_to_log",
-                congregation=meeting.congregation,
-                text=f"Log who came to {meeting.crew}’s meeting.",
-                path=_path("crews:meeting", meeting.congregation, pk=meeting.pk),
-                since=meeting.starts_at,
-                until=meeting.log_closes_at(),
-            )
+    )
+    return _columns(
+        meetings,
+        "meeting_to_log",
+        since="starts_at",
+        crew="crew__name",
+        number="congregation__meeting_grace_hours",
+    )
 
 
-def _conflicts(self_: Self, ids: list[int], by_id: Congregations) -> Iterator[Waiting]:
-    for seat in ConflictParty.objects.filter(
+def _conflicts(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+    seats = ConflictParty.objects.filter(
         congregation_id__in=ids,
         party=self_,
         confirmed_at__isnull=True,
         left_at__isnull=True,
         conflict__status=ConflictStatus.OPEN,
-    ).select_related("conflict__crew"):
-        conflict = seat.conflict
-        yield Waiting(
-            kind="conflict",
-            congregation=by_id[seat.congregation_id],
-            text=f"A conflict in {conflict.crew}, “{conflict}”: resolve it together and confirm.",
-            path=_path("reciprocity:conflict", by_id[seat.congregation_id], pk=conflict.pk),
-            since=conflict.opened_at,
-            until=conflict.deadline_at,
-        )
+        conflict__deadline_at__gt=now,
+    )
+    return _columns(
+        seats,
+        "conflict",
+        since="conflict__opened_at",
+        id="conflict_id",
+        name="conflict__title",
+        crew="conflict__crew__name",
+        until="conflict__deadline_at",
+    )
 
 
-def _co_ownerships(self_: Self, ids: list[int], by_id: Congregations) -> Iterator[Waiting]:
-    for share in CoOwner.objects.filter(
+def _co_ownerships(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+    shares = CoOwner.objects.filter(
         congregation_id__in=ids,
         co_owner=self_,
         confirmed_at__isnull=True,
         left_at__isnull=True,
         venture__confirmed_at__isnull=True,
         venture__withdrawn_at__isnull=True,
-    ).select_related("venture"):
-        venture = share.venture
-        yield Waiting(
-            kind="co_ownership",
-            congregation=by_id[share.congregation_id],
-            text=f"Confirm your share of {venture} ({venture.get_legal_form_display()}).",
-            path=_path("reciprocity:venture", by_id[share.congregation_id], pk=venture.pk),
-            since=venture.registered_at,
-        )
+    )
+    return _columns(
+        shares,
+        "co_ownership",
+        since="venture__registered_at",
+        id="venture_id",
+        name="venture__name",
+        detail="venture__legal_form",
+    )
 
 
-def _disputes_to_confirm(self_: Self, ids: list[int], by_id: Congregations) -> Iterator[Waiting]:
+def _disputes_to_confirm(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
     """Disputes of a meeting the Self was marked present at, in a crew they are still in."""
     there = Attendance.objects.filter(
         meeting_id=OuterRef("entry__meeting_id"), member=self_, present=True
     )
-    for dispute in (
-        Dispute.objects.filter(
-            Exists(there),
-            _in_crew(self_, "entry__crew_id"),
-            congregation_id__in=ids,
-            confirmed_at__isnull=True,
-            withdrawn_at__isnull=True,
-        )
-        .exclude(disputed_by=self_)
-        .select_related("disputed_by", "entry__crew")
-    ):
-        yield Waiting(
-            kind="dispute",
-            congregation=by_id[dispute.congregation_id],
-            text=f"{dispute.disputed_by} says they were at {dispute.entry.crew}’s meeting. "
-            "Were they?",
-            path=_path("reciprocity:dispute", by_id[dispute.congregation_id], pk=dispute.pk),
-            since=dispute.disputed_at,
-        )
+    disputes = Dispute.objects.filter(
+        Exists(there),
+        _in_crew(self_, "entry__crew_id"),
+        congregation_id__in=ids,
+        confirmed_at__isnull=True,
+        withdrawn_at__isnull=True,
+    ).exclude(disputed_by=self_)
+    return _columns(
+        disputes,
+        "dispute",
+        since="disputed_at",
+        person="disputed_by__display_name",
+        crew="entry__crew__name",
+    )
 
 
-def _deductions(
-    self_: Self, ids: list[int], by_id: Congregations, now: datetime
-) -> Iterator[Waiting]:
+def _deductions(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
     """The Self's missed-meeting −5s still open to dispute."""
-    for entry in LedgerEntry.objects.filter(
+    entries = LedgerEntry.objects.filter(
         congregation_id__in=ids,
         member=self_,
         rule=Rule.MISSED,
         recorded_at__gt=now - DISPUTE_WITHIN,
         reversed_by__isnull=True,
         dispute__isnull=True,
-    ).select_related("crew"):
-        yield Waiting(
-            kind="deduction",
-            congregation=by_id[entry.congregation_id],
-            text=f"−5 for missing {entry.crew}’s meeting. If you were there, say so.",
-            path=_path("reciprocity:entry", by_id[entry.congregation_id], pk=entry.pk),
-            since=entry.recorded_at,
-            until=entry.recorded_at + DISPUTE_WITHIN,
-        )
+    )
+    return _columns(entries, "deduction", since="recorded_at", crew="crew__name")
 
 
-def _lapsing_invitations(ids: list[int], by_id: Congregations, now: datetime) -> Iterator[Waiting]:
-    """For facilitators: one line per congregation naming the invitations about to lapse."""
-    lapsing: dict[int, list[Invitation]] = {}
-    for invitation in Invitation.objects.filter(
+def _lapsing_invitations(ids: list[int], now: datetime) -> QuerySet[Any]:
+    invitations = Invitation.objects.filter(
         congregation_id__in=ids,
         accepted_at__isnull=True,
         revoked_at__isnull=True,
         expires_at__gt=now,
         expires_at__lte=now + LAPSES_WITHIN,
-    ).order_by("expires_at"):
-        lapsing.setdefault(invitation.congregation_id, []).append(invitation)
-    for congregation_id, invitations in lapsing.items():
-        yield Waiting(
-            kind="invitations_lapsing",
-            congregation=by_id[congregation_id],
-            text=f"{_count(len(invitations), 'invitation')} not yet accepted "
-            f"{'lapses' if len(invitations) == 1 else 'lapse'} within "
-            f"{LAPSES_WITHIN.days} days: {', '.join(i.email for i in invitations)}.",
-            path=_path("congregations:invitations", by_id[congregation_id]),
-            since=invitations[0].sent_at,
-            until=invitations[0].expires_at,
-        )
+    )
+    return _columns(
+        invitations, "invitations_lapsing", since="sent_at", name="email", until="expires_at"
+    )
 
 
-def _without_crew(ids: list[int], by_id: Congregations, now: datetime) -> Iterator[Waiting]:
-    """For facilitators: who has been here a while and is in no crew or dyad yet."""
-    alone: dict[int, list[Membership]] = {}
+def _without_crew(ids: list[int], now: datetime) -> QuerySet[Any]:
     in_a_crew = CrewMembership.objects.filter(
         member_id=OuterRef("member_id"),
         congregation_id=OuterRef("congregation_id"),
         left_at__isnull=True,
     )
-    for membership in (
+    alone = (
         Membership.objects.current()
         .filter(congregation_id__in=ids, joined_at__lte=now - WITHOUT_CREW_AFTER)
         .exclude(Exists(in_a_crew))
-        .select_related("member")
-        .order_by("joined_at")
-    ):
-        alone.setdefault(membership.congregation_id, []).append(membership)
-    for congregation_id, memberships in alone.items():
-        yield Waiting(
-            kind="without_crew",
-            congregation=by_id[congregation_id],
-            text=f"{_count(len(memberships), 'person', 'people')} here "
-            f"{WITHOUT_CREW_AFTER.days // 7} weeks or more without a crew or dyad: "
-            f"{', '.join(str(m.member) for m in memberships)}. Help them find crew-mates.",
-            path=_path("crews:people", by_id[congregation_id]),
-            since=memberships[0].joined_at + WITHOUT_CREW_AFTER,
+    )
+    return _columns(
+        alone, "without_crew", since="joined_at", id="member_id", person="member__display_name"
+    )
+
+
+MEMBER_SELECTS: list[Callable[[Self, list[int], datetime], QuerySet[Any]]] = [
+    _crew_invitations,
+    _meetings_to_log,
+    _conflicts,
+    _co_ownerships,
+    _disputes_to_confirm,
+    _deductions,
+]
+FACILITATOR_SELECTS: list[Callable[[list[int], datetime], QuerySet[Any]]] = [
+    _lapsing_invitations,
+    _without_crew,
+]
+
+
+# --- the rows, in words, with the page where each is done --------------------------------
+
+
+def _path(name: str, congregation: Congregation, **kwargs: object) -> str:
+    return reverse(name, kwargs={"congregation_slug": congregation.slug, **kwargs})
+
+
+def _items(
+    rows: list[Row], congregations: dict[int, Congregation], now: datetime
+) -> Iterator[Waiting]:
+    grouped: dict[tuple[str, int], list[Row]] = {}
+    for row in rows:
+        congregation = congregations[row.congregation_id]
+        if row.kind in GROUPED:
+            grouped.setdefault((row.kind, row.congregation_id), []).append(row)
+        elif row.kind != "meeting_to_log" or row.since + timedelta(hours=row.number) >= now:
+            yield WORDS[row.kind](row, congregation)
+    for (kind, congregation_id), group in grouped.items():
+        yield GROUPED[kind](
+            sorted(group, key=lambda row: row.since), congregations[congregation_id]
         )
+
+
+def _crew_invitation(row: Row, congregation: Congregation) -> Waiting:
+    return Waiting(
+        kind=row.kind,
+        congregation=congregation,
+        text=f"{row.person} invites you to the {Kind(row.detail).label} {row.crew}.",
+        path=_path("crews:crew", congregation, pk=row.number),
+        since=row.since,
+        answer_path=_path("crews:answer_invitation", congregation, pk=row.id),
+        crew_name=row.crew,
+    )
+
+
+def _meeting_to_log(row: Row, congregation: Congregation) -> Waiting:
+    return Waiting(
+        kind=row.kind,
+        congregation=congregation,
+        text=f"Log who came to {row.crew}’s meeting.",
+        path=_path("crews:meeting", congregation, pk=row.id),
+        since=row.since,
+        until=row.since + timedelta(hours=row.number),
+    )
+
+
+def _conflict(row: Row, congregation: Congregation) -> Waiting:
+    called = f"“{row.name}”" if row.name else "a conflict"
+    return Waiting(
+        kind=row.kind,
+        congregation=congregation,
+        text=f"{called} in {row.crew}: resolve it together and confirm.",
+        path=_path("reciprocity:conflict", congregation, pk=row.id),
+        since=row.since,
+        until=row.until,
+    )
+
+
+def _co_ownership(row: Row, congregation: Congregation) -> Waiting:
+    return Waiting(
+        kind=row.kind,
+        congregation=congregation,
+        text=f"Confirm your share of {row.name} ({LegalForm(row.detail).label}).",
+        path=_path("reciprocity:venture", congregation, pk=row.id),
+        since=row.since,
+    )
+
+
+def _dispute(row: Row, congregation: Congregation) -> Waiting:
+    return Waiting(
+        kind=row.kind,
+        congregation=congregation,
+        text=f"{row.person} says they were at {row.crew}’s meeting. Were they?",
+        path=_path("reciprocity:dispute", congregation, pk=row.id),
+        since=row.since,
+    )
+
+
+def _deduction(row: Row, congregation: Congregation) -> Waiting:
+    return Waiting(
+        kind=row.kind,
+        congregation=congregation,
+        text=f"−5 for missing {row.crew}’s meeting. If you were there, say so.",
+        path=_path("reciprocity:entry", congregation, pk=row.id),
+        since=row.since,
+        until=row.since + DISPUTE_WITHIN,
+    )
+
+
+def _lapsing(rows: list[Row], congregation: Congregation) -> Waiting:
+    """For facilitators: one line per congregation naming the invitations about to lapse."""
+    lapse = "lapses" if len(rows) == 1 else "lapse"
+    return Waiting(
+        kind="invitations_lapsing",
+        congregation=congregation,
+        text=f"{_count(len(rows), 'invitation')} not yet accepted {lapse} within "
+        f"{LAPSES_WITHIN.days} days: {', '.join(row.name for row in rows)}.",
+        path=_path("congregations:invitations", congregation),
+        since=rows[0].since,
+        until=min(row.until for row in rows if row.until),
+    )
+
+
+def _alone(rows: list[Row], congregation: Congregation) -> Waiting:
+    """For facilitators: who has been here a while and is in no crew or dyad yet."""
+    return Waiting(
+        kind="without_crew",
+        congregation=congregation,
+        text=f"{_count(len(rows), 'person', 'people')} here {WITHOUT_CREW_AFTER.days // 7} "
+        f"weeks or more without a crew or dyad: {', '.join(row.person for row in rows)}. "
+        "Help them find crew-mates.",
+        path=_path("crews:people", congregation),
+        since=rows[0].since + WITHOUT_CREW_AFTER,
+    )
 
 
 def _count(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+WORDS: dict[str, Callable[[Row, Congregation], Waiting]] = {
+    "crew_invitation": _crew_invitation,
+    "meeting_to_log": _meeting_to_log,
+    "conflict": _conflict,
+    "co_ownership": _co_ownership,
+    "dispute": _dispute,
+    "deduction": _deduction,
+}
+GROUPED: dict[str, Callable[[list[Row], Congregation], Waiting]] = {
+    "invitations_lapsing": _lapsing,
+    "without_crew": _alone,
+}

@@ -45,7 +45,7 @@ def test_the_home_shows_people_crews_and_who_has_none(
     assert {m.member for m in overview.roster.without_crew} == {facilitator, neighbour}
     assert [(a.crew, a.next_meeting) for a in overview.mine] == [(crew, meeting)]
     waiting = response.context["items"]
-    assert [item.crew_invitation.crew for item in waiting if item.crew_invitation] == [proposal]
+    assert [item.crew_name for item in waiting if item.answer_path] == [proposal.name]
     page = response.content.decode()
     assert "proposed: 1 of 3 joined" in page
     assert "3 people" in page
@@ -78,10 +78,9 @@ def test_the_home_runs_a_bounded_number_of_queries_with_200_members(
         )
     client.force_login(member)
     # + 5: the walls' fixed cost per request in a test (the congregation's lookup, a
-    # SAVEPOINT and its RELEASE, and setting and clearing the congregation); + 5: what
-    # waits for a member, one query for each of its six kinds, the crew invitations
-    # included, which the page read before.
-    with django_assert_max_num_queries(12 + 5 + 5):  # type: ignore[operator]
+    # SAVEPOINT and its RELEASE, and setting and clearing the congregation). What waits
+    # for the member is one query, as the crew invitations it replaced were.
+    with django_assert_max_num_queries(12 + 5):  # type: ignore[operator]
         response = client.get(congregation_url("crews:congregation", congregation))
     assert len(response.context["overview"].roster.members) == 203
     assert len(response.context["overview"].mine) == 21

@@ -53,6 +53,7 @@ def emails_to(self_: Self, congregation: Congregation) -> list[Email]:
         return list(Email.objects.filter(recipient=self_))
 
 
+@pytest.mark.embedded
 def test_each_request_reaches_the_person_it_waits_for_once_and_is_gone_when_done(
     congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, neighbour: Self
 ) -> None:
@@ -120,6 +121,7 @@ def test_each_request_reaches_the_person_it_waits_for_once_and_is_gone_when_done
     assert "The borrowed van" in waiting_section(z, home)
 
 
+@pytest.mark.embedded
 def test_the_signed_in_home_lists_what_waits_in_every_congregation(
     congregation: Congregation, member: Self, neighbour: Self, crew_mate: Self
 ) -> None:
@@ -139,6 +141,7 @@ def test_the_signed_in_home_lists_what_waits_in_every_congregation(
     )
 
 
+@pytest.mark.embedded
 def test_when_nothing_waits_it_says_so_in_one_calm_line(
     congregation: Congregation, member: Self
 ) -> None:
@@ -148,6 +151,7 @@ def test_when_nothing_waits_it_says_so_in_one_calm_line(
     assert "Nothing is waiting for you." in section
 
 
+@pytest.mark.embedded
 def test_facilitators_see_invitations_about_to_lapse_and_people_without_a_crew(
     congregation: Congregation, facilitator: Self, member: Self
 ) -> None:
@@ -174,6 +178,7 @@ def test_facilitators_see_invitations_about_to_lapse_and_people_without_a_crew(
     )
 
 
+@pytest.mark.embedded
 def test_an_opted_out_kind_is_still_listed_and_counted_but_not_emailed(
     congregation: Congregation, member: Self, neighbour: Self
 ) -> None:
@@ -186,6 +191,7 @@ def test_an_opted_out_kind_is_still_listed_and_counted_but_not_emailed(
     assert emails_to(neighbour, congregation) == []
 
 
+@pytest.mark.embedded
 def test_the_notification_list_shows_what_happened_and_marks_all_read(
     congregation: Congregation, crew: Crew, member: Self, crew_mate: Self
 ) -> None:
@@ -205,6 +211,7 @@ def test_the_notification_list_shows_what_happened_and_marks_all_read(
     assert unread(client) == 0
 
 
+@pytest.mark.embedded
 def test_the_departed_hear_nothing_more_of_a_congregation(
     congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, facilitator: Self
 ) -> None:
@@ -238,8 +245,8 @@ def test_the_home_runs_as_many_queries_with_twenty_things_waiting_as_with_one(
     client.get(url)  # the roster's cached copy, as every later visit finds it
     # The session and the Self, the congregation and the membership, the walls (a
     # SAVEPOINT, its RELEASE, setting and clearing the congregation), the Self's crews,
-    # and what may wait for a member: one query for each of six kinds.
-    with django_assert_num_queries(15):  # type: ignore[operator]
+    # and what may wait for a member, in one query however many kinds and items.
+    with django_assert_num_queries(10):  # type: ignore[operator]
         section = waiting_section(client, url)
     assert section.count("invites you to the crew") == waiting
 
@@ -265,4 +272,4 @@ def test_the_signed_in_home_reads_every_congregation_in_as_many_queries(
 # The session and the Self; the Self's memberships for the page, and again for what waits
 # (each behind the door: BEGIN, the crossing role, the query, COMMIT); the crews and next
 # meetings (behind the door); what waits: one query for each of its six kinds.
-HOME_QUERIES = 23
+HOME_QUERIES = 18
