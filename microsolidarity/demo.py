@@ -74,6 +74,8 @@ class Demo:
     facilitator: Self
     members: list[Self]
     created: bool
+    # The moment it was loaded at: what it shows as waiting is waiting then.
+    now: datetime
 
 
 @transaction.atomic
@@ -82,7 +84,8 @@ def load(*, now: datetime | None = None) -> Demo:
     existing = Congregation.objects.filter(slug=SLUG).first()
     if existing:
         people = {s.email: s for s in Self.objects.filter(email__endswith="@example.org")}
-        return Demo(existing, people[FACILITATOR.email], [people[p.email] for p in MEMBERS], False)
+        members = [people[p.email] for p in MEMBERS]
+        return Demo(existing, people[FACILITATOR.email], members, False, now)
     founded = now - timedelta(days=240)
     facilitator = Self.objects.create_user(
         FACILITATOR.email,
@@ -128,13 +131,14 @@ def load(*, now: datetime | None = None) -> Demo:
     )
     with tenant(congregation):
         _crews(congregation, {p.email: p for p in [facilitator, *members]}, now)
-    return Demo(congregation, facilitator, members, True)
+    return Demo(congregation, facilitator, members, True, now)
 
 
 def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -> None:
     """Two crews and a dyad with five months of history, a crew still being formed, a
-    resolved conflict and a co-owned venture: every level of the game has points. And a
-    member who left her crew, which closed her open conflict without points."""
+    resolved conflict and a co-owned venture: every level of the game has points. A
+    member who left her crew, which closed her open conflict without points. And things
+    waiting for someone: crew invitations, a meeting to log, a conflict, a venture."""
 
     def who(*names: str) -> list[Self]:
         return [people[f"{name}@example.org"] for name in names]
@@ -226,6 +230,25 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
         now=now - timedelta(days=12),
     )
     leave_crew(crew=seeds, member=fern, now=now - timedelta(days=2))
+    # Waiting for someone: Ira to resolve a conflict Dev opened, Ana to confirm her share
+    # of a venture Ben registered (Gus and Emeka have Lena's crew invitation; Solar street
+    # has its meeting to log).
+    dev, ira = who("dev", "ira")
+    open_conflict(
+        crew=solar,
+        parties=[dev, ira],
+        opened_by=dev,
+        title="The tool shed rota",
+        now=now - timedelta(days=3),
+    )
+    register_venture(
+        congregation=congregation,
+        name="Bike workshop co-op",
+        legal_form=LegalForm.COOP,
+        co_owners=[ben, people["ana@example.org"]],
+        registered_by=ben,
+        now=now - timedelta(days=1),
+    )
 
 
 def _held(crew: Crew, day: datetime, absent: list[Self]) -> None:

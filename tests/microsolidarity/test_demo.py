@@ -1,0 +1,25 @@
+"""The demo that `make run` loads shows every part of the product working, what waits
+for people included."""
+
+from __future__ import annotations
+
+import pytest
+
+from congregations.models import Self
+from microsolidarity import demo
+from reciprocity.selectors.waiting import waiting_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_something_waiting_for_its_people() -> None:
+    loaded = demo.load()
+    selves = {s.email.split("@")[0]: s for s in Self.objects.filter(email__endswith="example.org")}
+
+    def kinds(name: str) -> set[str]:
+        return {item.kind for item in waiting_for(self_=selves[name], now=loaded.now)}
+
+    assert {"co_ownership", "invitations_lapsing", "without_crew"} <= kinds("ana")
+    assert "crew_invitation" in kinds("gus")
+    assert "conflict" in kinds("ira")
+    assert "meeting_to_log" in kinds("kai")
