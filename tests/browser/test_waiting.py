@@ -61,7 +61,8 @@ def test_the_pages_of_what_waits_pass_axe(page: Page, sign_in: Any, live_server:
 
     sign_in("ana@example.net", PASSWORD)
     axe = Axe()
-    for path in ("/", f"/c/{congregation.slug}/", "/notifications/"):
+    home = f"/c/{congregation.slug}/"
+    for path in ("/", home, f"{home}invitations/", "/notifications/", "/profile/"):
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("#unread")).to_have_text("2")
         violations = axe.run(page).response["violations"]
