@@ -24,7 +24,7 @@ class CongregationRequest(AuthenticatedRequest):
     membership: Membership
 
 
-# The htmx events an answer given in place sends back (``HX-Trigger``): "Waiting for you"
-# and the navigation's unread count reload themselves on them (templates/_unread.html,
-# templates/reciprocity/_waiting.html).
-WAITING_CHANGED = "waiting-changed, notifications-changed"
+# The htmx event an answer given in place sends back (``HX-Trigger``): "Waiting for you"
+# reloads itself on it (templates/reciprocity/_waiting.html). The unread count follows
+# every htmx change (microsolidarity.middleware.NotificationsChangedMiddleware).
+WAITING_CHANGED = "waiting-changed"

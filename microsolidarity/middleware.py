@@ -48,3 +48,29 @@ def on_signed_in(sender: Any, request: HttpRequest, **kwargs: Any) -> None:
     """Seen now: allauth's sign-in records its new session itself (the usersessions app),
     so the first request after it need not."""
     request.session[LAST_SEEN_KEY] = timezone.now().timestamp()
+
+
+# The htmx event the navigation's unread count reloads itself on (templates/_unread.html).
+NOTIFICATIONS_CHANGED = "notifications-changed"
+
+
+class NotificationsChangedMiddleware:
+    """After any change made with htmx, the unread count in the navigation reloads itself:
+    an answer, a confirmation or a logged meeting may have told someone, or settled what
+    they were told, and the page itself is not reloaded."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            getattr(request, "htmx", False)
+            and request.method == "POST"
+            and response.status_code < 400
+        ):
+            earlier = response.headers.get("HX-Trigger")
+            response.headers["HX-Trigger"] = ", ".join(
+                filter(None, [earlier, NOTIFICATIONS_CHANGED])
+            )
+        return response

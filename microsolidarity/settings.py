@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "microsolidarity.middleware.LastSeenMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "microsolidarity.middleware.NotificationsChangedMiddleware",
     "microsolidarity.middleware.SelfTimezoneMiddleware",
     "congregations.middleware.CongregationMiddleware",
 ]

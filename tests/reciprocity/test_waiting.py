@@ -273,3 +273,27 @@ def test_the_signed_in_home_reads_every_congregation_in_as_many_queries(
 # (each behind the door: BEGIN, the crossing role, the query, COMMIT); the crews and next
 # meetings (behind the door); what waits: one query for each of its six kinds.
 HOME_QUERIES = 18
+
+
+def test_every_change_made_with_htmx_tells_the_unread_count_to_reload(
+    congregation: Congregation, member: Self, neighbour: Self
+) -> None:
+    propose_crew(congregation=congregation, name="Oak", proposed_by=neighbour, invitees=[member])
+    with tenant(congregation):
+        invitation = CrewInvitation.objects.get(invitee=member)
+    url = congregation_url("crews:answer_invitation", congregation, pk=invitation.pk)
+
+    response = signed_in(member).post(url, {"answer": "accept"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 204
+    assert response.headers["HX-Trigger"] == "waiting-changed, notifications-changed"
+    # Without htmx: on to the crew's page, as before.
+    other = propose_crew(
+        congregation=congregation, name="Elm", proposed_by=neighbour, invitees=[member]
+    )
+    with tenant(congregation):
+        invitation = CrewInvitation.objects.get(invitee=member, crew=other)
+    url = congregation_url("crews:answer_invitation", congregation, pk=invitation.pk)
+    response = signed_in(member).post(url, {"answer": "decline"})
+    assert response.status_code == 302
+    assert "HX-Trigger" not in response.headers
