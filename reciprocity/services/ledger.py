@@ -106,27 +106,41 @@ def reverse_entry(
         single_line(reason)
     except ValidationError as error:
         raise ValidationError({"reason": error.messages}) from None
+    return write_reversal(
+        entry=entry,
+        reason=correction_reason(entry.reason, reason),
+        recorded_by=reversed_by,
+        now=now,
+    )
+
+
+def write_reversal(
+    *, entry: LedgerEntry, reason: str, recorded_by: Self, now: datetime
+) -> LedgerEntry:
+    """The one entry that reverses ``entry``, with opposite points, naming it: a facilitator's
+    correction or a confirmed dispute, whichever comes first. Refused for an entry reversed
+    already, and for a reversal itself."""
     if entry.rule == Rule.REVERSAL:
         raise ValidationError("A correction cannot itself be reversed.")
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise ValidationError("This entry has been corrected already.")
-    correction = LedgerEntry(
+    reversal = LedgerEntry(
         congregation_id=entry.congregation_id,
         member_id=entry.member_id,
         crew_id=entry.crew_id,
         level=entry.level,
         rule=Rule.REVERSAL,
         points=-entry.points,
-        reason=correction_reason(entry.reason, reason),
+        reason=reason,
         occurred_at=now,
         recorded_at=now,
-        recorded_by=reversed_by,
+        recorded_by=recorded_by,
         idempotency_key=f"reversal:{entry.pk}",
         reverses=entry,
     )
     try:
         with transaction.atomic():
-            correction.save()
+            reversal.save()
     except IntegrityError:
         raise ValidationError("This entry has been corrected already.") from None
-    return correction
+    return reversal

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from congregations import tasks as congregation_tasks
+from congregations.models import Ask, EmailOptOut, Notification
+from congregations.services.notifications import can_hear
 from congregations.services.outbox import Outgoing, queue_emails
 from crews.links import crew_url
 from crews.models import Meeting
@@ -20,7 +22,7 @@ from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
 
 from ..models import Conflict, ConflictStatus, LedgerEntry
-from ..rules import POINTS, Rule
+from ..rules import POINTS, Rule, signed
 
 WARN_BEFORE = timedelta(days=7)
 # Meetings whose emails are queued in one transaction: a month at 40,000 members is one.
@@ -59,14 +61,58 @@ def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
     # A deduction settled longer ago than this is no news (a loaded history, a job that
     # was down for days): its meeting is marked, and nobody is emailed about it now.
     news = [pk for pk, settled_at in settled if settled_at and settled_at >= now - NEWS_FOR]
-    deductions = LedgerEntry.objects.filter(
-        meeting_id__in=one_of(news), rule=Rule.MISSED
-    ).select_related("member", "crew__congregation", "meeting")
-    queued = len(queue_emails((_missed(d) for d in deductions), now=now)) if news else 0
+    deductions = (
+        list(
+            LedgerEntry.objects.filter(meeting_id__in=one_of(news), rule=Rule.MISSED)
+            .select_related("member", "crew__congregation", "meeting")
+            .order_by("pk")
+        )
+        if news
+        else []
+    )
+    # Each deduction's email is the one its notification asks by: those who turned
+    # deduction emails off, or take one email a day, are not sent it now.
+    off = set(
+        EmailOptOut.objects.filter(
+            owner_id__in=one_of(list({d.member_id for d in deductions})), ask=Ask.DEDUCTION
+        ).values_list("owner_id", flat=True)
+        if deductions
+        else []
+    )
+    emailed = [
+        d
+        for d in deductions
+        if can_hear(d.member) and d.member_id not in off and not d.member.email_digest
+    ]
+    queued = len(queue_emails((_missed(d) for d in emailed), now=now))
+    sent = {d.pk for d in emailed}
+    Notification.objects.bulk_create(
+        (
+            Notification(
+                congregation_id=d.congregation_id,
+                recipient=d.member,
+                ask=Ask.DEDUCTION,
+                about=f"deduction:{d.pk}",
+                text=f"{signed(d.points)}: {d.reason}. Were you there? Say so, and a crew-mate "
+                "who was there confirms.",
+                path=_entry_path(d),
+                created_at=now,
+                emailed_at=now if d.pk in sent else None,
+            )
+            for d in deductions
+            if can_hear(d.member)
+        ),
+        ignore_conflicts=True,
+    )
     Meeting.objects.filter(pk__in=one_of([pk for pk, _ in settled])).update(
         deduction_emails_queued_at=now
     )
     return queued
+
+
+def _entry_path(deduction: LedgerEntry) -> str:
+    slug = deduction.crew.congregation.slug  # type: ignore[union-attr]
+    return reverse("reciprocity:entry", kwargs={"congregation_slug": slug, "pk": deduction.pk})
 
 
 def _missed(deduction: LedgerEntry) -> Outgoing:
@@ -82,11 +128,7 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
             "entry": deduction,
             "crew": crew,
             "url": crew_url(crew),
-            "entry_url": settings.SITE_URL
-            + reverse(
-                "reciprocity:entry",
-                kwargs={"congregation_slug": crew.congregation.slug, "pk": deduction.pk},
-            ),
+            "entry_url": settings.SITE_URL + _entry_path(deduction),
         },
     )
 
