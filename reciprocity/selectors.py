@@ -165,7 +165,7 @@ def entries(
     tz: ZoneInfo | None = None,
 ) -> QuerySet[LedgerEntry]:
     """Ledger entries, newest first, with what a list shows of each: who, who recorded it,
-    the entry it corrects and the correction it received."""
+    the entry it corrects, the correction it received, and its dispute."""
     found = LedgerEntry.objects.filter(congregation=congregation)
     if crew is not None:
         found = found.filter(crew=crew)
@@ -186,7 +186,7 @@ def entries(
         "reverses",
         "reversed_by",
         "reversed_by__recorded_by",
-        "dispute",
+        "dispute__confirmed_by",
     ).order_by("-occurred_at", "-id")
 
 
@@ -284,9 +284,9 @@ def dispute_witnesses(*, entry: LedgerEntry) -> QuerySet[Self]:
     crew-mates marked present at that meeting who are still in the crew."""
     return (
         Self.objects.filter(
-            attendances__meeting_id=entry.meeting_id,
+            attendances__meeting=entry.meeting,
             attendances__present=True,
-            crew_memberships__crew_id=entry.crew_id,
+            crew_memberships__crew=entry.crew,
             crew_memberships__left_at__isnull=True,
         )
         .exclude(pk=entry.member_id)

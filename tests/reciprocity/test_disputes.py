@@ -96,7 +96,8 @@ def test_once_confirmed_the_crew_mates_are_asked_no_more_and_the_disputer_is_tol
     confirm_dispute(dispute=dispute, confirmed_by=crew_mate, now=at + HOUR)
 
     path = reverse(
-        "reciprocity:dispute", kwargs={"congregation_slug": crew.congregation.slug, "pk": dispute.pk}
+        "reciprocity:dispute",
+        kwargs={"congregation_slug": crew.congregation.slug, "pk": dispute.pk},
     )
     about = f"dispute:{dispute.pk}"
     assert notifications(crew, about) == sorted(
@@ -112,7 +113,9 @@ def test_once_confirmed_the_crew_mates_are_asked_no_more_and_the_disputer_is_tol
     assert news.text.endswith(": your −5 is reversed.")
 
 
-def test_the_disputer_cannot_confirm_their_own(member: Self, dispute: Dispute, at: datetime) -> None:
+def test_the_disputer_cannot_confirm_their_own(
+    member: Self, dispute: Dispute, at: datetime
+) -> None:
     with refused("Nobody confirms their own dispute"):
         confirm_dispute(dispute=dispute, confirmed_by=member, now=at + HOUR)
 
@@ -208,7 +211,8 @@ def test_each_crew_mate_who_was_there_is_asked_once_and_the_disputer_is_not_emai
         settle_missed_meetings(now=at + HOUR)
 
     path = reverse(
-        "reciprocity:dispute", kwargs={"congregation_slug": crew.congregation.slug, "pk": dispute.pk}
+        "reciprocity:dispute",
+        kwargs={"congregation_slug": crew.congregation.slug, "pk": dispute.pk},
     )
     assert notifications(crew, f"dispute:{dispute.pk}") == sorted(
         [(crew_mate.pk, Ask.DISPUTE, path, True), (third.pk, Ask.DISPUTE, path, True)]
@@ -216,7 +220,9 @@ def test_each_crew_mate_who_was_there_is_asked_once_and_the_disputer_is_not_emai
     for witness in (crew_mate, third):
         [email] = emails_to(crew, witness)
         assert email.subject == f"Was {member.display_name} at {missed.reason.split(': ')[1]}?"
-        assert f"{member.display_name} says they were at the meeting of Tuesday crew, " in email.body
+        assert (
+            f"{member.display_name} says they were at the meeting of Tuesday crew, " in email.body
+        )
         assert path in email.body
     assert len(emails_to(crew, member)) == before
 
@@ -240,9 +246,7 @@ def test_each_deduction_is_one_notification_and_one_email_that_says_how_to_dispu
     path = reverse(
         "reciprocity:entry", kwargs={"congregation_slug": crew.congregation.slug, "pk": missed.pk}
     )
-    assert notifications(crew, f"deduction:{missed.pk}") == [
-        (member.pk, Ask.DEDUCTION, path, True)
-    ]
+    assert notifications(crew, f"deduction:{missed.pk}") == [(member.pk, Ask.DEDUCTION, path, True)]
     with tenant(crew):
         assert Notification.objects.get(about=f"deduction:{missed.pk}").emailed_at is not None
     [email] = emails_to(crew, member)
