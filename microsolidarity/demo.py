@@ -20,11 +20,13 @@ from congregations.tenancy import tenant
 from crews.models import Crew, Kind
 from crews.selectors import current_members
 from crews.services import form_crew, log_meeting, propose_crew, schedule_meeting
-from reciprocity.models import LegalForm
+from reciprocity.models import LedgerEntry, LegalForm
+from reciprocity.rules import Rule
 from reciprocity.services import (
     apply_missed_meeting_deductions,
     confirm_co_ownership,
     confirm_resolution,
+    dispute_deduction,
     open_conflict,
     record_listening_round,
     record_money_round,
@@ -121,7 +123,8 @@ def load(*, now: datetime | None = None) -> Demo:
 
 def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -> None:
     """Two crews and a dyad with five months of history, a crew still being formed, a
-    resolved conflict and a co-owned venture: every level of the game has points."""
+    resolved conflict and a co-owned venture: every level of the game has points. One
+    missed-meeting deduction is disputed, waiting for a crew-mate's confirmation."""
 
     def who(*names: str) -> list[Self]:
         return [people[f"{name}@example.org"] for name in names]
@@ -156,13 +159,22 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
         invitees=who("gus", "emeka"),
         now=now - timedelta(days=2),
     )
+    missing_seeds = {3: who("maru"), 1: who("fern")}
     for months_ago in range(5, 0, -1):
         day = now - timedelta(days=30 * months_ago)
-        _held(seeds, day, absent=who("maru") if months_ago == 3 else [])
+        _held(seeds, day, absent=missing_seeds.get(months_ago, []))
         _held(solar, day + timedelta(days=3), absent=who("ira") if months_ago == 2 else [])
         _held(dyad, day + timedelta(days=5), absent=[])
         # What the job would have done that month, so its emails are not news today.
         apply_missed_meeting_deductions(congregation=congregation, now=day + timedelta(days=8))
+    # Fern was at last month's Seed library meeting, but the log missed her: she says so,
+    # and it waits for a crew-mate who was there to confirm.
+    fern = people["fern@example.org"]
+    dispute_deduction(
+        entry=LedgerEntry.objects.get(member=fern, rule=Rule.MISSED),
+        disputed_by=fern,
+        now=now - timedelta(days=1),
+    )
     # Solar street met three hours ago and nobody has logged it yet.
     schedule_meeting(
         crew=solar,
