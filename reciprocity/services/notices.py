@@ -1,5 +1,5 @@
-"""The game's emails: why points were deducted, and a warning before a conflict's deadline
-(which marks the conflict warned)."""
+"""The game's emails: why points were deducted (with each deduction's notification), and
+a warning before a conflict's deadline (which marks the conflict warned)."""
 
 from __future__ import annotations
 
@@ -31,10 +31,11 @@ NEWS_FOR = timedelta(days=2)
 
 
 def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
-    """One short email per missed-meeting deduction, saying why: from the entries of each
-    meeting the job has settled and not yet emailed about, a batch at a time, so nothing
-    rescans the ledger and each email is rendered once. Starts the outbox once the batch
-    commits; returns how many emails were queued."""
+    """One short email per missed-meeting deduction, saying why and how to dispute it, and
+    a notification that asks the same: from the entries of each meeting the job has
+    settled and not yet emailed about, a batch at a time, so nothing rescans the ledger and
+    each email is rendered once. Starts the outbox once the batch commits; returns how
+    many emails were queued."""
     now = now or timezone.now()
 
     def due() -> QuerySet[Meeting]:
@@ -70,22 +71,18 @@ def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
         if news
         else []
     )
-    # Each deduction's email is the one its notification asks by: those who turned
-    # deduction emails off, or take one email a day, are not sent it now.
+    heard = [d for d in deductions if can_hear(d.member)]
+    # A deduction's notification is emailed by this email, as notify would decide: not now
+    # to whoever turned deduction emails off or takes one email a day.
     off = set(
         EmailOptOut.objects.filter(
-            owner_id__in=one_of(list({d.member_id for d in deductions})), ask=Ask.DEDUCTION
+            owner_id__in=one_of(list({d.member_id for d in heard})), ask=Ask.DEDUCTION
         ).values_list("owner_id", flat=True)
-        if deductions
+        if heard
         else []
     )
-    emailed = [
-        d
-        for d in deductions
-        if can_hear(d.member) and d.member_id not in off and not d.member.email_digest
-    ]
-    queued = len(queue_emails((_missed(d) for d in emailed), now=now))
-    sent = {d.pk for d in emailed}
+    emailed = {d.pk for d in heard if d.member_id not in off and not d.member.email_digest}
+    queued = len(queue_emails((_missed(d) for d in heard if d.pk in emailed), now=now))
     Notification.objects.bulk_create(
         (
             Notification(
@@ -97,10 +94,9 @@ def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
                 "who was there confirms.",
                 path=_entry_path(d),
                 created_at=now,
-                emailed_at=now if d.pk in sent else None,
+                emailed_at=now if d.pk in emailed else None,
             )
-            for d in deductions
-            if can_hear(d.member)
+            for d in heard
         ),
         ignore_conflicts=True,
     )

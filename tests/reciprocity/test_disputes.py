@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from congregations.models import Ask, Email, EmailOptOut, Notification, Self
@@ -16,12 +18,23 @@ from crews.models import Crew, Meeting
 from reciprocity.models import Dispute, LedgerEntry
 from reciprocity.rules import DISPUTE_WITHIN, Rule
 from reciprocity.services import (
+    apply_missed_meeting_deductions,
     confirm_dispute,
     dispute_deduction,
     reverse_entry,
     settle_missed_meetings,
 )
-from tests.builders import GRACE, HOUR, held_meeting, ledger, refused, scheduled_meeting, total
+from reciprocity.services.notices import queue_missed_meeting_emails
+from tests.builders import (
+    DAY,
+    GRACE,
+    HOUR,
+    held_meeting,
+    ledger,
+    refused,
+    scheduled_meeting,
+    total,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -266,3 +279,24 @@ def test_a_member_who_turned_deduction_emails_off_gets_the_notification_only(
     with tenant(crew):
         assert Notification.objects.get(about=f"deduction:{missed.pk}").emailed_at is None
     assert emails_to(crew, member) == []
+
+
+def queries_to_tell(now: datetime) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        queue_missed_meeting_emails(now=now)
+    return len(captured.captured_queries)
+
+
+def test_telling_of_nine_deductions_takes_as_many_queries_as_telling_of_one(
+    crew: Crew, member: Self, meeting: Meeting, t0: datetime
+) -> None:
+    apply_missed_meeting_deductions(now=t0 + GRACE)
+    one = queries_to_tell(t0 + GRACE)
+    for day in (1, 2, 3):
+        scheduled_meeting(crew, t0 + day * DAY)  # nobody logged them: missed by all three
+    apply_missed_meeting_deductions(now=t0 + 3 * DAY + GRACE + HOUR)
+
+    assert queries_to_tell(t0 + 3 * DAY + GRACE + HOUR) == one
+    with tenant(crew):
+        assert Notification.objects.filter(ask=Ask.DEDUCTION).count() == 1 + 9
+        assert Email.objects.count() == 1 + 9
