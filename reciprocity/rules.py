@@ -170,6 +170,7 @@ DISPUTE_WITHIN = timedelta(days=30)
 
 
 def disputable_until(written_at: datetime) -> datetime:
+    """The last moment a −5 written at ``written_at`` may be disputed."""
     return written_at + DISPUTE_WITHIN
 
 

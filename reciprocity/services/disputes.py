@@ -55,7 +55,7 @@ def dispute_deduction(
     if not witnesses:
         raise ValidationError(
             "Nobody still in the crew was marked present at that meeting, so no crew-mate "
-            "can confirm you were there."
+            "can confirm you were there: ask a facilitator to correct it instead."
         )
     dispute = Dispute(
         congregation_id=entry.congregation_id, entry=entry, disputed_by=disputed_by, disputed_at=now
