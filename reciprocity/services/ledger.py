@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from congregations.models import Membership, Permission, Self
+from congregations.services.notifications import mark_read
 from congregations.tenancy import tenant_service
 from congregations.validators import single_line
 from crews.models import Meeting
@@ -143,4 +144,7 @@ def write_reversal(
             reversal.save()
     except IntegrityError:
         raise ValidationError("This entry has been corrected already.") from None
+    if entry.rule == Rule.MISSED:
+        # A deduction given back no longer asks its member to dispute it.
+        mark_read(congregation_id=entry.congregation_id, about=f"deduction:{entry.pk}", now=now)
     return reversal

@@ -196,9 +196,11 @@ def test_a_deduction_older_than_the_time_to_dispute_it_is_not_disputed(
 
 
 def test_a_deduction_a_facilitator_corrected_is_not_disputed(
-    member: Self, facilitator: Self, missed: LedgerEntry, at: datetime
+    crew: Crew, member: Self, facilitator: Self, missed: LedgerEntry, at: datetime
 ) -> None:
     reverse_entry(entry=missed, reversed_by=facilitator, reason="Was there", now=at)
+
+    assert [unread for *_, unread in notifications(crew, f"deduction:{missed.pk}")] == [False]
 
     with refused("These points have been given back already"):
         dispute_deduction(entry=missed, disputed_by=member, now=at + HOUR)
