@@ -138,6 +138,14 @@ def test_the_actions_take_a_post_only(
     assert signed_in(member).get(url(name, congregation, pk)).status_code == 405
 
 
+def test_the_dispute_page_takes_a_get_only(
+    congregation: Congregation, crew_mate: Self, dispute: Dispute
+) -> None:
+    assert signed_in(crew_mate).post(url("dispute", congregation, dispute.pk)).status_code == 405
+    with tenant(congregation):
+        assert Dispute.objects.get().confirmed_at is None
+
+
 def test_a_member_of_another_congregation_sees_nothing(
     congregation: Congregation, outsider: Self, dispute: Dispute
 ) -> None:
