@@ -20,11 +20,13 @@ from congregations.tenancy import tenant
 from crews.models import Crew, Kind
 from crews.selectors import current_members
 from crews.services import form_crew, leave_crew, log_meeting, propose_crew, schedule_meeting
-from reciprocity.models import LegalForm
+from reciprocity.models import LedgerEntry, LegalForm
+from reciprocity.rules import Rule
 from reciprocity.services import (
     apply_missed_meeting_deductions,
     confirm_co_ownership,
     confirm_resolution,
+    dispute_deduction,
     open_conflict,
     record_listening_round,
     record_money_round,
@@ -138,7 +140,8 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
     """Two crews and a dyad with five months of history, a crew still being formed, a
     resolved conflict and a co-owned venture: every level of the game has points. A
     member who left her crew, which closed her open conflict without points. And things
-    waiting for someone: crew invitations, a meeting to log, a conflict, a venture."""
+    waiting for someone: crew invitations, a meeting to log, a conflict, a venture, and a
+    missed-meeting deduction disputed, waiting for a crew-mate's confirmation."""
 
     def who(*names: str) -> list[Self]:
         return [people[f"{name}@example.org"] for name in names]
@@ -173,13 +176,22 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
         invitees=who("gus", "emeka"),
         now=now - timedelta(days=2),
     )
+    missing_seeds = {3: who("maru"), 1: who("chiara")}
     for months_ago in range(5, 0, -1):
         day = now - timedelta(days=30 * months_ago)
-        _held(seeds, day, absent=who("maru") if months_ago == 3 else [])
+        _held(seeds, day, absent=missing_seeds.get(months_ago, []))
         _held(solar, day + timedelta(days=3), absent=who("ira") if months_ago == 2 else [])
         _held(dyad, day + timedelta(days=5), absent=[])
         # What the job would have done that month, so its emails are not news today.
         apply_missed_meeting_deductions(congregation=congregation, now=day + timedelta(days=8))
+    # Chiara was at last month's Seed library meeting, but the log missed her: she says
+    # so, and it waits for a crew-mate who was there (Ana among them) to confirm.
+    chiara = people["chiara@example.org"]
+    dispute_deduction(
+        entry=LedgerEntry.objects.get(member=chiara, rule=Rule.MISSED),
+        disputed_by=chiara,
+        now=now - timedelta(days=1),
+    )
     # Solar street met three hours ago and nobody has logged it yet.
     schedule_meeting(
         crew=solar,

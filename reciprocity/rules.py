@@ -73,6 +73,14 @@ LEVELS: dict[Rule, Level] = {
 CREW_LEVELS = [Level.LISTENING, Level.MONEY, Level.CONSISTENCY, Level.CONFLICT]
 
 
+def signed(points: int | None) -> str:
+    """+5, 0 or −5, with a true minus sign."""
+    points = points or 0
+    if points < 0:
+        return f"\u2212{-points}"
+    return f"+{points}" if points else "0"
+
+
 # Level 1 and level 2: what a round at a logged meeting earns.
 
 
@@ -128,12 +136,14 @@ def member_at(joined_at: datetime, left_at: datetime | None, moment: datetime) -
 # A meeting is either missed or attended, never both. Once its grace period has passed the
 # missed-meeting job settles it (Meeting.deductions_applied_at): each member not marked
 # present loses 5, and from then on the meeting can no longer be logged nor its attendance
-# tapped, so nobody both loses 5 for missing it and earns points for coming. A member who
-# was there but not marked present asks a facilitator, who corrects their −5 with a
-# reversing entry (services.ledger.reverse_entry): nobody corrects their own points.
+# tapped, even if the congregation later lengthens its grace period, so nobody both loses 5
+# for missing it and earns points for coming. A member who was there but not marked present
+# disputes their −5 (services.dispute_deduction); a crew-mate marked present confirms, and
+# the reversing entry names both: consent, no facilitator needed.
 SETTLED = (
     "This meeting was settled as missed on {day}, so it can no longer be logged. "
-    "A member who was there can ask a facilitator to correct their {points}."
+    "A member who was there can dispute their {points} from My scores, and a crew-mate "
+    "who was there confirms it."
 )
 
 
@@ -151,19 +161,7 @@ def settled_notice(meeting: Settled) -> str:
     """Why a settled meeting cannot be logged, dated on the meeting's own clock."""
     assert meeting.deductions_applied_at is not None, "only a settled meeting says so"
     day = meeting.deductions_applied_at.astimezone(meeting.timezone)
-    points = str(POINTS[Rule.MISSED]).replace("-", "\u2212")
-    return SETTLED.format(day=f"{day.day} {day:%B %Y}", points=points)
-
-
-MINUS = "\u2212"
-
-
-def signed(points: int | None) -> str:
-    """Points as a person reads them: +5, 0 or −5, with a true minus sign."""
-    points = points or 0
-    if points < 0:
-        return f"{MINUS}{-points}"
-    return f"+{points}" if points else "0"
+    return SETTLED.format(day=f"{day.day} {day:%B %Y}", points=signed(POINTS[Rule.MISSED]))
 
 
 # A missed-meeting −5 may be disputed this long after it was written: a crew-mate who
@@ -189,6 +187,11 @@ WHEN_SOMEONE_LEAVES = (
     "for crew-mates who have all left, is withdrawn. They get no more email from that "
     "congregation."
 )
+
+
+def disputable_until(written_at: datetime) -> datetime:
+    """The last moment a −5 written at ``written_at`` may be disputed."""
+    return written_at + DISPUTE_WITHIN
 
 
 # How each rule's entry names itself: the prefix of its idempotency key and the reason a
@@ -227,3 +230,11 @@ def correction_reason(corrected: str, why: str) -> str:
     if len(corrected) > room:
         corrected = corrected[: room - 1].rstrip() + "…"
     return CORRECTION.format(corrected=corrected, why=why)
+
+
+# Why a disputed −5 is reversed: the one who was there and the crew-mate who confirmed.
+DISPUTED = "{disputer} was at the meeting, as {confirmer}, who was there too, confirmed"
+
+
+def dispute_reason(corrected: str, *, disputer: str, confirmer: str) -> str:
+    return correction_reason(corrected, DISPUTED.format(disputer=disputer, confirmer=confirmer))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import conflicts, exports, rounds, scores, ventures, waiting
+from .views import conflicts, disputes, exports, rounds, scores, ventures, waiting
 
 app_name = "reciprocity"
 
@@ -35,6 +35,9 @@ urlpatterns = [
     path("crews/<int:crew_pk>/entries.csv", exports.crew_entries_csv, name="crew_entries_csv"),
     path("entries/<int:pk>/", scores.entry, name="entry"),
     path("entries/<int:pk>/reverse/", scores.reverse_entry, name="reverse_entry"),
+    path("entries/<int:pk>/dispute/", scores.dispute_deduction, name="dispute_deduction"),
+    path("disputes/<int:pk>/", disputes.dispute, name="dispute"),
+    path("disputes/<int:pk>/confirm/", disputes.confirm_dispute, name="confirm_dispute"),
     path("me/", scores.me, name="me"),
     path("me/entries/", scores.my_entries, name="my_entries"),
     path("me/entries.csv", exports.my_entries_csv, name="my_entries_csv"),

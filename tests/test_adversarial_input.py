@@ -57,7 +57,9 @@ from microsolidarity.models import ItemFailure
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Rule
 from reciprocity.services import (
+    apply_missed_meeting_deductions,
     confirm_co_ownership,
+    dispute_deduction,
     expire_open_conflicts,
     open_conflict,
     register_venture,
@@ -399,6 +401,24 @@ def build(values: dict[str, str], now: datetime) -> Outcome:
         )
     )
 
+    # The crew-mate, whose name is the input, missed a meeting the others were at, and
+    # disputes the −5: the others are asked by name, on the page and by email.
+    missed = schedule_meeting(
+        crew=crew,
+        starts_at=now - timedelta(days=3),
+        scheduled_by=crew_mate,
+        now=now - timedelta(days=4),
+    )
+    log_meeting(
+        meeting=missed,
+        present=others[:2],
+        logged_by=others[0],
+        now=missed.starts_at + timedelta(hours=1),
+    )
+    apply_missed_meeting_deductions(congregation=congregation, now=now)
+    with tenant(congregation):
+        deduction = LedgerEntry.objects.get(member=crew_mate, meeting=missed, rule=Rule.MISSED)
+
     world = World(
         congregation=congregation,
         facilitator=facilitator,
@@ -413,6 +433,7 @@ def build(values: dict[str, str], now: datetime) -> Outcome:
         held=held,
         conflict=conflict,
         venture=venture,
+        dispute=dispute_deduction(entry=deduction, disputed_by=crew_mate, now=now),
     )
     return Outcome(world, renew_calendar_feed(owner=crew_mate, now=now))
 

@@ -24,7 +24,11 @@ from congregations.services import invite
 from congregations.tenancy import ACROSS_CONGREGATIONS, SETTING, across_congregations, tenant
 from crews.services import form_crew, invite_to_crew
 from reciprocity.models import LedgerEntry
-from reciprocity.services import record_listening_round
+from reciprocity.services import (
+    apply_missed_meeting_deductions,
+    dispute_deduction,
+    record_listening_round,
+)
 
 from .builders import conflict, held_meeting, money_round, people, scheduled_meeting, venture
 from .factories import CongregationFactory, MembershipFactory
@@ -67,6 +71,12 @@ def a_little_of_everything(congregation: Congregation) -> None:
     conflict(crew, crew_mates[0], crew_mates[1])
     venture(congregation, members[0], members[4])
     scheduled_meeting(crew, timezone.now() + timedelta(days=7))  # and its reminders
+    # A −5 for a meeting the first crew-mate was at, disputed: its crew-mates are notified.
+    missed = held_meeting(crew, crew_mates[1:], timezone.now() - timedelta(days=3))
+    apply_missed_meeting_deductions(congregation=congregation)
+    with tenant(congregation):
+        deduction = LedgerEntry.objects.get(meeting=missed, member=crew_mates[0])
+    dispute_deduction(entry=deduction, disputed_by=crew_mates[0])
 
 
 @pytest.fixture

@@ -28,9 +28,11 @@ from crews.models import Crew, CrewInvitation, Meeting
 from crews.services import form_crew, invite_to_crew, schedule_meeting
 from reciprocity.models import (
     Conflict,
+    Dispute,
     LedgerEntry,
     Venture,
 )
+from reciprocity.services import apply_missed_meeting_deductions, dispute_deduction
 from tests.builders import conflict, held_meeting, membership_of, snapshot, venture
 
 from .factories import MembershipFactory
@@ -56,6 +58,7 @@ class World:
     held: Meeting  # the crew's, logged, with a ledger entry for the crew-mate
     conflict: Conflict  # between the crew-mate and another crew member
     venture: Venture  # of the crew-mate and another member
+    dispute: Dispute  # a crew member's −5 for a meeting the crew-mate was at
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,10 @@ def conflict_pk(world: World) -> dict[str, Any]:
 
 def venture_pk(world: World) -> dict[str, Any]:
     return {"pk": world.venture.pk}
+
+
+def dispute_pk(world: World) -> dict[str, Any]:
+    return {"pk": world.dispute.pk}
 
 
 def entry_pk(world: World) -> dict[str, Any]:
@@ -180,6 +187,10 @@ REGISTRY: dict[str, Page] = {
     # missed-meeting deduction (this one is the crew-mate's points for coming).
     "reciprocity:entry": Page(**CREW_ONLY, kwargs=entry_pk),
     "reciprocity:reverse_entry": Page(**POST_ONLY, kwargs=entry_pk),
+    "reciprocity:dispute_deduction": Page(**POST_ONLY, kwargs=entry_pk),
+    # A dispute is seen by whoever sees its entry: a facilitator sees a deduction's.
+    "reciprocity:dispute": Page(member=404, facilitator=200, crew_mate=200, kwargs=dispute_pk),
+    "reciprocity:confirm_dispute": Page(**POST_ONLY, kwargs=dispute_pk),
     "reciprocity:me": Page(member=200, facilitator=200),
     "reciprocity:waiting": Page(member=200, facilitator=200),
     "reciprocity:my_entries": Page(member=200, facilitator=200),
@@ -253,6 +264,10 @@ def world(
         crew=crew, starts_at=timezone.now() + timedelta(days=7), scheduled_by=crew_mate
     )
     held = held_meeting(crew)
+    missed = held_meeting(crew, [crew_mate, others[0]], timezone.now() - timedelta(days=3))
+    apply_missed_meeting_deductions(congregation=congregation)
+    with tenant(congregation):
+        deduction = LedgerEntry.objects.get(meeting=missed, member=others[1])
     return World(
         congregation=congregation,
         facilitator=facilitator,
@@ -267,6 +282,7 @@ def world(
         held=held,
         conflict=conflict(crew, crew_mate, others[0]),
         venture=venture(congregation, crew_mate, others[2]),
+        dispute=dispute_deduction(entry=deduction, disputed_by=others[1]),
     )
 
 

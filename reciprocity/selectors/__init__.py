@@ -24,6 +24,7 @@ from ..models import (
     Conflict,
     ConflictParty,
     CoOwner,
+    Dispute,
     LedgerEntry,
     ListeningParticipant,
     ListeningRound,
@@ -31,7 +32,7 @@ from ..models import (
     MoneyRound,
     Venture,
 )
-from ..rules import CREW_LEVELS, Level
+from ..rules import CREW_LEVELS, DISPUTE_WITHIN, Level, Rule
 
 
 def crew_scores(*, crew: Crew) -> dict[int, int]:
@@ -164,7 +165,7 @@ def entries(
     tz: ZoneInfo | None = None,
 ) -> QuerySet[LedgerEntry]:
     """Ledger entries, newest first, with what a list shows of each: who, who recorded it,
-    the entry it corrects and the correction it received."""
+    the entry it corrects, the correction it received, and its dispute."""
     found = LedgerEntry.objects.filter(congregation=congregation)
     if crew is not None:
         found = found.filter(crew=crew)
@@ -185,6 +186,7 @@ def entries(
         "reverses",
         "reversed_by",
         "reversed_by__recorded_by",
+        "dispute__confirmed_by",
     ).order_by("-occurred_at", "-id")
 
 
@@ -258,6 +260,46 @@ def member_breakdown(*, self_: Self, congregation: Congregation) -> MemberBreakd
         mine.values("level").annotate(points=Sum("points")).values_list("level", "points")
     )
     return MemberBreakdown(sum(by_level.values()), crews, by_level)
+
+
+# Disputed deductions
+
+
+def deductions_to_dispute(
+    *, self_: Self, congregation: Congregation, now: datetime | None = None
+) -> QuerySet[LedgerEntry]:
+    """A Self's missed-meeting deductions that may still be disputed or whose dispute is
+    under way, newest first, with the dispute's state."""
+    now = now or timezone.now()
+    waiting = Q(dispute__confirmed_at__isnull=True, dispute__withdrawn_at__isnull=True)
+    return (
+        entries(congregation=congregation, member_id=self_.pk)
+        .filter(rule=Rule.MISSED)
+        .filter(Q(recorded_at__gte=now - DISPUTE_WITHIN) | Q(dispute__isnull=False) & waiting)
+    )
+
+
+def dispute_witnesses(*, entry: LedgerEntry) -> QuerySet[Self]:
+    """Who may confirm that the member of a missed-meeting ``entry`` was there: the
+    crew-mates marked present at that meeting who are still in the crew."""
+    return (
+        Self.objects.filter(
+            attendances__meeting=entry.meeting,
+            attendances__present=True,
+            crew_memberships__crew=entry.crew,
+            crew_memberships__left_at__isnull=True,
+        )
+        .exclude(pk=entry.member_id)
+        .order_by("display_name")
+    )
+
+
+def dispute_in(*, congregation: Congregation, pk: int) -> Dispute | None:
+    return (
+        Dispute.objects.filter(congregation=congregation, pk=pk)
+        .select_related("disputed_by", "confirmed_by", "entry__crew", "entry__meeting")
+        .first()
+    )
 
 
 # Rounds at a meeting

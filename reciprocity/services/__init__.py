@@ -18,6 +18,7 @@ from .consistency import (
     settle_missed_meetings,
 )
 from .departures import release_departed
+from .disputes import confirm_dispute, dispute_deduction
 from .ledger import reverse_entry
 from .notices import warn_conflicts_nearing_deadline
 from .rounds import record_listening_round, record_money_round
@@ -27,7 +28,9 @@ __all__ = [
     "apply_missed_meeting_deductions",
     "award_consistency",
     "confirm_co_ownership",
+    "confirm_dispute",
     "confirm_resolution",
+    "dispute_deduction",
     "expire_open_conflicts",
     "mind_conflict_deadlines",
     "open_conflict",

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from congregations.models import Membership, Permission, Self
+from congregations.services.notifications import mark_read
 from congregations.tenancy import tenant_service
 from congregations.validators import single_line
 from crews.models import Meeting
@@ -109,28 +110,45 @@ def reverse_entry(
         single_line(reason)
     except ValidationError as error:
         raise ValidationError({"reason": error.messages}) from None
+    return write_reversal(
+        entry=entry,
+        reason=correction_reason(entry.reason, reason),
+        recorded_by=reversed_by,
+        now=now,
+    )
+
+
+def write_reversal(
+    *, entry: LedgerEntry, reason: str, recorded_by: Self, now: datetime
+) -> LedgerEntry:
+    """The one entry that reverses ``entry``, with opposite points, naming it: a facilitator's
+    correction or a confirmed dispute, whichever comes first. Refused for an entry reversed
+    already, and for a reversal itself."""
     if entry.rule == Rule.REVERSAL:
         raise ValidationError("A correction cannot itself be reversed.")
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise ValidationError("This entry has been corrected already.")
-    correction = LedgerEntry(
+    reversal = LedgerEntry(
         congregation_id=entry.congregation_id,
         member_id=entry.member_id,
         crew_id=entry.crew_id,
         level=entry.level,
         rule=Rule.REVERSAL,
         points=-entry.points,
-        reason=correction_reason(entry.reason, reason),
+        reason=reason,
         occurred_at=now,
         recorded_at=now,
-        recorded_by=reversed_by,
+        recorded_by=recorded_by,
         idempotency_key=f"reversal:{entry.pk}",
         reverses=entry,
     )
     try:
         with transaction.atomic():
-            correction.save()
+            reversal.save()
     except IntegrityError:
         raise ValidationError("This entry has been corrected already.") from None
-    tell_points([correction], now=now)
-    return correction
+    if entry.rule == Rule.MISSED:
+        # A deduction given back no longer asks its member to dispute it.
+        mark_read(congregation_id=entry.congregation_id, about=f"deduction:{entry.pk}", now=now)
+    tell_points([reversal], now=now)
+    return reversal

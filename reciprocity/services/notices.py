@@ -1,5 +1,5 @@
-"""The game's emails: why points were deducted, and a warning before a conflict's deadline
-(which marks the conflict warned)."""
+"""The game's emails: why points were deducted (with each deduction's notification), and
+a warning before a conflict's deadline (which marks the conflict warned)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from congregations import tasks as congregation_tasks
-from congregations.models import Ask, Congregation, Self
-from congregations.services.notifications import Notice, mark_read, notify
+from congregations.models import Ask, Congregation, EmailOptOut, Notification, Self
+from congregations.services.notifications import Notice, can_hear, mark_read, notify
 from congregations.services.outbox import Outgoing, queue_emails
 from crews.links import crew_url
 from crews.models import Meeting
@@ -31,10 +31,11 @@ NEWS_FOR = timedelta(days=2)
 
 
 def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
-    """One short email per missed-meeting deduction, saying why: from the entries of each
-    meeting the job has settled and not yet emailed about, a batch at a time, so nothing
-    rescans the ledger and each email is rendered once. Starts the outbox once the batch
-    commits; returns how many emails were queued."""
+    """One short email per missed-meeting deduction, saying why and how to dispute it, and
+    a notification that asks the same: from the entries of each meeting the job has
+    settled and not yet emailed about, a batch at a time, so nothing rescans the ledger and
+    each email is rendered once. Starts the outbox once the batch commits; returns how
+    many emails were queued."""
     now = now or timezone.now()
 
     def due() -> QuerySet[Meeting]:
@@ -61,14 +62,53 @@ def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
     # A deduction settled longer ago than this is no news (a loaded history, a job that
     # was down for days): its meeting is marked, and nobody is emailed about it now.
     news = [pk for pk, settled_at in settled if settled_at and settled_at >= now - NEWS_FOR]
-    deductions = LedgerEntry.objects.filter(
-        meeting_id__in=one_of(news), rule=Rule.MISSED
-    ).select_related("member", "crew__congregation", "meeting")
-    queued = len(queue_emails((_missed(d) for d in deductions), now=now)) if news else 0
+    deductions = (
+        list(
+            LedgerEntry.objects.filter(meeting_id__in=one_of(news), rule=Rule.MISSED)
+            .select_related("member", "crew__congregation", "meeting")
+            .order_by("pk")
+        )
+        if news
+        else []
+    )
+    heard = [d for d in deductions if can_hear(d.member)]
+    # A deduction's notification is emailed by this email, as notify would decide: not now
+    # to whoever turned deduction emails off or takes one email a day.
+    off = set(
+        EmailOptOut.objects.filter(
+            owner_id__in=one_of(list({d.member_id for d in heard})), ask=Ask.DEDUCTION
+        ).values_list("owner_id", flat=True)
+        if heard
+        else []
+    )
+    emailed = {d.pk for d in heard if d.member_id not in off and not d.member.email_digest}
+    queued = len(queue_emails((_missed(d) for d in heard if d.pk in emailed), now=now))
+    Notification.objects.bulk_create(
+        (
+            Notification(
+                congregation_id=d.congregation_id,
+                recipient=d.member,
+                ask=Ask.DEDUCTION,
+                about=f"deduction:{d.pk}",
+                text=f"{signed(d.points)}: {d.reason}. Were you there? Say so, and a crew-mate "
+                "who was there confirms.",
+                path=_entry_path(d),
+                created_at=now,
+                emailed_at=now if d.pk in emailed else None,
+            )
+            for d in heard
+        ),
+        ignore_conflicts=True,
+    )
     Meeting.objects.filter(pk__in=one_of([pk for pk, _ in settled])).update(
         deduction_emails_queued_at=now
     )
     return queued
+
+
+def _entry_path(deduction: LedgerEntry) -> str:
+    slug = deduction.crew.congregation.slug  # type: ignore[union-attr]
+    return reverse("reciprocity:entry", kwargs={"congregation_slug": slug, "pk": deduction.pk})
 
 
 def _missed(deduction: LedgerEntry) -> Outgoing:
@@ -84,11 +124,7 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
             "entry": deduction,
             "crew": crew,
             "url": crew_url(crew),
-            "entry_url": settings.SITE_URL
-            + reverse(
-                "reciprocity:entry",
-                kwargs={"congregation_slug": crew.congregation.slug, "pk": deduction.pk},
-            ),
+            "entry_url": settings.SITE_URL + _entry_path(deduction),
         },
     )
 

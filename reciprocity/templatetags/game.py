@@ -6,27 +6,40 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from crews.access import is_member
 from crews.models import Meeting
 
-from .. import rules
+from ..models import LedgerEntry
 from ..rules import (
     CONSISTENCY_STEPS,
     LEVELS,
     POINTS,
     WHEN_SOMEONE_LEAVES,
     Level,
+    Rule,
     consistency_points,
+    disputable_until,
+    signed,
 )
 from ..selectors import recorded_rounds
 
 register = template.Library()
 
+register.filter(signed)
+
 
 @register.filter
-def signed(points: int | None) -> str:
-    return rules.signed(points)
+def disputable(entry: LedgerEntry) -> bool:
+    """Whether its member may still say they were there: a missed-meeting −5, neither
+    reversed nor disputed, within rules.DISPUTE_WITHIN (the service has the last word)."""
+    return (
+        entry.rule == Rule.MISSED
+        and not hasattr(entry, "reversed_by")
+        and not hasattr(entry, "dispute")
+        and timezone.now() <= disputable_until(entry.recorded_at)
+    )
 
 
 @register.inclusion_tag("reciprocity/_rules.html")

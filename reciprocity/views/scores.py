@@ -32,6 +32,7 @@ from ..selectors import (
     crew_breakdown,
     crew_history,
     crew_scores_version,
+    deductions_to_dispute,
     entries,
     member_breakdown,
 )
@@ -115,7 +116,12 @@ def crew_entries(request: CongregationRequest, crew_pk: int) -> HttpResponse:
 @require_GET
 def me(request: CongregationRequest) -> HttpResponse:
     mine = member_breakdown(self_=request.user, congregation=request.congregation)
-    return render(request, "reciprocity/me.html", {"mine": mine})
+    missed = deductions_to_dispute(self_=request.user, congregation=request.congregation)
+    return render(
+        request,
+        "reciprocity/me.html",
+        {"mine": mine, "missed": missed, "next": request.get_full_path()},
+    )
 
 
 @require_GET
@@ -138,7 +144,7 @@ def my_entries(request: CongregationRequest) -> HttpResponse:
     )
 
 
-def _may_see(request: CongregationRequest, entry: LedgerEntry) -> bool:
+def may_see(request: CongregationRequest, entry: LedgerEntry) -> bool:
     """An entry is seen by the one it belongs to and, for a crew's, by the crew. A
     facilitator also sees a missed-meeting deduction on its own, so that the one who was
     there can ask any facilitator to correct it: that entry, not the crew's meetings."""
@@ -151,7 +157,7 @@ def _may_see(request: CongregationRequest, entry: LedgerEntry) -> bool:
 
 def _visible_entry(request: CongregationRequest, pk: int) -> LedgerEntry:
     entry: LedgerEntry = get_object_or_404(entries(congregation=request.congregation), pk=pk)
-    if not _may_see(request, entry):
+    if not may_see(request, entry):
         raise Http404("No such entry.")
     return entry
 
@@ -189,6 +195,29 @@ def reverse_entry(request: CongregationRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Corrected: {entry.points:+d} for {entry.member}.")
     else:
         messages.error(request, "Say why this entry is being corrected.")
+    return _back(request)
+
+
+@require_POST
+def dispute_deduction(request: CongregationRequest, pk: int) -> HttpResponse:
+    """The member who lost 5 for a meeting says they were there."""
+    entry = _visible_entry(request, pk)
+    try:
+        services.dispute_deduction(entry=entry, disputed_by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            "Your crew-mates who were there are asked to confirm it. "
+            "When one does, the 5 points come back.",
+        )
+    return _back(request)
+
+
+def _back(request: CongregationRequest) -> HttpResponse:
+    """Back to the page the form was on, if it is one of ours; else to My entries."""
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = reverse("reciprocity:my_entries", args=[request.congregation.slug])

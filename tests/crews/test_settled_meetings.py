@@ -51,7 +51,8 @@ def test_logging_a_meeting_settled_as_missed_is_refused_and_the_ledger_stays(
 
     with refused(
         f"This meeting was settled as missed on {settled_on.day} {settled_on:%B %Y}, so it can "
-        "no longer be logged. A member who was there can ask a facilitator to correct their −5."
+        "no longer be logged. A member who was there can dispute their −5 from My scores, and "
+        "a crew-mate who was there confirms it."
     ):
         log_meeting(
             meeting=meeting,
@@ -90,7 +91,7 @@ def test_the_page_of_a_meeting_settled_as_missed_says_why_instead_of_the_log_for
     ).content.decode()
 
     assert escape("This meeting was settled as missed on") in page
-    assert escape("ask a facilitator to correct their −5.") in page
+    assert escape("can dispute their −5 from My scores") in page
     assert "Log this meeting" not in page
     assert (
         congregation_url("crews:tap", congregation, pk=meeting.pk, member_id=member.pk) not in page

@@ -19,7 +19,7 @@ def test_the_demo_has_something_waiting_for_its_people() -> None:
     def kinds(name: str) -> set[str]:
         return {item.kind for item in waiting_for(self_=selves[name], now=loaded.now)}
 
-    assert {"co_ownership", "invitations_lapsing", "without_crew"} <= kinds("ana")
+    assert {"co_ownership", "dispute", "invitations_lapsing", "without_crew"} <= kinds("ana")
     assert "crew_invitation" in kinds("gus")
     assert "conflict" in kinds("ira")
     assert "meeting_to_log" in kinds("kai")

@@ -18,12 +18,14 @@ from congregations.request_keys import new_request_key
 from congregations.tenancy import tenant
 from crews.models import Crew, Meeting
 from crews.services import cancel_meeting, log_meeting
-from reciprocity.models import LedgerEntry, LegalForm, ListeningRound, MoneyRound
+from reciprocity.models import Dispute, LedgerEntry, LegalForm, ListeningRound, MoneyRound
 from reciprocity.rules import Rule
 from reciprocity.services import (
     apply_missed_meeting_deductions,
     confirm_co_ownership,
+    confirm_dispute,
     confirm_resolution,
+    dispute_deduction,
     expire_open_conflicts,
     open_conflict,
     record_listening_round,
@@ -206,6 +208,34 @@ def test_all_co_owners_confirming_at_once_earn_their_hundred_once(
     )
 
     assert ledger(venture=venture) == rows(*((o, Rule.CO_OWNED, 100) for o in owners))
+
+
+def test_a_deduction_disputed_twenty_times_at_once_is_disputed_once_and_confirmed_once(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, third: Self, t0: datetime
+) -> None:
+    meeting = held_meeting(crew, [crew_mate, third], t0)
+    apply_missed_meeting_deductions(now=t0 + GRACE)
+    with tenant(meeting):
+        missed = LedgerEntry.objects.get(meeting=meeting, rule=Rule.MISSED)
+
+    disputes = all_at_once(
+        REQUESTS,
+        lambda: dispute_deduction(entry=missed, disputed_by=member, now=t0 + GRACE + HOUR),
+        congregation=congregation,
+    )
+    [dispute] = [d for d in disputes if isinstance(d, Dispute)]
+    assert refusals(disputes) == ["You have said you were there already."] * (REQUESTS - 1)
+
+    confirmed = together(
+        [
+            partial(confirm_dispute, dispute=dispute, confirmed_by=witness, now=t0 + GRACE + DAY)
+            for witness in (crew_mate, third)
+        ],
+        congregation=congregation,
+    )
+
+    assert len(refusals(confirmed)) == 1
+    assert ledger(member=member) == rows((member, Rule.MISSED, -5), (member, Rule.REVERSAL, 5))
 
 
 def test_two_missed_meeting_jobs_at_once_deduct_each_missed_meeting_once(

@@ -282,7 +282,8 @@ def test_my_pages_run_as_many_queries_with_ten_thousand_entries_as_with_ten(
 
     long_ledger(crew, 9_990, start=10)
 
-    assert queries(client, congregation_url(f"reciprocity:{name}", congregation)) == with_ten <= 12
+    # My scores reads the missed meetings one may dispute with one query more.
+    assert queries(client, congregation_url(f"reciprocity:{name}", congregation)) == with_ten <= 13
 
 
 @pytest.mark.embedded
