@@ -10,16 +10,18 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from congregations.models import Congregation, Notification, Role, Self
+from congregations.models import Congregation, Email, Notification, Role, Self
+from congregations.selectors import NOTIFICATIONS_SHOWN
 from congregations.services import invite, leave_congregation
 from congregations.services.daily import send_daily_emails
 from congregations.services.notifications import Notice, notify
-from congregations.selectors import NOTIFICATIONS_SHOWN
 from congregations.tenancy import tenant
-from crews.models import CrewInvitation
+from crews.models import Crew, CrewInvitation
 from crews.services import propose_crew
+from crews.services.reminders import nudge_unlogged_meetings
+from reciprocity.services.consistency import settle_missed_meetings
 
-from .builders import congregation_url, membership_of, signed_in
+from .builders import congregation_url, membership_of, scheduled_meeting, signed_in
 from .factories import CongregationFactory, MembershipFactory
 from .pages import text
 from .reciprocity.test_waiting import unread, waiting_section
@@ -191,3 +193,27 @@ def test_unread_beyond_the_list_can_still_be_marked_read(
     assert "Mark all as read" in page
     client.post(reverse("notifications"))
     assert unread(client) == 0
+
+
+def test_a_meeting_settled_unlogged_asks_nobody_to_log_it_any_more(
+    crew: Crew, member: Self
+) -> None:
+    """Its logging window closed: the nudge is no longer to do, nor in the next day's email."""
+    member.email_digest = True
+    member.save()
+    now = timezone.now()
+    scheduled_meeting(crew, now - timedelta(hours=30))
+    assert nudge_unlogged_meetings(now=now) == 3
+    client = signed_in(member)
+    before = unread(client)
+
+    settle_missed_meetings(now=now + timedelta(hours=20))
+
+    with tenant(crew):
+        asking = Notification.objects.filter(about__startswith="meeting-to-log")
+        assert not asking.filter(read_at__isnull=True).exists()
+    assert unread(client) < before
+    send_daily_emails(now=now + timedelta(days=1, hours=12))
+    with tenant(crew):
+        bodies = list(Email.objects.filter(recipient=member).values_list("body", flat=True))
+    assert not [body for body in bodies if "meet? Log it by" in body]
