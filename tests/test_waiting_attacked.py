@@ -17,7 +17,7 @@ from congregations.services.daily import send_daily_emails
 from congregations.services.notifications import Notice, notify
 from congregations.tenancy import tenant
 from crews.models import Crew, CrewInvitation
-from crews.services import propose_crew
+from crews.services import leave_crew, propose_crew
 from crews.services.reminders import nudge_unlogged_meetings
 from reciprocity.services.consistency import settle_missed_meetings
 
@@ -214,6 +214,24 @@ def test_a_meeting_settled_unlogged_asks_nobody_to_log_it_any_more(
         assert not asking.filter(read_at__isnull=True).exists()
     assert unread(client) < before
     send_daily_emails(now=now + timedelta(days=1, hours=12))
+    with tenant(crew):
+        bodies = list(Email.objects.filter(recipient=member).values_list("body", flat=True))
+    assert not [body for body in bodies if "meet? Log it by" in body]
+
+
+def test_one_who_left_the_crew_is_not_asked_to_log_its_meeting(crew: Crew, member: Self) -> None:
+    member.email_digest = True
+    member.save()
+    now = timezone.now()
+    scheduled_meeting(crew, now - timedelta(hours=30))
+    nudge_unlogged_meetings(now=now)
+
+    leave_crew(crew=crew, member=member, now=now + timedelta(minutes=1))
+
+    with tenant(crew):
+        mine = Notification.objects.filter(recipient=member, about__startswith="meeting-to-log")
+        assert not mine.filter(read_at__isnull=True).exists()
+    send_daily_emails(now=now + timedelta(hours=12))
     with tenant(crew):
         bodies = list(Email.objects.filter(recipient=member).values_list("body", flat=True))
     assert not [body for body in bodies if "meet? Log it by" in body]

@@ -28,7 +28,7 @@ from reciprocity.services import release_departed
 from ..guards import require_member
 from ..models import SIZES, Crew, CrewInvitation, CrewMembership, Kind
 from ..selectors import is_current_member
-from .notices import ask_invitees, formed_news, invitations_closed, tell_answer
+from .notices import ask_invitees, formed_news, invitations_closed, not_to_log, tell_answer
 
 DETAIL_LENGTH = MembershipEvent._meta.get_field("detail").max_length or 500
 
@@ -314,6 +314,7 @@ def _release(
         answered_at=now, withdrawn_at=now
     )
     invitations_closed(withdrawn, now=now)
+    not_to_log(congregation, member, crew, now=now)
     done = (
         [f"withdrew {len(withdrawn)} crew invitation{pluralize(len(withdrawn))}"]
         if withdrawn

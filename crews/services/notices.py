@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from congregations.models import Ask
+from congregations.models import Ask, Congregation, Notification, Self
 from congregations.services.notifications import Notice, mark_read, notify
 
 from ..links import crew_path
-from ..models import Crew, CrewInvitation, CrewMembership
+from ..models import Crew, CrewInvitation, CrewMembership, Meeting
 
 
 def invitation_about(invitation: CrewInvitation) -> str:
@@ -82,3 +82,22 @@ def invitations_closed(invitations: Iterable[CrewInvitation], *, now: datetime) 
             about=invitation_about(invitation),
             now=now,
         )
+
+
+def not_to_log(
+    congregation: Congregation, member: Self, crew: Crew | None, *, now: datetime
+) -> None:
+    """Who left ``crew`` (None: every crew) is no longer asked to log its meetings."""
+    meetings = Meeting.objects.filter(
+        congregation=congregation,
+        log_nudge_sent_at__isnull=False,
+        deductions_applied_at__isnull=True,
+    )
+    if crew is not None:
+        meetings = meetings.filter(crew=crew)
+    Notification.objects.filter(
+        congregation=congregation,
+        recipient=member,
+        read_at__isnull=True,
+        about__in=[f"meeting-to-log:{pk}" for pk in meetings.values_list("pk", flat=True)],
+    ).update(read_at=now)
