@@ -5,6 +5,7 @@ disabled accounts, and facilitators of one congregation among several."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -235,3 +236,23 @@ def test_one_who_left_the_crew_is_not_asked_to_log_its_meeting(crew: Crew, membe
     with tenant(crew):
         bodies = list(Email.objects.filter(recipient=member).values_list("body", flat=True))
     assert not [body for body in bodies if "meet? Log it by" in body]
+
+
+@pytest.mark.parametrize("told", [1, 30])
+def test_the_notification_list_runs_as_many_queries_however_many_and_from_where(
+    told: int, congregation: Congregation, member: Self, django_assert_max_num_queries: Any
+) -> None:
+    places = [congregation, *(CongregationFactory.create() for _ in range(2))]
+    for place in places[1:]:
+        MembershipFactory.create(congregation=place, member=member)
+    for place in places:
+        proposer = MembershipFactory.create(congregation=place).member
+        for n in range(told):
+            propose_crew(
+                congregation=place, name=f"Crew {n}", proposed_by=proposer, invitees=[member]
+            )
+    client = signed_in(member)
+    client.get(reverse("notifications"))
+    with django_assert_max_num_queries(12):
+        page = text(client.get(reverse("notifications")))
+    assert page.count("invites you to the crew") == min(3 * told, NOTIFICATIONS_SHOWN)
