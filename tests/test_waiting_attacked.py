@@ -4,8 +4,9 @@ disabled accounts, and facilitators of one congregation among several."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -256,3 +257,25 @@ def test_the_notification_list_runs_as_many_queries_however_many_and_from_where(
     with django_assert_max_num_queries(12):
         page = text(client.get(reverse("notifications")))
     assert page.count("invites you to the crew") == min(3 * told, NOTIFICATIONS_SHOWN)
+
+
+@pytest.mark.parametrize("day", [date(2027, 3, 28), date(2027, 10, 31)])
+def test_the_daily_email_goes_once_at_eight_on_the_days_the_clocks_change(
+    day: date, congregation: Congregation, member: Self, neighbour: Self
+) -> None:
+    neighbour.email_digest, neighbour.timezone = True, ZoneInfo("Europe/Berlin")
+    neighbour.save()
+    midnight = datetime.combine(day, time(0), tzinfo=UTC)
+    propose_crew(
+        congregation=congregation,
+        name="Oak",
+        proposed_by=member,
+        invitees=[neighbour],
+        now=midnight - timedelta(hours=3),
+    )
+    sent = {}
+    for hour in range(24):
+        now = midnight + timedelta(hours=hour)
+        if send_daily_emails(now=now):
+            sent[now] = now.astimezone(neighbour.timezone).hour
+    assert list(sent.values()) == [8]
