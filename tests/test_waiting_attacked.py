@@ -14,13 +14,14 @@ from django.utils import timezone
 
 from congregations.models import Congregation, Email, Notification, Role, Self
 from congregations.selectors import NOTIFICATIONS_SHOWN
-from congregations.services import invite, leave_congregation
+from congregations.services import accept_invitation, invite, leave_congregation, remove_member
 from congregations.services.daily import send_daily_emails
 from congregations.services.notifications import Notice, notify
 from congregations.tenancy import tenant
 from crews.models import Crew, CrewInvitation
 from crews.services import leave_crew, propose_crew
 from crews.services.reminders import nudge_unlogged_meetings
+from reciprocity.services import open_conflict
 from reciprocity.services.consistency import settle_missed_meetings
 
 from .builders import congregation_url, membership_of, scheduled_meeting, signed_in
@@ -279,3 +280,22 @@ def test_the_daily_email_goes_once_at_eight_on_the_days_the_clocks_change(
         if send_daily_emails(now=now):
             sent[now] = now.astimezone(neighbour.timezone).hour
     assert list(sent.values()) == [8]
+
+
+def test_one_who_comes_back_finds_nothing_old_new_again(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, facilitator: Self
+) -> None:
+    open_conflict(crew=crew, parties=[member, crew_mate], opened_by=member)
+    client = signed_in(crew_mate)
+    assert unread(client) == 2  # the crew formed, and the conflict
+    remove_member(membership=membership_of(crew_mate, congregation), removed_by=facilitator)
+    _, token = invite(
+        congregation=congregation, email=crew_mate.email, invited_by=facilitator, send_email=False
+    )
+
+    accept_invitation(token=token, self_=crew_mate)
+
+    assert unread(client) == 0
+    assert "Nothing is waiting for you." in waiting_section(client, reverse("home"))
+    page = text(client.get(reverse("notifications")))
+    assert "is formed" in page and "Mark all as read" not in page
