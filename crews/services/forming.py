@@ -281,6 +281,7 @@ def leave_crew(*, crew: Crew, member: Self, now: datetime | None = None) -> Crew
         raise ValidationError(f"{member} is not in {crew}.")
     membership.left_at = now
     membership.save(update_fields=["left_at"])
+    not_to_log(crew, member, now=now)
     _release(crew.congregation, member, crew, actor=member, now=now)
     return membership
 
@@ -314,7 +315,6 @@ def _release(
         answered_at=now, withdrawn_at=now
     )
     invitations_closed(withdrawn, now=now)
-    not_to_log(congregation, member, crew, now=now)
     done = (
         [f"withdrew {len(withdrawn)} crew invitation{pluralize(len(withdrawn))}"]
         if withdrawn

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from congregations.models import Ask, Congregation, Notification, Self
+from congregations.models import Ask, Notification, Self
 from congregations.services.notifications import Notice, mark_read, notify
 
 from ..links import crew_path
@@ -84,19 +84,13 @@ def invitations_closed(invitations: Iterable[CrewInvitation], *, now: datetime) 
         )
 
 
-def not_to_log(
-    congregation: Congregation, member: Self, crew: Crew | None, *, now: datetime
-) -> None:
-    """Who left ``crew`` (None: every crew) is no longer asked to log its meetings."""
+def not_to_log(crew: Crew, member: Self, *, now: datetime) -> None:
+    """Who left ``crew`` is no longer asked to log its meetings."""
     meetings = Meeting.objects.filter(
-        congregation=congregation,
-        log_nudge_sent_at__isnull=False,
-        deductions_applied_at__isnull=True,
+        crew=crew, log_nudge_sent_at__isnull=False, deductions_applied_at__isnull=True
     )
-    if crew is not None:
-        meetings = meetings.filter(crew=crew)
     Notification.objects.filter(
-        congregation=congregation,
+        congregation_id=crew.congregation_id,
         recipient=member,
         read_at__isnull=True,
         about__in=[f"meeting-to-log:{pk}" for pk in meetings.values_list("pk", flat=True)],
