@@ -21,11 +21,15 @@ def notifications(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         services.mark_all_read(self_=request.user)
         return redirect("notifications")
-    found = notifications_of(self_=request.user)
+    # The count the badge shows: unread further down than the list reaches counts too, so
+    # "Mark all as read" is there whenever the badge says something is unread.
     return render(
         request,
         "congregations/notifications.html",
-        {"notifications": found, "unread": sum(1 for n in found if n.read_at is None)},
+        {
+            "notifications": notifications_of(self_=request.user),
+            "unread": unread_count(self_=request.user),
+        },
     )
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..guards import require_permission
-from ..models import Membership, MembershipEvent, Permission, Role, Self
+from ..models import Membership, MembershipEvent, Notification, Permission, Role, Self
 from ..selectors import facilitator_count
 from ..signals import membership_ended
 from ..tenancy import tenant_service
@@ -73,6 +73,10 @@ def _end(membership: Membership, actor: Self, action: str, now: datetime) -> Mem
     membership.save(update_fields=["left_at"])
     record_event(congregation, actor, action, now, subject=membership.member)
     membership_ended.send(sender=Membership, membership=membership, actor=actor, now=now)
+    # What they had not read of it is old news should they come back one day.
+    Notification.objects.filter(
+        congregation=congregation, recipient=membership.member, read_at__isnull=True
+    ).update(read_at=now)
     return membership
 
 

@@ -28,7 +28,7 @@ from reciprocity.services import release_departed
 from ..guards import require_member
 from ..models import SIZES, Crew, CrewInvitation, CrewMembership, Kind
 from ..selectors import is_current_member
-from .notices import ask_invitees, formed_news, invitations_closed, tell_answer
+from .notices import ask_invitees, formed_news, invitations_closed, not_to_log, tell_answer
 
 DETAIL_LENGTH = MembershipEvent._meta.get_field("detail").max_length or 500
 
@@ -281,6 +281,7 @@ def leave_crew(*, crew: Crew, member: Self, now: datetime | None = None) -> Crew
         raise ValidationError(f"{member} is not in {crew}.")
     membership.left_at = now
     membership.save(update_fields=["left_at"])
+    not_to_log(crew, member, now=now)
     _release(crew.congregation, member, crew, actor=member, now=now)
     return membership
 

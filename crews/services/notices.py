@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from congregations.models import Ask
+from congregations.models import Ask, Notification, Self
 from congregations.services.notifications import Notice, mark_read, notify
 
 from ..links import crew_path
-from ..models import Crew, CrewInvitation, CrewMembership
+from ..models import Crew, CrewInvitation, CrewMembership, Meeting
 
 
 def invitation_about(invitation: CrewInvitation) -> str:
@@ -82,3 +82,16 @@ def invitations_closed(invitations: Iterable[CrewInvitation], *, now: datetime) 
             about=invitation_about(invitation),
             now=now,
         )
+
+
+def not_to_log(crew: Crew, member: Self, *, now: datetime) -> None:
+    """Who left ``crew`` is no longer asked to log its meetings."""
+    meetings = Meeting.objects.filter(
+        crew=crew, log_nudge_sent_at__isnull=False, deductions_applied_at__isnull=True
+    )
+    Notification.objects.filter(
+        congregation_id=crew.congregation_id,
+        recipient=member,
+        read_at__isnull=True,
+        about__in=[f"meeting-to-log:{pk}" for pk in meetings.values_list("pk", flat=True)],
+    ).update(read_at=now)

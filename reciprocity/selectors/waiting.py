@@ -260,6 +260,8 @@ def _without_crew(ids: list[int], now: datetime) -> QuerySet[Any]:
     alone = (
         Membership.objects.current()
         .filter(congregation_id__in=ids, joined_at__lte=now - WITHOUT_CREW_AFTER)
+        # A disabled or anonymised account is nobody a facilitator can help into a crew.
+        .filter(member__is_active=True, member__anonymised_at__isnull=True)
         .exclude(Exists(in_a_crew))
     )
     return _columns(

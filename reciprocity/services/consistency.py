@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from congregations.models import Congregation, Self
+from congregations.models import Congregation, Notification, Self
 from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
 from microsolidarity.arrays import one_of
 from microsolidarity.services.batches import each_due
@@ -123,7 +123,13 @@ def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
         if status != MeetingStatus.CANCELLED
     }
     written = write_deductions(held, now)
-    Meeting.objects.filter(pk__in=one_of([m[0] for m in claimed])).update(deductions_applied_at=now)
+    settled = one_of([m[0] for m in claimed])
+    Meeting.objects.filter(pk__in=settled).update(deductions_applied_at=now)
+    # Logging has closed: the nudge to log them is no longer anyone's to do (nor in a
+    # daily email), logged or not.
+    Notification.objects.filter(
+        about__in=one_of([f"meeting-to-log:{m[0]}" for m in claimed]), read_at__isnull=True
+    ).update(read_at=now)
     return written
 
 
