@@ -32,12 +32,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# The demo runs in debug mode; DEBUG is off unless set, so it is said here.
+# The demo runs in debug mode; DEBUG is off unless set, so it is said here. It serves on
+# PORT (`make run PORT=8123`), and the links it prints and emails point there.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
 run: export DEBUG ?= true
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile start
+	SITE_URL="$(SITE_URL)" $(BIN)/python manage.py seed_demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT="$(PORT)" SITE_URL="$(SITE_URL)" $(BIN)/honcho -f Procfile start
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

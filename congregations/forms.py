@@ -12,7 +12,7 @@ from django.db.models import Field
 
 from .models import DISPLAY_NAME_LENGTH, NOTE_LENGTH, Ask, Congregation, Role, Self
 from .request_keys import KeyedForm
-from .services import PROFILE_FIELDS, SETTINGS_FIELDS
+from .services import PROFILE_FIELDS, SETTINGS_FIELDS, SETTINGS_LABELS
 from .validators import single_line
 
 # Enough for a whole congregation's first cohort in one paste.
@@ -39,16 +39,7 @@ class SettingsForm(forms.ModelForm):
     class Meta:
         model = Congregation
         fields = list(SETTINGS_FIELDS)
-        labels = {
-            "invitation_quota": "Invitations each member may send",
-            "soft_size_threshold": "Size at which to think about splitting",
-            "hard_size_cap": "Most people, pending invitations included",
-            "invitation_lifetime_days": "Days an invitation link works",
-            "meeting_grace_hours": "Hours after a meeting's start to log it",
-            "conflict_deadline_days": "Days to resolve a conflict",
-            "reminder_lead_hours": "Hours before a meeting to remind its crew",
-            "facilitators_need_second_factor": "Facilitators need a second factor",
-        }
+        labels = SETTINGS_LABELS
         help_texts = {
             "invitation_quota": "Facilitators have no quota.",
             "soft_size_threshold": "Past this many members, facilitators see a notice that "

@@ -197,14 +197,17 @@ def invitations(request: CongregationRequest) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            # The report says what became of each address. The refused ones stay in the
-            # box, with the note, to be fixed and sent again; otherwise the next batch
-            # starts empty. Either way with a fresh key: this one is spent.
             refused = [outcome.email for outcome in outcomes if outcome.invitation is None]
+            if not refused:
+                # Sent, then shown on a fresh page: reloading it sends nothing again.
+                sent = ", ".join(outcome.email for outcome in outcomes)
+                messages.success(request, f"Invited {sent}: the emails with the links are on their way.")
+                return redirect(_url(request, "invitations"))
+            # The report says what became of each address; the refused ones stay in the
+            # box, with the note, to be fixed and sent again, with a fresh key: this one is
+            # spent (sending the same page again reports the same, sending nothing twice).
             form = InvitationsForm(
-                initial={"emails": "\n".join(refused), "note": form.cleaned_data["note"]}
-                if refused
-                else None,
+                initial={"emails": "\n".join(refused), "note": form.cleaned_data["note"]},
                 key_owner=request.congregation,
             )
     context = {

@@ -220,21 +220,33 @@ def entry_reason(rule: Rule, **parts: object) -> str:
     return WORDING[rule][1].format(**parts)[:REASON_LENGTH]
 
 
-CORRECTION = "Correction of “{corrected}”: {why}"
+# A correction in plain words, naming the entry it reverses: "Reversed Fern Walker’s +1 for
+# “Everyone listened to everyone: …”: wrong meeting".
+CORRECTION = "Reversed {member}’s {points} for “{corrected}”: {why}"
 
 
-def correction_reason(corrected: str, why: str) -> str:
-    """How a correction names the entry it reverses and why. What is shortened to fit
-    is the quoted reason, which the entry itself keeps whole, never the why."""
-    room = REASON_LENGTH - len(CORRECTION.format(corrected="", why=why))
-    if len(corrected) > room:
-        corrected = corrected[: room - 1].rstrip() + "…"
-    return CORRECTION.format(corrected=corrected, why=why)
+def correction_reason(corrected: str, why: str, *, member: str, points: int) -> str:
+    """How a correction names the entry it reverses and why. What is shortened to fit is
+    the quoted reason, which the entry itself keeps whole, then a very long name; never the
+    why."""
+    room = REASON_LENGTH - len(
+        CORRECTION.format(member="", points=signed(points), corrected="", why=why)
+    )
+    member = _fit(member, room - 1)  # at least the quote's "…" stays
+    corrected = _fit(corrected, room - len(member))
+    return CORRECTION.format(member=member, points=signed(points), corrected=corrected, why=why)
+
+
+def _fit(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: max(room - 1, 0)].rstrip() + "…"
 
 
 # Why a disputed −5 is reversed: the one who was there and the crew-mate who confirmed.
 DISPUTED = "{disputer} was at the meeting, as {confirmer}, who was there too, confirmed"
 
 
-def dispute_reason(corrected: str, *, disputer: str, confirmer: str) -> str:
-    return correction_reason(corrected, DISPUTED.format(disputer=disputer, confirmer=confirmer))
+def dispute_reason(
+    corrected: str, *, member: str, points: int, disputer: str, confirmer: str
+) -> str:
+    why = DISPUTED.format(disputer=disputer, confirmer=confirmer)
+    return correction_reason(corrected, why, member=member, points=points)

@@ -7,7 +7,7 @@ change who belongs lock the congregation's row first, so two facilitators acting
 cannot leave it with no facilitator or invite it past its cap.
 """
 
-from .congregations import SETTINGS_FIELDS, create_congregation, update_settings
+from .congregations import SETTINGS_FIELDS, SETTINGS_LABELS, create_congregation, update_settings
 from .daily import send_daily_emails
 from .invitations import (
     INVALID_INVITATION,
@@ -29,6 +29,7 @@ __all__ = [
     "INVALID_INVITATION",
     "PROFILE_FIELDS",
     "SETTINGS_FIELDS",
+    "SETTINGS_LABELS",
     "Attachment",
     "InvitationOutcome",
     "Notice",

@@ -18,18 +18,23 @@ from ..request_keys import replayed, stored
 from ..selectors import congregation_size
 from ..tenancy import tenant, tenant_service
 
-SETTINGS_FIELDS = (
-    "name",
-    "purpose",
-    "invitation_quota",
-    "soft_size_threshold",
-    "hard_size_cap",
-    "invitation_lifetime_days",
-    "meeting_grace_hours",
-    "conflict_deadline_days",
-    "reminder_lead_hours",
-    "facilitators_need_second_factor",
-)
+# Each setting a facilitator may change, with its label on the settings form and in History.
+SETTINGS_LABELS = {
+    "name": "Name",
+    "purpose": "Purpose",
+    "invitation_quota": "Invitations each member may send",
+    "soft_size_threshold": "Size at which to think about splitting",
+    "hard_size_cap": "Most people, pending invitations included",
+    "invitation_lifetime_days": "Days an invitation link works",
+    "meeting_grace_hours": "Hours after a meeting's start to log it",
+    "conflict_deadline_days": "Days to resolve a conflict",
+    "reminder_lead_hours": "Hours before a meeting to remind its crew",
+    "facilitators_need_second_factor": "Facilitators need a second factor",
+}
+SETTINGS_FIELDS = tuple(SETTINGS_LABELS)
+# How much of a long value (a purpose) History quotes on each side of the arrow.
+QUOTED_LENGTH = 60
+DETAIL_LENGTH = MembershipEvent._meta.get_field("detail").max_length or 500
 
 
 def lock_congregation(congregation: Congregation) -> Congregation:
@@ -122,6 +127,7 @@ def update_settings(
     require_permission(congregation, changed_by, Permission.MANAGE)
     congregation = lock_congregation(congregation)
     asked_before = congregation.facilitators_need_second_factor
+    before = {field: getattr(congregation, field) for field in SETTINGS_FIELDS}
     for field, value in values.items():
         if field not in SETTINGS_FIELDS:
             raise ValidationError(f"Unknown congregation setting: {field}.")
@@ -147,5 +153,20 @@ def update_settings(
             }
         )
     congregation.save()
-    record_event(congregation, changed_by, MembershipEvent.Action.SETTINGS, now)
+    changes = [
+        f"{SETTINGS_LABELS[field]}: {_quoted(old)} → {_quoted(getattr(congregation, field))}"
+        for field, old in before.items()
+        if getattr(congregation, field) != old
+    ]
+    detail = "; ".join(changes)
+    if len(detail) > DETAIL_LENGTH:  # every setting changed at once, with long values
+        detail = detail[: DETAIL_LENGTH - 1] + "…"
+    record_event(congregation, changed_by, MembershipEvent.Action.SETTINGS, now, detail=detail)
     return congregation
+
+
+def _quoted(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return text if len(text) <= QUOTED_LENGTH else text[: QUOTED_LENGTH - 1].rstrip() + "…"

@@ -127,7 +127,13 @@ def confirm_dispute(
     disputer = dispute.disputed_by
     reversal = write_reversal(
         entry=entry,
-        reason=dispute_reason(entry.reason, disputer=str(disputer), confirmer=str(confirmed_by)),
+        reason=dispute_reason(
+            entry.reason,
+            member=entry.member.display_name,
+            points=entry.points,
+            disputer=str(disputer),
+            confirmer=str(confirmed_by),
+        ),
         recorded_by=confirmed_by,
         now=now,
     )

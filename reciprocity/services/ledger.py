@@ -112,7 +112,9 @@ def reverse_entry(
         raise ValidationError({"reason": error.messages}) from None
     return write_reversal(
         entry=entry,
-        reason=correction_reason(entry.reason, reason),
+        reason=correction_reason(
+            entry.reason, reason, member=entry.member.display_name, points=entry.points
+        ),
         recorded_by=reversed_by,
         now=now,
     )

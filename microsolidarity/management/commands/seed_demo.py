@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from microsolidarity import demo
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         loaded = demo.load()
         verb = "Loaded" if loaded.created else "Already loaded:"
         self.stdout.write(f"{verb} the demo congregation “{loaded.congregation.name}”.")
-        self.stdout.write(f"Sign in at http://127.0.0.1:8000/ with password {demo.PASSWORD}:")
+        self.stdout.write(f"Sign in at {settings.SITE_URL}/ with password {demo.PASSWORD}:")
         self.stdout.write(f"  facilitator  {loaded.facilitator.email}")
         for member in loaded.members[:3]:
             self.stdout.write(f"  member       {member.email}")
