@@ -1,0 +1,133 @@
+"""The navigation as a member sees it on a phone and on a desktop: one line either way, its
+links folded behind a menu button on the phone, which opens from the keyboard; and the
+pages with it pass axe-core's accessibility checks at both widths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Locator, Page, expect
+
+from congregations.models import Congregation, Role
+from crews.services import propose_crew
+
+from ..factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 800}
+LINKS = ("People", "My scores", "Ventures", "Members", "Invitations", "Settings", "History")
+
+
+@pytest.fixture
+def kotahi(db: None) -> Congregation:
+    """A facilitator with a long name in a congregation with a long name, and a second
+    congregation for the switcher: the widest navigation a member gets."""
+    congregation = CongregationFactory.create(name="Kotahi Community Gardens")
+    fern = SelfFactory.create(email="fern@example.net", display_name="Fern Walker-Whitcombe")
+    MembershipFactory.create(member=fern, congregation=congregation, role=Role.FACILITATOR)
+    MembershipFactory.create(member=fern, congregation=CongregationFactory.create(name="Harbour"))
+    ben, cai = (MembershipFactory.create(congregation=congregation).member for _ in range(2))
+    # An invitation waiting for her: the unread count takes its room in the line too.
+    propose_crew(congregation=congregation, name="Oak", proposed_by=ben, invitees=[fern, cai])
+    return congregation
+
+
+def middle(locator: Locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return box["y"] + box["height"] / 2
+
+
+def right(locator: Locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"]
+
+
+def assert_passes_axe(page: Page) -> None:
+    violations = Axe().run(page).response["violations"]
+    assert violations == [], [(v["id"], v["nodes"][0]["html"]) for v in violations]
+
+
+def test_on_a_phone_the_navigation_is_one_line_and_its_menu_opens_from_the_keyboard(
+    page: Page, sign_in: Any, live_server: Any, kotahi: Congregation
+) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in("fern@example.net", PASSWORD)
+    page.goto(f"{live_server.url}/c/{kotahi.slug}/")
+    nav = page.get_by_role("navigation", name="Main")
+    button = nav.get_by_role("button", name="Menu")
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(nav.get_by_role("link", name="People")).to_be_hidden()
+    brand = nav.get_by_role("link", name="Microsolidarity")
+    assert abs(middle(brand) - middle(button)) < 4  # side by side: one line
+    assert_passes_axe(page)
+
+    button.focus()
+    page.keyboard.press("Enter")
+
+    expect(button).to_have_attribute("aria-expanded", "true")
+    for name in (*LINKS, "Notifications", "Fern Walker-Whitcombe"):
+        expect(nav.get_by_role("link", name=name)).to_be_visible()
+    expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
+    assert_passes_axe(page)
+
+    nav.locator(".switcher summary").click()  # the other congregations, one tap away
+    nav.get_by_role("link", name="Harbour").click()
+    expect(page).to_have_title("Microsolidarity · Harbour")
+
+    page.go_back()
+    page.get_by_role("button", name="Menu").focus()
+    page.keyboard.press(" ")
+    expect(nav.get_by_role("link", name="People")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(nav.get_by_role("link", name="People")).to_be_hidden()
+    expect(button).to_be_focused()
+
+
+def test_on_a_desktop_the_navigation_is_one_line(
+    page: Page, sign_in: Any, live_server: Any, kotahi: Congregation
+) -> None:
+    page.set_viewport_size(DESKTOP)
+    sign_in("fern@example.net", PASSWORD)
+    page.goto(f"{live_server.url}/c/{kotahi.slug}/members/")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(page.locator("#unread")).to_have_text("1")
+    expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
+    names = ("Microsolidarity", "Kotahi Community Gardens", *LINKS)
+    items = [nav.get_by_role("link", name=name, exact=True) for name in names]
+    items += [
+        nav.get_by_role("link", name="Notifications"),
+        nav.get_by_role("link", name="Fern Walker-Whitcombe"),
+        nav.get_by_role("button", name="Sign out"),
+    ]
+    for item in items:
+        expect(item).to_be_visible()
+    middles = [middle(item) for item in items]
+    assert max(middles) - min(middles) < 4, middles
+    assert max(right(item) for item in items) <= DESKTOP["width"]  # none pushed off the page
+    box = nav.bounding_box()
+    assert box is not None and box["height"] < 70
+    assert_passes_axe(page)
+
+
+def test_without_javascript_every_link_of_the_navigation_shows(
+    browser: Any, live_server: Any, kotahi: Congregation
+) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill("fern@example.net")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(f"{live_server.url}/c/{kotahi.slug}/")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
+    for name in LINKS:
+        expect(nav.get_by_role("link", name=name)).to_be_visible()
+    context.close()
