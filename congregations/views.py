@@ -57,6 +57,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET"])
+def switcher(request: AuthenticatedRequest) -> HttpResponse:
+    """The navigation's list of the Self's congregations, loaded when it is opened: the
+    pages themselves make no query for it."""
+    memberships = memberships_of(self_=request.user)
+    return render(request, "_switcher.html", {"memberships": memberships})
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def new_congregation(request: AuthenticatedRequest) -> HttpResponse:
     form = NewCongregationForm(request.POST or None, key_owner=request.user)
@@ -201,7 +210,12 @@ def invitations(request: CongregationRequest) -> HttpResponse:
             if not refused:
                 # Sent, then shown on a fresh page: reloading it sends nothing again.
                 sent = ", ".join(outcome.email for outcome in outcomes)
-                messages.success(request, f"Invited {sent}: the emails with the links are on their way.")
+                on_its_way = (
+                    "the email with the link is on its way"
+                    if len(outcomes) == 1
+                    else "the emails with the links are on their way"
+                )
+                messages.success(request, f"Invited {sent}: {on_its_way}.")
                 return redirect(_url(request, "invitations"))
             # The report says what became of each address; the refused ones stay in the
             # box, with the note, to be fixed and sent again, with a fresh key: this one is

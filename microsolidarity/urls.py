@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from congregations.invitation_views import invitation
 from congregations.notification_views import notifications, unread
-from congregations.views import home, new_congregation, profile
+from congregations.views import home, new_congregation, profile, switcher
 from reciprocity.views.waiting import waiting
 
 from .health import healthz
@@ -22,6 +22,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("invitations/<str:token>/", invitation, name="invitation"),
     path("congregations/new/", new_congregation, name="new_congregation"),
+    path("congregations/switch/", switcher, name="switcher"),
     path("profile/", profile, name="profile"),
     path("waiting/", waiting, name="waiting"),
     path("notifications/", notifications, name="notifications"),

@@ -231,6 +231,7 @@ def send(client: Client, congregation: Congregation, django_capture_on_commit_ca
             response = client.post(
                 congregation_url("invitations", congregation),
                 {"emails": emails, "note": note, "request_key": new_request_key(congregation)},
+                follow=True,  # to the fresh form, once every address went out
             )
         assert response.status_code == 200
         return response

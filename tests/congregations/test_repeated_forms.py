@@ -77,7 +77,7 @@ def test_a_new_batch_after_a_sent_one_gets_a_fresh_key(
     client = signed_in(facilitator)
     data = {"request_key": new_request_key(congregation), "emails": "ana@example.net"}
 
-    after = client.post(congregation_url("invitations", congregation), data)
+    after = client.post(congregation_url("invitations", congregation), data, follow=True)
 
     assert after.context["form"]["request_key"].value() != data["request_key"]
 

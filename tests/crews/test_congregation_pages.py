@@ -123,7 +123,7 @@ def test_the_dating_pool_shows_work_and_crews(
     page = text(response)
     own = page.split(f'data-self="{member.pk}"')[1].split("</li>")[0]
     assert "(you)" in own
-    assert "— in 1 crew and 1 dyad" in own
+    assert "— in one crew and one dyad" in own
     assert crew_mate.paid_work in page
     assert "growing food together" in page
     propose = congregation_url("crews:propose", congregation)

@@ -30,6 +30,7 @@ from tests.builders import (
     signed_in,
     snapshot,
 )
+from tests.pages import text
 
 from ..factories import MembershipFactory
 
@@ -90,6 +91,21 @@ def test_another_facilitator_reverses_it(
         own,
         second_facilitator,
     )
+
+
+def test_a_correction_says_in_plain_words_whose_points_it_reversed_and_why(
+    congregation: Congregation, crew: Crew, facilitator: Self, member: Self
+) -> None:
+    deduction = missed(crew, member)
+
+    correction = reverse_entry(entry=deduction, reversed_by=facilitator, reason="She was there")
+
+    assert correction.reason == (
+        f"Reversed {member.display_name}’s −5 for “{deduction.reason}”: She was there"
+    )
+    page = text(signed_in(member).get(congregation_url("reciprocity:my_entries", congregation)))
+    assert correction.reason in page
+    assert f"Corrected on {correction.recorded_at:%-d %b %Y} by {facilitator}" in page
 
 
 def test_a_facilitators_own_entries_offer_no_correction_and_a_forged_one_is_refused(
@@ -242,6 +258,8 @@ def test_a_correction_keeps_its_whole_reason_however_long_the_entry_it_names(
 
     correction = reverse_entry(entry=entry, reversed_by=second_facilitator, reason=why)
 
-    assert correction.reason.startswith("Correction of “Missed the meeting: ccc")
+    assert correction.reason.startswith(
+        f"Reversed {facilitator.display_name}’s −5 for “Missed the meeting: ccc"
+    )
     assert correction.reason.endswith(f"…”: {why}")
     assert len(correction.reason) == REASON_LENGTH
