@@ -291,6 +291,32 @@ def test_when_every_address_went_out_the_next_batch_starts_empty(
     assert response.context["form"]["note"].value() is None
 
 
+def test_a_sent_batch_redirects_and_reloading_its_page_sends_nothing_again(
+    client: Client,
+    congregation: Congregation,
+    facilitator: Self,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client.force_login(facilitator)
+    url = congregation_url("invitations", congregation)
+    data = {"emails": "ana@example.net", "request_key": new_request_key(congregation)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert (response.status_code, response["Location"]) == (302, url)
+    page = text(client.get(url))
+    assert "Invited ana@example.net: the email with the link is on its way." in page
+    with django_capture_on_commit_callbacks(execute=True):
+        reloaded = text(client.get(url))
+        again = client.post(url, data)  # the browser's "send the form again"
+    send_due_emails()
+
+    assert "Invited ana@example.net" not in reloaded  # said once, where it was sent
+    assert again.status_code == 302
+    assert invited(congregation) == {"ana@example.net"}
+    assert [message.to for message in mail.outbox] == [["ana@example.net"]]
+
+
 def test_addresses_pasted_from_a_mail_program_are_invited(
     client: Client, congregation: Congregation, facilitator: Self, send: Any
 ) -> None:

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils.http import urlencode
 
 from congregations.models import Congregation, MembershipEvent, Self
-from congregations.services import SETTINGS_FIELDS, invite
+from congregations.services import SETTINGS_FIELDS, invite, update_settings
 from congregations.tenancy import tenant
 from tests.builders import congregation_url
 from tests.pages import text
@@ -51,6 +51,36 @@ def test_a_facilitator_changes_the_settings(
     assert (congregation.invitation_lifetime_days, congregation.reminder_lead_hours) == (7, 12)
     with tenant(congregation):
         assert MembershipEvent.objects.filter(action="settings", actor=facilitator).exists()
+
+
+def test_the_history_says_which_settings_changed_from_what_to_what(
+    client: Client, congregation: Congregation, facilitator: Self
+) -> None:
+    client.force_login(facilitator)
+    old_name, old_quota = congregation.name, congregation.invitation_quota
+    changes = {"name": "Kotahi Collective", "invitation_quota": old_quota + 2}
+    client.post(
+        congregation_url("settings", congregation), current_settings(congregation, **changes)
+    )
+
+    page = text(client.get(congregation_url("history", congregation)))
+
+    assert f"Name: {old_name} → Kotahi Collective" in page
+    assert f"Invitations each member may send: {old_quota} → {old_quota + 2}" in page
+    assert "Purpose:" not in page  # what did not change is not listed
+
+
+def test_a_long_value_is_quoted_short_in_the_history(
+    congregation: Congregation, facilitator: Self
+) -> None:
+    purpose = "Growing food together " * 10
+
+    update_settings(congregation=congregation, changed_by=facilitator, purpose=purpose)
+    update_settings(congregation=congregation, changed_by=facilitator, purpose="Gardens")
+
+    with tenant(congregation):
+        last = MembershipEvent.objects.filter(action="settings").latest("at", "pk")
+    assert last.detail == f"Purpose: {purpose[:59].rstrip()}… → Gardens"
 
 
 @pytest.mark.parametrize(
