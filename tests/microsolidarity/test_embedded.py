@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from honcho.environ import expand_processes, parse_procfile
 
 from microsolidarity.schedule import PERIODIC_TASKS
 
@@ -139,3 +143,64 @@ def test_a_migrate_of_one_app_on_a_fresh_database_succeeds_and_the_full_one_sync
             row[0] for row in connection.execute("SELECT name FROM django_celery_beat_periodictask")
         }
     assert names == set(PERIODIC_TASKS)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def answers(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return int(response.status)
+    except OSError:
+        return None
+
+
+def test_make_run_serves_on_the_port_it_is_given_and_the_demo_prints_that_address(
+    migrated: dict[str, str],
+) -> None:
+    """`make run PORT=…` (8123 in the issue; a free one here) as its recipe runs it: the
+    demo loaded with the address it serves, and the Procfile's web process as honcho
+    starts it, with that PORT."""
+    port = free_port()
+    address = f"http://127.0.0.1:{port}"
+    recipe = subprocess.run(
+        ["make", "-n", "run", f"PORT={port}"],
+        cwd=settings.BASE_DIR,
+        env=migrated,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    seed = next(line for line in recipe if "seed_demo" in line)
+    start = next(line for line in recipe if "honcho" in line)
+    assert f'SITE_URL="{address}"' in seed
+    assert f'PORT="{port}"' in start and f'SITE_URL="{address}"' in start
+
+    printed = manage({**migrated, "SITE_URL": address}, "seed_demo")
+    assert f"Sign in at {address}/ with password" in printed
+
+    procfile = parse_procfile((settings.BASE_DIR / "Procfile").read_text())
+    (web,) = (
+        p
+        for p in expand_processes(procfile.processes, env={"PORT": str(port)})
+        if p.name == "web.1"
+    )
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    server = subprocess.Popen(
+        web.cmd,
+        shell=True,
+        cwd=settings.BASE_DIR,
+        env={**migrated, **web.env, "PATH": path},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # runserver's reloader and its child stop together
+    )
+    try:
+        assert wait_for(lambda: answers(f"{address}/"), timeout=60, what="the server") == 200
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
