@@ -31,6 +31,7 @@ class StepChart:
     path: str
     x_labels: list[Tick]
     y_ticks: list[Tick]
+    member_path: str = ""  # one member's line beside the crew's, when asked for
 
     @property
     def middle_x(self) -> float:
@@ -52,24 +53,27 @@ def _signed(points: int) -> str:
     return f"{points:+d}".replace("-", "\u2212") if points else "0"
 
 
-def step_chart(months: list[Month]) -> StepChart | None:
+def step_chart(months: list[Month], member: list[Month] | None = None) -> StepChart | None:
     """Each month is a band; the line holds the running total reached by that month's
-    end, stepping up or down where a month gained or lost points."""
+    end, stepping up or down where a month gained or lost points. ``member``, one member's
+    months in the crew, draws their running total on the same scale."""
     if not months:
         return None
     totals = [m.total for m in months]
-    step = _nice_step(max(*totals, 0) - min(*totals, 0))
-    low = math.floor(min(*totals, 0) / step) * step
-    high = max(math.ceil(max(*totals, 0) / step) * step, low + step)
+    theirs = _aligned(months, member) if member is not None else []
+    step = _nice_step(max(*totals, *theirs, 0) - min(*totals, *theirs, 0))
+    low = math.floor(min(*totals, *theirs, 0) / step) * step
+    high = max(math.ceil(max(*totals, *theirs, 0) / step) * step, low + step)
     right, bottom = WIDTH - RIGHT, HEIGHT - BOTTOM
     band = (right - LEFT) / len(months)
 
     def y(points: int) -> float:
         return round(bottom - (points - low) / (high - low) * (bottom - TOP), 1)
 
-    path = [f"M{LEFT},{y(0)}"]
-    for i, month in enumerate(months):
-        path.append(f"V{y(month.total)}H{round(LEFT + (i + 1) * band, 1)}")
+    def path(values: list[int]) -> str:
+        steps = (f"V{y(value)}H{round(LEFT + (i + 1) * band, 1)}" for i, value in enumerate(values))
+        return f"M{LEFT},{y(0)}" + "".join(steps)
+
     every = math.ceil(len(months) / MAX_X_LABELS)
     x_labels = [
         Tick(round(LEFT + (i + 0.5) * band, 1), f"{m.start:%b %Y}")
@@ -78,5 +82,26 @@ def step_chart(months: list[Month]) -> StepChart | None:
     ]
     y_ticks = [Tick(y(value), _signed(value)) for value in range(low, high + 1, step)]
     return StepChart(
-        WIDTH, HEIGHT, LEFT, right, TOP, bottom, y(0), "".join(path), x_labels, y_ticks
+        WIDTH,
+        HEIGHT,
+        LEFT,
+        right,
+        TOP,
+        bottom,
+        y(0),
+        path(totals),
+        x_labels,
+        y_ticks,
+        path(theirs) if theirs else "",
     )
+
+
+def _aligned(months: list[Month], member: list[Month]) -> list[int]:
+    """The member's running total at the end of each of the crew's months: nothing before
+    their first points, their last total after their last."""
+    by_start = {m.start: m.total for m in member}
+    totals, total = [], 0
+    for month in months:
+        total = by_start.get(month.start, total)
+        totals.append(total)
+    return totals

@@ -115,14 +115,19 @@ class Month:
     total: int  # the running total at the month's end
 
 
-def crew_history(*, crew: Crew, until: datetime | None = None) -> list[Month]:
+def crew_history(
+    *, crew: Crew, until: datetime | None = None, member_id: int | None = None
+) -> list[Month]:
     """The crew's score month by month, in the crew's timezone, from its first entry's
-    month to ``until``'s (now by default); months without entries are included."""
+    month to ``until``'s (now by default); months without entries are included. With
+    ``member_id``, that member's points in the crew alone."""
     tz = crew.timezone
     until = until or timezone.now()
+    found = LedgerEntry.objects.filter(crew=crew)
+    if member_id is not None:
+        found = found.filter(member_id=member_id)
     earned = dict(
-        LedgerEntry.objects.filter(crew=crew)
-        .annotate(month=TruncMonth("occurred_at", tzinfo=tz))
+        found.annotate(month=TruncMonth("occurred_at", tzinfo=tz))
         .values("month")
         .annotate(points=Sum("points"))
         .values_list("month", "points")

@@ -43,6 +43,10 @@ PER_PAGE = 50
 @require_GET
 def crew_scores(request: CongregationRequest, crew_pk: int) -> HttpResponse:
     crew = crew_for_member(request, crew_pk)
+    # ?member=<id> draws that member's line beside the crew's: someone who has been in it.
+    asked = request.GET.get("member", "")
+    valid = asked.isdigit() and int(asked) < 2**31  # a key the database can compare
+    shown = ever_in_crew(crew=crew, member_id=int(asked)) if valid else None
     # Read only when the page's cached copy is older than the crew's ledger.
     history = lazy(lambda: crew_history(crew=crew))
     context = {
@@ -50,7 +54,12 @@ def crew_scores(request: CongregationRequest, crew_pk: int) -> HttpResponse:
         "version": crew_scores_version(crew=crew),
         "breakdown": lazy(lambda: crew_breakdown(crew=crew)),
         "history": history,
-        "chart": lazy(lambda: step_chart(history)),
+        "shown": shown,
+        "chart": lazy(
+            lambda: step_chart(
+                history, crew_history(crew=crew, member_id=shown.pk) if shown else None
+            )
+        ),
         "levels": CREW_LEVELS,
     }
     return render(request, "reciprocity/crew_scores.html", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -88,6 +89,40 @@ def test_the_chart_is_an_accessible_svg_drawn_on_the_server(
     assert "<script" not in page.split("<main", 1)[1]
     month = f"{timezone.localtime(timezone.now(), played.timezone):%Y-%m}"
     assert f"?month={month}" in page
+
+
+@pytest.mark.embedded
+def test_the_chart_draws_a_members_line_beside_the_crews_when_asked(
+    congregation: Congregation, played: Crew, member: Self, crew_mate: Self, outsider: Self
+) -> None:
+    client = signed_in(member)
+    url = congregation_url("reciprocity:crew_scores", congregation, crew_pk=played.pk)
+    page = text(client.get(url))
+    assert f'href="?member={crew_mate.pk}#over-time">{crew_mate.display_name}</a>' in page
+    assert 'class="line member"' not in page
+
+    shown = text(client.get(f"{url}?member={crew_mate.pk}"))
+
+    assert 'class="line member" d="M' in shown
+    assert f"A dashed line shows {crew_mate.display_name}’s points in the crew." in shown
+    assert f'<span class="key member" aria-hidden="true"></span> {crew_mate.display_name}' in shown
+    for nobody in (str(outsider.pk), "x", "9" * 30):  # never in the crew, or no id at all
+        assert 'class="line member"' not in text(client.get(f"{url}?member={nobody}"))
+
+
+def test_a_members_line_follows_their_own_total_on_the_crews_scale() -> None:
+    crew = [
+        Month(date(2026, m, 1), earned, total)
+        for m, earned, total in ((1, 4, 4), (2, 6, 10), (3, 2, 12))
+    ]
+    theirs = [Month(date(2026, 2, 1), 5, 5)]  # nothing in January, nothing new in March
+
+    chart = step_chart(crew, theirs)
+
+    assert chart is not None
+    zero, five = chart.zero, chart.y_ticks[1].position  # the ticks go 0, +5, +10, +15
+    assert chart.y_ticks[1].label == "+5"
+    assert re.findall(r"V([\d.]+)", chart.member_path) == [str(zero), str(five), str(five)]
 
 
 @pytest.mark.embedded
