@@ -1,24 +1,28 @@
 """The navigation as a member sees it on a phone and on a desktop: one line either way, its
-links folded behind a menu button on the phone, which opens from the keyboard; and the
-pages with it pass axe-core's accessibility checks at both widths."""
+links folded behind a menu button on the phone, which opens from the keyboard; History, the
+invitation form and the crew's chart as they read there; and these pages pass axe-core's
+accessibility checks at both widths."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Locator, Page, expect
+from django.utils import timezone
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 
-from congregations.models import Congregation, Role
-from crews.services import propose_crew
+from congregations.models import Congregation, Role, Self
+from crews.services import form_crew, propose_crew
 
+from ..builders import held_meeting, money_round
 from ..factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 812}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 LINKS = ("People", "My scores", "Ventures", "Members", "Invitations", "Settings", "History")
 
 
@@ -131,3 +135,42 @@ def test_without_javascript_every_link_of_the_navigation_shows(
     for name in LINKS:
         expect(nav.get_by_role("link", name=name)).to_be_visible()
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_history_the_invitation_form_and_the_chart_read_well_and_pass_axe(
+    page: Page, sign_in: Any, live_server: Any, kotahi: Congregation, viewport: ViewportSize
+) -> None:
+    page.set_viewport_size(viewport)
+    home = f"{live_server.url}/c/{kotahi.slug}/"
+    fern = Self.objects.get(email="fern@example.net")
+    ben, cai = (
+        MembershipFactory.create(congregation=kotahi, member__display_name=name).member
+        for name in ("Ben Ngata", "Cai Rua")
+    )
+    a_month_ago = timezone.now() - timedelta(days=30)
+    crew = form_crew(congregation=kotahi, name="Rātā", members=[fern, ben, cai], now=a_month_ago)
+    money_round(held_meeting(crew), focus=ben, offerer=cai)
+    quota = kotahi.invitation_quota
+    sign_in("fern@example.net", PASSWORD)
+
+    page.goto(f"{home}settings/")
+    page.get_by_label("Invitations each member may send").fill(str(quota + 4))
+    page.get_by_role("button", name="Save the settings").click()
+    page.goto(f"{home}history/")
+    changed = f"Invitations each member may send: {quota} → {quota + 4}"
+    expect(page.get_by_text(changed)).to_be_visible()
+    assert_passes_axe(page)
+
+    page.goto(f"{home}invitations/")
+    page.get_by_label("Email addresses, one a line").fill("ana@example.net\nnot an address")
+    page.get_by_label("A personal note (optional)").fill("We meet on Thursdays.")
+    page.get_by_role("button", name="Send the invitations").click()
+    expect(page.get_by_label("Email addresses, one a line")).to_have_value("not an address")
+    expect(page.get_by_label("A personal note (optional)")).to_have_value("We meet on Thursdays.")
+    assert_passes_axe(page)
+
+    page.goto(f"{home}crews/{crew.pk}/scores/")
+    page.get_by_role("link", name="Ben Ngata", exact=True).click()
+    expect(page.locator("figure.chart path.line.member")).to_have_count(1)
+    assert_passes_axe(page)
