@@ -15,6 +15,7 @@ from congregations.services import (
     invite,
     sign_up_with_invitation,
     update_profile,
+    update_settings,
 )
 from congregations.tenancy import tenant
 from crews.models import Crew, Kind
@@ -31,6 +32,7 @@ from reciprocity.services import (
     record_listening_round,
     record_money_round,
     register_venture,
+    reverse_entry,
 )
 
 SLUG = "kotahi"
@@ -133,6 +135,13 @@ def load(*, now: datetime | None = None) -> Demo:
     )
     with tenant(congregation):
         _crews(congregation, {p.email: p for p in [facilitator, *members]}, now)
+        # Room for one more each: History says what changed, from what to what.
+        update_settings(
+            congregation=congregation,
+            changed_by=facilitator,
+            invitation_quota=congregation.invitation_quota + 1,
+            now=now - timedelta(days=20),
+        )
     return Demo(congregation, facilitator, members, True, now)
 
 
@@ -191,6 +200,14 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
         entry=LedgerEntry.objects.get(member=chiara, rule=Rule.MISSED),
         disputed_by=chiara,
         now=now - timedelta(days=1),
+    )
+    # Ira was at Solar street's meeting two months ago too: Ana, a facilitator, corrected
+    # the log, and the correction says so in plain words on Ira's entries.
+    reverse_entry(
+        entry=LedgerEntry.objects.get(member=people["ira@example.org"], rule=Rule.MISSED),
+        reversed_by=people[FACILITATOR.email],
+        reason="Ira was there, came in late, and the log missed it",
+        now=now - timedelta(days=50),
     )
     # Solar street met three hours ago and nobody has logged it yet.
     schedule_meeting(

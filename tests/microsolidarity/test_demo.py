@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from congregations.models import Self
+from congregations.models import MembershipEvent, Self
+from congregations.tenancy import tenant
 from microsolidarity import demo
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Rule
 from reciprocity.selectors.waiting import waiting_for
 
 pytestmark = pytest.mark.django_db
@@ -23,3 +26,16 @@ def test_the_demo_has_something_waiting_for_its_people() -> None:
     assert "crew_invitation" in kinds("gus")
     assert "conflict" in kinds("ira")
     assert "meeting_to_log" in kinds("kai")
+
+
+def test_the_demo_shows_a_settings_change_and_a_correction_in_plain_words() -> None:
+    loaded = demo.load()
+    loaded.congregation.refresh_from_db()
+
+    with tenant(loaded.congregation):
+        change = MembershipEvent.objects.get(action=MembershipEvent.Action.SETTINGS)
+        correction = LedgerEntry.objects.get(rule=Rule.REVERSAL)
+    quota = loaded.congregation.invitation_quota
+    assert change.detail == f"Invitations each member may send: {quota - 1} → {quota}"
+    assert correction.reason.startswith("Reversed Ira Cohen’s −5 for “Missed the meeting: ")
+    assert correction.reason.endswith("”: Ira was there, came in late, and the log missed it")
