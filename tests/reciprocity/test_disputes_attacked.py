@@ -53,7 +53,10 @@ def url(name: str, congregation: Congregation, pk: int) -> str:
 def kinds_waiting(self_: Self, congregation: Congregation) -> list[str]:
     with tenant(congregation):
         membership = Membership.objects.get(congregation=congregation, member=self_)
-        return [item.kind for item in waiting_for(self_=self_, membership=membership, now=timezone.now())]
+        return [
+            item.kind
+            for item in waiting_for(self_=self_, membership=membership, now=timezone.now())
+        ]
 
 
 def test_a_crew_mate_cannot_dispute_someone_elses_deduction_by_its_address(
@@ -72,7 +75,10 @@ def test_another_congregations_member_finds_no_dispute(
     with writes_nothing():
         assert stranger.get(url("dispute", congregation, dispute.pk)).status_code == 404
         assert stranger.post(url("confirm_dispute", congregation, dispute.pk)).status_code == 404
-        assert stranger.post(url("dispute_deduction", congregation, dispute.entry_id)).status_code == 404
+        assert (
+            stranger.post(url("dispute_deduction", congregation, dispute.entry_id)).status_code
+            == 404
+        )
 
 
 def test_a_crew_mate_marked_absent_too_cannot_confirm(
@@ -168,7 +174,7 @@ def test_the_only_witness_leaving_withdraws_the_dispute_and_nobody_waits(
         dispute.refresh_from_db()
     assert dispute.withdrawn_at is not None
     assert "dispute" not in kinds_waiting(crew_mate, congregation)
-    with refused("withdrawn"):
+    with refused("This dispute no longer waits for anyone"):
         confirm_dispute(dispute=dispute, confirmed_by=third)
 
 
