@@ -37,7 +37,7 @@ def disputable(entry: LedgerEntry) -> bool:
     (selectors.entries tells; the service has the last word)."""
     return (
         entry.rule == Rule.MISSED
-        and entry.witnessed
+        and entry.witnessed  # type: ignore[attr-defined]
         and not hasattr(entry, "reversed_by")
         and not hasattr(entry, "dispute")
         and timezone.now() <= disputable_until(entry.recorded_at)
