@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from django.utils import timezone
 
-from congregations.models import Congregation, Membership, Notification, Self
+from congregations.models import Congregation, Email, Membership, Notification, Self
 from congregations.tenancy import tenant
 from crews.models import Crew
 from crews.services import leave_crew
@@ -17,7 +17,12 @@ from reciprocity.models import Dispute, LedgerEntry
 from reciprocity.rules import REASON_LENGTH, Rule
 from reciprocity.selectors import crew_scores, member_score
 from reciprocity.selectors.waiting import waiting_for
-from reciprocity.services import confirm_dispute, dispute_deduction, reverse_entry
+from reciprocity.services import (
+    confirm_dispute,
+    dispute_deduction,
+    reverse_entry,
+    settle_missed_meetings,
+)
 from tests.builders import (
     GRACE,
     HOUR,
@@ -184,8 +189,6 @@ def test_no_i_was_there_for_a_meeting_nobody_logged(
     """Nobody was marked present, so nobody can confirm: the page does not offer what the
     service refuses, and nothing waits for the member to do it."""
     meeting = scheduled_meeting(crew, timezone.now() - GRACE - 2 * HOUR)
-    from reciprocity.services import settle_missed_meetings
-
     settle_missed_meetings(now=timezone.now())
     with tenant(crew):
         missed = LedgerEntry.objects.get(meeting=meeting, member=member, rule=Rule.MISSED)
@@ -194,3 +197,18 @@ def test_no_i_was_there_for_a_meeting_nobody_logged(
     assert I_WAS_THERE not in text(mine.get(url("entry", congregation, missed.pk)))
     assert I_WAS_THERE not in text(mine.get(congregation_url("reciprocity:me", congregation)))
     assert "deduction" not in kinds_waiting(member, congregation)
+
+
+def test_the_email_for_a_meeting_nobody_logged_does_not_promise_a_crew_mate(
+    crew: Crew, member: Self
+) -> None:
+    meeting = scheduled_meeting(crew, timezone.now() - GRACE - 2 * HOUR)
+    settle_missed_meetings(now=timezone.now())
+    with tenant(crew):
+        missed = LedgerEntry.objects.get(meeting=meeting, member=member, rule=Rule.MISSED)
+        [email] = Email.objects.filter(recipient=member)
+        told = Notification.objects.get(about=f"deduction:{missed.pk}")
+
+    for words in (email.body, told.text):
+        assert "I was there" not in words and "crew-mate who was there" not in words
+        assert "ask a facilitator" in words
