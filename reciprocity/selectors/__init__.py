@@ -180,12 +180,6 @@ def entries(
     if month is not None:
         start, end = month_bounds(month, tz or ZoneInfo("UTC"))
         found = found.filter(occurred_at__gte=start, occurred_at__lt=end)
-    # Whether a crew-mate could confirm a dispute of it: "I was there" is offered only then.
-    witnessed = Exists(
-        witnesses_of(
-            meeting=OuterRef("meeting_id"), crew=OuterRef("crew_id"), member=OuterRef("member_id")
-        )
-    )
     return (
         found.select_related(
             "member",
@@ -196,7 +190,7 @@ def entries(
             "reversed_by__recorded_by",
             "dispute__confirmed_by",
         )
-        .annotate(witnessed=witnessed)
+        .annotate(witnessed=witnessed())
         .order_by("-occurred_at", "-id")
     )
 
@@ -295,6 +289,16 @@ def dispute_witnesses(*, entry: LedgerEntry) -> QuerySet[Self]:
     crew-mates marked present at that meeting who are still in the crew."""
     return witnesses_of(meeting=entry.meeting, crew=entry.crew, member=entry.member_id).order_by(
         "display_name"
+    )
+
+
+def witnessed() -> Exists:
+    """Whether a crew-mate could confirm a dispute of a ledger entry (one of a missed
+    meeting): "I was there" is offered only then."""
+    return Exists(
+        witnesses_of(
+            meeting=OuterRef("meeting_id"), crew=OuterRef("crew_id"), member=OuterRef("member_id")
+        )
     )
 
 
