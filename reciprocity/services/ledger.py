@@ -110,14 +110,19 @@ def reverse_entry(
         single_line(reason)
     except ValidationError as error:
         raise ValidationError({"reason": error.messages}) from None
+    # A dispute of these points is left with nothing to settle. Locked first, as
+    # confirm_dispute locks it, so a correction and a confirmation at once cannot deadlock.
+    pending = (
+        Dispute.objects.select_for_update()
+        .filter(entry=entry, confirmed_at=None, withdrawn_at=None)
+        .first()
+    )
     reversal = write_reversal(
         entry=entry,
         reason=correction_reason(entry.reason, reason),
         recorded_by=reversed_by,
         now=now,
     )
-    # A dispute of these points has nothing left to settle: its crew-mates are asked no more.
-    pending = Dispute.objects.filter(entry=entry, confirmed_at=None, withdrawn_at=None).first()
     if pending is not None:
         pending.withdrawn_at = now
         pending.save(update_fields=["withdrawn_at"])
