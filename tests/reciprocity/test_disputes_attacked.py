@@ -212,3 +212,17 @@ def test_the_email_for_a_meeting_nobody_logged_does_not_promise_a_crew_mate(
     for words in (email.body, told.text):
         assert "I was there" not in words and "crew-mate who was there" not in words
         assert "ask a facilitator" in words
+
+
+def test_a_disputer_who_left_and_came_back_is_told_why_and_what_is_left_to_do(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, dispute: Dispute
+) -> None:
+    leave_crew(crew=crew, member=member)
+    join(crew, member, invited_by=crew_mate, at=timezone.now())
+
+    page = text(signed_in(member).get(url("entry", congregation, dispute.entry_id)))
+    # Both who were there are still in the crew: the dispute went because its member left.
+    assert "nobody who was there is left" not in page
+    assert "ask a facilitator to correct it" in page
+    with refused("You have said you were there already."):
+        dispute_deduction(entry=dispute.entry, disputed_by=member)
