@@ -16,7 +16,6 @@ from .selectors import has_account, joined_with, open_invitation
 from .services import accept_invitation, sign_up_with_invitation
 from .web import show_refusal
 
-
 # Just in, a person is welcomed (their timezone, their work, where to go next), and the
 # same form sent again is the same act, welcomed alike; the link opened again later goes
 # to the congregation's home.
@@ -102,8 +101,6 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            return _sign_in_and_go_in(
-                request, membership.member, found.congregation, to=WELCOME
-            )
+            return _sign_in_and_go_in(request, membership.member, found.congregation, to=WELCOME)
     context["form"] = form
     return render(request, "congregations/invitation.html", context)

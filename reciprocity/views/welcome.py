@@ -33,9 +33,7 @@ def next_step(request: CongregationRequest) -> NextStep:
         if item.kind == "crew_invitation":
             return NextStep(item.path, item.text)
     people = reverse("crews:people", kwargs={"congregation_slug": request.congregation.slug})
-    return NextStep(
-        people, "See who does what work, and find people whose work complements yours."
-    )
+    return NextStep(people, "See who does what work, and find people whose work complements yours.")
 
 
 @require_http_methods(["GET", "POST"])
