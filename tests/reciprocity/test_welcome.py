@@ -47,6 +47,11 @@ def test_the_welcome_asks_and_says_where_next(
         assert asked in page
     assert "See who does what work" in page
     assert congregation_url("crews:people", congregation) in page
+    # Without JavaScript: a plain list by region, their zone chosen; with it, the filter.
+    html = client.get(welcome(congregation)).content.decode()
+    assert '<optgroup label="Europe">' in html
+    assert f'<option value="{member.timezone}" selected>' in html
+    assert "js/timezones.js" in html
 
 
 def test_saving_keeps_the_answers_and_goes_to_the_people(
