@@ -1,9 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Field
+from django.http import HttpRequest
 
 from microsolidarity.admin import ReadOnlyAdmin
 
 from .models import Congregation, Email, Invitation, Membership, MembershipEvent, Self
+from .timezones import TimeZoneChoiceField
 
 
 @admin.register(Self)
@@ -20,6 +27,13 @@ class SelfAdmin(UserAdmin):
     )
     add_fieldsets = ((None, {"fields": ("email", "display_name", "password1", "password2")}),)
     readonly_fields = ["date_joined", "last_login", "anonymised_at"]
+
+    def formfield_for_dbfield(
+        self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "timezone":  # the list people choose from, not every alias
+            return TimeZoneChoiceField()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class MembershipInline(admin.TabularInline):

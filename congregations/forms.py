@@ -9,10 +9,13 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db.models import Field
+from django.forms.models import model_to_dict
 
+from .account_selectors import emails_about
 from .models import DISPLAY_NAME_LENGTH, NOTE_LENGTH, Ask, Congregation, Role, Self
 from .request_keys import KeyedForm
 from .services import PROFILE_FIELDS, SETTINGS_FIELDS, SETTINGS_LABELS
+from .timezones import TimeZoneChoiceField
 from .validators import single_line
 
 # Enough for a whole congregation's first cohort in one paste.
@@ -131,10 +134,13 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class ProfileForm(forms.ModelForm):
-    """Parses only: update_profile validates again and writes. Not bound to request.user, so
-    a refused value never shows up in the page's navigation."""
+class AboutYouForm(forms.ModelForm):
+    """What a Self tells the congregation about themselves and wants emailed, as the
+    welcome step asks it on their first day and their profile keeps it. Parses only:
+    update_profile validates again and writes. Not bound to ``self_``, so a refused value
+    never shows up in the page's navigation."""
 
+    timezone = TimeZoneChoiceField(help_text="Times are shown to you in this timezone.")
     emails_about = forms.MultipleChoiceField(
         label="Email me about",
         choices=Ask.choices,
@@ -146,16 +152,34 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Self
-        fields = [*PROFILE_FIELDS, "emails_about"]
+        fields = [field for field in (*PROFILE_FIELDS, "emails_about") if field != "display_name"]
         help_texts = {
-            "display_name": "How the others in your congregations see you.",
-            "timezone": "Times are shown to you in this timezone.",
             "email_digest": "All that waits for you in one email each morning (8:00 your "
             "time), rather than an email as each comes.",
         }
         widgets = {
             "paid_work": forms.Textarea(attrs={"rows": 2}),
             "meaningful_work": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, data: Any = None, *, self_: Self) -> None:
+        initial = model_to_dict(self_, fields=self._meta.fields)
+        super().__init__(data, initial={**initial, "emails_about": emails_about(self_=self_)})
+
+
+class WelcomeForm(AboutYouForm):
+    # Their first day: the browser's timezone is a better guess than the server's UTC.
+    timezone = TimeZoneChoiceField(
+        prefill=True, help_text="Times are shown to you in this timezone."
+    )
+
+
+class ProfileForm(AboutYouForm):
+    class Meta(AboutYouForm.Meta):
+        fields = [*PROFILE_FIELDS, "emails_about"]
+        help_texts = {
+            **AboutYouForm.Meta.help_texts,
+            "display_name": "How the others in your congregations see you.",
         }
 
 

@@ -16,17 +16,23 @@ from .selectors import has_account, joined_with, open_invitation
 from .services import accept_invitation, sign_up_with_invitation
 from .web import show_refusal
 
+# Just in, a person is welcomed (their timezone, their work, where to go next), and the
+# same form sent again is the same act, welcomed alike; the link opened again later goes
+# to the congregation's home.
+WELCOME = "reciprocity:welcome"
+HOME = "crews:congregation"
 
-def _go_in(congregation: Congregation) -> HttpResponse:
-    return redirect("crews:congregation", congregation_slug=congregation.slug)
+
+def _go_in(congregation: Congregation, to: str = HOME) -> HttpResponse:
+    return redirect(to, congregation_slug=congregation.slug)
 
 
 def _sign_in_and_go_in(
-    request: HttpRequest, self_: Self, congregation: Congregation
+    request: HttpRequest, self_: Self, congregation: Congregation, to: str = HOME
 ) -> HttpResponse:
     """Signed in through allauth, as every sign-in is: its session list and its stages
     (a second factor, once they have one) apply here too."""
-    url = reverse("crews:congregation", kwargs={"congregation_slug": congregation.slug})
+    url = reverse(to, kwargs={"congregation_slug": congregation.slug})
     return perform_login(request, self_, redirect_url=url)
 
 
@@ -37,7 +43,8 @@ def _used(request: HttpRequest, token: str) -> HttpResponse | None:
     user = request.user
     if user.is_authenticated:
         congregation = joined_with(token, self_=user)
-        return _go_in(congregation) if congregation else None
+        to = WELCOME if request.method == "POST" else HOME
+        return _go_in(congregation, to) if congregation else None
     if request.method != "POST":
         return None
     try:
@@ -49,7 +56,7 @@ def _used(request: HttpRequest, token: str) -> HttpResponse | None:
         )
     except ValidationError:
         return None
-    return _sign_in_and_go_in(request, membership.member, membership.congregation)
+    return _sign_in_and_go_in(request, membership.member, membership.congregation, to=WELCOME)
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:
@@ -74,10 +81,10 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as error:
                 # The same button pressed twice at once: the other press let them in.
                 if joined := joined_with(token, self_=user):
-                    return _go_in(joined)
+                    return _go_in(joined, to=WELCOME)
                 context["errors"] = error.messages
             else:
-                return _go_in(found.congregation)
+                return _go_in(found.congregation, to=WELCOME)
         return render(request, "congregations/invitation.html", context)
     if has_account(email=found.email):
         context["sign_in_first"] = True
@@ -94,6 +101,6 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            return _sign_in_and_go_in(request, membership.member, found.congregation)
+            return _sign_in_and_go_in(request, membership.member, found.congregation, to=WELCOME)
     context["form"] = form
     return render(request, "congregations/invitation.html", context)

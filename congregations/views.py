@@ -21,7 +21,6 @@ from microsolidarity.http import AuthenticatedRequest, CongregationRequest
 
 from . import services
 from .account_selectors import (
-    emails_about,
     has_recovery_codes,
     second_factors,
     signed_in_sessions,
@@ -87,11 +86,7 @@ def new_congregation(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: AuthenticatedRequest) -> HttpResponse:
-    initial = model_to_dict(request.user, fields=services.PROFILE_FIELDS)
-    form = ProfileForm(
-        request.POST or None,
-        initial={**initial, "emails_about": emails_about(self_=request.user)},
-    )
+    form = ProfileForm(request.POST or None, self_=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_profile(self_=request.user, **form.cleaned_data)

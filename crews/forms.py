@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from timezone_field import TimeZoneFormField
 
 from congregations.models import Self
 from congregations.request_keys import KeyedForm
+from congregations.timezones import TimeZoneChoiceField
 from congregations.validators import single_line
 
 from .models import (
@@ -55,9 +55,7 @@ class ProposeCrewForm(KeyedForm, ServiceForm):
         label="Who to invite",
         help_text="Each of them is asked and says yes or no. For a dyad, choose one person.",
     )
-    timezone = TimeZoneFormField(
-        label="Timezone", help_text="The crew's meeting times are set in this timezone."
-    )
+    timezone = TimeZoneChoiceField(help_text="The crew's meeting times are set in this timezone.")
 
     def __init__(self, *args: Any, candidates: QuerySet[Self], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

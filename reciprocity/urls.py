@@ -1,11 +1,12 @@
 from django.urls import path
 
-from .views import conflicts, disputes, exports, rounds, scores, ventures, waiting
+from .views import conflicts, disputes, exports, rounds, scores, ventures, waiting, welcome
 
 app_name = "reciprocity"
 
 urlpatterns = [
     path("waiting/", waiting.waiting, name="waiting"),
+    path("welcome/", welcome.welcome, name="welcome"),
     path("meetings/<int:meeting_pk>/rounds/", rounds.meeting_rounds, name="meeting_rounds"),
     path(
         "meetings/<int:meeting_pk>/rounds/listening/",

@@ -193,6 +193,7 @@ REGISTRY: dict[str, Page] = {
     "reciprocity:confirm_dispute": Page(**POST_ONLY, kwargs=dispute_pk),
     "reciprocity:me": Page(member=200, facilitator=200),
     "reciprocity:waiting": Page(member=200, facilitator=200),
+    "reciprocity:welcome": Page(member=200, facilitator=200),
     "reciprocity:my_entries": Page(member=200, facilitator=200),
     "reciprocity:my_entries_csv": Page(member=200, facilitator=200),
 }

@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -184,15 +185,19 @@ def entries(
     if month is not None:
         start, end = month_bounds(month, tz or ZoneInfo("UTC"))
         found = found.filter(occurred_at__gte=start, occurred_at__lt=end)
-    return found.select_related(
-        "member",
-        "crew",
-        "recorded_by",
-        "reverses",
-        "reversed_by",
-        "reversed_by__recorded_by",
-        "dispute__confirmed_by",
-    ).order_by("-occurred_at", "-id")
+    return (
+        found.select_related(
+            "member",
+            "crew",
+            "recorded_by",
+            "reverses",
+            "reversed_by",
+            "reversed_by__recorded_by",
+            "dispute__confirmed_by",
+        )
+        .annotate(witnessed=witnessed())
+        .order_by("-occurred_at", "-id")
+    )
 
 
 def export_rows(entries: QuerySet[LedgerEntry]) -> Iterator[tuple]:
@@ -287,16 +292,30 @@ def deductions_to_dispute(
 def dispute_witnesses(*, entry: LedgerEntry) -> QuerySet[Self]:
     """Who may confirm that the member of a missed-meeting ``entry`` was there: the
     crew-mates marked present at that meeting who are still in the crew."""
-    return (
-        Self.objects.filter(
-            attendances__meeting=entry.meeting,
-            attendances__present=True,
-            crew_memberships__crew=entry.crew,
-            crew_memberships__left_at__isnull=True,
-        )
-        .exclude(pk=entry.member_id)
-        .order_by("display_name")
+    return witnesses_of(meeting=entry.meeting, crew=entry.crew, member=entry.member_id).order_by(
+        "display_name"
     )
+
+
+def witnessed() -> Exists:
+    """Whether a crew-mate could confirm a dispute of a ledger entry (one of a missed
+    meeting): "I was there" is offered only then."""
+    return Exists(
+        witnesses_of(
+            meeting=OuterRef("meeting_id"), crew=OuterRef("crew_id"), member=OuterRef("member_id")
+        )
+    )
+
+
+def witnesses_of(*, meeting: Any, crew: Any, member: Any) -> QuerySet[Self]:
+    """Who was marked present at ``meeting`` and is still in ``crew``, ``member`` aside
+    (instances, ids or outer references)."""
+    return Self.objects.filter(
+        attendances__meeting=meeting,
+        attendances__present=True,
+        crew_memberships__crew=crew,
+        crew_memberships__left_at__isnull=True,
+    ).exclude(pk=member)
 
 
 def dispute_in(*, congregation: Congregation, pk: int) -> Dispute | None:

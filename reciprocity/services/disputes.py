@@ -118,7 +118,9 @@ def confirm_dispute(
     if dispute.confirmed_at is not None:
         raise ValidationError("A crew-mate has confirmed this already: the points are back.")
     if dispute.withdrawn_at is not None:
-        raise ValidationError("This dispute was withdrawn: there is nothing to confirm.")
+        raise ValidationError(
+            "This dispute no longer waits for anyone: there is nothing to confirm."
+        )
     if not dispute_witnesses(entry=entry).filter(pk=confirmed_by.pk).exists():
         raise ValidationError(
             "Only a crew-mate marked present at that meeting, and still in the crew, can "

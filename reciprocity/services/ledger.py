@@ -16,7 +16,7 @@ from congregations.tenancy import tenant_service
 from congregations.validators import single_line
 from crews.models import Meeting
 
-from ..models import CORRECTION_REASON_LENGTH, LedgerEntry
+from ..models import CORRECTION_REASON_LENGTH, Dispute, LedgerEntry
 from ..rules import LEVELS, POINTS, REASON_LENGTH, Rule, correction_reason
 from .notices import tell_points
 
@@ -110,7 +110,14 @@ def reverse_entry(
         single_line(reason)
     except ValidationError as error:
         raise ValidationError({"reason": error.messages}) from None
-    return write_reversal(
+    # A dispute of these points is left with nothing to settle. Locked first, as
+    # confirm_dispute locks it, so a correction and a confirmation at once cannot deadlock.
+    pending = (
+        Dispute.objects.select_for_update()
+        .filter(entry=entry, confirmed_at=None, withdrawn_at=None)
+        .first()
+    )
+    reversal = write_reversal(
         entry=entry,
         reason=correction_reason(
             entry.reason, reason, member=entry.member.display_name, points=entry.points
@@ -118,6 +125,11 @@ def reverse_entry(
         recorded_by=reversed_by,
         now=now,
     )
+    if pending is not None:
+        pending.withdrawn_at = now
+        pending.save(update_fields=["withdrawn_at"])
+        mark_read(congregation_id=entry.congregation_id, about=f"dispute:{pending.pk}", now=now)
+    return reversal
 
 
 def write_reversal(

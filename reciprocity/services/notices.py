@@ -23,6 +23,7 @@ from microsolidarity.services.batches import each_due
 
 from ..models import Conflict, ConflictStatus, LedgerEntry, Venture
 from ..rules import POINTS, Rule, signed
+from ..selectors import witnessed
 
 WARN_BEFORE = timedelta(days=7)
 # Meetings whose emails are queued in one transaction: a month at 40,000 members is one.
@@ -57,6 +58,11 @@ def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
     return queued
 
 
+ASK_A_CREW_MATE = "Were you there? Say so, and a crew-mate who was there confirms."
+# Nobody marked present is left in the crew (a meeting nobody logged, say): none can confirm.
+ASK_A_FACILITATOR = "Were you there? Nobody who was is left to confirm it: ask a facilitator."
+
+
 def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
     settled = list(meetings.values_list("pk", "deductions_applied_at"))
     # A deduction settled longer ago than this is no news (a loaded history, a job that
@@ -66,6 +72,7 @@ def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
         list(
             LedgerEntry.objects.filter(meeting_id__in=one_of(news), rule=Rule.MISSED)
             .select_related("member", "crew__congregation", "meeting")
+            .annotate(witnessed=witnessed())
             .order_by("pk")
         )
         if news
@@ -90,8 +97,8 @@ def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
                 recipient=d.member,
                 ask=Ask.DEDUCTION,
                 about=f"deduction:{d.pk}",
-                text=f"{signed(d.points)}: {d.reason}. Were you there? Say so, and a crew-mate "
-                "who was there confirms.",
+                text=f"{signed(d.points)}: {d.reason}. "
+                + (ASK_A_CREW_MATE if d.witnessed else ASK_A_FACILITATOR),
                 path=_entry_path(d),
                 created_at=now,
                 emailed_at=now if d.pk in emailed else None,
@@ -125,6 +132,7 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
             "crew": crew,
             "url": crew_url(crew),
             "entry_url": settings.SITE_URL + _entry_path(deduction),
+            "witnessed": deduction.witnessed,  # type: ignore[attr-defined]
         },
     )
 

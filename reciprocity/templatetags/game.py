@@ -33,9 +33,11 @@ register.filter(signed)
 @register.filter
 def disputable(entry: LedgerEntry) -> bool:
     """Whether its member may still say they were there: a missed-meeting −5, neither
-    reversed nor disputed, within rules.DISPUTE_WITHIN (the service has the last word)."""
+    reversed nor disputed, within rules.DISPUTE_WITHIN, with a crew-mate who could confirm it
+    (selectors.entries tells; the service has the last word)."""
     return (
         entry.rule == Rule.MISSED
+        and entry.witnessed  # type: ignore[attr-defined]
         and not hasattr(entry, "reversed_by")
         and not hasattr(entry, "dispute")
         and timezone.now() <= disputable_until(entry.recorded_at)

@@ -17,7 +17,7 @@ from .conftest import refusals
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_facilitator_invites_and_the_invitee_lands_in_the_congregation(
+def test_a_facilitator_invites_and_the_invitee_is_welcomed_in_the_congregation(
     page: Page, browser: Browser, sign_in: Any, live_server: Any, settings: Any
 ) -> None:
     settings.SITE_URL = live_server.url  # the emailed link points at this test server
@@ -52,8 +52,8 @@ def test_a_facilitator_invites_and_the_invitee_lands_in_the_congregation(
     invitee.get_by_label("Password again").fill("a-good-long-password")
     invitee.get_by_role("button", name="Create my account and join").click()
 
-    expect(invitee.get_by_role("heading", name="Kotahi")).to_be_visible()
-    assert invitee.url == f"{live_server.url}/c/{congregation.slug}/"
+    expect(invitee.get_by_role("heading", name="Welcome to Kotahi")).to_be_visible()
+    assert invitee.url == f"{live_server.url}/c/{congregation.slug}/welcome/"
     with tenant(congregation):
         assert Membership.objects.filter(member__email="ben@example.net", left_at=None).exists()
     assert refused == []

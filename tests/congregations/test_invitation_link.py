@@ -110,13 +110,13 @@ def test_every_broken_link_gives_the_same_page(
     assert len(pages) == 1
 
 
-def test_an_invited_person_creates_an_account_and_lands_in_the_congregation(
+def test_an_invited_person_creates_an_account_and_is_welcomed_in_the_congregation(
     client: Client, congregation: Congregation, token: str
 ) -> None:
     response = client.post(f"/invitations/{token}/", sign_up("Ben", congregation))
 
     assert response.status_code == 302
-    assert response["Location"] == congregation_url("crews:congregation", congregation)
+    assert response["Location"] == congregation_url("reciprocity:welcome", congregation)
     ben = Self.objects.get(email="ben@example.net")
     assert membership_of(ben, congregation).role == "member"
     assert client.get(response["Location"]).status_code == 200
@@ -152,7 +152,11 @@ def test_an_existing_self_signs_in_then_joins(
     response = client.post(f"/invitations/{token}/")
 
     assert response.status_code == 302
+    assert response["Location"] == congregation_url("reciprocity:welcome", congregation)
     assert membership_of(ben, congregation).role == "member"
+    # The welcome comes once, on joining: the link opened again goes to the home page.
+    again = client.get(f"/invitations/{token}/")
+    assert again["Location"] == congregation_url("crews:congregation", congregation)
 
 
 def test_the_link_page_takes_only_get_and_post(client: Client, token: str) -> None:

@@ -100,7 +100,7 @@ def test_the_emailed_link_works(
     )
 
     assert joined.status_code == 302
-    assert joined["Location"] == congregation_url("crews:congregation", congregation)
+    assert joined["Location"] == congregation_url("reciprocity:welcome", congregation)
     ana = Self.objects.get(email="ana@example.net")
     assert membership_of(ana, congregation).role == "member"
     assert client.get(congregation_url("members", congregation)).status_code == 200

@@ -115,8 +115,9 @@ def test_a_sign_up_sent_twice_makes_one_account_and_signs_in_both_times(
     )
 
     home = congregation_url("crews:congregation", congregation)
+    welcome = congregation_url("reciprocity:welcome", congregation)
     assert [r.status_code for r in responses] == [302, 302]
-    assert [r["Location"] for r in responses] == [home, home]
+    assert [r["Location"] for r in responses] == [welcome, welcome]
     ben = Self.objects.get(email="ben@example.net")
     assert membership_of(ben, congregation).role == "member"
     with tenant(congregation):
@@ -146,12 +147,13 @@ def test_a_sign_up_reloaded_after_it_worked_goes_in(congregation: Congregation, 
     data = {"display_name": "Ben", "request_key": new_request_key(congregation), **PASSWORDS}
     client.post(f"/invitations/{token}/", data)
 
-    # Signed in now: the same form again, or the link opened again, goes in.
+    # Signed in now: the same form again goes in as the first did (to the welcome), the
+    # link opened again to the congregation's home.
     again = client.post(f"/invitations/{token}/", data)
     opened = client.get(f"/invitations/{token}/")
 
-    home = congregation_url("crews:congregation", congregation)
-    assert again["Location"] == opened["Location"] == home
+    assert again["Location"] == congregation_url("reciprocity:welcome", congregation)
+    assert opened["Location"] == congregation_url("crews:congregation", congregation)
 
 
 @BOTH
@@ -167,8 +169,8 @@ def test_join_pressed_twice_joins_once_and_goes_in_both_times(
         congregation=congregation,
     )
 
-    home = congregation_url("crews:congregation", congregation)
-    assert [r["Location"] for r in responses] == [home, home]
+    welcome = congregation_url("reciprocity:welcome", congregation)
+    assert [r["Location"] for r in responses] == [welcome, welcome]
     with tenant(congregation):
         assert Membership.objects.filter(member=ben).count() == 1
 

@@ -12,6 +12,7 @@ from functools import partial
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import new_request_key
@@ -20,6 +21,7 @@ from crews.models import Crew, Meeting
 from crews.services import cancel_meeting, log_meeting
 from reciprocity.models import Dispute, LedgerEntry, LegalForm, ListeningRound, MoneyRound
 from reciprocity.rules import Rule
+from reciprocity.selectors import member_score
 from reciprocity.services import (
     apply_missed_meeting_deductions,
     confirm_co_ownership,
@@ -31,6 +33,7 @@ from reciprocity.services import (
     record_listening_round,
     record_money_round,
     register_venture,
+    reverse_entry,
 )
 from tests.builders import (
     DAY,
@@ -46,6 +49,7 @@ from tests.builders import (
     succeeded,
     together,
 )
+from tests.reciprocity.test_views_disputes import missed_meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -356,3 +360,27 @@ def test_a_change_in_one_crew_does_not_hold_up_a_round_in_another(
     )
 
     assert len(ledger(listening_round=listening)) == 3
+
+
+def test_two_confirmations_and_a_correction_at_once_give_5_back_once(
+    crew: Crew, member: Self, crew_mate: Self, third: Self, facilitator: Self
+) -> None:
+    missed = missed_meeting(crew, [crew_mate, third], member, timezone.now() - GRACE)
+    dispute = dispute_deduction(entry=missed, disputed_by=member)
+
+    results = together(
+        [
+            partial(confirm_dispute, dispute=dispute, confirmed_by=crew_mate),
+            partial(confirm_dispute, dispute=dispute, confirmed_by=third),
+            partial(reverse_entry, entry=missed, reversed_by=facilitator, reason="Was there"),
+        ],
+        congregation=crew.congregation,
+    )
+
+    assert sum(isinstance(r, LedgerEntry) for r in results) == 1
+    assert all(isinstance(r, LedgerEntry | ValidationError) for r in results), results
+    assert ledger(member=member, rule=Rule.REVERSAL) == [(member.pk, "reversal", 5)]
+    with tenant(crew):
+        assert member_score(self_=member, congregation=crew.congregation) == 0
+        dispute.refresh_from_db()
+    assert not dispute.is_pending

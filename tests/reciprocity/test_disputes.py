@@ -157,7 +157,7 @@ def test_a_facilitator_correction_and_a_dispute_give_the_points_back_once(
 ) -> None:
     reverse_entry(entry=dispute.entry, reversed_by=facilitator, reason="Was there", now=at)
 
-    with refused("This entry has been corrected already."):
+    with refused("This dispute no longer waits for anyone"):
         confirm_dispute(dispute=dispute, confirmed_by=crew_mate, now=at + HOUR)
     assert ledger(member=member, rule=Rule.REVERSAL) == [(member.pk, "reversal", 5)]
 

@@ -1,0 +1,103 @@
+"""The timezones a person chooses from: one name per place, grouped by region.
+
+``zoneinfo.available_timezones()`` names every file of the database, old names and
+aliases included (``GB-Eire``, ``US/Pacific``, ``localtime``). The list offered here is
+the tz database's own ``zone.tab``, as the ``tzdata`` package ships it: the zones its
+maintainers list for choosing by country, each under its current name (Europe/Oslo
+beside Europe/Berlin, Europe/Kyiv and not Europe/Kiev), kept up to date with every
+tzdata release rather than by hand; plus ``UTC``. (``zone1970.tab`` is shorter but
+folds whole countries into a neighbour's zone since 1970: a person in Oslo would have to
+choose Berlin.)
+
+An old name that the database links to a listed zone is read as that zone (the clocks
+are the same; Chromium still reports Asia/Calcutta, and rows saved before this list
+may hold an alias), so nobody is refused for a spelling; any other name is refused.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+UTC = "UTC"
+_DATA = files("tzdata") / "zoneinfo"
+
+
+@cache
+def zones() -> frozenset[str]:
+    listed = (
+        line.split("\t")[2]
+        for line in (_DATA / "zone.tab").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    return frozenset([*listed, UTC])
+
+
+@cache
+def _links() -> dict[str, str]:
+    """Each old name and alias, and the zone it names (``L target alias`` in tzdata.zi)."""
+    lines = (_DATA / "tzdata.zi").read_text().splitlines()
+    return {
+        alias: target for _, target, alias in (line.split() for line in lines if line[:2] == "L ")
+    }
+
+
+def canonical(name: str) -> str | None:
+    """The listed zone ``name`` stands for, or None."""
+    if name in zones():
+        return name
+    target = _links().get(name, name)
+    if target == "Etc/UTC":
+        return UTC
+    return target if target in zones() else None
+
+
+@cache
+def grouped_choices() -> list[tuple[str, Any]]:
+    """``UTC``, then one group per region ("Europe", "America" …), each place by its name
+    within the region (Buenos Aires, not Buenos_Aires)."""
+    regions: dict[str, list[tuple[str, str]]] = {}
+    for zone in sorted(zones() - {UTC}):
+        region, place = zone.split("/", 1)
+        regions.setdefault(region, []).append((zone, place.replace("_", " ")))
+    return [(UTC, UTC), *sorted(regions.items())]
+
+
+class TimeZoneSelect(forms.Select):
+    class Media:
+        js = ["js/timezones.js"]
+
+
+class TimeZoneChoiceField(forms.ChoiceField):
+    """A timezone from the list above, as a ``ZoneInfo``. The select is marked for
+    static/js/timezones.js, which adds type-to-filter and puts the browser's zone first;
+    without JavaScript it is a plain grouped select."""
+
+    default_error_messages = {
+        "invalid_choice": "%(value)s is not a timezone on the list: choose the place nearest "
+        "you, or UTC.",
+    }
+
+    widget = TimeZoneSelect
+
+    def __init__(self, *, prefill: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Timezone")
+        super().__init__(choices=grouped_choices, **kwargs)
+        # "prefill": choose the browser's zone too, not only list it first.
+        self.widget.attrs["data-timezone"] = "prefill" if prefill else ""
+
+    def prepare_value(self, value: Any) -> Any:
+        name = str(getattr(value, "key", value or ""))
+        return canonical(name) or name
+
+    def to_python(self, value: Any) -> str:
+        name = super().to_python(value)
+        return canonical(name) or name
+
+    def clean(self, value: Any) -> ZoneInfo | None:
+        name = super().clean(value)
+        return ZoneInfo(name) if name else None
