@@ -3,7 +3,11 @@ for people included."""
 
 from __future__ import annotations
 
+from io import StringIO
+from typing import Any
+
 import pytest
+from django.core.management import call_command
 
 from congregations.models import MembershipEvent, Self
 from congregations.tenancy import tenant
@@ -39,3 +43,12 @@ def test_the_demo_shows_a_settings_change_and_a_correction_in_plain_words() -> N
     assert change.detail == f"Invitations each member may send: {quota - 1} → {quota}"
     assert correction.reason.startswith("Reversed Ira Cohen’s −5 for “Missed the meeting: ")
     assert correction.reason.endswith("”: Ira was there, came in late, and the log missed it")
+
+
+def test_seed_demo_prints_the_address_it_serves(settings: Any) -> None:
+    settings.SITE_URL = "http://127.0.0.1:8123"  # what `make run PORT=8123` sets
+    printed = StringIO()
+
+    call_command("seed_demo", stdout=printed)
+
+    assert "Sign in at http://127.0.0.1:8123/ with password" in printed.getvalue()

@@ -163,8 +163,8 @@ def test_make_run_serves_on_the_port_it_is_given_and_the_demo_prints_that_addres
     migrated: dict[str, str],
 ) -> None:
     """`make run PORT=…` (8123 in the issue; a free one here) as its recipe runs it: the
-    demo loaded with the address it serves, and the Procfile's web process as honcho
-    starts it, with that PORT."""
+    demo loaded with the address it serves (what seed_demo prints then: tests/microsolidarity/
+    test_demo.py), and the Procfile's web process as honcho starts it, with that PORT."""
     port = free_port()
     address = f"http://127.0.0.1:{port}"
     recipe = subprocess.run(
@@ -179,9 +179,6 @@ def test_make_run_serves_on_the_port_it_is_given_and_the_demo_prints_that_addres
     start = next(line for line in recipe if "honcho" in line)
     assert f'SITE_URL="{address}"' in seed
     assert f'PORT="{port}"' in start and f'SITE_URL="{address}"' in start
-
-    printed = manage({**migrated, "SITE_URL": address}, "seed_demo")
-    assert f"Sign in at {address}/ with password" in printed
 
     procfile = parse_procfile((settings.BASE_DIR / "Procfile").read_text())
     (web,) = (
