@@ -174,6 +174,9 @@ class AboutYouForm(forms.ModelForm):
     def __init__(self, data: Any = None, *, self_: Self) -> None:
         initial = model_to_dict(self_, fields=self._meta.fields)
         super().__init__(data, initial={**initial, "emails_about": emails_about(self_=self_)})
+        field = self.fields["timezone"]
+        assert isinstance(field, TimeZoneChoiceField)
+        field.keep(self_.timezone)
 
 
 class WelcomeForm(AboutYouForm):
