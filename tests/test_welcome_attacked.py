@@ -144,3 +144,14 @@ def test_a_zone_saved_before_the_list_is_offered_to_its_owner_only(
 
     assert "timezone" in response.context["form"].errors
     assert "Etc/GMT-3" not in client.get("/profile/").content.decode()
+
+
+def test_proposing_a_crew_keeps_the_zone_saved_before_the_list_as_its_timezone(
+    congregation: Congregation, member: Self, crew_mate: Self
+) -> None:
+    Self.objects.filter(pk=member.pk).update(timezone="Etc/GMT-3")
+    member.refresh_from_db()
+
+    page = signed_in(member).get(congregation_url("crews:propose", congregation))
+
+    assert '<option value="Etc/GMT-3" selected>' in page.content.decode()
