@@ -4,6 +4,8 @@ saved timezone names no place on the list."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -155,3 +157,12 @@ def test_proposing_a_crew_keeps_the_zone_saved_before_the_list_as_its_timezone(
     page = signed_in(member).get(congregation_url("crews:propose", congregation))
 
     assert '<option value="Etc/GMT-3" selected>' in page.content.decode()
+
+
+def test_the_admin_shows_a_zone_saved_before_the_list_as_chosen(member: Self, client: Any) -> None:
+    Self.objects.filter(pk=member.pk).update(timezone="Etc/GMT-3")
+    client.force_login(Self.objects.create_superuser("op@example.net", "pw", display_name="Op"))
+
+    page = client.get(f"/admin/congregations/self/{member.pk}/change/").content.decode()
+
+    assert '<option value="Etc/GMT-3" selected>' in page
