@@ -76,7 +76,8 @@ def test_the_filter_works_with_the_keyboard_only(browser: Browser, live_server: 
     assert str(Self.objects.get(email="ana@example.net").timezone) == "Europe/Paris"
 
 
-def test_the_welcome_fits_a_phone(browser: Browser, live_server: Any) -> None:
+@pytest.mark.parametrize("path", ["/c/{slug}/welcome/", "/profile/", "/c/{slug}/crews/new/"])
+def test_the_timezone_pages_fit_a_phone(browser: Browser, live_server: Any, path: str) -> None:
     congregation, _ = kotahi()
     page = signed_in_from(
         browser,
@@ -84,11 +85,13 @@ def test_the_welcome_fits_a_phone(browser: Browser, live_server: Any) -> None:
         "America/Argentina/Buenos_Aires",
         viewport={"width": 375, "height": 800},
     )
+    refused = refusals(page)
 
-    page.goto(f"{live_server.url}/c/{congregation.slug}/welcome/")
+    page.goto(live_server.url + path.format(slug=congregation.slug))
     page.get_by_label("Find your timezone").fill("argentina")
 
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
+    assert refused == []
 
 
 def test_a_zone_saved_before_the_list_stays_when_the_profile_is_saved(
