@@ -185,6 +185,13 @@ class WelcomeForm(AboutYouForm):
         prefill=True, help_text="Times are shown to you in this timezone."
     )
 
+    def __init__(self, data: Any = None, *, self_: Self) -> None:
+        super().__init__(data, self_=self_)
+        if str(self_.timezone) != "UTC":
+            # Chosen already (in another congregation, or on the profile): keep it chosen,
+            # and only offer the browser's zone first.
+            self.fields["timezone"].widget.attrs["data-timezone"] = ""
+
 
 class ProfileForm(AboutYouForm):
     class Meta(AboutYouForm.Meta):

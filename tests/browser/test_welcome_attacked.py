@@ -33,13 +33,14 @@ def signed_in_from(browser: Browser, live_server: Any, zone: str, **context: Any
         ("Asia/Calcutta", "Asia/Kolkata"),
         ("Europe/Kiev", "Europe/Kyiv"),
         ("America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"),
-        ("Etc/GMT-3", "Europe/Amsterdam"),  # not on the list: their saved zone stays
+        ("Etc/GMT-3", "UTC"),  # not on the list: their saved zone stays
     ],
 )
 def test_the_device_zone_is_chosen_by_its_place_whatever_name_it_reports(
     browser: Browser, live_server: Any, reported: str, chosen: str
 ) -> None:
     congregation, _ = kotahi()
+    Self.objects.filter(email="ana@example.net").update(timezone="UTC")  # new here
     page = signed_in_from(browser, live_server, reported)
     refused = refusals(page)
 
@@ -109,3 +110,17 @@ def test_a_zone_saved_before_the_list_stays_when_the_profile_is_saved(
     expect(page.get_by_text("Your profile is saved.")).to_be_visible()
     ana.refresh_from_db()
     assert (str(ana.timezone), ana.paid_work) == ("Etc/GMT-3", "Carpentry")
+
+
+def test_a_zone_chosen_already_stays_chosen_and_the_device_s_is_offered_first(
+    browser: Browser, live_server: Any
+) -> None:
+    congregation, ana = kotahi()
+    Self.objects.filter(pk=ana.pk).update(timezone="Europe/Amsterdam")
+    page = signed_in_from(browser, live_server, "Asia/Calcutta")
+
+    page.goto(f"{live_server.url}/c/{congregation.slug}/welcome/")
+
+    select = page.get_by_label("Timezone:", exact=True)
+    expect(select).to_have_value("Europe/Amsterdam")
+    expect(select.locator("option").first).to_have_attribute("value", "Asia/Kolkata")
