@@ -35,6 +35,15 @@ class SelfAdmin(UserAdmin):
             return TimeZoneChoiceField()
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        timezone = form.base_fields.get("timezone")
+        if obj is not None and isinstance(timezone, TimeZoneChoiceField):
+            timezone.keep(obj.timezone)  # a fresh field each time: the form class is too
+        return form
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership

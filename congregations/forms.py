@@ -165,6 +165,9 @@ class AboutYouForm(forms.ModelForm):
     def __init__(self, data: Any = None, *, self_: Self) -> None:
         initial = model_to_dict(self_, fields=self._meta.fields)
         super().__init__(data, initial={**initial, "emails_about": emails_about(self_=self_)})
+        field = self.fields["timezone"]
+        assert isinstance(field, TimeZoneChoiceField)
+        field.keep(self_.timezone)
 
 
 class WelcomeForm(AboutYouForm):
@@ -172,6 +175,13 @@ class WelcomeForm(AboutYouForm):
     timezone = TimeZoneChoiceField(
         prefill=True, help_text="Times are shown to you in this timezone."
     )
+
+    def __init__(self, data: Any = None, *, self_: Self) -> None:
+        super().__init__(data, self_=self_)
+        if str(self_.timezone) != "UTC":
+            # Chosen already (in another congregation, or on the profile): keep it chosen,
+            # and only offer the browser's zone first.
+            self.fields["timezone"].widget.attrs["data-timezone"] = ""
 
 
 class ProfileForm(AboutYouForm):

@@ -51,7 +51,7 @@ def canonical(name: str) -> str | None:
     if name in zones():
         return name
     target = _links().get(name, name)
-    if target == "Etc/UTC":
+    if target in ("Etc/UTC", "Etc/GMT"):  # GMT, Greenwich: the same clock as UTC
         return UTC
     return target if target in zones() else None
 
@@ -89,6 +89,14 @@ class TimeZoneChoiceField(forms.ChoiceField):
         super().__init__(choices=grouped_choices, **kwargs)
         # "prefill": choose the browser's zone too, not only list it first.
         self.widget.attrs["data-timezone"] = "prefill" if prefill else ""
+
+    def keep(self, saved: Any) -> None:
+        """Offer ``saved`` too where it names no place on the list (Etc/GMT-3, EST5EDT:
+        chosen before there was a list), so saving the rest of a form neither refuses its
+        owner nor moves them to whatever zone the browser sends instead."""
+        name = str(getattr(saved, "key", saved or ""))
+        if name and canonical(name) is None:
+            self.choices = [(name, name), *grouped_choices()]
 
     def prepare_value(self, value: Any) -> Any:
         name = str(getattr(value, "key", value or ""))

@@ -60,6 +60,9 @@ class ProposeCrewForm(KeyedForm, ServiceForm):
     def __init__(self, *args: Any, candidates: QuerySet[Self], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["invitees"].queryset = candidates  # type: ignore[attr-defined]
+        timezone = self.fields["timezone"]
+        assert isinstance(timezone, TimeZoneChoiceField)
+        timezone.keep(self.initial.get("timezone"))  # the proposer's own, whatever it is
 
 
 class InviteForm(ServiceForm):
