@@ -45,7 +45,7 @@ def crew_scores(request: CongregationRequest, crew_pk: int) -> HttpResponse:
     crew = crew_for_member(request, crew_pk)
     # ?member=<id> draws that member's line beside the crew's: someone who has been in it.
     asked = request.GET.get("member", "")
-    valid = asked.isdigit() and int(asked) < 2**31  # a key the database can compare
+    valid = asked.isascii() and asked.isdigit() and int(asked) < 2**31  # a key to compare
     shown = ever_in_crew(crew=crew, member_id=int(asked)) if valid else None
     # Read only when the page's cached copy is older than the crew's ledger.
     history = lazy(lambda: crew_history(crew=crew))
