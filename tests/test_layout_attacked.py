@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from congregations.models import Congregation, Self
+from congregations.models import Congregation, MembershipEvent, Self
 from congregations.selectors import current_membership
-from congregations.services import leave_congregation
+from congregations.services import SETTINGS_FIELDS, leave_congregation, update_settings
 from congregations.tenancy import tenant
 from crews.models import Crew
 from tests.builders import congregation_url, signed_in
@@ -62,3 +62,16 @@ def test_an_odd_member_id_draws_no_line_and_names_nobody(
 
     assert response.status_code == 200
     assert 'class="line member"' not in text(response)
+
+
+def test_saving_the_settings_unchanged_adds_nothing_to_history(
+    congregation: Congregation, facilitator: Self
+) -> None:
+    values = {field: getattr(congregation, field) for field in SETTINGS_FIELDS}
+    with tenant(congregation):
+        before = MembershipEvent.objects.count()
+
+    update_settings(congregation=congregation, changed_by=facilitator, **values)
+
+    with tenant(congregation):
+        assert MembershipEvent.objects.count() == before
