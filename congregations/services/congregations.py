@@ -152,12 +152,14 @@ def update_settings(
                 f"{size.occupancy}. Revoke invitations first to lower it further."
             }
         )
-    congregation.save()
     changes = [
         f"{SETTINGS_LABELS[field]}: {_quoted(old)} → {_quoted(getattr(congregation, field))}"
         for field, old in before.items()
         if getattr(congregation, field) != old
     ]
+    if not changes:  # saved as they were: History would say "settings changed" and nothing
+        return congregation
+    congregation.save()
     detail = "; ".join(changes)
     if len(detail) > DETAIL_LENGTH:  # every setting changed at once, with long values
         detail = detail[: DETAIL_LENGTH - 1] + "…"
