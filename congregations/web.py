@@ -1,8 +1,10 @@
-"""What every app's pages share after calling a service: a refusal shown on the form, and
-the answer to an action that htmx swaps in place or, without JavaScript, a redirect."""
+"""What every app's pages share after calling a service: a refusal shown on the form or
+said as a message, and the answer to an action that htmx swaps in place or, without
+JavaScript, a redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -37,6 +39,19 @@ def _linked(error: ValidationError) -> ValidationError:
     url = params["url"]
     linked = format_html('{}<a href="{}">{}</a>{}', before % params, url, url, after % params)
     return ValidationError(linked, code=error.code)
+
+
+def say_outcome(request: AuthenticatedRequest, action: Callable[[], object], done: str) -> bool:
+    """Run ``action`` (a service call) and say how it went as messages: its refusal, each
+    message of it, or ``done``. True when it was done."""
+    try:
+        action()
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return False
+    messages.success(request, done)
+    return True
 
 
 def swap_or_back(

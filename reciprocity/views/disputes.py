@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from congregations.web import say_outcome
 from microsolidarity.http import CongregationRequest
 
 from .. import services
@@ -44,11 +43,9 @@ def dispute(request: CongregationRequest, pk: int) -> HttpResponse:
 @require_POST
 def confirm_dispute(request: CongregationRequest, pk: int) -> HttpResponse:
     found = _dispute(request, pk)
-    try:
-        services.confirm_dispute(dispute=found, confirmed_by=request.user)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Thank you: {found.disputed_by}’s 5 points are back.")
+    say_outcome(
+        request,
+        lambda: services.confirm_dispute(dispute=found, confirmed_by=request.user),
+        f"Thank you: {found.disputed_by}’s 5 points are back.",
+    )
     return redirect(reverse("reciprocity:dispute", args=[request.congregation.slug, pk]))

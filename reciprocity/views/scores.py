@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from congregations.models import Congregation, Permission
 from congregations.permissions import requires
+from congregations.web import say_outcome
 from crews.access import crew_for_member, is_member
 from crews.models import Crew
 from crews.selectors import ever_in_crew, find_crew
@@ -193,15 +193,13 @@ def reverse_entry(request: CongregationRequest, pk: int) -> HttpResponse:
     entry = _visible_entry(request, pk)
     form = ReversalForm(request.POST)
     if form.is_valid():
-        try:
-            services.reverse_entry(
+        say_outcome(
+            request,
+            lambda: services.reverse_entry(
                 entry=entry, reversed_by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, f"Corrected: {entry.points:+d} for {entry.member}.")
+            ),
+            f"Corrected: {entry.points:+d} for {entry.member}.",
+        )
     else:
         messages.error(request, "Say why this entry is being corrected.")
     return _back(request)
@@ -211,17 +209,12 @@ def reverse_entry(request: CongregationRequest, pk: int) -> HttpResponse:
 def dispute_deduction(request: CongregationRequest, pk: int) -> HttpResponse:
     """The member who lost 5 for a meeting says they were there."""
     entry = _visible_entry(request, pk)
-    try:
-        services.dispute_deduction(entry=entry, disputed_by=request.user)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(
-            request,
-            "Your crew-mates who were there are asked to confirm it. "
-            "When one does, the 5 points come back.",
-        )
+    say_outcome(
+        request,
+        lambda: services.dispute_deduction(entry=entry, disputed_by=request.user),
+        "Your crew-mates who were there are asked to confirm it. "
+        "When one does, the 5 points come back.",
+    )
     return _back(request)
 
 
