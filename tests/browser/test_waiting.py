@@ -8,11 +8,17 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from congregations.models import Congregation, Role
+from congregations.tenancy import tenant
 from crews.services import propose_crew
+from reciprocity.models import LedgerEntry
+from reciprocity.rules import Rule
+from reciprocity.services import dispute_deduction, settle_missed_meetings
 
+from ..builders import GRACE, held_meeting
 from ..factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,5 +71,29 @@ def test_the_pages_of_what_waits_pass_axe(page: Page, sign_in: Any, live_server:
     for path in ("/", home, f"{home}invitations/", "/notifications/", "/profile/"):
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("#unread")).to_have_text("2")
+        violations = axe.run(page).response["violations"]
+        assert violations == [], (path, [(v["id"], v["nodes"][0]["html"]) for v in violations])
+
+
+def test_the_dispute_pages_pass_axe(
+    page: Page, sign_in: Any, live_server: Any, crew: Any, member: Any, crew_mate: Any, third: Any
+) -> None:
+    meeting = held_meeting(crew, [crew_mate, third], timezone.now() - GRACE)
+    settle_missed_meetings(now=timezone.now())
+    with tenant(crew):
+        deduction = LedgerEntry.objects.get(meeting=meeting, member=member, rule=Rule.MISSED)
+    dispute = dispute_deduction(entry=deduction, disputed_by=member)
+    slug = crew.congregation.slug
+
+    axe = Axe()
+    for who, path in (
+        (member, f"/c/{slug}/me/"),
+        (member, f"/c/{slug}/entries/{deduction.pk}/"),
+        (crew_mate, f"/c/{slug}/disputes/{dispute.pk}/"),
+    ):
+        page.context.clear_cookies()
+        sign_in(who.email, PASSWORD)
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and response.status == 200, path
         violations = axe.run(page).response["violations"]
         assert violations == [], (path, [(v["id"], v["nodes"][0]["html"]) for v in violations])
