@@ -52,10 +52,11 @@ roles:
 	@psql "$(POSTGRES_SUPERUSER_URL)" -v ON_ERROR_STOP=1 -q -f deploy/roles.sql >/dev/null \
 	  || { echo "make: could not make the database roles of deploy/roles.sql as $(POSTGRES_SUPERUSER_URL); set POSTGRES_SUPERUSER_URL to a superuser's URL."; exit 2; }
 
-# Chromium for the browser tests and PgBouncer for the pooling test: installed when
-# missing, or make test stops at once saying how.
+# Chromium for the browser tests, PgBouncer for the pooling test and the Nu HTML Checker
+# (Java and npm's vnu-jar) for the HTML test: installed when missing, or make test stops
+# at once saying how.
 needs:
-	@scripts/need.sh chromium pgbouncer
+	@scripts/need.sh chromium pgbouncer vnu
 
 test: $(STAMP) needs lint roles
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
