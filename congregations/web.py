@@ -5,7 +5,7 @@ JavaScript, a redirect."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import messages
@@ -15,6 +15,18 @@ from django.shortcuts import redirect, render
 from django.utils.html import format_html
 
 from microsolidarity.http import AuthenticatedRequest
+
+
+class SharesItsPage(forms.Form):
+    """A form shown beside others with fields of the same name (a meeting's version, a
+    round's request key): its fields' ids start with ``id_prefix``, so no id repeats on
+    the page and each label names its own field. The names it sends stay the same."""
+
+    id_prefix: ClassVar[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
 
 def show_refusal(form: forms.BaseForm, error: ValidationError) -> None:

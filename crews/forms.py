@@ -14,6 +14,7 @@ from congregations.models import Self
 from congregations.request_keys import KeyedForm
 from congregations.timezones import TimeZoneChoiceField
 from congregations.validators import single_line
+from congregations.web import SharesItsPage
 
 from .models import (
     AGENDA_LENGTH,
@@ -135,7 +136,9 @@ class VersionedForm(ServiceForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class RescheduleForm(VersionedForm, MeetingForm):
+class RescheduleForm(SharesItsPage, VersionedForm, MeetingForm):
+    id_prefix = "reschedule"
+
     @classmethod
     def for_meeting(cls, meeting: Meeting) -> RescheduleForm:
         zone = meeting.crew.timezone
@@ -152,8 +155,8 @@ class RescheduleForm(VersionedForm, MeetingForm):
         )
 
 
-class CancelForm(VersionedForm):
-    pass
+class CancelForm(SharesItsPage, VersionedForm):
+    id_prefix = "cancel"
 
 
 class TapForm(forms.Form):

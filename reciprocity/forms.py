@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from congregations.models import Self
 from congregations.request_keys import KeyedForm
 from congregations.validators import single_line
+from congregations.web import SharesItsPage
 
 from .models import (
     CONFLICT_TITLE_LENGTH,
@@ -29,7 +30,9 @@ class PeopleField(forms.ModelMultipleChoiceField):
         return obj.display_name
 
 
-class ListeningRoundForm(KeyedForm):
+class ListeningRoundForm(SharesItsPage, KeyedForm):
+    id_prefix = "listening"
+
     participants = PeopleField(
         queryset=Self.objects.none(),
         label="Who sat in the circle",
@@ -50,9 +53,11 @@ class ListeningRoundForm(KeyedForm):
         self.fields["participants"].initial = list(present)
 
 
-class MoneyRoundForm(KeyedForm):
+class MoneyRoundForm(SharesItsPage, KeyedForm):
     """The focus person, whether they asked, and what each of the others offered: one
     group of boxes per person present, named ``offer_<id>``."""
+
+    id_prefix = "money"
 
     focus = forms.ModelChoiceField(
         queryset=Self.objects.none(),

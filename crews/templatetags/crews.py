@@ -8,6 +8,8 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from congregations.templatetags.times import datetime_attr
+
 from ..models import Meeting
 from ..selectors import crews_with_next_meeting
 
@@ -25,7 +27,7 @@ def when(meeting: Meeting) -> dict[str, Any]:
     there = meeting.local_start
     differs = here.utcoffset() != there.utcoffset()
     return {
-        "iso": meeting.starts_at.isoformat(),
+        "iso": datetime_attr(meeting.starts_at),
         "here": date_format(here, WHEN),
         "there": date_format(there, WHEN_ELSEWHERE) if differs else "",
         "zone": meeting.timezone.key,

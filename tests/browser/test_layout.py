@@ -101,7 +101,7 @@ def test_on_a_desktop_the_navigation_is_one_line(
     sign_in("fern@example.net", PASSWORD)
     page.goto(f"{live_server.url}/c/{kotahi.slug}/members/")
     nav = page.get_by_role("navigation", name="Main")
-    expect(page.locator("#unread")).to_have_text("1")
+    expect(page.locator("#unread")).to_have_text("1 unread")
     expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
     names = ("Microsolidarity", "Kotahi Community Gardens", *LINKS)
     items = [nav.get_by_role("link", name=name, exact=True) for name in names]

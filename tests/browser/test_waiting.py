@@ -45,7 +45,7 @@ def test_a_member_accepts_a_crew_invitation_on_the_home_page_and_the_count_follo
     waiting = page.locator("#waiting")
     expect(waiting.get_by_role("link", name="Ana invites you to the crew Oak.")).to_be_visible()
     unread = page.locator("#unread")
-    expect(unread).to_have_text("1")
+    expect(unread).to_have_text("1 unread")
     page.evaluate("window.stillHere = true")  # gone if the page reloads
 
     waiting.get_by_role("button", name="Join Oak").click()
@@ -70,7 +70,7 @@ def test_the_pages_of_what_waits_pass_axe(page: Page, sign_in: Any, live_server:
     home = f"/c/{congregation.slug}/"
     for path in ("/", home, f"{home}invitations/", "/notifications/", "/profile/"):
         page.goto(f"{live_server.url}{path}")
-        expect(page.locator("#unread")).to_have_text("2")
+        expect(page.locator("#unread")).to_have_text("2 unread")
         violations = axe.run(page).response["violations"]
         assert violations == [], (path, [(v["id"], v["nodes"][0]["html"]) for v in violations])
 

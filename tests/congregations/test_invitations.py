@@ -355,7 +355,7 @@ def test_an_htmx_post_with_the_csrf_header_from_the_page_is_accepted(
     client = Client(enforce_csrf_checks=True)
     client.force_login(facilitator)
     page = client.get(congregation_url("invitations", congregation)).content.decode()
-    found = re.search(r"hx-headers='\{\"X-CSRFToken\": \"(\w+)\"\}'", page)
+    found = re.search(r"data-hx-headers='\{\"X-CSRFToken\": \"(\w+)\"\}'", page)
     assert found, "the page carries the CSRF token for htmx"
 
     response = client.post(

@@ -35,7 +35,10 @@ def test_a_page_loads_the_switcher_only_when_it_opens(
 ) -> None:
     page = text(signed_in(member).get(f"/c/{congregation.slug}/"))
 
-    assert f'hx-get="{reverse("switcher")}" hx-trigger="toggle once from:closest details"' in page
+    assert (
+        f'data-hx-get="{reverse("switcher")}" data-hx-trigger="toggle once from:closest details"'
+        in page
+    )
     assert "All your congregations" in page  # what a browser without JavaScript opens
 
 

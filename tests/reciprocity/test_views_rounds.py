@@ -114,7 +114,7 @@ def test_with_htmx_the_form_comes_back_fresh_and_the_list_out_of_band(
     assert "<html" not in content
     assert 'id="money-round"' in content
     assert (
-        'id="recorded-rounds" aria-labelledby="recorded-rounds-heading" hx-swap-oob="true"'
+        'id="recorded-rounds" aria-labelledby="recorded-rounds-heading" data-hx-swap-oob="true"'
         in content
     )
     assert f"The money round for {crew_mate.display_name} is recorded." in content

@@ -44,7 +44,7 @@ def links(section: str) -> list[str]:
 
 def unread(client: Client) -> int:
     badge = client.get(reverse("unread")).content.decode()
-    found = re.search(r'aria-label="(\d+) unread"', badge)
+    found = re.search(r'(\d+)<span class="visually-hidden"> unread</span>', badge)
     return int(found.group(1)) if found else 0
 
 
