@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -132,8 +132,13 @@ def _deliver(email: Email, *, now: datetime) -> int:
         return 0
     # A Self's current address: they may have changed it since the email was queued.
     to = recipient.email if recipient is not None else email.address
-    message = EmailMessage(email.subject, email.body, to=[to])
-    if email.attachment_name:
+    message = EmailMultiAlternatives(email.subject, email.body, to=[to])
+    if email.attachment_type.startswith("text/calendar; method="):
+        # iMIP (RFC 6047) as calendar programs send it: the calendar as an alternative of the
+        # text, in the first part, where Outlook looks for it; and as a file for the rest.
+        message.attach_alternative(email.attachment, email.attachment_type)
+        message.attach(email.attachment_name, email.attachment.encode(), "application/ics")
+    elif email.attachment_name:
         message.attach(email.attachment_name, email.attachment, email.attachment_type)
     message.send()
     email.sent_at = now

@@ -29,7 +29,7 @@ from ..links import meeting_url
 from ..models import Attendance, Crew, Meeting, MeetingStatus
 from ..selectors import members_at
 from .forming import lock_crew
-from .reminders import arm_reminder, queue_cancellation_notice
+from .reminders import arm_reminder, queue_cancellation_notice, queue_change_notice
 
 
 def _lock_meetings_of(crew: Crew) -> Crew:
@@ -128,9 +128,10 @@ def schedule_meeting(
     return meeting
 
 
-def _remind(meeting: Meeting, now: datetime) -> None:
+def _remind(meeting: Meeting, now: datetime, *, told: bool = False) -> None:
     """Arm the meeting's reminder; when it is due at once, start sending after commit."""
-    if arm_reminder(meeting, now).due_at <= now:
+    reminder = arm_reminder(meeting, now, told=told)
+    if reminder.due_at <= now and reminder.sent_at is None:
         enqueue_after_commit(tasks.send_meeting_reminders)
 
 
@@ -155,7 +156,8 @@ def reschedule_meeting(
     version: int | None = None,
     now: datetime | None = None,
 ) -> Meeting:
-    """Move a meeting, or change its place or agenda, before it starts."""
+    """Move a meeting, or change its place or agenda, before it starts. Members whose
+    calendars hold it already (its reminder went out) are sent the change."""
     now = now or timezone.now()
     meeting = _lock_meeting(meeting, version)
     require_member(meeting.crew, changed_by)
@@ -163,6 +165,7 @@ def reschedule_meeting(
     _require_future(starts_at, now)
     _lock_meetings_of(meeting.crew)
     _require_free(meeting.crew, starts_at, moving=meeting)
+    before = (meeting.starts_at, meeting.place, meeting.agenda)
     meeting.starts_at = starts_at
     meeting.timezone = meeting.crew.timezone
     if place is not None:
@@ -172,7 +175,12 @@ def reschedule_meeting(
     meeting.version += 1
     meeting.full_clean()
     meeting.save()
-    _remind(meeting, now)
+    told = (meeting.starts_at, meeting.place, meeting.agenda) != before and queue_change_notice(
+        meeting, moved=meeting.starts_at != before[0], now=now
+    )
+    if told:
+        enqueue_after_commit(congregation_tasks.send_emails)
+    _remind(meeting, now, told=bool(told))
     return meeting
 
 

@@ -1,6 +1,8 @@
 """The emails a crew gets about its meetings: the reminder before (armed when a meeting is
-scheduled or moved, dropped when it is cancelled), the notice when one is cancelled, the
-nudge to log it, and the nudge to keep the monthly rhythm. The periodic jobs run these
+scheduled or moved, dropped when it is cancelled), the notice when one changes after its
+reminder went out, the notice when one is cancelled, the nudge to log it, and the nudge to
+keep the monthly rhythm. The emails about one meeting carry it as an iTIP message, so the
+event a member's calendar took from the reminder follows every change. The periodic jobs run these
 through the one claim–process–mark loop."""
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from congregations.services.outbox import Attachment, Outgoing, queue_emails
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
 
-from ..ical import meetings_calendar
+from ..ical import meeting_message, method_of
 from ..links import crew_url, meeting_url
 from ..models import Crew, Meeting, MeetingReminder, MeetingStatus
 from ..selectors import current_members
@@ -29,27 +31,37 @@ from ..selectors import current_members
 RHYTHM = timedelta(days=30)
 
 
-def arm_reminder(meeting: Meeting, now: datetime) -> MeetingReminder:
+def arm_reminder(meeting: Meeting, now: datetime, *, told: bool = False) -> MeetingReminder:
     """(Re)arm the reminder for the meeting's current start; an unsent one for an earlier
     start is dropped. Due the congregation's lead time before, counted on the meeting's
     own clock, so a 19:00 meeting is reminded at 19:00 the day before even across a
-    daylight-saving change; or now, if that has passed."""
+    daylight-saving change; or now, if that has passed. When the crew was ``told`` of
+    this start just now (queue_change_notice), a reminder due at once would say it again:
+    it counts as sent."""
     MeetingReminder.objects.filter(meeting=meeting, sent_at__isnull=True).delete()
     # Aware datetimes in one ZoneInfo subtract on the wall clock, not in elapsed time.
-    due = meeting.starts_at.astimezone(meeting.timezone) - meeting.congregation.reminder_lead
+    due = max(
+        meeting.starts_at.astimezone(meeting.timezone) - meeting.congregation.reminder_lead, now
+    )
     reminder, _ = MeetingReminder.objects.get_or_create(
         meeting=meeting,
         starts_at=meeting.starts_at,
-        defaults={"congregation_id": meeting.congregation_id, "due_at": max(due, now)},
+        defaults={
+            "congregation_id": meeting.congregation_id,
+            "due_at": due,
+            "sent_at": now if told and due <= now else None,
+        },
     )
     return reminder
 
 
-def _ics(meeting: Meeting) -> Attachment:
+def _invitation(meeting: Meeting, person: Self, now: datetime) -> Attachment:
+    """The meeting as it is at ``now``, for one member's calendar; the method goes in the
+    MIME type too, where mail programs look for it (RFC 6047)."""
     return Attachment(
         "meeting.ics",
-        meetings_calendar([meeting], now=meeting.created_at, name=meeting.crew.name).decode(),
-        "text/calendar",
+        meeting_message(meeting, attendee=person, now=now).decode(),
+        f"text/calendar; method={method_of(meeting)}",
     )
 
 
@@ -59,10 +71,11 @@ def _to_members(
     subject: Callable[[Self], str],
     template: str,
     recipients: list[Self],
-    attachment: Attachment | None = None,
+    calendar_at: datetime | None = None,
     **context: object,
 ) -> list[Outgoing]:
-    """One email per recipient about ``meeting``; ``key`` is made per recipient."""
+    """One email per recipient about ``meeting``; ``key`` is made per recipient. With
+    ``calendar_at``, each carries the meeting for its recipient's calendar, stamped then."""
     return [
         Outgoing(
             congregation_id=meeting.congregation_id,
@@ -76,10 +89,39 @@ def _to_members(
                 "url": meeting_url(meeting),
                 **context,
             },
-            attachment=attachment,
+            attachment=_invitation(meeting, person, calendar_at) if calendar_at else None,
         )
         for person in recipients
     ]
+
+
+def queue_change_notice(meeting: Meeting, *, moved: bool, now: datetime) -> int:
+    """Called by reschedule_meeting once the meeting has changed. Only a reminder already
+    sent put the meeting in members' calendars: then each member is told, with the update
+    for their calendar. Before that, the re-armed reminder carries the meeting as it is."""
+    if not MeetingReminder.objects.filter(meeting=meeting, sent_at__isnull=False).exists():
+        return 0
+    emails = queue_emails(
+        _to_members(
+            meeting,
+            f"changed:{meeting.pk}:v{meeting.version}",
+            partial(_change_subject, meeting, moved),
+            "crews/email/changed.txt",
+            list(current_members(crew=meeting.crew)),
+            calendar_at=now,
+            moved=moved,
+        ),
+        now=now,
+    )
+    return len(emails)
+
+
+def _change_subject(meeting: Meeting, moved: bool, person: Self) -> str:
+    start = meeting.starts_at.astimezone(person.timezone)
+    when = f"{start:%A} {start.day} {start:%B} at {start:%H:%M}"
+    if moved:
+        return f"Moved: {meeting.crew.name} now meets on {when}"
+    return f"Changed: {meeting.crew.name} meeting on {when}"
 
 
 def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
@@ -93,6 +135,7 @@ def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
             lambda _: f"Cancelled: {meeting.crew.name} meeting",
             "crews/email/cancelled.txt",
             members,
+            calendar_at=now,
         ),
         now=now,
     )
@@ -134,7 +177,7 @@ def _remind(reminder: MeetingReminder, *, now: datetime) -> int:
                 partial(_reminder_subject, meeting),
                 "crews/email/reminder.txt",
                 recipients,
-                attachment=_ics(meeting),
+                calendar_at=now,
             ),
             now=now,
         )

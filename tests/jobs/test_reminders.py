@@ -74,7 +74,7 @@ def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
     assert "Where: Ana's kitchen" in email.body
     assert f"/c/{crew.congregation.slug}/meetings/{meeting.pk}/" in email.body
     name, content, mimetype = email.attachments[0]
-    assert (name, mimetype) == ("meeting.ics", "text/calendar")
+    assert (name, mimetype) == ("meeting.ics", "application/ics")
     event = Calendar.from_ical(content).walk("VEVENT")[0]
     assert event.decoded("dtstart") == starts
     assert str(event["summary"]) == crew.name
@@ -106,6 +106,24 @@ def test_rescheduling_re_arms_the_reminder_for_the_new_time(crew: Crew, member: 
 
 @pytest.mark.embedded
 def test_a_reminder_already_sent_is_sent_again_for_a_new_time(crew: Crew, member: Self) -> None:
+    """After the move's own notice, at once, the reminder comes again before the new time."""
+    now = timezone.now()
+    meeting = schedule_meeting(
+        crew=crew, starts_at=now + timedelta(hours=5), scheduled_by=member, now=now
+    )
+    assert send_due_reminders(now=now) == 3
+    later = now + timedelta(days=3)
+    reschedule_meeting(meeting=meeting, changed_by=member, starts_at=later, version=1, now=now)
+    with tenant(meeting):
+        assert Email.objects.filter(key__startswith=f"changed:{meeting.pk}:").count() == 3
+    assert send_due_reminders(now=now) == 0
+    assert send_due_reminders(now=later - timedelta(hours=23)) == 3
+    with tenant(meeting):
+        assert Email.objects.count() == 9
+
+
+@pytest.mark.embedded
+def test_a_move_told_at_once_needs_no_second_reminder_at_once(crew: Crew, member: Self) -> None:
     now = timezone.now()
     meeting = schedule_meeting(
         crew=crew, starts_at=now + timedelta(hours=5), scheduled_by=member, now=now
@@ -114,9 +132,10 @@ def test_a_reminder_already_sent_is_sent_again_for_a_new_time(crew: Crew, member
     reschedule_meeting(
         meeting=meeting, changed_by=member, starts_at=now + timedelta(hours=7), version=1, now=now
     )
-    assert send_due_reminders(now=now) == 3
+    assert send_due_reminders(now=now) == 0
     with tenant(meeting):
         assert Email.objects.count() == 6
+        assert Email.objects.filter(key__startswith=f"changed:{meeting.pk}:").count() == 3
 
 
 @pytest.mark.embedded
