@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "congregations",
     "crews",
     "reciprocity",
+    "privacy",
 ]
 
 MIDDLEWARE = [
