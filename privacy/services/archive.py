@@ -35,8 +35,8 @@ from congregations.models import (
     Self,
 )
 from congregations.tenancy import across_congregations
-from microsolidarity.spreadsheets import cell
 from crews.models import Attendance, CalendarFeed, CrewInvitation, CrewMembership
+from microsolidarity.spreadsheets import cell
 from reciprocity.models import (
     ConflictParty,
     CoOwner,
@@ -183,11 +183,14 @@ def _congregations(self_: Self, now: datetime) -> list[Row]:
         congregation = membership.congregation
         section = sections.setdefault(
             congregation.pk,
-            {"congregation": congregation.name, "memberships": []}
-            | {part: [] for part in PARTS},
+            {"congregation": congregation.name, "memberships": []} | {part: [] for part in PARTS},
         )
         section["memberships"].append(
-            {"role": membership.role, "joined_at": membership.joined_at, "left_at": membership.left_at}
+            {
+                "role": membership.role,
+                "joined_at": membership.joined_at,
+                "left_at": membership.left_at,
+            }
         )
     for part, rows in _parts(self_, now).items():
         for congregation_id, row in rows:
@@ -235,7 +238,10 @@ def _membership_history(self_: Self) -> list[tuple[int, Row]]:
     crew with."""
     events = MembershipEvent.objects.filter(subject=self_).order_by("at", "pk")
     return [
-        (e.congregation_id, {"action": e.get_action_display(), "at": e.at, "by_you": _by_you(self_, e.actor_id)})
+        (
+            e.congregation_id,
+            {"action": e.get_action_display(), "at": e.at, "by_you": _by_you(self_, e.actor_id)},
+        )
         for e in events
     ]
 
@@ -473,7 +479,10 @@ def _invitations_sent(self_: Self, now: datetime) -> list[tuple[int, Row]]:
 def _invitation_accepted(self_: Self) -> list[tuple[int, Row]]:
     """The invitation that let them in: when, not who sent it."""
     invitations = Invitation.objects.filter(accepted_by=self_).order_by("accepted_at", "pk")
-    return [(i.congregation_id, {"sent_at": i.sent_at, "accepted_at": i.accepted_at}) for i in invitations]
+    return [
+        (i.congregation_id, {"sent_at": i.sent_at, "accepted_at": i.accepted_at})
+        for i in invitations
+    ]
 
 
 def _disputes(self_: Self) -> list[tuple[int, Row]]:

@@ -89,9 +89,7 @@ def forget_email_contents(*, now: datetime) -> int:
             remembering
         )
 
-    return each_due(
-        EMAILS_JOB, due, _forget_email, now=now, process_batch=_forget_emails
-    )
+    return each_due(EMAILS_JOB, due, _forget_email, now=now, process_batch=_forget_emails)
 
 
 def _forget_email(email: Email) -> int:

@@ -18,14 +18,24 @@ from allauth.usersessions.models import UserSession
 from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Self
-from congregations.services import invite
+from congregations.services import change_role, invite
 from congregations.tenancy import tenant
 from crews.models import CalendarFeed, Crew
-from crews.services import form_crew, renew_calendar_feed
+from crews.services import form_crew, log_meeting, renew_calendar_feed
 from privacy.services import export_self_data
 from reciprocity.models import LedgerEntry
 from reciprocity.services import apply_missed_meeting_deductions
-from tests.builders import DAY, conflict, held_meeting, money_round, people, venture
+from tests.builders import (
+    DAY,
+    HOUR,
+    conflict,
+    held_meeting,
+    membership_of,
+    money_round,
+    people,
+    scheduled_meeting,
+    venture,
+)
 from tests.factories import CongregationFactory, MembershipFactory
 
 
@@ -109,7 +119,9 @@ def test_the_archive_holds_the_self_s_rows_from_both_congregations_and_nothing_o
         {"from": crew_mate.display_name, "kind": ""}
     ]
     assert kotahi["conflicts"][0]["title"] == "The borrowed van"
-    assert kotahi["ventures"][0]["co_owners"] == sorted([member.display_name, crew_mate.display_name])
+    assert kotahi["ventures"][0]["co_owners"] == sorted(
+        [member.display_name, crew_mate.display_name]
+    )
     assert [(i["email"], i["note"]) for i in kotahi["invitations_sent"]] == [
         ("cousin@example.net", "Hi!")
     ]
@@ -140,9 +152,6 @@ def test_the_archive_holds_the_self_s_rows_from_both_congregations_and_nothing_o
 def test_a_crew_s_reflections_and_notes_stay_with_the_crew(
     member: Self, crew: Crew, now: datetime
 ) -> None:
-    from crews.services import log_meeting
-    from tests.builders import HOUR, scheduled_meeting
-
     meeting = scheduled_meeting(crew, now - 2 * HOUR, place="The back room at Ana's")
     log_meeting(
         meeting=meeting,
@@ -172,7 +181,10 @@ def test_the_archive_holds_no_password_hash_token_or_secret(
         congregation=congregation, email="friend@example.net", invited_by=member
     )
     session = UserSession.objects.create(
-        user=member, ip="203.0.113.9", session_key="a-session-key-0123456789", user_agent="Firefox/1"
+        user=member,
+        ip="203.0.113.9",
+        session_key="a-session-key-0123456789",
+        user_agent="Firefox/1",
     )
     with tenant(congregation):
         invitation_hash = Invitation.objects.get(pk=invitation.pk).token_hash
@@ -207,11 +219,9 @@ def test_a_facilitator_who_removed_them_and_a_deduction_s_recorder_are_not_named
 ) -> None:
     """Who is not a crew-mate, a conflict party or a co-owner is not named, even where a
     row of theirs names them."""
-    from congregations.services import change_role
-
-    from tests.builders import membership_of
-
-    change_role(membership=membership_of(member, congregation), role="facilitator", changed_by=facilitator)
+    change_role(
+        membership=membership_of(member, congregation), role="facilitator", changed_by=facilitator
+    )
     held_meeting(crew, [p for p in people(crew) if p != member], now - 3 * DAY)
     apply_missed_meeting_deductions(congregation=congregation, now=now)
 
