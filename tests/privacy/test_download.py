@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,11 +17,20 @@ from django.test import Client
 from django.urls import reverse
 
 from congregations.models import Congregation, Email, Self
+from congregations.services import leave_congregation
 from congregations.services.outbox import send_due_emails
 from congregations.tenancy import tenant
 from privacy.models import DataArchive
-from privacy.services.downloads import prepare_due_archives
-from tests.builders import DAY, signed_in, snapshot
+from privacy.services.downloads import prepare_due_archives, request_archive
+from tests.builders import (
+    DAY,
+    all_at_once,
+    membership_of,
+    refused,
+    signed_in,
+    snapshot,
+    succeeded,
+)
 
 
 def ask(client: Client) -> str:
@@ -113,3 +123,20 @@ def test_the_email_goes_through_the_outbox_of_one_of_their_congregations(
         email = Email.objects.get(key__startswith="data-archive:")
     assert email.recipient == member
     assert email.sent_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asking_twice_at_once_prepares_one(congregation: Congregation, member: Self) -> None:
+    asked = all_at_once(2, partial(request_archive, self_=member), congregation=congregation)
+
+    assert len({archive.pk for archive in succeeded(asked)}) == 1
+    assert DataArchive.objects.filter(owner=member).count() == 1
+
+
+def test_a_self_in_no_congregation_now_is_told_how_to_get_their_data(
+    congregation: Congregation, member: Self
+) -> None:
+    leave_congregation(membership=membership_of(member, congregation))
+
+    with refused("you belong to none now"):
+        request_archive(self_=member)
