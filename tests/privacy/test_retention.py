@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from django.core import mail
 
 from congregations.models import Congregation, Email, Invitation, MembershipEvent, Self
@@ -16,8 +15,7 @@ from congregations.services.outbox import send_due_emails
 from congregations.tenancy import across_congregations, tenant
 from microsolidarity.models import ItemFailure
 from privacy.models import DataArchive
-from privacy.services import retention
-from privacy.services import forget_expired
+from privacy.services import forget_expired, retention
 from privacy.services.downloads import prepare_due_archives, request_archive
 from tests.builders import DAY, poison, snapshot
 from tests.factories import CongregationFactory, MembershipFactory
