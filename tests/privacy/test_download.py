@@ -140,3 +140,16 @@ def test_a_self_in_no_congregation_now_is_told_how_to_get_their_data(
 
     with refused("you belong to none now"):
         request_archive(self_=member)
+
+
+def test_one_who_left_every_congregation_after_asking_is_sent_nothing(
+    congregation: Congregation, member: Self, now: datetime
+) -> None:
+    request_archive(self_=member, now=now)
+    leave_congregation(membership=membership_of(member, congregation), now=now)
+
+    assert prepare_due_archives(now=now) == 0
+
+    assert not DataArchive.objects.exists()
+    with tenant(congregation):
+        assert not Email.objects.filter(key__startswith="data-archive:").exists()
