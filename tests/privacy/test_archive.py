@@ -15,6 +15,8 @@ import pytest
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.usersessions.models import UserSession
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Self
@@ -233,3 +235,23 @@ def test_a_facilitator_who_removed_them_and_a_deduction_s_recorder_are_not_named
     assert history[-1] == ("made facilitator", False)
     rules = [row["rule"] for row in csv.DictReader(io.StringIO(files["ledger.csv"]))]
     assert "missed" in rules
+
+
+def test_the_archive_reads_as_many_queries_for_months_of_meetings_as_for_one(
+    congregation: Congregation, member: Self, crew: Crew, crew_mate: Self, now: datetime
+) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            export_self_data(self_=member, now=now)
+        return len(captured)
+
+    meeting = held_meeting(crew, now=now - 170 * DAY)
+    money_round(meeting, member, crew_mate)
+    conflict(crew, member, crew_mate)
+    venture(congregation, member, crew_mate)
+    few = queries()
+    for month in range(1, 5):
+        meeting = held_meeting(crew, now=now - (170 - 30 * month) * DAY)
+        money_round(meeting, member, crew_mate)
+
+    assert queries() == few <= 32
