@@ -8,6 +8,7 @@ import re
 import zipfile
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -72,10 +73,13 @@ def test_asking_says_it_is_being_prepared_and_asking_again_prepares_one(
     assert prepare_due_archives(now=now) == 0  # a second run prepares nothing more
 
 
-def test_the_emailed_link_downloads_the_archive_once(member: Self, link: str) -> None:
+def test_the_emailed_link_downloads_the_archive_once(
+    member: Self, link: str, django_assert_max_num_queries: Any
+) -> None:
     client = signed_in(member)
 
-    response = client.get(link)
+    with django_assert_max_num_queries(8):
+        response = client.get(link)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
