@@ -39,6 +39,7 @@ ACROSS_CONGREGATIONS = {
     "congregations.services.notifications": "a Self marking all their notifications read",
     "crews.selectors": "a Self's own crews and calendar feed, across their congregations",
     "reciprocity.selectors.waiting": "what waits for a Self, across their congregations",
+    "privacy.services.archive": "everything the app holds about a Self, for them to download",
 }
 
 # What this thread's current transaction has set: the congregation's id, and whether the

@@ -34,6 +34,8 @@ PERIODIC_TASKS: dict[str, Periodic] = {
     "expire_open_conflicts": Periodic(
         "reciprocity.tasks.expire_open_conflicts", timedelta(hours=1)
     ),
+    "prepare_archives": Periodic("privacy.tasks.prepare_archives", timedelta(minutes=1)),
+    "forget_expired": Periodic("privacy.tasks.forget_expired", timedelta(hours=1)),
 }
 
 

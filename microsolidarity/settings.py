@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "congregations",
     "crews",
     "reciprocity",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -351,6 +352,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def _days(name: str, default: int) -> timedelta:
+    """A number of days from the environment; none or fewer would forget at once."""
+    days = env.int(name, default=default)
+    if days < 1:
+        raise ImproperlyConfigured(f"{name} must be a number of days, 1 or more, not {days}.")
+    return timedelta(days=days)
+
+
+# Keep nothing longer than needed (privacy.services.retention; README, Configuration): an
+# invitation that lapsed or was revoked forgets its address, and a sent email its
+# address and contents, this long after, which leaves a month to answer "did my invitation
+# go out?"; a Self's data archive lives a day, long enough to open the email.
+PRIVACY_FORGET_INVITATIONS_AFTER = _days("PRIVACY_FORGET_INVITATIONS_AFTER_DAYS", 30)
+PRIVACY_FORGET_EMAILS_AFTER = _days("PRIVACY_FORGET_EMAILS_AFTER_DAYS", 30)
+PRIVACY_ARCHIVE_LIFETIME = timedelta(days=1)
 # /healthz calls a periodic task stale when it has not run for this long.
 HEARTBEAT_MAX_AGE = timedelta(seconds=env.int("HEARTBEAT_MAX_AGE_SECONDS", default=300))
 

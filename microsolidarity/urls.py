@@ -28,6 +28,7 @@ urlpatterns = [
     path("notifications/", notifications, name="notifications"),
     path("notifications/unread/", unread, name="unread"),
     path("calendar/", include("crews.calendar_urls")),
+    path("privacy/", include("privacy.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("c/<slug:congregation_slug>/", include(congregation_urls)),

@@ -253,7 +253,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
     with across_congregations():
         return {
             model._meta.label: list(model._default_manager.order_by("pk").values())
-            for app in ("congregations", "crews", "reciprocity")
+            for app in ("congregations", "crews", "reciprocity", "privacy")
             for model in apps.get_app_config(app).get_models()
         }
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("congregations", "crews", "reciprocity", "microsolidarity")
+APPS = ("congregations", "crews", "reciprocity", "privacy", "microsolidarity")
 # Writing is for services; these write on purpose outside them: migrations (data
 # migrations) and the demo's loader (the benchmark's loader is not in the app at all).
 MAY_WRITE = ("/migrations/", "/services/", "microsolidarity/demo.py")

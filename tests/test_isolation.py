@@ -17,15 +17,18 @@ from typing import Any, NotRequired, TypedDict
 from urllib.parse import quote
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.services import invite
+from congregations.services.outbox import send_due_emails
 from congregations.tenancy import tenant
 from crews.models import Crew, CrewInvitation, Meeting
 from crews.services import form_crew, invite_to_crew, schedule_meeting
+from privacy.services.downloads import prepare_archive, request_archive
 from reciprocity.models import (
     Conflict,
     Dispute,
@@ -356,3 +359,54 @@ def test_a_member_posting_a_facilitators_action_gets_403_and_changes_nothing(
 
     assert response.status_code == 403, f"POST {name} as a member"
     assert snapshot() == before
+
+
+# --- pages outside /c/<slug>/ ---------------------------------------------------------
+
+
+def test_the_privacy_page_is_public_and_linked_from_every_page_s_footer(
+    client: Client, world: World
+) -> None:
+    privacy = reverse("privacy:privacy")
+    response = client.get(privacy)
+    assert response.status_code == 200
+    assert "Who sees what" in response.content.decode()
+    footer_link = f'<a href="{privacy}">Privacy</a>'
+    member = Client()
+    member.force_login(world.member)
+    for page in [
+        client.get(reverse("account_login")),
+        member.get(url_of("crews:congregation", world)),
+        member.get(reverse("profile")),
+    ]:
+        footer = page.content.decode().split('<footer class="site">', 1)[1]
+        assert footer_link in footer
+
+
+def test_a_self_s_data_archive_is_theirs_alone(client: Client, world: World) -> None:
+    ask = reverse("privacy:ask_for_data")
+    before = snapshot()
+    anonymous = client.post(ask)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"] == f"{reverse('account_login')}?next={quote(ask)}"
+    assert snapshot() == before
+
+    archive = request_archive(self_=world.member)
+    prepare_archive(archive_id=archive.pk)
+    token = archive_token(world)
+    link = reverse("privacy:archive", args=[token])
+    for persona in ["outsider", "crew_mate", "facilitator"]:
+        client.force_login(getattr(world, persona))
+        before = snapshot()
+        assert client.get(link).status_code == 404, persona
+        assert client.get(ask).status_code == 405, persona
+        assert snapshot() == before
+    client.force_login(world.member)
+    assert client.get(link).status_code == 200
+
+
+def archive_token(world: World) -> str:
+    """The token of the member's archive, as its email carries it."""
+    send_due_emails()
+    (message,) = [m for m in mail.outbox if m.to == [world.member.email]]
+    return message.body.split("/privacy/my-data/", 1)[1].split("/", 1)[0]

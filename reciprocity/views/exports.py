@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from crews.access import crew_for_member
 from microsolidarity.http import CongregationRequest
+from microsolidarity.spreadsheets import cell
 
 from ..rules import Level, Rule
 from ..selectors import entries, export_rows
@@ -38,12 +39,6 @@ class _Echo:
         return line
 
 
-def _text(value: str | None) -> str:
-    # A spreadsheet would run a cell starting with one of these as a formula.
-    value = value or ""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _lines(rows: Iterable[tuple], tz: ZoneInfo) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(HEADER)
@@ -66,13 +61,13 @@ def _lines(rows: Iterable[tuple], tz: ZoneInfo) -> Iterator[str]:
         yield writer.writerow(
             [
                 _day(occurred_at, tz),
-                _text(member),
-                _text(crew),
+                cell(member),
+                cell(crew),
                 Level(level).label,
                 Rule(rule).label,
                 points,
-                _text(reason),
-                _text(recorded_by),
+                cell(reason),
+                cell(recorded_by),
                 reverses,
             ]
         )
