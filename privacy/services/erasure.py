@@ -1,0 +1,115 @@
+"""Leaving for good (DESIGN's ``erase_self``): a Self who deletes their account is
+anonymised, never deleted, so the ledger keeps every row and each crew's scores still add
+up; everything else that names them, reaches them or lets them sign in goes.
+
+Each membership ends through ``leave_congregation``, the path a member leaving takes:
+History records it, and its ``membership_ended`` handlers end their crew memberships,
+withdraw the crew invitations to and from them and release them from conflicts,
+ventures and disputes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from congregations.models import Congregation, Email, EmailOptOut, Invitation, Self
+from congregations.selectors import current_memberships, facilitator_count, memberships_of
+from congregations.services import leave_congregation, withdraw_invitations_sent_by
+from congregations.tenancy import tenant
+from crews.services import revoke_calendar_feed
+
+FORMER_MEMBER = "Former member"
+
+
+def former_address(self_: Self) -> str:
+    """Unique per Self and never deliverable: .invalid is reserved for that (RFC 2606)."""
+    return f"former-{self_.pk}@anonymised.invalid"
+
+
+def handovers_needed(*, self_: Self) -> list[Congregation]:
+    """The congregations of which the Self is the last facilitator while others remain:
+    leaving would leave them with nobody to run them, so someone else becomes a
+    facilitator there first."""
+    needed = []
+    for membership in memberships_of(self_=self_):
+        if not membership.is_facilitator:
+            continue
+        congregation = membership.congregation
+        with tenant(congregation):
+            alone = not current_memberships(congregation=congregation).exclude(member=self_)
+            if not alone and facilitator_count(congregation=congregation) <= 1:
+                needed.append(congregation)
+    return needed
+
+
+@transaction.atomic
+def erase_self(*, self_: Self, now: datetime | None = None) -> Self:
+    """Leave every congregation for good and anonymise the Self; returns them anonymised.
+    Refused, changing nothing, while they are the last facilitator of a congregation
+    with other members (see ``handovers_needed``)."""
+    now = now or timezone.now()
+    # Two deletions at once (two tabs) take turns; the second finds it done.
+    self_ = Self.objects.select_for_update().get(pk=self_.pk)
+    if self_.anonymised_at:
+        raise ValidationError("This account has been deleted already.")
+    if needed := handovers_needed(self_=self_):
+        names = ", ".join(congregation.name for congregation in needed)
+        raise ValidationError(
+            f"You are the last facilitator of {names}. Make someone else a facilitator "
+            "there first, on its Members page; then you can delete your account."
+        )
+    # While they are still members: revoking is something a member does.
+    withdraw_invitations_sent_by(self_=self_, now=now)
+    for membership in memberships_of(self_=self_):
+        leave_congregation(membership=membership, now=now)
+        _forget_address(membership.congregation, self_, now)
+    revoke_calendar_feed(owner=self_)
+    _remove_sign_in(self_)
+    _anonymise(self_, now)
+    return self_
+
+
+def _forget_address(congregation: Congregation, self_: Self, now: datetime) -> None:
+    """In the congregation they leave, what still holds their address: emails to them
+    (the queued ones are dropped, never sent) and the invitation they joined by."""
+    former = former_address(self_)
+    with tenant(congregation):
+        Email.objects.filter(recipient=self_, sent_at__isnull=True, failed_at__isnull=True).update(
+            failed_at=now, last_error="The recipient has left for good."
+        )
+        Email.objects.filter(recipient=self_).update(address=former)
+        Invitation.objects.filter(accepted_by=self_).update(email=former)
+
+
+def _remove_sign_in(self_: Self) -> None:
+    """Every way in: signed-in sessions, passkeys, the authenticator app and recovery
+    codes, and the addresses allauth signs in with or sends codes to."""
+    for session in UserSession.objects.filter(user=self_):
+        session.end()
+    Authenticator.objects.filter(user=self_).delete()
+    EmailAddress.objects.filter(user=self_).delete()
+    EmailOptOut.objects.filter(owner=self_).delete()
+
+
+def _anonymise(self_: Self, now: datetime) -> None:
+    self_.email = former_address(self_)
+    self_.display_name = FORMER_MEMBER
+    self_.paid_work = self_.meaningful_work = ""
+    self_.timezone = "UTC"
+    self_.reminders_enabled = self_.email_digest = False
+    # An unusable password also changes the hash every other session was signed with, so
+    # Django signs out any session the list above did not know of.
+    self_.set_unusable_password()
+    self_.is_active = self_.is_staff = self_.is_superuser = False
+    self_.last_login = None
+    self_.anonymised_at = now
+    self_.save()
+    self_.groups.clear()
+    self_.user_permissions.clear()
