@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from congregations.models import Congregation, Email, EmailOptOut, Invitation, Self
-from congregations.selectors import current_memberships, facilitator_count, memberships_of
+from congregations.selectors import handovers_needed, memberships_of
 from congregations.services import leave_congregation, withdraw_invitations_sent_by
 from congregations.tenancy import tenant
 from crews.services import revoke_calendar_feed
@@ -33,27 +33,11 @@ def former_address(self_: Self) -> str:
     return f"former-{self_.pk}@anonymised.invalid"
 
 
-def handovers_needed(*, self_: Self) -> list[Congregation]:
-    """The congregations of which the Self is the last facilitator while others remain:
-    leaving would leave them with nobody to run them, so someone else becomes a
-    facilitator there first."""
-    needed = []
-    for membership in memberships_of(self_=self_):
-        if not membership.is_facilitator:
-            continue
-        congregation = membership.congregation
-        with tenant(congregation):
-            alone = not current_memberships(congregation=congregation).exclude(member=self_)
-            if not alone and facilitator_count(congregation=congregation) <= 1:
-                needed.append(congregation)
-    return needed
-
-
 @transaction.atomic
 def erase_self(*, self_: Self, now: datetime | None = None) -> Self:
     """Leave every congregation for good and anonymise the Self; returns them anonymised.
     Refused, changing nothing, while they are the last facilitator of a congregation
-    with other members (see ``handovers_needed``)."""
+    with other members (``congregations.selectors.handovers_needed``)."""
     now = now or timezone.now()
     # Two deletions at once (two tabs) take turns; the second finds it done.
     self_ = Self.objects.select_for_update().get(pk=self_.pk)
