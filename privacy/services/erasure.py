@@ -17,15 +17,26 @@ from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Left, Substr
 from django.utils import timezone
 
-from congregations.models import Congregation, Email, EmailOptOut, Invitation, Self
+from congregations.models import (
+    Congregation,
+    Email,
+    EmailOptOut,
+    Invitation,
+    MembershipEvent,
+    Notification,
+    Self,
+)
 from congregations.selectors import handovers_needed, memberships_of
 from congregations.services import leave_congregation, withdraw_invitations_sent_by
 from congregations.tenancy import tenant
 from crews.services import revoke_calendar_feed
 
 FORMER_MEMBER = "Former member"
+TEXT_LENGTH = Notification._meta.get_field("text").max_length
 
 
 def former_address(self_: Self) -> str:
@@ -53,23 +64,33 @@ def erase_self(*, self_: Self, now: datetime | None = None) -> Self:
     withdraw_invitations_sent_by(self_=self_, now=now)
     for membership in memberships_of(self_=self_):
         leave_congregation(membership=membership, now=now)
-        _forget_address(membership.congregation, self_, now)
+        _forget_them_in(membership.congregation, self_, now)
     revoke_calendar_feed(owner=self_)
     _remove_sign_in(self_)
     _anonymise(self_, now)
     return self_
 
 
-def _forget_address(congregation: Congregation, self_: Self, now: datetime) -> None:
-    """In the congregation they leave, what still holds their address: emails to them
-    (the queued ones are dropped, never sent) and the invitation they joined by."""
-    former = former_address(self_)
+def _forget_them_in(congregation: Congregation, self_: Self, now: datetime) -> None:
+    """In the congregation they leave, what still holds their address or name as text:
+    emails to them (the queued ones are dropped, never sent), the invitation they joined
+    by and History's lines about it, and the notices others had of what they did. The
+    ledger's reasons are append-only and keep the names they were written with."""
+    address, name, former = self_.email, str(self_), former_address(self_)
     with tenant(congregation):
         Email.objects.filter(recipient=self_, sent_at__isnull=True, failed_at__isnull=True).update(
             failed_at=now, last_error="The recipient has left for good."
         )
         Email.objects.filter(recipient=self_).update(address=former)
-        Invitation.objects.filter(accepted_by=self_).update(email=former)
+        Invitation.objects.filter(Q(accepted_by=self_) | Q(email__iexact=address)).update(
+            email=former
+        )
+        MembershipEvent.objects.filter(email__iexact=address).update(email=former)
+        # A notice about someone's act begins with their name ("Ana invites you to…");
+        # only that is replaced, so a short name inside another word is left alone.
+        Notification.objects.filter(text__startswith=f"{name} ").update(
+            text=Left(Concat(Value(FORMER_MEMBER), Substr("text", len(name) + 1)), TEXT_LENGTH)
+        )
 
 
 def _remove_sign_in(self_: Self) -> None:

@@ -24,7 +24,7 @@ from congregations.models import (
     Role,
     Self,
 )
-from congregations.services import change_role, invite, send_due_emails
+from congregations.services import accept_invitation, change_role, invite, send_due_emails
 from congregations.tenancy import tenant
 from crews.models import CalendarFeed, Crew, CrewInvitation, CrewMembership
 from crews.services import invite_to_crew, renew_calendar_feed
@@ -43,7 +43,7 @@ from tests.builders import (
     scheduled_meeting,
     signed_in,
 )
-from tests.factories import PASSWORD, CongregationFactory, MembershipFactory
+from tests.factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
 from tests.pages import text
 
 pytestmark = pytest.mark.django_db
@@ -159,12 +159,13 @@ def test_every_page_that_listed_them_says_former_member(
     ana: Self, played: Crew, crew_mate: Self, facilitator: Self
 ) -> None:
     congregation = played.congregation
-    the_conflict = conflict(played, crew_mate, ana)
+    the_conflict = conflict(played, ana, crew_mate)  # opened by Ana: the crew-mate is told
     mate, facilitating = signed_in(crew_mate), signed_in(facilitator)
     pages = [
         (mate, congregation_url("reciprocity:crew_scores", congregation, crew_pk=played.pk)),
         (mate, congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk)),
         (mate, congregation_url("reciprocity:conflict", congregation, pk=the_conflict.pk)),
+        (mate, "/notifications/"),
     ]
     listing_now = [
         (mate, congregation_url("crews:crew", congregation, pk=played.pk)),
@@ -186,6 +187,25 @@ def test_every_page_that_listed_them_says_former_member(
     for client, url in listing_now:
         page = text(client.get(url))
         assert NAME not in page and ADDRESS not in page, url
+
+
+def test_history_keeps_no_address_of_theirs(congregation: Congregation, facilitator: Self) -> None:
+    """Invited and joined: History said "invited ana@example.net"; now it names nobody."""
+    ana = SelfFactory.create(email=ADDRESS, display_name=NAME)
+    _, token = invite(
+        congregation=congregation, email=ADDRESS, invited_by=facilitator, send_email=False
+    )
+    accept_invitation(token=token, self_=ana)
+    history = congregation_url("history", congregation)
+    assert ADDRESS in text(signed_in(facilitator).get(history))
+
+    erase_self(self_=ana)
+
+    page = text(signed_in(facilitator).get(history))
+    assert ADDRESS not in page and NAME not in page
+    assert "Former member" in page
+    with tenant(congregation):
+        assert not Invitation.objects.filter(email=ADDRESS).exists()
 
 
 def test_they_leave_every_congregation_through_the_way_a_member_leaves(
