@@ -36,7 +36,7 @@ from congregations.tenancy import tenant
 from crews.services import revoke_calendar_feed
 
 FORMER_MEMBER = "Former member"
-TEXT_LENGTH = Notification._meta.get_field("text").max_length
+TEXT_LENGTH = Notification._meta.get_field("text").max_length or 500
 
 
 def former_address(self_: Self) -> str:

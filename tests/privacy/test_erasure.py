@@ -70,7 +70,7 @@ def ask_for_code(email: str) -> list[str]:
     """The codes emailed when someone asks to sign in with a code sent to ``email``."""
     mail.outbox.clear()
     Client().post("/accounts/login/code/", {"email": email})
-    return [code for message in mail.outbox for code in CODE.findall(message.body)]
+    return [code for message in mail.outbox for code in CODE.findall(str(message.body))]
 
 
 def test_the_erased_self_can_no_longer_sign_in(ana: Self, congregation: Congregation) -> None:
