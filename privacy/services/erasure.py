@@ -73,15 +73,21 @@ def erase_self(*, self_: Self, now: datetime | None = None) -> Self:
 
 def _forget_them_in(congregation: Congregation, self_: Self, now: datetime) -> None:
     """In the congregation they leave, what still holds their address or name as text:
-    emails to them (the queued ones are dropped, never sent), the invitation they joined
-    by and History's lines about it, and the notices others had of what they did. The
-    ledger's reasons are append-only and keep the names they were written with."""
+    emails to them (the queued ones are dropped, never sent) and their notifications,
+    the invitation they joined by and History's lines about it, and the notices others
+    had of what they did. The ledger's reasons are append-only and keep the names they
+    were written with."""
     address, name, former = self_.email, str(self_), former_address(self_)
     with tenant(congregation):
         Email.objects.filter(recipient=self_, sent_at__isnull=True, failed_at__isnull=True).update(
             failed_at=now, last_error="The recipient has left for good."
         )
-        Email.objects.filter(recipient=self_).update(address=former)
+        # Sent ones keep their key and state, so nothing is sent twice; not what they said.
+        Email.objects.filter(recipient=self_).update(
+            address=former, subject="", body="", attachment="", attachment_name=""
+        )
+        # What they were told is theirs alone, and nobody will read it now.
+        Notification.objects.filter(recipient=self_).delete()
         Invitation.objects.filter(Q(accepted_by=self_) | Q(email__iexact=address)).update(
             email=former
         )

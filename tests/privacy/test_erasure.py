@@ -21,6 +21,7 @@ from congregations.models import (
     Invitation,
     Membership,
     MembershipEvent,
+    Notification,
     Role,
     Self,
 )
@@ -258,6 +259,8 @@ def test_no_email_reaches_them_again(
         assert queued.sent_at is None and queued.failed_at is not None
         assert not Email.objects.filter(recipient=ana, sent_at__isnull=False).exists()
         assert not Email.objects.filter(address=ADDRESS).exists()
+        assert not Email.objects.filter(recipient=ana).exclude(body="").exists()
+        assert not Notification.objects.filter(recipient=ana).exists()
 
 
 def test_the_last_facilitator_is_stopped_until_they_hand_over(
