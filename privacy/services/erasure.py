@@ -60,7 +60,7 @@ def erase_self(*, self_: Self, now: datetime | None = None) -> Self:
             f"You are the last facilitator of {names}. Make someone else a facilitator "
             "there first, on its Members page; then you can delete your account."
         )
-    # While they are still members: revoking is something a member does.
+    # Wherever they sent one, congregations they left before included.
     withdraw_invitations_sent_by(self_=self_, now=now)
     for membership in memberships_of(self_=self_):
         leave_congregation(membership=membership, now=now)
