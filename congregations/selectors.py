@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,6 +38,26 @@ def memberships_of(*, self_: Self) -> list[Membership]:
             .select_related("congregation")
             .order_by("congregation__name")
         )
+
+
+def handovers_needed(*, self_: Self) -> list[Congregation]:
+    """The congregations of which the Self is the only facilitator while others are
+    members: someone else takes it on there before they can leave for good."""
+    with across_congregations():
+        others = (
+            Membership.objects.current()
+            .filter(congregation=OuterRef("congregation"))
+            .exclude(member=self_)
+        )
+        return [
+            membership.congregation
+            for membership in Membership.objects.current()
+            .filter(member=self_, role=Role.FACILITATOR)
+            .filter(Exists(others))
+            .exclude(Exists(others.filter(role=Role.FACILITATOR)))
+            .select_related("congregation")
+            .order_by("congregation__name")
+        ]
 
 
 def current_membership(*, congregation: Congregation, self_: Self) -> Membership | None:

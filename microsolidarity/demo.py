@@ -21,6 +21,7 @@ from congregations.tenancy import tenant
 from crews.models import Crew, Kind
 from crews.selectors import current_members
 from crews.services import form_crew, leave_crew, log_meeting, propose_crew, schedule_meeting
+from privacy.services import erase_self
 from reciprocity.models import LedgerEntry, LegalForm
 from reciprocity.rules import Rule
 from reciprocity.services import (
@@ -71,6 +72,10 @@ MEMBERS = [
     Person("Maru Ngata", "maru@example.org", "student", "a food rescue crew", "Pacific/Auckland"),
 ]
 
+# She was in Solar street for its first three meetings, then deleted her account: her
+# points stay in the crew's total, under "Former member".
+LEFT_FOR_GOOD = Person("Noa Berg", "noa@example.org", "baker", "a bread club for the street")
+
 
 @dataclass
 class Demo:
@@ -103,7 +108,7 @@ def load(*, now: datetime | None = None) -> Demo:
         name="Kotahi", slug=SLUG, facilitator=facilitator, now=founded
     )
     members = []
-    for day, person in enumerate(MEMBERS, start=1):
+    for day, person in enumerate([*MEMBERS, LEFT_FOR_GOOD], start=1):
         joined = founded + timedelta(days=day)
         _, token = invite(
             congregation=congregation,
@@ -124,6 +129,7 @@ def load(*, now: datetime | None = None) -> Demo:
                 email_digest=person.email_digest,
             )
         )
+    noa = members.pop()
     # Not answered yet, and its link lapses in two days: the invitations page says so.
     invite(
         congregation=congregation,
@@ -134,7 +140,7 @@ def load(*, now: datetime | None = None) -> Demo:
         now=now - congregation.invitation_lifetime + timedelta(days=2),
     )
     with tenant(congregation):
-        _crews(congregation, {p.email: p for p in [facilitator, *members]}, now)
+        _crews(congregation, {p.email: p for p in [facilitator, *members, noa]}, now)
         # Room for one more each: History says what changed, from what to what.
         update_settings(
             congregation=congregation,
@@ -148,7 +154,8 @@ def load(*, now: datetime | None = None) -> Demo:
 def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -> None:
     """Two crews and a dyad with five months of history, a crew still being formed, a
     resolved conflict and a co-owned venture: every level of the game has points. A
-    member who left her crew, which closed her open conflict without points. And things
+    member who left her crew, which closed her open conflict without points; one who left
+    for good, whose points stay under "Former member". And things
     waiting for someone: crew invitations, a meeting to log, a conflict, a venture, and a
     missed-meeting deduction disputed, waiting for a crew-mate's confirmation."""
 
@@ -167,7 +174,7 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
         congregation=congregation,
         name="Solar street",
         purpose="Panels on every roof in the street",
-        members=who("kai", "ben", "dev", "ira"),
+        members=who("kai", "ben", "dev", "ira", "noa"),
         now=formed,
     )
     dyad = form_crew(
@@ -193,6 +200,8 @@ def _crews(congregation: Congregation, people: dict[str, Self], now: datetime) -
         _held(dyad, day + timedelta(days=5), absent=[])
         # What the job would have done that month, so its emails are not news today.
         apply_missed_meeting_deductions(congregation=congregation, now=day + timedelta(days=8))
+        if months_ago == 3:
+            erase_self(self_=people["noa@example.org"], now=day + timedelta(days=10))
     # Chiara was at last month's Seed library meeting, but the log missed her: she says
     # so, and it waits for a crew-mate who was there (Ana among them) to confirm.
     chiara = people["chiara@example.org"]

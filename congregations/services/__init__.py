@@ -18,6 +18,7 @@ from .invitations import (
     resend_invitation,
     revoke_invitation,
     sign_up_with_invitation,
+    withdraw_invitations_sent_by,
 )
 from .memberships import change_role, leave_congregation, remove_member
 from .notifications import Notice, mark_all_read, mark_read, notify
@@ -53,4 +54,5 @@ __all__ = [
     "sign_up_with_invitation",
     "update_profile",
     "update_settings",
+    "withdraw_invitations_sent_by",
 ]

@@ -258,6 +258,10 @@ def revoke_invitation(
     _require_can_handle(invitation, revoked_by)
     if invitation.accepted_at or invitation.revoked_at:
         raise ValidationError("This invitation has been answered or revoked already.")
+    return _revoke(invitation, revoked_by, now)
+
+
+def _revoke(invitation: Invitation, revoked_by: Self, now: datetime) -> Invitation:
     invitation.revoked_at = now
     invitation.save(update_fields=["revoked_at"])
     record_event(
@@ -268,6 +272,24 @@ def revoke_invitation(
         email=invitation.email,
     )
     return invitation
+
+
+@transaction.atomic
+def withdraw_invitations_sent_by(*, self_: Self, now: datetime | None = None) -> int:
+    """Revoke every invitation the Self sent that is still open (expired ones too, which
+    a facilitator could otherwise resend), in every congregation, those they have left
+    included: they are leaving for good. Returns how many."""
+    now = now or timezone.now()
+    with across_congregations():
+        sent = list(
+            Invitation.objects.filter(
+                invited_by=self_, accepted_at__isnull=True, revoked_at__isnull=True
+            ).select_related("congregation")
+        )
+    for invitation in sent:
+        with tenant(invitation):
+            _revoke(invitation, self_, now)
+    return len(sent)
 
 
 def _lock_invitation(token: str) -> Invitation | None:

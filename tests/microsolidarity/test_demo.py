@@ -11,9 +11,11 @@ from django.core.management import call_command
 
 from congregations.models import MembershipEvent, Self
 from congregations.tenancy import tenant
+from crews.models import Crew
 from microsolidarity import demo
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Rule
+from reciprocity.selectors import crew_breakdown
 from reciprocity.selectors.waiting import waiting_for
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +54,16 @@ def test_seed_demo_prints_the_address_it_serves(settings: Any) -> None:
     call_command("seed_demo", stdout=printed)
 
     assert "Sign in at http://127.0.0.1:8123/ with password" in printed.getvalue()
+
+
+def test_the_demo_has_a_former_member_whose_points_stay_in_her_crew() -> None:
+    loaded = demo.load()
+
+    assert not Self.objects.filter(email=demo.LEFT_FOR_GOOD.email).exists()
+    with tenant(loaded.congregation):
+        solar = Crew.objects.get(name="Solar street")
+        breakdown = crew_breakdown(crew=solar)
+    [former] = [row for row in breakdown.rows if not row.current]
+    assert str(former.member) == "Former member"
+    assert former.total > 0
+    assert breakdown.total == sum(row.total for row in breakdown.rows)
