@@ -192,6 +192,7 @@ def entries(
             "meeting",
             "recorded_by",
             "reverses__meeting",
+            "reverses__crew",
             "reversed_by",
             "reversed_by__recorded_by",
             "dispute__confirmed_by",

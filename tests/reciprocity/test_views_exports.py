@@ -384,3 +384,25 @@ def test_each_page_that_offers_the_csv_offers_the_xlsx_beside_it(
     xlsx_link = congregation_url(f"reciprocity:{kind}_entries_xlsx", congregation, **crew)
     assert f'href="{csv_link}"' in shown
     assert f'href="{xlsx_link}"' in shown
+
+
+def test_the_entry_list_dates_corrections_without_a_query_each(
+    congregation: Congregation, played: Crew, crew_mate: Self, facilitator: Self
+) -> None:
+    """Each entry's day is read on its meeting's or crew's clock, and so is the day of the
+    entry a correction reverses: read with the page's one query for the entries."""
+    client = signed_in(crew_mate)
+    url = congregation_url("reciprocity:crew_entries", congregation, crew_pk=played.pk)
+    with tenant(congregation):
+        scored = list(LedgerEntry.objects.exclude(member=facilitator).order_by("pk"))
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        return len(captured.captured_queries)
+
+    reverse_entry(entry=scored[0], reversed_by=facilitator, reason="Wrong meeting")
+    one = queries()
+    for entry in scored[1:4]:
+        reverse_entry(entry=entry, reversed_by=facilitator, reason="Wrong meeting")
+    assert queries() == one
