@@ -95,16 +95,15 @@ def csv_lines(rows: Iterable[list[Cell]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield BOM + writer.writerow(HEADER)
     for row in rows:
-        yield writer.writerow(
-            [
-                value.isoformat()
-                if isinstance(value, date)
-                else f"'{value}"
-                if isinstance(value, str) and formula_like(value)
-                else value
-                for value in row
-            ]
-        )
+        yield writer.writerow([_csv_cell(value) for value in row])
+
+
+def _csv_cell(value: Cell) -> str | int:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and formula_like(value):
+        return f"'{value}"
+    return value
 
 
 def xlsx_book(rows: Iterable[list[Cell]]) -> bytes:
