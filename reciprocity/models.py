@@ -3,16 +3,18 @@ ventures the points come from."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils.timezone import now
+from django.utils.timezone import get_current_timezone, now
 
 from congregations.models import Congregation, RequestKeyed, Self, TenantOwned
 from congregations.validators import single_line
 from crews.models import Crew, Meeting
 
-from .rules import REASON_LENGTH, Level, Rule
+from .rules import REASON_LENGTH, Level, Rule, entry_day
 
 # Each length is said once, here: the model field, its forms and its services all read it.
 CONFLICT_TITLE_LENGTH = 200
@@ -297,6 +299,17 @@ class LedgerEntry(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.points:+d} {self.member}: {self.reason}"
+
+    @property
+    def day(self) -> date:
+        """The day it happened, as its reason names it (selectors.entries reads its
+        meeting and crew with it); one of level 5 on the reader's clock."""
+        return entry_day(
+            self.occurred_at,
+            self.meeting.timezone if self.meeting else None,
+            self.crew.timezone if self.crew else None,
+            get_current_timezone(),
+        )
 
 
 class Dispute(TenantOwned):

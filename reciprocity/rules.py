@@ -8,7 +8,7 @@ counts people in, a Self in the services, an id in the generator."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Protocol, TypeVar
 
 # The choices' base classes only: what a field stores, not a model.
@@ -218,6 +218,13 @@ def entry_key(rule: Rule, source_id: int, member_id: int) -> str:
 
 def entry_reason(rule: Rule, **parts: object) -> str:
     return WORDING[rule][1].format(**parts)[:REASON_LENGTH]
+
+
+def entry_day(occurred_at: datetime, *clocks: tzinfo | None) -> date:
+    """The day an entry happened, on the first of ``clocks`` it has: its meeting's, on
+    which its reason names the day, then its crew's, then the reader's. A list and a
+    spreadsheet then show the day its reason names."""
+    return occurred_at.astimezone(next(zone for zone in clocks if zone is not None)).date()
 
 
 # A correction in plain words, naming the entry it reverses: "Reversed Fern Walker’s +1 for

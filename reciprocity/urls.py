@@ -34,6 +34,7 @@ urlpatterns = [
     path("crews/<int:crew_pk>/scores/", scores.crew_scores, name="crew_scores"),
     path("crews/<int:crew_pk>/entries/", scores.crew_entries, name="crew_entries"),
     path("crews/<int:crew_pk>/entries.csv", exports.crew_entries_csv, name="crew_entries_csv"),
+    path("crews/<int:crew_pk>/entries.xlsx", exports.crew_entries_xlsx, name="crew_entries_xlsx"),
     path("entries/<int:pk>/", scores.entry, name="entry"),
     path("entries/<int:pk>/reverse/", scores.reverse_entry, name="reverse_entry"),
     path("entries/<int:pk>/dispute/", scores.dispute_deduction, name="dispute_deduction"),
@@ -42,4 +43,5 @@ urlpatterns = [
     path("me/", scores.me, name="me"),
     path("me/entries/", scores.my_entries, name="my_entries"),
     path("me/entries.csv", exports.my_entries_csv, name="my_entries_csv"),
+    path("me/entries.xlsx", exports.my_entries_xlsx, name="my_entries_xlsx"),
 ]

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from congregations.models import Congregation, Email, Invitation, TenantOwned
 from congregations.services import (
@@ -463,8 +464,22 @@ TEXT_COLUMNS = ("member", "crew", "reason", "recorded by", "reverses")
 
 
 def csv_cells(content: bytes) -> list[str]:
-    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     return [row[column] for row in rows for column in TEXT_COLUMNS]
+
+
+def xlsx_formulas(content: bytes) -> list[str]:
+    """The cells of an .xlsx a spreadsheet would run: a formula, or text that looks like
+    one without the mark that keeps it text."""
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    return [
+        str(cell.value)
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+        or (isinstance(cell.value, str) and cell.value.startswith(FORMULA) and not cell.quotePrefix)
+    ]
 
 
 PERSONAS = ("member", "facilitator", "crew_mate")
@@ -472,7 +487,7 @@ PERSONAS = ("member", "facilitator", "crew_mate")
 
 def pages_answer(world: World, persona: str) -> None:
     """Every page of the congregation answers ``persona`` what the isolation matrix says,
-    none lets markup through, and no CSV cell is a formula."""
+    none lets markup through, and no spreadsheet cell is a formula."""
     client = Client()
     client.force_login(getattr(world, persona))
     for name, page in REGISTRY.items():
@@ -486,6 +501,8 @@ def pages_answer(world: World, persona: str) -> None:
         if name.endswith("_csv"):
             for cell in csv_cells(content):
                 assert not cell.startswith(FORMULA), f"{name}: formula cell {cell!r}"
+        elif name.endswith("_xlsx"):
+            assert not xlsx_formulas(content), f"{name}: formula cells"
         else:
             assert b"<script>alert(1)" not in content, f"{name} lets markup through"
     for url in (reverse("home"), reverse("profile"), reverse("calendar:settings")):

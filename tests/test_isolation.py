@@ -186,6 +186,7 @@ REGISTRY: dict[str, Page] = {
     "reciprocity:crew_scores": Page(**CREW_ONLY, kwargs=crew_pk_of_game),
     "reciprocity:crew_entries": Page(**CREW_ONLY, kwargs=crew_pk_of_game),
     "reciprocity:crew_entries_csv": Page(**CREW_ONLY, kwargs=crew_pk_of_game),
+    "reciprocity:crew_entries_xlsx": Page(**CREW_ONLY, kwargs=crew_pk_of_game),
     # An entry is its member's and its crew's; a facilitator outside the crew sees only a
     # missed-meeting deduction (this one is the crew-mate's points for coming).
     "reciprocity:entry": Page(**CREW_ONLY, kwargs=entry_pk),
@@ -199,6 +200,7 @@ REGISTRY: dict[str, Page] = {
     "reciprocity:welcome": Page(member=200, facilitator=200),
     "reciprocity:my_entries": Page(member=200, facilitator=200),
     "reciprocity:my_entries_csv": Page(member=200, facilitator=200),
+    "reciprocity:my_entries_xlsx": Page(member=200, facilitator=200),
 }
 
 

@@ -189,8 +189,10 @@ def entries(
         found.select_related(
             "member",
             "crew",
+            "meeting",
             "recorded_by",
-            "reverses",
+            "reverses__meeting",
+            "reverses__crew",
             "reversed_by",
             "reversed_by__recorded_by",
             "dispute__confirmed_by",
@@ -201,12 +203,15 @@ def entries(
 
 
 def export_rows(entries: QuerySet[LedgerEntry]) -> Iterator[tuple]:
-    """The columns of a CSV export, oldest first, read by one query (no server-side
+    """What a spreadsheet export writes, oldest first, with the clocks that date each
+    entry and the one it reverses (rules.entry_day), read by one query (no server-side
     cursor, which PgBouncer's transaction pooling forbids: see settings)."""
     return (
         entries.order_by("occurred_at", "id")
         .values_list(
             "occurred_at",
+            "meeting__timezone",
+            "crew__timezone",
             "member__display_name",
             "crew__name",
             "level",
@@ -215,6 +220,7 @@ def export_rows(entries: QuerySet[LedgerEntry]) -> Iterator[tuple]:
             "reason",
             "recorded_by__display_name",
             "reverses__occurred_at",
+            "reverses__meeting__timezone",
             "reverses__points",
             "reverses__reason",
         )

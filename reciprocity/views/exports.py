@@ -1,103 +1,65 @@
-"""CSV downloads of ledger entries: one's own, and a crew's for its members. One query
-reads the rows (a crew's ledger is hundreds of them) and the lines are streamed."""
+"""Spreadsheet downloads of ledger entries, as CSV or .xlsx: one's own, and a crew's for
+its members. One query reads the rows (a crew's ledger is hundreds of them); the CSV's
+lines are streamed."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from crews.access import crew_for_member
 from microsolidarity.http import CongregationRequest
-from microsolidarity.spreadsheets import cell
 
-from ..rules import Level, Rule
 from ..selectors import entries, export_rows
-
-HEADER = [
-    "date",
-    "member",
-    "crew",
-    "level",
-    "rule",
-    "points",
-    "reason",
-    "recorded by",
-    "reverses",
-]
+from ..sheets import XLSX, cells, csv_lines, xlsx_book
 
 
-class _Echo:
-    """csv.writer writes to this, and hands back each line for the response to stream."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def _lines(rows: Iterable[tuple], tz: ZoneInfo) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
-    for (
-        occurred_at,
-        member,
-        crew,
-        level,
-        rule,
-        points,
-        reason,
-        recorded_by,
-        reversed_at,
-        reversed_points,
-        reversed_reason,
-    ) in rows:
-        reverses = ""
-        if reversed_at is not None:
-            reverses = f"{_day(reversed_at, tz)} {reversed_points:+d} {reversed_reason}"
-        yield writer.writerow(
-            [
-                _day(occurred_at, tz),
-                cell(member),
-                cell(crew),
-                Level(level).label,
-                Rule(rule).label,
-                points,
-                cell(reason),
-                cell(recorded_by),
-                reverses,
-            ]
-        )
-
-
-def _day(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).date().isoformat()
-
-
-def _download(
-    request: CongregationRequest, rows: Iterable[tuple], name: str
-) -> StreamingHttpResponse:
+def _csv(rows: Iterable[tuple], name: str) -> StreamingHttpResponse:
     # The lines are written after the view returns: fix the reader's timezone now.
-    tz = timezone.get_current_timezone()
+    typed = cells(rows, timezone.get_current_timezone())
     # Streamed after the view returns: the middleware puts the lines behind the walls.
-    response = StreamingHttpResponse(_lines(rows, tz), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(typed), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
 
+def _xlsx(rows: Iterable[tuple], name: str) -> HttpResponse:
+    # A zip's directory comes last: the workbook is written whole, here, behind the walls.
+    book = xlsx_book(cells(rows, timezone.get_current_timezone()))
+    response = HttpResponse(book, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+def _mine(request: CongregationRequest) -> tuple[Iterable[tuple], str]:
+    mine = entries(congregation=request.congregation, member_id=request.user.pk)
+    return export_rows(mine), f"{request.congregation.slug}-my-entries"
+
+
+def _crews(request: CongregationRequest, crew_pk: int) -> tuple[Iterable[tuple], str]:
+    crew = crew_for_member(request, crew_pk)
+    theirs = entries(congregation=request.congregation, crew=crew)
+    return export_rows(theirs), f"{request.congregation.slug}-crew-{crew.pk}-entries"
+
+
 @require_GET
 def my_entries_csv(request: CongregationRequest) -> StreamingHttpResponse:
-    mine = entries(congregation=request.congregation, member_id=request.user.pk)
-    return _download(request, export_rows(mine), f"{request.congregation.slug}-my-entries")
+    return _csv(*_mine(request))
+
+
+@require_GET
+def my_entries_xlsx(request: CongregationRequest) -> HttpResponse:
+    return _xlsx(*_mine(request))
 
 
 @require_GET
 def crew_entries_csv(request: CongregationRequest, crew_pk: int) -> StreamingHttpResponse:
-    crew = crew_for_member(request, crew_pk)
-    theirs = entries(congregation=request.congregation, crew=crew)
-    return _download(
-        request, export_rows(theirs), f"{request.congregation.slug}-crew-{crew.pk}-entries"
-    )
+    return _csv(*_crews(request, crew_pk))
+
+
+@require_GET
+def crew_entries_xlsx(request: CongregationRequest, crew_pk: int) -> HttpResponse:
+    return _xlsx(*_crews(request, crew_pk))

@@ -118,6 +118,9 @@ def crew_entries(request: CongregationRequest, crew_pk: int) -> HttpResponse:
             "csv_url": reverse(
                 "reciprocity:crew_entries_csv", args=[request.congregation.slug, crew.pk]
             ),
+            "xlsx_url": reverse(
+                "reciprocity:crew_entries_xlsx", args=[request.congregation.slug, crew.pk]
+            ),
         },
     )
 
@@ -149,6 +152,7 @@ def my_entries(request: CongregationRequest) -> HttpResponse:
         {
             "filters": _described(filters, request.congregation),
             "csv_url": reverse("reciprocity:my_entries_csv", args=[request.congregation.slug]),
+            "xlsx_url": reverse("reciprocity:my_entries_xlsx", args=[request.congregation.slug]),
         },
     )
 

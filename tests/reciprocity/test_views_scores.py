@@ -250,7 +250,9 @@ def test_a_member_id_from_elsewhere_names_nobody(
 
 
 @pytest.mark.embedded
-@pytest.mark.parametrize("name", ["crew_scores", "crew_entries", "crew_entries_csv"])
+@pytest.mark.parametrize(
+    "name", ["crew_scores", "crew_entries", "crew_entries_csv", "crew_entries_xlsx"]
+)
 @pytest.mark.parametrize("who", ["member_not_in_crew", "facilitator", "outsider"])
 def test_a_crews_scores_are_private_to_the_crew(
     congregation: Congregation, played: Crew, facilitator: Self, outsider: Self, who: str, name: str

@@ -1,0 +1,137 @@
+"""Ledger entries as a spreadsheet: the same typed rows written as CSV or as .xlsx, each
+opening right with a double-click in Excel and LibreOffice, with one rule for text a
+spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, tzinfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from microsolidarity.spreadsheets import cell, formula_like
+
+from .rules import Level, Rule, entry_day
+
+# Each column's heading and its width in an .xlsx, in characters.
+COLUMNS = [
+    ("date", 11),
+    ("member", 24),
+    ("crew", 22),
+    ("level", 13),
+    ("rule", 36),
+    ("points", 8),
+    ("reason", 70),
+    ("recorded by", 24),
+    ("reverses", 70),
+]
+HEADER = [heading for heading, _ in COLUMNS]
+
+Cell = date | int | str
+
+# Without it Excel, and LibreOffice's import, read UTF-8 as a legacy codepage (Zoë: ZoÃ«).
+BOM = "\ufeff"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def cells(rows: Iterable[tuple], reader: tzinfo) -> Iterator[list[Cell]]:
+    """selectors.export_rows as typed cells: each entry dated on the clock its reason
+    names the day on (a level-5 one on the ``reader``'s), points as integers."""
+    for (
+        occurred_at,
+        meeting_zone,
+        crew_zone,
+        member,
+        crew,
+        level,
+        rule,
+        points,
+        reason,
+        recorded_by,
+        reversed_at,
+        reversed_meeting_zone,
+        reversed_points,
+        reversed_reason,
+    ) in rows:
+        reverses = ""
+        if reversed_at is not None:
+            day = entry_day(reversed_at, reversed_meeting_zone, crew_zone, reader)
+            reverses = f"{day.isoformat()} {reversed_points:+d} {reversed_reason}"
+        yield [
+            entry_day(occurred_at, meeting_zone, crew_zone, reader),
+            member,
+            crew or "",
+            Level(level).label,
+            Rule(rule).label,
+            points,
+            reason,
+            recorded_by or "",
+            reverses,
+        ]
+
+
+class _Echo:
+    """csv.writer writes to this, and hands back each line for the response to stream."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def csv_lines(rows: Iterable[list[Cell]]) -> Iterator[str]:
+    """The lines of a CSV, the first one after a byte-order mark. A day is an ISO date,
+    which both programs read as a date; text that looks like a formula gets the leading
+    apostrophe that keeps it text."""
+    writer = csv.writer(_Echo())
+    yield BOM + writer.writerow(HEADER)
+    for row in rows:
+        yield writer.writerow([_csv_cell(value) for value in row])
+
+
+def _csv_cell(value: Cell) -> str | int:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return cell(value)
+    return value
+
+
+def xlsx_book(rows: Iterable[list[Cell]]) -> bytes:
+    """An .xlsx of one sheet: its header bold and frozen, days as dates, points as
+    numbers, written row by row (openpyxl's write-only mode keeps no row in memory)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Entries")
+    sheet.freeze_panes = "A2"
+    for number, (_, width) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    bold = Font(bold=True)
+    header = [WriteOnlyCell(sheet, value=heading) for heading in HEADER]
+    for heading_cell in header:
+        heading_cell.font = bold
+    sheet.append(header)
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> Cell | WriteOnlyCell:
+    if not isinstance(value, str):
+        return value
+    # XML cannot hold most control characters: openpyxl refuses them.
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if not formula_like(text):
+        return text
+    cell = WriteOnlyCell(sheet, value=text)
+    # A text cell, with Excel's own mark for the leading apostrophe: it stays text even
+    # when someone edits it.
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
