@@ -40,6 +40,18 @@ def memberships_of(*, self_: Self) -> list[Membership]:
         )
 
 
+def congregations_ever_joined(*, self_: Self) -> list[int]:
+    """The ids of every congregation the Self belongs or once belonged to: where rows
+    still hold their address or name after they left."""
+    with across_congregations():
+        return list(
+            Membership.objects.filter(member=self_)
+            .order_by("congregation_id")
+            .values_list("congregation_id", flat=True)
+            .distinct()
+        )
+
+
 def handovers_needed(*, self_: Self) -> list[Congregation]:
     """The congregations of which the Self is the only facilitator while others are
     members: someone else takes it on there before they can leave for good."""

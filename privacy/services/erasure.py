@@ -22,7 +22,6 @@ from django.db.models.functions import Concat, Left, Substr
 from django.utils import timezone
 
 from congregations.models import (
-    Congregation,
     Email,
     EmailOptOut,
     Invitation,
@@ -30,10 +29,12 @@ from congregations.models import (
     Notification,
     Self,
 )
-from congregations.selectors import handovers_needed, memberships_of
+from congregations.selectors import congregations_ever_joined, handovers_needed, memberships_of
 from congregations.services import leave_congregation, withdraw_invitations_sent_by
 from congregations.tenancy import tenant
 from crews.services import revoke_calendar_feed
+
+from ..models import DataArchive
 
 FORMER_MEMBER = "Former member"
 TEXT_LENGTH = Notification._meta.get_field("text").max_length or 500
@@ -64,26 +65,32 @@ def erase_self(*, self_: Self, now: datetime | None = None) -> Self:
     withdraw_invitations_sent_by(self_=self_, now=now)
     for membership in memberships_of(self_=self_):
         leave_congregation(membership=membership, now=now)
-        _forget_them_in(membership.congregation, self_, now)
+    # Those they left before as well: their invitation and emails there still name them.
+    for congregation_id in congregations_ever_joined(self_=self_):
+        _forget_them_in(congregation_id, self_, now)
     revoke_calendar_feed(owner=self_)
+    # A zip nobody can fetch any more (the link needs them signed in) is not kept its day.
+    DataArchive.objects.filter(owner=self_).delete()
     _remove_sign_in(self_)
     _anonymise(self_, now)
     return self_
 
 
-def _forget_them_in(congregation: Congregation, self_: Self, now: datetime) -> None:
+def _forget_them_in(congregation_id: int, self_: Self, now: datetime) -> None:
     """In the congregation they leave, what still holds their address or name as text:
-    emails to them (the queued ones are dropped, never sent) and their notifications,
+    emails to them or their address (the queued ones are dropped, never sent; an
+    invitation's was queued before they had an account) and their notifications,
     the invitation they joined by and History's lines about it, and the notices others
     had of what they did. The ledger's reasons are append-only and keep the names they
     were written with."""
     address, name, former = self_.email, str(self_), former_address(self_)
-    with tenant(congregation):
-        Email.objects.filter(recipient=self_, sent_at__isnull=True, failed_at__isnull=True).update(
+    to_them = Q(recipient=self_) | Q(address__iexact=address)
+    with tenant(congregation_id):
+        Email.objects.filter(to_them, sent_at__isnull=True, failed_at__isnull=True).update(
             failed_at=now, last_error="The recipient has left for good."
         )
         # Sent ones keep their key and state, so nothing is sent twice; not what they said.
-        Email.objects.filter(recipient=self_).update(
+        Email.objects.filter(to_them).update(
             address=former, subject="", body="", attachment="", attachment_name=""
         )
         # What they were told is theirs alone, and nobody will read it now.
