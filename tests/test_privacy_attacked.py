@@ -3,10 +3,14 @@ downloaded their data or left for good, replayed here."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from congregations.models import (
     Congregation,
@@ -18,12 +22,13 @@ from congregations.models import (
     Self,
 )
 from congregations.services import accept_invitation, invite, leave_congregation
+from congregations.services.outbox import send_due_emails
 from congregations.tenancy import across_congregations, tenant
 from privacy.models import DataArchive
 from privacy.services import erase_self, forget_expired
 from privacy.services.downloads import prepare_due_archives, request_archive
 from reciprocity.models import LedgerEntry
-from tests.builders import membership_of, together
+from tests.builders import membership_of, signed_in, together
 from tests.factories import CongregationFactory, MembershipFactory, SelfFactory
 
 ADDRESS = "ana@example.net"
@@ -71,9 +76,7 @@ def test_a_congregation_they_had_left_before_forgets_their_address_too(
 
 
 @pytest.mark.django_db
-def test_an_archive_not_yet_downloaded_goes_with_the_account(
-    member: Self, now: datetime
-) -> None:
+def test_an_archive_not_yet_downloaded_goes_with_the_account(member: Self, now: datetime) -> None:
     """Ready and emailed, then they delete their account: nobody can fetch the zip any
     more, so nothing should keep it for the rest of its day."""
     request_archive(self_=member, now=now)
@@ -163,3 +166,43 @@ def test_a_second_retention_run_after_an_erasure_writes_nothing(
     erase_self(self_=ana)
     forget_expired(now=now)
     assert forget_expired(now=now) == 0
+
+
+@pytest.mark.django_db
+def test_a_signed_out_click_on_the_link_does_not_use_it_up(member: Self, now: datetime) -> None:
+    """A mail client's link preview or another browser signed out: sent to sign in, and
+    the owner's own click afterwards still downloads the zip."""
+    request_archive(self_=member, now=now)
+    assert prepare_due_archives(now=now) == 1
+    send_due_emails(now=now)
+    (message,) = mail.outbox
+    (url,) = re.findall(r"https?://\S+/privacy/my-data/\S+/", str(message.body))
+    path = urlsplit(url).path
+
+    assert Client().get(path).status_code == 302
+    response = signed_in(member).get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert signed_in(member).get(path).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erasing_while_the_archive_is_built_leaves_no_zip_and_no_email_to_send(
+    member: Self, congregation: Congregation, now: datetime
+) -> None:
+    """Whichever goes first, the archive's build locks the Self's row with the archive's,
+    so the erasure sees what it built and drops it."""
+    request_archive(self_=member, now=now)
+
+    results = together(
+        [lambda: prepare_due_archives(now=now), lambda: erase_self(self_=member, now=now)],
+        congregation=congregation,
+    )
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert not DataArchive.objects.filter(owner=member).exists()
+    with tenant(congregation):
+        assert not Email.objects.filter(
+            recipient=member, sent_at__isnull=True, failed_at__isnull=True
+        ).exists()
+        assert not Email.objects.filter(recipient=member).exclude(body="").exists()
