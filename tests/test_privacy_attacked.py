@@ -29,8 +29,8 @@ from crews.models import Crew
 from privacy.models import DataArchive
 from privacy.services import erase_self, forget_expired
 from privacy.services.downloads import prepare_due_archives, request_archive
-from reciprocity.models import LedgerEntry
-from tests.builders import conflict, membership_of, signed_in, together
+from reciprocity.models import ConflictParty, CoOwner, LedgerEntry
+from tests.builders import conflict, membership_of, signed_in, together, venture
 from tests.factories import CongregationFactory, MembershipFactory, SelfFactory
 
 ADDRESS = "ana@example.net"
@@ -231,3 +231,20 @@ def test_another_member_whose_name_begins_with_theirs_keeps_their_name(
     with tenant(congregation):
         (told,) = Notification.objects.filter(recipient=crew_mate, about__startswith="conflict:")
     assert told.text.startswith("Ana Maria opened a conflict")
+
+
+@pytest.mark.django_db
+def test_nothing_of_others_waits_on_them_once_they_left_for_good(
+    played: Crew, member: Self, crew_mate: Self
+) -> None:
+    """A conflict and a venture that needed their confirmation let them go, as when a
+    member leaves: the others are not left waiting on a Former member."""
+    congregation = played.congregation
+    the_conflict = conflict(played, crew_mate, member)
+    the_venture = venture(congregation, crew_mate, member)
+
+    erase_self(self_=member)
+
+    with tenant(congregation):
+        assert ConflictParty.objects.get(conflict=the_conflict, party=member).left_at
+        assert CoOwner.objects.get(venture=the_venture, co_owner=member).left_at
