@@ -39,6 +39,11 @@ class SettingsForm(forms.ModelForm):
     """Parses only: update_settings validates again and writes. Bound to a throwaway
     instance so a refused value never shows up in the congregation the page is about."""
 
+    timezone = TimeZoneChoiceField(
+        help_text="Emails to people who have no timezone of their own yet give times in this "
+        "one: an invitation says until when its link works."
+    )
+
     class Meta:
         model = Congregation
         fields = list(SETTINGS_FIELDS)
@@ -58,6 +63,9 @@ class SettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        timezone = self.fields["timezone"]
+        assert isinstance(timezone, TimeZoneChoiceField)
+        timezone.keep(self.initial.get("timezone"))
         # The browser keeps each number within the bounds the model's validators hold,
         # before the server says so in the same validators' words.
         for name, field in self.fields.items():

@@ -71,7 +71,9 @@ class Self(AbstractBaseUser, PermissionsMixin):
     meaningful_work = BoundedTextField(
         "the work most meaningful to me", blank=True, max_length=WORK_LENGTH
     )
-    reminders_enabled = models.BooleanField("email me before my crews meet", default=True)
+    reminders_enabled = models.BooleanField(
+        "email me before my crews meet, and when none is scheduled", default=True
+    )
     # What waits for them comes in one email a day instead of one email each.
     # The database's default too: rows loaded in bulk (the benchmark's COPY) name no value.
     email_digest = models.BooleanField(
@@ -232,6 +234,9 @@ class Congregation(RequestKeyed):
     facilitators_need_second_factor = models.BooleanField(
         "facilitators need a second factor", default=False, db_default=False
     )
+    # Where a time in an email goes to someone with no timezone of their own yet (an
+    # invitation's expiry): the same instant reads the same, whoever sent it.
+    timezone = TimeZoneField("timezone", default="UTC")
     created_at = models.DateTimeField(default=now)
 
     class Meta:
@@ -505,6 +510,9 @@ class Email(TenantOwned):
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The kind of email its recipient can turn off with one click (congregations.unsubscribe),
+    # empty for one they cannot (an invitation): it decides the List-Unsubscribe headers.
+    kind = models.CharField(max_length=20, blank=True)
 
     class Meta:
         constraints = [

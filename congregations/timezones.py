@@ -16,12 +16,14 @@ may hold an alias), so nobody is refused for a spelling; any other name is refus
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from functools import cache
 from importlib.resources import files
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.utils.formats import date_format
 
 UTC = "UTC"
 _DATA = files("tzdata") / "zoneinfo"
@@ -109,3 +111,16 @@ class TimeZoneChoiceField(forms.ChoiceField):
     def clean(self, value: Any) -> ZoneInfo | None:
         name = super().clean(value)
         return ZoneInfo(name) if name else None
+
+
+def moment_in(moment: datetime, zone: Any) -> str:
+    """``moment`` on ``zone``'s clock, naming the zone: "Sunday 13 December 2026, 19:46
+    CET". A zone whose clock has no lettered abbreviation (America/Sao_Paulo's is "-03")
+    is named by its place: "…, 19:46 (America/Sao_Paulo)"."""
+    zone = zone if isinstance(zone, tzinfo) else ZoneInfo(str(zone))
+    local = moment.astimezone(zone)
+    when = date_format(local, "l j F Y, H:i")
+    abbreviation = local.tzname() or ""
+    if abbreviation.isalpha():
+        return f"{when} {abbreviation}"
+    return f"{when} ({getattr(zone, 'key', zone)})"

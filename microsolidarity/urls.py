@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from congregations.invitation_views import invitation
 from congregations.notification_views import notifications, unread
+from congregations.unsubscribe_views import unsubscribe
 from congregations.views import home, new_congregation, profile, switcher
 from reciprocity.views.waiting import waiting
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("invitations/<str:token>/", invitation, name="invitation"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("congregations/new/", new_congregation, name="new_congregation"),
     path("congregations/switch/", switcher, name="switcher"),
     path("profile/", profile, name="profile"),

@@ -23,7 +23,7 @@ from .invitations import (
 from .memberships import change_role, leave_congregation, remove_member
 from .notifications import Notice, mark_all_read, mark_read, notify
 from .outbox import Attachment, Outgoing, queue_emails, send_due_emails
-from .profile import PROFILE_FIELDS, update_profile
+from .profile import PROFILE_FIELDS, turn_off_emails, update_profile
 from .reminders import remind_invitations
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "send_daily_emails",
     "send_due_emails",
     "sign_up_with_invitation",
+    "turn_off_emails",
     "update_profile",
     "update_settings",
     "withdraw_invitations_sent_by",

@@ -29,6 +29,7 @@ SETTINGS_LABELS = {
     "meeting_grace_hours": "Hours after a meeting's start to log it",
     "conflict_deadline_days": "Days to resolve a conflict",
     "reminder_lead_hours": "Hours before a meeting to remind its crew",
+    "timezone": "Timezone",
     "facilitators_need_second_factor": "Facilitators need a second factor",
 }
 SETTINGS_FIELDS = tuple(SETTINGS_LABELS)
@@ -99,6 +100,8 @@ def create_congregation(
         slug=settings_.pop("slug", None) or _unique_slug(name),
         created_at=now,
         request_key=stored(request_key),
+        # Its facilitator's clock, until they choose another on the settings page.
+        timezone=facilitator.timezone,
     )
     for field, value in settings_.items():
         setattr(congregation, field, value)

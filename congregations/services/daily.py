@@ -17,6 +17,7 @@ from microsolidarity.services.batches import each_due
 
 from .. import tasks
 from ..models import EmailOptOut, Membership, Notification, Self
+from ..unsubscribe import DAILY
 from .outbox import Outgoing, queue_emails
 
 # It goes out at the first run from this hour of the Self's own day, once a day.
@@ -86,6 +87,7 @@ def _send_daily(membership: Membership, *, now: datetime) -> int:
                     "items": [{"text": n.text, "url": settings.SITE_URL + n.path} for n in waiting],
                     "profile_url": settings.SITE_URL + reverse("profile"),
                 },
+                kind=DAILY,
             )
         ],
         now=now,

@@ -57,6 +57,7 @@ class Notice:
             subject=self.subject,
             template=self.template,
             context={**self.context, "url": self.url, "text": self.text},
+            kind=self.ask,
         )
 
 

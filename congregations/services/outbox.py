@@ -27,6 +27,7 @@ from microsolidarity.arrays import one_of
 from microsolidarity.services.batches import each_due
 
 from ..models import Email, Membership, Self
+from ..unsubscribe import headers
 
 JOB = "send_emails"
 SUBJECT_LENGTH = Email._meta.get_field("subject").max_length or 200
@@ -54,7 +55,8 @@ class Attachment:
 class Outgoing:
     """One email to queue: rendered from ``template`` with ``context`` plus the recipient.
     It goes to ``recipient``, a Self, or to ``address`` for someone not yet a Self (an
-    invitation)."""
+    invitation). One of a ``kind`` the recipient can turn off (``unsubscribe.KINDS``)
+    carries the one-click unsubscribe headers."""
 
     congregation_id: int
     key: str
@@ -65,6 +67,7 @@ class Outgoing:
     context: dict[str, Any] = field(default_factory=dict)
     attachment: Attachment | None = None
     send_after: datetime | None = None
+    kind: str = ""
 
 
 def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -> list[Email]:
@@ -93,6 +96,7 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
             attachment_type=o.attachment.mimetype if o.attachment else "",
             created_at=now,
             send_after=o.send_after or now,
+            kind=o.kind,
         )
         for o in outgoing
         if (o.congregation_id, o.key) not in known
@@ -132,7 +136,8 @@ def _deliver(email: Email, *, now: datetime) -> int:
         return 0
     # A Self's current address: they may have changed it since the email was queued.
     to = recipient.email if recipient is not None else email.address
-    message = EmailMultiAlternatives(email.subject, email.body, to=[to])
+    unsubscribe = headers(recipient, email.kind) if recipient is not None and email.kind else {}
+    message = EmailMultiAlternatives(email.subject, email.body, to=[to], headers=unsubscribe)
     if email.attachment_type.startswith("text/calendar; method="):
         # iMIP (RFC 6047) as calendar programs send it: the calendar as an alternative of the
         # text, in the first part, where Outlook looks for it; and as a file for the rest.

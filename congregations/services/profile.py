@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import Ask, EmailOptOut, Self
+from ..unsubscribe import DAILY, KINDS, REMINDERS
 
 PROFILE_FIELDS = (
     "display_name",
@@ -54,3 +55,19 @@ def _choose_emails(self_: Self, wanted: set[str]) -> None:
         [EmailOptOut(owner=self_, ask=ask) for ask in set(Ask.values) - wanted],
         ignore_conflicts=True,
     )
+
+
+@transaction.atomic
+def turn_off_emails(*, self_: Self, kind: str) -> Self:
+    """The one-click unsubscribe: the email choices of the profile, with ``kind`` (a kind of
+    ``congregations.unsubscribe.KINDS``) turned off. The daily email gathers every kind of
+    notification that asks: turning it off turns them all off (a Self who took it wanted
+    fewer emails, not one as each thing comes); the app still shows them."""
+    if kind not in KINDS:
+        raise ValidationError("There is no such kind of email to turn off.")
+    if kind == REMINDERS:
+        return update_profile(self_=self_, reminders_enabled=False)
+    if kind == DAILY:
+        return update_profile(self_=self_, emails_about=[])
+    off = set(EmailOptOut.objects.filter(owner=self_).values_list("ask", flat=True))
+    return update_profile(self_=self_, emails_about=set(Ask.values) - off - {kind})

@@ -60,12 +60,7 @@ def _remind(invitation: Invitation, *, now: datetime) -> int:
                 key=f"invitation-reminder:{invitation.pk}:{invitation.sent_at:%Y%m%dT%H%M%S.%f}",
                 subject=f"A reminder: {inviter} invites you to {invitation.congregation.name}",
                 template="congregations/email/invitation_reminder.txt",
-                # The invited person has no timezone of theirs here yet: the inviter's, named.
-                context={
-                    "invitation": invitation,
-                    "url": invitation_url(token),
-                    "zone": inviter.timezone,
-                },
+                context={"invitation": invitation, "url": invitation_url(token)},
             )
         ],
         now=now,

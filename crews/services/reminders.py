@@ -19,6 +19,7 @@ from congregations import tasks as congregation_tasks
 from congregations.models import Ask, Congregation, Self
 from congregations.services.notifications import Notice, notify
 from congregations.services.outbox import Attachment, Outgoing, queue_emails
+from congregations.unsubscribe import REMINDERS
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
 
@@ -72,6 +73,7 @@ def _to_members(
     template: str,
     recipients: list[Self],
     calendar_at: datetime | None = None,
+    kind: str = "",
     **context: object,
 ) -> list[Outgoing]:
     """One email per recipient about ``meeting``; ``key`` is made per recipient. With
@@ -90,6 +92,7 @@ def _to_members(
                 **context,
             },
             attachment=_invitation(meeting, person, calendar_at) if calendar_at else None,
+            kind=kind,
         )
         for person in recipients
     ]
@@ -178,6 +181,7 @@ def _remind(reminder: MeetingReminder, *, now: datetime) -> int:
                 "crews/email/reminder.txt",
                 recipients,
                 calendar_at=now,
+                kind=REMINDERS,
             ),
             now=now,
         )
@@ -279,8 +283,11 @@ def _rhythm_nudge(crew: Crew, *, now: datetime) -> int:
                 subject=f"When does {crew.name} meet next?",
                 template="crews/email/rhythm_nudge.txt",
                 context={"crew": crew, "url": crew_url(crew)},
+                kind=REMINDERS,
             )
+            # A nudge about the crew's meetings: off with the reminders.
             for person in current_members(crew=crew)
+            if person.reminders_enabled
         ],
         now=now,
     )

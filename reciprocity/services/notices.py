@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -134,6 +134,7 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
             "entry_url": settings.SITE_URL + _entry_path(deduction),
             "witnessed": deduction.witnessed,  # type: ignore[attr-defined]
         },
+        kind=Ask.DEDUCTION,
     )
 
 
@@ -153,6 +154,11 @@ def warn_conflicts_nearing_deadline(*, now: datetime | None = None) -> int:
 
 
 def _warn(conflict: Conflict, *, now: datetime) -> int:
+    """Not to a party who turned conflict emails off: the warning is one of them."""
+    url = settings.SITE_URL + _path("conflict", conflict.crew.congregation, pk=conflict.pk)
+    off = EmailOptOut.objects.filter(owner=OuterRef("party"), ask=Ask.CONFLICT)
+    # Who left the crew or the congregation is not waited on (rules.WHEN_SOMEONE_LEAVES).
+    seats = conflict.parties.filter(left_at__isnull=True).exclude(Exists(off))
     emails = queue_emails(
         (
             Outgoing(
@@ -161,10 +167,10 @@ def _warn(conflict: Conflict, *, now: datetime) -> int:
                 key=f"conflict-warning:{conflict.pk}:{seat.party_id}",
                 subject=f"A week left to resolve “{conflict}”",
                 template="reciprocity/email/conflict_warning.txt",
-                context={"conflict": conflict, "points": POINTS[Rule.EXPIRED]},
+                context={"conflict": conflict, "points": POINTS[Rule.EXPIRED], "url": url},
+                kind=Ask.CONFLICT,
             )
-            # Who left the crew or the congregation is not waited on (rules.WHEN_SOMEONE_LEAVES).
-            for seat in conflict.parties.filter(left_at__isnull=True).select_related("party")
+            for seat in seats.select_related("party")
         ),
         now=now,
     )

@@ -84,8 +84,9 @@ def test_one_reminder_three_days_before_with_the_note_and_the_expiry_and_both_li
     assert email.subject == f"A reminder: {inviter.display_name} invites you to Kotahi"
     assert "Come and meet the others." in email.body
     assert f"{inviter.display_name} invited you to join Kotahi" in email.body
-    # In the inviter's timezone, named: the invited person has none of theirs here yet.
-    assert "Monday 15 March 2027, 11:00 (America/New_York time)" in email.body
+    # In the congregation's timezone (UTC here), not the inviter's New York, named: the
+    # invited person has none of theirs yet.
+    assert "Monday 15 March 2027, 15:00 UTC" in email.body
     second = token_in(email)
     assert second != first
     assert the_invitation(congregation).reminded_at == DUE

@@ -100,7 +100,7 @@ def test_the_email_says_why_and_is_sent_once(crew: Crew, member: Self) -> None:
     email = next(m for m in mail.outbox if m.to == [member.email])
     assert email.subject == f"-5 points: a missed {crew.name} meeting"
     local = meeting.starts_at.astimezone(member.timezone)
-    assert f"{local:%H:%M} ({member.timezone} time)" in email.body
+    assert f"{local:%H:%M} {local:%Z}" in email.body
     # The link a facilitator needs to correct it, which works for one outside the crew.
     with tenant(crew):
         entry = LedgerEntry.objects.get(member=member, rule=Rule.MISSED)

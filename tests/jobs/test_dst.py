@@ -69,5 +69,5 @@ def test_the_reminder_comes_at_the_same_local_time_the_day_before(
         send_due_emails()
 
     body = next(m.body for m in mail.outbox if m.to == [member.email])
-    assert f"at {meets_at:%H:%M} ({zone} time)" in body
+    assert f"{meets_at:%Y}, {meets_at:%H:%M} {meets_at:%Z}" in body  # the zone named
     assert f"{meets_at:%A} {meets_at.day} {meets_at:%B %Y}" in body

@@ -70,7 +70,7 @@ def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
     assert (
         email.subject == f"{crew.name} meets on {local:%A} {local.day} {local:%B} at {local:%H:%M}"
     )
-    assert f"at {local:%H:%M} (Pacific/Auckland time)" in email.body
+    assert f"{local:%Y}, {local:%H:%M} {local:%Z}" in email.body  # NZDT or NZST, named
     assert "Where: Ana's kitchen" in email.body
     assert f"/c/{crew.congregation.slug}/meetings/{meeting.pk}/" in email.body
     name, content, mimetype = email.attachments[0]

@@ -1,0 +1,53 @@
+"""One-click unsubscribe (RFC 8058): what a Self can turn off from an email itself.
+
+Every email of a kind its recipient can turn off carries ``List-Unsubscribe`` with a link
+to ``/unsubscribe/<token>/`` and ``List-Unsubscribe-Post``; a mail program POSTs to it,
+with no session and no CSRF token, and that kind stops. The token is signed with a salt of
+its own and names only the Self and the kind, so it turns off that one kind for that one
+Self and nothing else. It never expires: RFC 8058 has the mail program POST whenever its
+user presses the button, maybe months after the email came.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from .models import Ask, Self
+
+SALT = "congregations.unsubscribe"
+# The kinds besides those of notifications (``Ask``): the reminders before a crew meets
+# with the nudges to schedule one (``Self.reminders_enabled``), and the daily email.
+REMINDERS = "reminders"
+DAILY = "daily"
+# What stops, in the words of the page that confirms it.
+KINDS = {
+    **{str(ask.value): f"emails about {str(ask.label).lower()}" for ask in Ask},
+    REMINDERS: "reminders before your crews meet, and nudges when none is scheduled",
+    DAILY: "the daily email of what waits for you",
+}
+
+
+def unsubscribe_url(self_: Self, kind: str) -> str:
+    assert kind in KINDS, f"{kind} is not a kind of email a Self can turn off"
+    token = signing.dumps([self_.pk, kind], salt=SALT, compress=True)
+    return settings.SITE_URL + reverse("unsubscribe", kwargs={"token": token})
+
+
+def read_token(token: str) -> tuple[Self, str] | None:
+    """The Self and the kind a genuine token names, or None for any other string."""
+    try:
+        pk, kind = signing.loads(token, salt=SALT)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    self_ = Self.objects.filter(pk=pk).first() if isinstance(pk, int) else None
+    return (self_, kind) if self_ is not None and kind in KINDS else None
+
+
+def headers(self_: Self, kind: str) -> dict[str, str]:
+    """The two headers of RFC 8058 for an email of ``kind`` to ``self_``."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(self_, kind)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
