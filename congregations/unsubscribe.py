@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from .models import Ask, Self
 
-SALT = "congregations.unsubscribe"
+SIGNER = signing.Signer(salt="congregations.unsubscribe")
 # The kinds besides those of notifications (``Ask``): the reminders before a crew meets
 # with the nudges to schedule one (``Self.reminders_enabled``), and the daily email.
 REMINDERS = "reminders"
@@ -31,14 +31,14 @@ KINDS = {
 
 def unsubscribe_url(self_: Self, kind: str) -> str:
     assert kind in KINDS, f"{kind} is not a kind of email a Self can turn off"
-    token = signing.dumps([self_.pk, kind], salt=SALT, compress=True)
+    token = SIGNER.sign_object([self_.pk, kind], compress=True)
     return settings.SITE_URL + reverse("unsubscribe", kwargs={"token": token})
 
 
 def read_token(token: str) -> tuple[Self, str] | None:
     """The Self and the kind a genuine token names, or None for any other string."""
     try:
-        pk, kind = signing.loads(token, salt=SALT)
+        pk, kind = SIGNER.unsign_object(token)
     except (signing.BadSignature, TypeError, ValueError):
         return None
     self_ = Self.objects.filter(pk=pk).first() if isinstance(pk, int) else None

@@ -79,7 +79,7 @@ def dispute_deduction(
                 ask=Ask.DISPUTE,
                 subject=f"Was {disputed_by} at {meeting}?",
                 template="reciprocity/email/dispute.txt",
-                context={"disputer": disputed_by, "meeting": meeting},
+                context={"disputer": disputed_by, "missed": entry},
             )
             for witness in witnesses
         ),

@@ -235,9 +235,7 @@ def test_each_crew_mate_who_was_there_is_asked_once_and_the_disputer_is_not_emai
     for witness in (crew_mate, third):
         [email] = emails_to(crew, witness)
         assert email.subject == f"Was {member.display_name} at {missed.reason.split(': ')[1]}?"
-        assert (
-            f"{member.display_name} says they were at the meeting of Tuesday crew, " in email.body
-        )
+        assert f"{member.display_name} says they were at the Tuesday crew meeting of " in email.body
         assert path in email.body
     assert len(emails_to(crew, member)) == before
 
