@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from email.message import EmailMessage as ParsedMessage
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -364,7 +365,7 @@ def token_of(path: str) -> str:
     return path.strip("/").split("/")[-1]
 
 
-def forged(path: str, change: Callable[[list[object]], list[object]]) -> str:
+def forged(path: str, change: Callable[[list[Any]], list[Any]]) -> str:
     """The link in ``path`` with its token's payload changed and its signature kept."""
     token = token_of(path)
     signature = token.rsplit(":", 1)[1]
