@@ -486,3 +486,35 @@ def test_the_conflict_warning_links_to_the_conflict(scene: Scene) -> None:
     client = Client()
     client.force_login(scene.member)
     assert client.get(urlsplit(link).path).status_code == 200
+
+
+def test_a_cancellation_links_to_where_the_next_meeting_is_scheduled(scene: Scene) -> None:
+    _, message = sent(scene, "cancellation")
+    path = reverse(
+        "crews:crew", kwargs={"congregation_slug": scene.congregation.slug, "pk": scene.crew.pk}
+    )
+    assert path in [urlsplit(word).path for word in str(message.body).split()]
+
+    client = Client()
+    client.force_login(scene.member)
+    page = client.get(path)
+
+    schedule = reverse(
+        "crews:schedule", kwargs={"congregation_slug": scene.congregation.slug, "pk": scene.crew.pk}
+    )
+    assert f'action="{schedule}"'.encode() in page.content
+
+
+def test_conflict_warnings_and_rhythm_nudges_stop_with_their_kind(scene: Scene) -> None:
+    _, opened = sent(scene, "conflict_opened")
+    _, nudged = sent(scene, "rhythm_nudge")
+    for message in (opened, nudged):
+        assert one_click(unsubscribe_path(parsed(message))) == 200
+    mail.outbox.clear()
+
+    warn_conflicts_nearing_deadline(now=scene.now + 24 * DAY)
+    nudge_quiet_crews(now=scene.now + 31 * DAY)
+    send_due_emails(now=scene.now + 31 * DAY)
+
+    assert all(m.to != [scene.member.email] for m in mail.outbox)
+    assert {m.to[0] for m in mail.outbox} >= {scene.crew_mate.email}

@@ -139,6 +139,8 @@ def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
             "crews/email/cancelled.txt",
             members,
             calendar_at=now,
+            # "When will you meet instead?": the crew's page is where the next is scheduled.
+            url=crew_url(meeting.crew),
         ),
         now=now,
     )
