@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import email
 import email.policy
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from email.message import EmailMessage as ParsedMessage
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail, signing
 from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from congregations.models import Ask, Congregation, EmailOptOut, Self
+from congregations.models import Ask, Congregation, EmailOptOut, Role, Self
 from congregations.services import (
     create_congregation,
     invite,
@@ -48,7 +52,7 @@ from reciprocity.services import (
 from reciprocity.services.notices import warn_conflicts_nearing_deadline
 from tests.builders import DAY, HOUR, held_meeting, scheduled_meeting, snapshot
 
-from .factories import SelfFactory
+from .factories import CongregationFactory, MembershipFactory, SelfFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -347,12 +351,15 @@ def test_the_next_conflict_is_not_emailed_after_one_click_but_still_waits(scene:
     assert mail.outbox == []
 
 
-def test_a_get_asks_to_confirm_and_changes_nothing(scene: Scene) -> None:
+def test_a_get_asks_to_confirm_and_changes_nothing(
+    scene: Scene, django_assert_max_num_queries: Any
+) -> None:
     _, message = sent(scene, "conflict_opened")
     path = unsubscribe_path(parsed(message))
     before = snapshot()
 
-    response = Client().get(path)
+    with django_assert_max_num_queries(3):
+        response = Client().get(path)
 
     assert response.status_code == 200
     assert b"Stop these emails" in response.content
@@ -518,3 +525,31 @@ def test_conflict_warnings_and_rhythm_nudges_stop_with_their_kind(scene: Scene) 
 
     assert all(m.to != [scene.member.email] for m in mail.outbox)
     assert {m.to[0] for m in mail.outbox} >= {scene.crew_mate.email}
+
+
+MIGRATION = "0012_congregation_timezone_email_kind"
+
+
+def test_the_migration_gives_each_congregation_its_first_facilitator_s_timezone(
+    db: None,
+) -> None:
+    founder = SelfFactory.create(timezone="Asia/Kolkata")
+    started = create_congregation(name="Started", facilitator=founder)
+    later = SelfFactory.create(timezone="Europe/Amsterdam")
+    MembershipFactory.create(
+        congregation=started, member=later, role=Role.FACILITATOR, joined_at=timezone.now()
+    )
+    empty = CongregationFactory.create(name="Nobody yet")
+    # As they were before the migration: every congregation on the column's default.
+    Congregation.objects.update(timezone="UTC")
+    historical = MigrationExecutor(connection).loader.project_state(("congregations", MIGRATION))
+    migration = importlib.import_module(f"congregations.migrations.{MIGRATION}")
+
+    # Run as the runtime role, held back by row-level security as the owner is.
+    with transaction.atomic():
+        migration.first_facilitators_zone(historical.apps, SimpleNamespace(connection=connection))
+
+    assert {c.name: str(c.timezone) for c in Congregation.objects.all()} == {
+        started.name: "Asia/Kolkata",
+        empty.name: "UTC",
+    }
