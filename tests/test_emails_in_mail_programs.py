@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail, signing
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
@@ -553,3 +554,12 @@ def test_the_migration_gives_each_congregation_its_first_facilitator_s_timezone(
         started.name: "Asia/Kolkata",
         empty.name: "UTC",
     }
+
+
+def test_every_email_template_writes_times_through_the_one_helper() -> None:
+    templates = sorted((settings.BASE_DIR / "templates").glob("*/email/*.txt"))
+    assert templates
+    for template in templates:
+        text = template.read_text()
+        # A date or time formatted by hand would be on some clock, unnamed.
+        assert "|date" not in text and "|time" not in text and "{% timezone" not in text, template
