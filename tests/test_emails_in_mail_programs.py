@@ -41,8 +41,9 @@ from congregations.tenancy import tenant
 from congregations.timezones import moment_in
 from congregations.unsubscribe import DAILY, REMINDERS, SIGNER
 from crews.models import Crew
-from crews.services import cancel_meeting, propose_crew, schedule_meeting
+from crews.services import cancel_meeting, propose_crew, reschedule_meeting, schedule_meeting
 from crews.services.reminders import nudge_quiet_crews, nudge_unlogged_meetings, send_due_reminders
+from privacy.services.downloads import prepare_due_archives, request_archive
 from reciprocity.models import Conflict, LedgerEntry
 from reciprocity.services import (
     dispute_deduction,
@@ -138,6 +139,21 @@ def cancellation(scene: Scene) -> Sent:
     return Sent(scene.member.email, "Cancelled:")
 
 
+def meeting_changed(scene: Scene) -> Sent:
+    meeting = schedule_meeting(
+        crew=scene.crew, starts_at=scene.now + 2 * HOUR, scheduled_by=scene.crew_mate
+    )
+    send_due_reminders()
+    reschedule_meeting(meeting=meeting, changed_by=scene.crew_mate, starts_at=scene.now + 5 * HOUR)
+    return Sent(scene.member.email, "Moved:")
+
+
+def data_archive(scene: Scene) -> Sent:
+    request_archive(self_=scene.member)
+    prepare_due_archives()
+    return Sent(scene.member.email, "Your data from Microsolidarity")
+
+
 def log_nudge(scene: Scene) -> Sent:
     scheduled_meeting(scene.crew, scene.now - 30 * HOUR)
     nudge_unlogged_meetings(now=scene.now)
@@ -216,6 +232,8 @@ EVERY_EMAIL: dict[str, Callable[[Scene], Sent]] = {
         crew_invitation,
         meeting_reminder,
         cancellation,
+        meeting_changed,
+        data_archive,
         log_nudge,
         rhythm_nudge,
         co_ownership,
