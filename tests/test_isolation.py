@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NotRequired, TypedDict
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.core import mail
@@ -22,10 +22,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from congregations.models import Congregation, Invitation, Membership, Self
+from congregations.models import Ask, Congregation, Invitation, Membership, Self
 from congregations.services import invite
 from congregations.services.outbox import send_due_emails
 from congregations.tenancy import tenant
+from congregations.unsubscribe import unsubscribe_url
 from crews.models import Crew, CrewInvitation, Meeting
 from crews.services import form_crew, invite_to_crew, schedule_meeting
 from privacy.services.downloads import prepare_archive, request_archive
@@ -412,3 +413,19 @@ def archive_token(world: World) -> str:
     send_due_emails()
     (message,) = [m for m in mail.outbox if m.to == [world.member.email]]
     return message.body.split("/privacy/my-data/", 1)[1].split("/", 1)[0]
+
+
+def test_an_unsubscribe_link_is_public_and_its_signed_token_the_only_key(
+    client: Client, world: World
+) -> None:
+    """A mail program posts with no session: the page is outside the walls and names no
+    congregation; the token names one Self and one kind, and a changed one opens nothing."""
+    link = urlsplit(unsubscribe_url(world.member, Ask.CONFLICT)).path
+    signed_in = {persona: Client() for persona in ["outsider", "crew_mate"]}
+    for persona, other in signed_in.items():
+        other.force_login(getattr(world, persona))
+    before = snapshot()
+    assert client.get(link).status_code == 200  # anonymous, not sent to sign in
+    for other in signed_in.values():
+        assert other.post(link.replace("/unsubscribe/", "/unsubscribe/x")).status_code == 404
+    assert snapshot() == before

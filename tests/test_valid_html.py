@@ -10,13 +10,16 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from congregations.models import Ask
 from congregations.services import accept_invitation
+from congregations.unsubscribe import unsubscribe_url
 from tests.builders import HOUR, scheduled_meeting, signed_in
 from tests.factories import SelfFactory
 from tests.test_isolation import REGISTRY, World, url_of
@@ -162,6 +165,13 @@ def test_every_page_passes_the_nu_html_checker(
     pages.get("invitation with an account", signed_in(ben), invitation)
     accept_invitation(token=token, self_=ben)
     pages.get("invitation used", client, invitation, status=404)
+
+    # An email's one-click unsubscribe link: what will stop, stopped, and a forged link.
+    unsubscribe = urlsplit(unsubscribe_url(world.member, Ask.CONFLICT)).path
+    pages.get("unsubscribe", client, unsubscribe)
+    pages.post("unsubscribed", Client(), unsubscribe, {})
+    forged = unsubscribe.replace("/unsubscribe/", "/unsubscribe/x")
+    pages.get("unsubscribe forged", client, forged, status=404)
 
     # Forms sent back with their errors, on the pages they came from: a blank field each
     # (some pages answer an empty POST with a fresh form).
