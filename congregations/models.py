@@ -554,6 +554,11 @@ class Notification(TenantOwned):
     # however often a job runs, and done together when the subject is.
     about = models.CharField(max_length=200)
     text = models.CharField(max_length=500)
+    # Whose act it tells of, when its text begins with their name ("Ana invites you…"):
+    # the name that goes when that Self leaves for good (privacy.services.erase_self).
+    actor = models.ForeignKey(
+        Self, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     path = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=now)
     read_at = models.DateTimeField(null=True, blank=True)

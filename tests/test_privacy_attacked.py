@@ -210,12 +210,6 @@ def test_erasing_while_the_archive_is_built_leaves_no_zip_and_no_email_to_send(
         assert not Email.objects.filter(recipient=member).exclude(body="").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="erase_self finds the notices others had of what they did by the text's first "
-    "words, so another member whose name begins with theirs (or is the same) becomes "
-    "'Former member' too; a Notification names no actor to match on instead",
-)
 @pytest.mark.django_db
 def test_another_member_whose_name_begins_with_theirs_keeps_their_name(
     played: Crew, member: Self, crew_mate: Self

@@ -41,6 +41,8 @@ class Notice:
     text: str
     path: str
     ask: Ask | str = ""
+    # Whoever's act it tells of, when ``text`` begins with their name.
+    actor: Self | None = None
     subject: str = ""
     template: str = ""
     context: dict[str, Any] = field(default_factory=dict)
@@ -88,6 +90,7 @@ def notify(notices: Iterable[Notice], *, now: datetime | None = None) -> list[No
             ask=n.ask,
             about=n.about,
             text=n.text[:TEXT_LENGTH],
+            actor=n.actor,
             path=n.path,
             created_at=now,
             # News is never emailed; what the Self asked to hear of in a day's email waits.

@@ -25,6 +25,7 @@ def ask_invitees(invitations: Iterable[CrewInvitation], *, now: datetime) -> Non
                 recipient=invitation.invitee,
                 about=invitation_about(invitation),
                 ask=Ask.CREW_INVITATION,
+                actor=invitation.invited_by,
                 text=f"{invitation.invited_by} invites you to the "
                 f"{invitation.crew.get_kind_display()} {invitation.crew}.",
                 path=crew_path(invitation.crew),
@@ -49,6 +50,7 @@ def tell_answer(invitation: CrewInvitation, *, formed: bool, now: datetime) -> N
             congregation_id=crew.congregation_id,
             recipient=invitation.invited_by,
             about=f"crew-answer:{invitation.pk}",
+            actor=invitation.invitee,
             text=f"{invitation.invitee} {said}.",
             path=crew_path(crew),
         )

@@ -99,9 +99,9 @@ def _forget_them_in(congregation_id: int, self_: Self, now: datetime) -> None:
             email=former
         )
         MembershipEvent.objects.filter(email__iexact=address).update(email=former)
-        # A notice about someone's act begins with their name ("Ana invites you to…");
-        # only that is replaced, so a short name inside another word is left alone.
-        Notification.objects.filter(text__startswith=f"{name} ").update(
+        # A notice of their act begins with their name ("Ana invites you to…"): that name
+        # alone is replaced, never another member's that begins the same way.
+        Notification.objects.filter(actor=self_, text__startswith=f"{name} ").update(
             text=Left(Concat(Value(FORMER_MEMBER), Substr("text", len(name) + 1)), TEXT_LENGTH)
         )
 

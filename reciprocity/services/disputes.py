@@ -73,6 +73,7 @@ def dispute_deduction(
                 congregation_id=entry.congregation_id,
                 recipient=witness,
                 about=f"dispute:{dispute.pk}",
+                actor=disputed_by,
                 text=f"{disputed_by} says they were at {meeting}, but was not marked present. "
                 "Were they there?",
                 path=path,
@@ -152,6 +153,7 @@ def confirm_dispute(
                 congregation_id=dispute.congregation_id,
                 recipient=disputer,
                 about=about,
+                actor=confirmed_by,
                 text=f"{confirmed_by} confirmed you were at {meeting}: your "
                 f"{signed(entry.points)} is reversed.",
                 path=dispute_path(dispute),

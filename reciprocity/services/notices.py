@@ -193,6 +193,7 @@ def ask_parties(conflict: Conflict, *, opened_by: Self, now: datetime) -> None:
                 recipient=seat.party,
                 about=f"conflict:{conflict.pk}",
                 ask=Ask.CONFLICT,
+                actor=opened_by,
                 text=f"{opened_by} opened a conflict with you in {conflict.crew}: “{conflict}”. "
                 f"Resolve it together by {_day(conflict.deadline_at, seat.party)}.",
                 path=_path("conflict", congregation, pk=conflict.pk),
@@ -224,6 +225,7 @@ def ask_co_owners(venture: Venture, *, registered_by: Self, now: datetime) -> No
                 recipient=share.co_owner,
                 about=f"venture:{venture.pk}",
                 ask=Ask.CO_OWNERSHIP,
+                actor=registered_by,
                 text=f"{registered_by} registered {venture} ({venture.get_legal_form_display()}) "
                 "with you as a co-owner. Confirm your share.",
                 path=_path("venture", venture.congregation, pk=venture.pk),
