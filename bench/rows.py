@@ -52,6 +52,7 @@ class CongregationRow(NamedTuple):
     meeting_grace_hours: int
     conflict_deadline_days: int
     reminder_lead_hours: int
+    timezone: str
     created_at: datetime
 
 

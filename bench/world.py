@@ -225,6 +225,7 @@ class _Congregation:
                 meeting_grace_hours=_default("meeting_grace_hours"),
                 conflict_deadline_days=_default("conflict_deadline_days"),
                 reminder_lead_hours=_default("reminder_lead_hours"),
+                timezone=self.timezone,
                 created_at=self.founded,
             )
         )
