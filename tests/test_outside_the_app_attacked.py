@@ -1,0 +1,290 @@
+"""Attack tests for issue 17: what leaves the app, used the way members' calendar programs,
+mail providers, spreadsheet programs and attackers use it. Calendar programs match an
+update to the event they hold by UID and take it when its SEQUENCE is higher; mail
+providers POST the unsubscribe link with no cookie and no CSRF token; Excel and
+LibreOffice read a cell's type from what it holds."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from congregations.models import Membership, Self
+from congregations.services import leave_congregation, send_due_emails
+from congregations.tenancy import tenant
+from congregations.unsubscribe import SIGNER
+from crews.services import cancel_meeting, reschedule_meeting, schedule_meeting
+from crews.services.reminders import send_due_reminders
+from reciprocity.sheets import xlsx_book
+from tests.builders import HOUR, signed_in, snapshot
+from tests.test_emails_in_mail_programs import (  # noqa: F401 (the scene fixture)
+    EVERY_EMAIL,
+    Scene,
+    one_click,
+    parsed,
+    scene,
+    sent,
+    turned_off,
+    unsubscribe_path,
+)
+
+pytestmark = [pytest.mark.django_db]
+
+
+# --- one-click unsubscribe ---------------------------------------------------------------
+
+
+def link_of(scene: Scene, name: str) -> tuple[Self, str, str]:
+    expected, message = sent(scene, name)
+    return Self.objects.get(email=expected.to), expected.kind, unsubscribe_path(parsed(message))
+
+
+def test_one_self_s_link_posted_with_another_s_session_turns_off_only_the_link_s_self(
+    scene: Scene,
+) -> None:
+    recipient, kind, path = link_of(scene, "conflict_opened")
+    other = signed_in(scene.crew_mate)
+
+    assert other.post(
+        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    ).status_code == 200
+
+    assert turned_off(recipient, kind)
+    assert not turned_off(scene.crew_mate, kind)
+
+
+@pytest.mark.parametrize("name", ["conflict_opened", "meeting_reminder", "daily"])
+def test_a_second_one_click_is_idempotent(scene: Scene, name: str) -> None:
+    recipient, kind, path = link_of(scene, name)
+    assert one_click(path) == 200
+    before = snapshot()
+
+    assert one_click(path) == 200
+
+    assert turned_off(recipient, kind)
+    assert snapshot() == before
+
+
+def test_a_link_still_works_after_its_self_left_the_congregation(scene: Scene) -> None:
+    recipient, kind, path = link_of(scene, "conflict_opened")
+    with tenant(scene.congregation):
+        leave_congregation(membership=Membership.objects.current().get(member=recipient))
+
+    assert one_click(path) == 200
+    assert turned_off(recipient, kind)
+
+
+@pytest.mark.parametrize("kind", ["invitation", "sign-in", "", "REMINDERS", "reminders "])
+def test_a_genuinely_signed_token_for_a_kind_that_cannot_be_turned_off_is_refused(
+    scene: Scene, kind: str
+) -> None:
+    token = SIGNER.sign_object([scene.member.pk, kind], compress=True)
+    before = snapshot()
+
+    for method in ("get", "post"):
+        response = getattr(Client(), method)(reverse("unsubscribe", kwargs={"token": token}))
+        assert response.status_code == 404
+
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "x" * 100_000,
+        ":",
+        "::::",
+        "a:b:c",
+        "e30:" + "A" * 43,
+        ".eJwLAAA:" + "A" * 43,  # a "compressed" payload that is no zlib
+        "%FF%FE",
+        "💥:💥",
+        "\u0000",
+    ],
+)
+def test_garbage_tokens_get_404_never_500(db: None, token: str) -> None:
+    client = Client(raise_request_exception=False)
+    for method in ("get", "post"):
+        response = getattr(client, method)(f"/unsubscribe/{token}/")
+        assert response.status_code == 404, (method, response.status_code)
+
+
+def test_a_head_from_a_link_scanner_changes_nothing(scene: Scene) -> None:
+    recipient, kind, path = link_of(scene, "conflict_opened")
+
+    Client().head(path)
+    Client().options(path)
+
+    assert not turned_off(recipient, kind)
+
+
+# --- every link in every email works for its recipient -----------------------------------
+
+LINK = re.compile(r"https?://[^\s<>\"')]+")
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_EMAIL))
+def test_every_link_in_every_email_opens_for_its_recipient(scene: Scene, name: str) -> None:
+    expected, message = sent(scene, name)
+    body = parsed(message).get_body(preferencelist=("plain",))
+    assert body is not None
+    links = LINK.findall(body.get_content())
+    recipient = Self.objects.filter(email=expected.to).first()
+    client = signed_in(recipient) if recipient else Client()
+
+    for link in links:
+        path = urlsplit(link.rstrip(".,;:")).path
+        response = client.get(path, follow=True)
+        assert response.status_code == 200, (name, link, response.status_code)
+
+
+# --- calendar updates: one UID, a rising SEQUENCE, the method where clients look ---------
+
+
+def calendars_to(address: str) -> list[tuple[str, icalendar.Component]]:
+    """(the MIME part's method parameter, the parsed calendar) of every iTIP email to
+    ``address``, in the order they were sent."""
+    found = []
+    for message in mail.outbox:
+        if message.to != [address]:
+            continue
+        for part in parsed(message).walk():
+            if part.get_content_type() == "text/calendar":
+                calendar = icalendar.Calendar.from_ical(part.get_content())
+                found.append((str(part.get_param("method")), calendar))
+    return found
+
+
+def event_of(calendar: icalendar.Component) -> icalendar.Component:
+    (event,) = calendar.walk("VEVENT")
+    return event
+
+
+def test_reschedule_twice_quickly_then_cancel_updates_the_one_event_in_order(
+    scene: Scene,
+) -> None:
+    meeting = schedule_meeting(
+        crew=scene.crew, starts_at=scene.now + 2 * HOUR, scheduled_by=scene.crew_mate
+    )
+    send_due_reminders()
+    first = reschedule_meeting(
+        meeting=meeting, changed_by=scene.crew_mate, starts_at=scene.now + 3 * HOUR
+    )
+    second = reschedule_meeting(
+        meeting=first, changed_by=scene.third, starts_at=scene.now + 4 * HOUR, place="Library"
+    )
+    cancel_meeting(meeting=second, cancelled_by=scene.crew_mate)
+    send_due_emails()
+
+    got = calendars_to(scene.member.email)
+
+    assert [c["METHOD"] for _, c in got] == ["REQUEST", "REQUEST", "REQUEST", "CANCEL"]
+    # Gmail reads the method from the MIME type (Couchers #8557).
+    assert [method for method, _ in got] == ["REQUEST", "REQUEST", "REQUEST", "CANCEL"]
+    events = [event_of(c) for _, c in got]
+    assert len({str(e["UID"]) for e in events}) == 1
+    sequences = [int(e["SEQUENCE"]) for e in events]
+    assert sequences == sorted(set(sequences)), sequences  # strictly rising
+    assert [str(e["STATUS"]) for e in events][-1] == "CANCELLED"
+    assert events[2]["LOCATION"] == "Library"
+    assert events[2].decoded("DTSTART") == scene.now.replace(microsecond=0) + 4 * HOUR
+    stamps = [e.decoded("DTSTAMP") for e in events]
+    assert stamps == sorted(stamps)
+    # METHOD is the calendar's (ical4j #423), never the event's.
+    assert all("METHOD" not in e for e in events)
+
+
+def test_a_meeting_across_a_dst_change_stays_at_its_wall_clock_time(scene: Scene) -> None:
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    scene.member.timezone = amsterdam
+    scene.member.save()
+    with tenant(scene.congregation):
+        scene.crew.timezone = amsterdam
+        scene.crew.save()
+    # Sunday 28 March 2027: clocks go from 02:00 to 03:00. The meeting is at 19:00 that day,
+    # scheduled and reminded on the Saturday (UTC+1), held on the Sunday (UTC+2).
+    starts_at = datetime(2027, 3, 28, 19, 0, tzinfo=amsterdam)
+    saturday = datetime(2027, 3, 27, 12, 0, tzinfo=amsterdam)
+    schedule_meeting(
+        crew=scene.crew, starts_at=starts_at, scheduled_by=scene.crew_mate, now=saturday
+    )
+    send_due_reminders(now=starts_at - 20 * HOUR)
+    send_due_emails(now=starts_at - 20 * HOUR)
+
+    ((_, calendar),) = calendars_to(scene.member.email)
+    start = event_of(calendar).decoded("DTSTART")
+    assert start.astimezone(amsterdam).hour == 19
+    (reminder,) = [m for m in mail.outbox if m.to == [scene.member.email]]
+    assert "at 19:00" in reminder.subject
+
+
+# --- spreadsheets ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["#N/A", "#REF!", "#DIV/0!", "#NAME?"])
+def test_a_name_that_looks_like_an_error_value_is_a_text_cell_in_the_xlsx(name: str) -> None:
+    """openpyxl turns a string that equals one of Excel's error codes into an error cell:
+    Excel then shows an error, sums and lookups over the column fail, and the name is lost
+    as text."""
+    day = (datetime(2026, 12, 6)).date()
+    book = xlsx_book([[day, name, "Tuesday crew", "Crew", "Money round", 1, "why", name, ""]])
+
+    sheet = load_workbook(io.BytesIO(book)).active
+    assert sheet is not None
+    row = next(sheet.iter_rows(min_row=2))
+    assert (row[1].value, row[1].data_type) == (name, "s")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Pot\r\nluck\tcrew",
+        "🍲 Potluck 🌍 crew",
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "x" * 300,
+    ],
+)
+def test_hostile_names_round_trip_through_both_formats(name: str) -> None:
+    day = (datetime(2026, 12, 6)).date()
+    book = xlsx_book([[day, name, name, "Crew", "Money round", 1, name, name, ""]])
+
+    sheet = load_workbook(io.BytesIO(book)).active
+    assert sheet is not None
+    row = next(sheet.iter_rows(min_row=2))
+    for cell in (row[1], row[2], row[6], row[7]):
+        assert cell.data_type == "s"
+        assert cell.value == name.replace("\r", "\n") or cell.value == name.replace("\r\n", "\n")
+
+
+# --- production links are HTTPS ------------------------------------------------------------
+
+
+def test_production_will_not_put_http_links_in_emails() -> None:
+    """RFC 8058: the List-Unsubscribe link must be HTTPS. Production left with the default
+    SITE_URL would mail http://127.0.0.1:8000 links, which no provider honours and no
+    member can open: the deploy check says so."""
+    from tests.microsolidarity.test_settings import PRODUCTION, manage
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode != 0
+    assert "SITE_URL" in result.stderr + result.stdout
+
+    good = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **{**PRODUCTION, "SITE_URL": "https://microsolidarity.example.org"},
+    )
+    assert good.returncode == 0, good.stderr
