@@ -11,7 +11,7 @@ from datetime import date, tzinfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -127,7 +127,9 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> Cell | WriteOnlyCell:
         return value
     # XML cannot hold most control characters: openpyxl refuses them.
     text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    if not formula_like(text):
+    # openpyxl types a string equal to an error code ("#N/A") as an error cell: a name
+    # or a reason like that would show as an error and break sums over the column.
+    if not formula_like(text) and text not in ERROR_CODES:
         return text
     cell = WriteOnlyCell(sheet, value=text)
     # A text cell, with Excel's own mark for the leading apostrophe: it stays text even
