@@ -285,3 +285,25 @@ def test_production_will_not_put_http_links_in_emails() -> None:
 
     good = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert good.returncode == 0, good.stderr
+
+
+# --- times in subjects name their zone ------------------------------------------------------
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")  # no lettered abbreviation: "-03"
+
+
+@pytest.mark.parametrize(
+    ("zone", "named"),
+    [(ZoneInfo("Europe/Amsterdam"), " CET"), (SAO_PAULO, " (America/Sao_Paulo)")],
+)
+@pytest.mark.parametrize("name", ["meeting_reminder", "meeting_changed", "log_nudge"])
+def test_a_time_in_a_subject_names_the_reader_s_zone(
+    scene: Scene, name: str, zone: ZoneInfo, named: str
+) -> None:
+    """A member reads "Log it by Monday 7 December, 19:46" in a mail list beside mail from
+    people in other zones: the subject, like the body, names the clock it is on."""
+    scene.member.timezone = zone
+    scene.member.save()
+    _, message = sent(scene, name)
+
+    assert re.search(r"\d\d:\d\d" + re.escape(named) + "$", message.subject), message.subject

@@ -19,6 +19,7 @@ from congregations import tasks as congregation_tasks
 from congregations.models import Ask, Congregation, Self
 from congregations.services.notifications import Notice, notify
 from congregations.services.outbox import Attachment, Outgoing, queue_emails
+from congregations.timezones import zone_name
 from congregations.unsubscribe import REMINDERS
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
@@ -121,7 +122,7 @@ def queue_change_notice(meeting: Meeting, *, moved: bool, now: datetime) -> int:
 
 def _change_subject(meeting: Meeting, moved: bool, person: Self) -> str:
     start = meeting.starts_at.astimezone(person.timezone)
-    when = f"{start:%A} {start.day} {start:%B} at {start:%H:%M}"
+    when = f"{start:%A} {start.day} {start:%B} at {start:%H:%M} {zone_name(start)}"
     if moved:
         return f"Moved: {meeting.crew.name} now meets on {when}"
     return f"Changed: {meeting.crew.name} meeting on {when}"
@@ -194,7 +195,8 @@ def _remind(reminder: MeetingReminder, *, now: datetime) -> int:
 
 def _reminder_subject(meeting: Meeting, person: Self) -> str:
     start = meeting.starts_at.astimezone(person.timezone)
-    return f"{meeting.crew.name} meets on {start:%A} {start.day} {start:%B} at {start:%H:%M}"
+    when = f"{start:%A} {start.day} {start:%B} at {start:%H:%M} {zone_name(start)}"
+    return f"{meeting.crew.name} meets on {when}"
 
 
 def nudge_unlogged_meetings(*, now: datetime | None = None) -> int:
@@ -255,7 +257,7 @@ def _nudge(meeting: Meeting, *, now: datetime) -> int:
 
 def _nudge_subject(meeting: Meeting, person: Self) -> str:
     closes = meeting.log_closes_at().astimezone(person.timezone)
-    by = f"{closes:%A} {closes.day} {closes:%B}, {closes:%H:%M}"
+    by = f"{closes:%A} {closes.day} {closes:%B}, {closes:%H:%M} {zone_name(closes)}"
     return f"Did {meeting.crew.name} meet? Log it by {by}"
 
 

@@ -67,8 +67,8 @@ def test_the_reminder_says_what_when_where_links_and_attaches_the_meeting(
 
     email = next(m for m in mail.outbox if m.to == [member.email])
     local = starts.astimezone(member.timezone)
-    assert (
-        email.subject == f"{crew.name} meets on {local:%A} {local.day} {local:%B} at {local:%H:%M}"
+    assert email.subject == (
+        f"{crew.name} meets on {local:%A} {local.day} {local:%B} at {local:%H:%M} {local:%Z}"
     )
     assert f"{local:%Y}, {local:%H:%M} {local:%Z}" in email.body  # NZDT or NZST, named
     assert "Where: Ana's kitchen" in email.body
