@@ -6,6 +6,7 @@ LibreOffice read a cell's type from what it holds."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import datetime
@@ -19,26 +20,44 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from congregations.models import Membership, Self
-from congregations.services import leave_congregation, send_due_emails
+from congregations.models import REMIND_BEFORE_EXPIRY, Membership, Self
+from congregations.services import (
+    invite,
+    leave_congregation,
+    remind_invitations,
+    send_due_emails,
+    update_settings,
+)
 from congregations.tenancy import tenant
+from congregations.timezones import moment_in
 from congregations.unsubscribe import SIGNER
-from crews.services import cancel_meeting, reschedule_meeting, schedule_meeting
+from crews.services import (
+    cancel_meeting,
+    form_crew,
+    log_meeting,
+    reschedule_meeting,
+    schedule_meeting,
+)
 from crews.services.reminders import send_due_reminders
+from privacy.services.erasure import erase_self
 from reciprocity.sheets import xlsx_book
-from tests.builders import HOUR, signed_in, snapshot
-from tests.test_emails_in_mail_programs import (  # noqa: F401 (the scene fixture)
+from tests import test_emails_in_mail_programs as every_email
+from tests.builders import DAY, HOUR, money_round, scheduled_meeting, signed_in, snapshot
+from tests.factories import MembershipFactory
+from tests.test_emails_in_mail_programs import (
     EVERY_EMAIL,
     Scene,
     one_click,
     parsed,
-    scene,
     sent,
     turned_off,
     unsubscribe_path,
 )
 
 pytestmark = [pytest.mark.django_db]
+
+# The scene of every kind of email: its members, their crew, and the services that send.
+scene = every_email.scene
 
 
 # --- one-click unsubscribe ---------------------------------------------------------------
@@ -55,9 +74,12 @@ def test_one_self_s_link_posted_with_another_s_session_turns_off_only_the_link_s
     recipient, kind, path = link_of(scene, "conflict_opened")
     other = signed_in(scene.crew_mate)
 
-    assert other.post(
-        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
-    ).status_code == 200
+    assert (
+        other.post(
+            path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        ).status_code
+        == 200
+    )
 
     assert turned_off(recipient, kind)
     assert not turned_off(scene.crew_mate, kind)
@@ -154,7 +176,7 @@ def test_every_link_in_every_email_opens_for_its_recipient(scene: Scene, name: s
 def calendars_to(address: str) -> list[tuple[str, icalendar.Component]]:
     """(the MIME part's method parameter, the parsed calendar) of every iTIP email to
     ``address``, in the order they were sent."""
-    found = []
+    found: list[tuple[str, icalendar.Component]] = []
     for message in mail.outbox:
         if message.to != [address]:
             continue
@@ -193,7 +215,7 @@ def test_reschedule_twice_quickly_then_cancel_updates_the_one_event_in_order(
     assert [method for method, _ in got] == ["REQUEST", "REQUEST", "REQUEST", "CANCEL"]
     events = [event_of(c) for _, c in got]
     assert len({str(e["UID"]) for e in events}) == 1
-    sequences = [int(e["SEQUENCE"]) for e in events]
+    sequences = [e.decoded("SEQUENCE") for e in events]
     assert sequences == sorted(set(sequences)), sequences  # strictly rising
     assert [str(e["STATUS"]) for e in events][-1] == "CANCELLED"
     assert events[2]["LOCATION"] == "Library"
@@ -250,7 +272,7 @@ def test_a_name_that_looks_like_an_error_value_is_a_text_cell_in_the_xlsx(name: 
     [
         "Pot\r\nluck\tcrew",
         "🍲 Potluck 🌍 crew",
-        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        '=HYPERLINK("http://evil.example","x")',
         "@SUM(1+1)*cmd|' /C calc'!A0",
         "x" * 300,
     ],
@@ -306,4 +328,95 @@ def test_a_time_in_a_subject_names_the_reader_s_zone(
     scene.member.save()
     _, message = sent(scene, name)
 
-    assert re.search(r"\d\d:\d\d" + re.escape(named) + "$", message.subject), message.subject
+    subject = str(message.subject)
+    assert re.search(r"\d\d:\d\d" + re.escape(named) + "$", subject), subject
+
+
+# --- the invitation's deadline when the congregation's zone changes after it was sent ------
+
+
+def test_an_invitation_s_reminder_states_the_same_deadline_after_the_zone_changed(
+    scene: Scene,
+) -> None:
+    congregation, facilitator = scene.congregation, scene.facilitator
+    update_settings(congregation=congregation, changed_by=facilitator, timezone="Asia/Kolkata")
+    sent_at = scene.now - congregation.invitation_lifetime + REMIND_BEFORE_EXPIRY / 2
+    invite(congregation=congregation, email="ben@example.net", invited_by=facilitator, now=sent_at)
+    send_due_emails(now=sent_at)
+    update_settings(congregation=congregation, changed_by=facilitator, timezone="Pacific/Pago_Pago")
+    remind_invitations(now=scene.now)
+    send_due_emails(now=scene.now)
+
+    expires = sent_at + congregation.invitation_lifetime
+    first, reminder = [parsed(m).get_body().get_content() for m in mail.outbox]  # type: ignore[union-attr]
+    assert moment_in(expires, "Asia/Kolkata") in first
+    assert moment_in(expires, "Pacific/Pago_Pago") in reminder
+
+
+# --- an erased Self's link -------------------------------------------------------------------
+
+
+def test_an_erased_self_s_link_neither_fails_nor_says_who_it_was(scene: Scene) -> None:
+    recipient, _, path = link_of(scene, "conflict_opened")
+    name = str(recipient)
+    erase_self(self_=recipient)
+
+    client = Client(raise_request_exception=False)
+    for response in (client.get(path), client.post(path, {"List-Unsubscribe": "One-Click"})):
+        assert response.status_code in (200, 404), response.status_code
+        assert name.encode() not in response.content
+
+
+# --- CSV days on a day boundary in the farthest zones ----------------------------------------
+
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")  # UTC+14
+PAGO_PAGO = ZoneInfo("Pacific/Pago_Pago")  # UTC-11: a whole day and more behind
+
+
+@pytest.mark.parametrize("export", ["crew_entries_csv", "crew_entries_xlsx"])
+def test_a_meeting_just_after_midnight_in_kiritimati_is_dated_its_day_for_a_reader_in_pago_pago(
+    scene: Scene, export: str
+) -> None:
+    member, crew_mate = scene.member, scene.crew_mate
+    member.timezone = PAGO_PAGO
+    member.save()
+    third = MembershipFactory.create(congregation=scene.congregation).member
+    crew = form_crew(
+        congregation=scene.congregation,
+        name="Line Islands crew",
+        members=[member, crew_mate, third],
+        timezone="Pacific/Kiritimati",
+        now=scene.now - 180 * DAY,
+    )
+    local = (scene.now - 2 * DAY).astimezone(KIRITIMATI)
+    starts_at = local.replace(hour=0, minute=30, second=0, microsecond=0)
+    meeting = log_meeting(
+        meeting=scheduled_meeting(crew, starts_at),
+        present=[member, crew_mate, third],
+        logged_by=member,
+        now=starts_at + HOUR,
+    )
+    money_round(meeting, focus=crew_mate, offerer=member)
+    day = starts_at.date()
+    assert (day - starts_at.astimezone(PAGO_PAGO).date()).days == 2  # two days apart
+
+    response = signed_in(member).get(
+        reverse(
+            f"reciprocity:{export}",
+            kwargs={"congregation_slug": scene.congregation.slug, "crew_pk": crew.pk},
+        )
+    )
+
+    if export.endswith("csv"):
+        content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        _, *body = csv.reader(io.StringIO(content.decode("utf-8-sig")))
+        dates = {row[0] for row in body}
+        reasons = [row[6] for row in body]
+    else:
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(min_row=2, values_only=True))
+        dates = {row[0].date().isoformat() for row in rows}
+        reasons = [str(row[6]) for row in rows]
+    assert dates == {day.isoformat()}
+    assert reasons and all(f"{day.day} {day:%B %Y}" in reason for reason in reasons), reasons
