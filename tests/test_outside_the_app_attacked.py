@@ -199,12 +199,14 @@ def test_reschedule_twice_quickly_then_cancel_updates_the_one_event_in_order(
         crew=scene.crew, starts_at=scene.now + 2 * HOUR, scheduled_by=scene.crew_mate
     )
     send_due_reminders()
+    send_due_emails()
     first = reschedule_meeting(
         meeting=meeting, changed_by=scene.crew_mate, starts_at=scene.now + 3 * HOUR
     )
     second = reschedule_meeting(
         meeting=first, changed_by=scene.third, starts_at=scene.now + 4 * HOUR, place="Library"
     )
+    send_due_emails()  # both changes, one email each
     cancel_meeting(meeting=second, cancelled_by=scene.crew_mate)
     send_due_emails()
 
@@ -420,3 +422,22 @@ def test_a_meeting_just_after_midnight_in_kiritimati_is_dated_its_day_for_a_read
         reasons = [str(row[6]) for row in rows]
     assert dates == {day.isoformat()}
     assert reasons and all(f"{day.day} {day:%B %Y}" in reason for reason in reasons), reasons
+
+
+def test_a_reminder_still_in_the_outbox_when_its_meeting_is_cancelled_does_not_go_out(
+    scene: Scene,
+) -> None:
+    """The reminder is queued, then the meeting is cancelled before the outbox sends (the
+    mail server was down, the email is waiting for its retry). The stale REQUEST must not
+    reach the member after, or with, the CANCEL: a calendar that has not got the event yet
+    (Gmail processes them in arrival order) would add a meeting that will not happen, and
+    the member reads "meets on Sunday" beside "Cancelled"."""
+    meeting = schedule_meeting(
+        crew=scene.crew, starts_at=scene.now + 2 * HOUR, scheduled_by=scene.crew_mate
+    )
+    send_due_reminders()
+    cancel_meeting(meeting=meeting, cancelled_by=scene.crew_mate)
+    send_due_emails()
+
+    subjects = [m.subject for m in mail.outbox if m.to == [scene.member.email]]
+    assert subjects == ["Cancelled: Tuesday crew meeting"], subjects
