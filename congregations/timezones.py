@@ -119,8 +119,13 @@ def moment_in(moment: datetime, zone: Any) -> str:
     is named by its place: "…, 19:46 (America/Sao_Paulo)"."""
     zone = zone if isinstance(zone, tzinfo) else ZoneInfo(str(zone))
     local = moment.astimezone(zone)
-    when = date_format(local, "l j F Y, H:i")
+    return f"{date_format(local, 'l j F Y, H:i')} {zone_name(local)}"
+
+
+def zone_name(local: datetime) -> str:
+    """How a time on ``local``'s clock names its zone: "CET", or "(America/Sao_Paulo)"
+    where the clock has no lettered abbreviation."""
     abbreviation = local.tzname() or ""
     if abbreviation.isalpha():
-        return f"{when} {abbreviation}"
-    return f"{when} ({getattr(zone, 'key', zone)})"
+        return abbreviation
+    return f"({getattr(local.tzinfo, 'key', local.tzinfo)})"

@@ -16,7 +16,8 @@ from .unsubscribe import KINDS, read_token
 # A mail program's one-click POST carries no CSRF token and no cookie; the token is the
 # secret that a forged cross-site POST would not know.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+# HEAD as GET: some link scanners ask for the headers alone.
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET says what will stop and asks to confirm (link scanners GET every link, so a GET
     changes nothing); POST turns that kind of email off for the token's Self."""

@@ -10,6 +10,7 @@ class MicrosolidarityConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from . import checks  # noqa: F401 (registers the deploy checks)
         from .middleware import on_signed_in
         from .schedule import sync_periodic_tasks
 

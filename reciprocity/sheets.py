@@ -127,6 +127,7 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Cell) -> Cell | WriteOnlyCell:
         return value
     # XML cannot hold most control characters: openpyxl refuses them.
     text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    # openpyxl would also type a string equal to an error value ("#N/A") as an error cell.
     if not formula_like(text):
         return text
     cell = WriteOnlyCell(sheet, value=text)

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -103,6 +103,20 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
     ]
     Email.objects.bulk_create(new, ignore_conflicts=True)
     return new
+
+
+def withdraw_emails(*, congregation_id: int, key_prefixes: Iterable[str]) -> int:
+    """Drop the unsent emails whose keys start with one of ``key_prefixes``, because what
+    they say is no longer true (a meeting's reminder once it is cancelled); returns how
+    many. One being sent at this moment is locked by its sender: this waits for it, and
+    it is then sent, so no longer matches."""
+    about = Q()
+    for prefix in key_prefixes:
+        about |= Q(key__startswith=prefix)
+    withdrawn, _ = Email.objects.filter(
+        about, congregation_id=congregation_id, sent_at__isnull=True, failed_at__isnull=True
+    ).delete()
+    return withdrawn
 
 
 def send_due_emails(*, now: datetime | None = None) -> int:

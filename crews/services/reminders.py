@@ -18,7 +18,7 @@ from django.utils import timezone
 from congregations import tasks as congregation_tasks
 from congregations.models import Ask, Congregation, Self
 from congregations.services.notifications import Notice, notify
-from congregations.services.outbox import Attachment, Outgoing, queue_emails
+from congregations.services.outbox import Attachment, Outgoing, queue_emails, withdraw_emails
 from congregations.timezones import moment_in
 from congregations.unsubscribe import REMINDERS
 from microsolidarity.enqueue import enqueue_after_commit
@@ -128,8 +128,14 @@ def _change_subject(meeting: Meeting, moved: bool, person: Self) -> str:
 
 
 def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
-    """Called by cancel_meeting: drops the pending reminder and tells the crew."""
+    """Called by cancel_meeting: drops the pending reminder, and the emails about the
+    meeting still in the outbox (their REQUEST arriving after the CANCEL would put the
+    meeting back in a calendar), and tells the crew."""
     MeetingReminder.objects.filter(meeting=meeting, sent_at__isnull=True).delete()
+    withdraw_emails(
+        congregation_id=meeting.congregation_id,
+        key_prefixes=[f"reminder:{meeting.pk}:", f"changed:{meeting.pk}:"],
+    )
     members = list(current_members(crew=meeting.crew))
     emails = queue_emails(
         _to_members(

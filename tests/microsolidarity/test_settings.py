@@ -12,13 +12,14 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "k" * 20 + "-production-secret-key-with-plenty-of-entropy-9f8e7d6c",
     "ALLOWED_HOSTS": "microsolidarity.example.org",
+    "SITE_URL": "https://microsolidarity.example.org",
 }
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     # The browser tests' conftest allows sync ORM calls under Playwright's loop; a
     # deployment never would.
-    unwanted = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    unwanted = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean = {k: v for k, v in os.environ.items() if k not in unwanted}
     clean["DJANGO_SETTINGS_MODULE"] = "microsolidarity.settings"
     return subprocess.run(
