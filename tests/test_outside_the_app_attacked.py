@@ -40,7 +40,7 @@ from crews.services import (
 )
 from crews.services.reminders import send_due_reminders
 from privacy.services.erasure import erase_self
-from reciprocity.sheets import xlsx_book
+from reciprocity.sheets import csv_lines, xlsx_book
 from tests import test_emails_in_mail_programs as every_email
 from tests.builders import DAY, HOUR, money_round, scheduled_meeting, signed_in, snapshot
 from tests.factories import MembershipFactory
