@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import compose
 from django.conf import settings
@@ -37,27 +39,80 @@ def test_the_compose_file_is_valid() -> None:
     assert result.stderr == ""
 
 
-def test_it_runs_the_database_the_broker_the_web_a_worker_and_one_beat() -> None:
+def services() -> dict[str, Any]:
+    result = run_compose("config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    found: dict[str, Any] = json.loads(result.stdout)["services"]
+    return found
+
+
+def replicas(service: dict[str, Any]) -> int:
+    """How many containers compose starts for a service: one unless its deploy says."""
+    return int((service.get("deploy") or {}).get("replicas", 1))
+
+
+def test_it_runs_the_database_the_bouncer_the_broker_the_web_a_worker_and_one_beat() -> None:
     result = run_compose("config", "--services")
     assert result.returncode == 0, result.stderr
-    assert sorted(result.stdout.split()) == ["beat", "db", "migrate", "redis", "web", "worker"]
+    assert sorted(result.stdout.split()) == [
+        "beat",
+        "db",
+        "migrate",
+        "pgbouncer",
+        "redis",
+        "web",
+        "worker",
+    ]
+
+
+def test_the_app_reaches_postgresql_through_pgbouncer_in_transaction_pooling_mode() -> None:
+    found = services()
+    bouncer = found["pgbouncer"]
+    assert bouncer["image"].startswith("edoburu/pgbouncer:v")  # a pinned release, not latest
+    assert bouncer["environment"]["POOL_MODE"] == "transaction"
+    # As tests/pgbouncer.py runs it: no prepared statements kept, the drivers' parameters let in.
+    assert bouncer["environment"]["MAX_PREPARED_STATEMENTS"] == "0"
+    assert set(bouncer["environment"]["IGNORE_STARTUP_PARAMETERS"].split(",")) == {
+        "extra_float_digits",
+        "options",
+    }
+    assert bouncer["environment"]["DATABASE_URL"].endswith("@db:5432/microsolidarity")
+    for name in ("web", "worker", "beat"):
+        assert urlsplit(found[name]["environment"]["DATABASE_URL"]).hostname == "pgbouncer"
+        assert found[name]["depends_on"]["pgbouncer"]["condition"] == "service_healthy"
+    # Migrations hold locks and run DDL in a session of their own: straight to PostgreSQL.
+    migrate = found["migrate"]["environment"]
+    assert urlsplit(migrate["DATABASE_OWNER_URL"]).hostname == "db"
+    assert urlsplit(migrate["DATABASE_URL"]).hostname == "db"
+
+
+def test_several_web_processes_and_workers_and_exactly_one_beat() -> None:
+    found = services()
+    assert replicas(found["web"]) > 1
+    assert replicas(found["worker"]) > 1
+    assert replicas(found["beat"]) == 1
+    # Each web replica needs a port of its own on the host.
+    (port,) = found["web"]["ports"]
+    first, last = (int(number) for number in port["published"].split("-"))
+    assert last - first + 1 >= replicas(found["web"])
+    # They share the cache (pages, sign-in throttling) through Redis, not each its own.
+    for name in ("web", "worker", "beat"):
+        assert found[name]["environment"]["CACHE_URL"].startswith("rediscache://redis:")
 
 
 def test_only_the_one_off_migration_holds_the_owner_s_password() -> None:
-    result = run_compose("config", "--format", "json")
-    assert result.returncode == 0, result.stderr
-    services = json.loads(result.stdout)["services"]
-    for name in ("web", "worker", "beat"):
-        environment = services[name]["environment"]
+    found = services()
+    for name in ("web", "worker", "beat", "pgbouncer"):
+        environment = found[name]["environment"]
         assert environment["DATABASE_URL"].startswith("postgres://microsolidarity_app:app-secret@")
         assert "DATABASE_OWNER_URL" not in environment
-        assert "owner-secret" not in json.dumps(services[name])
-    migrate = services["migrate"]
+        assert "owner-secret" not in json.dumps(found[name])
+    migrate = found["migrate"]
     assert migrate["environment"]["DATABASE_OWNER_URL"].startswith(
         "postgres://microsolidarity_owner:owner-secret@"
     )
     assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
-    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert found["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_a_missing_secret_key_is_refused() -> None:
