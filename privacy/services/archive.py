@@ -50,7 +50,10 @@ from reciprocity.models import (
 Row = dict[str, Any]
 
 README = """\
-Everything Microsolidarity holds about you, made {made}.
+Everything Microsolidarity holds about you, made {made} ({zone}).
+
+Every time in these files is in UTC, as the "Z" or "+00:00" at its end says; your own
+timezone is {zone}, where the app shows you the same moments.
 
 profile.json        your profile, email settings, calendar feed and how you sign in
 congregations.json  per congregation: your memberships and their changes, crews and
@@ -96,13 +99,19 @@ def export_self_data(*, self_: Self, now: datetime | None = None) -> bytes:
     stamp = now.astimezone(UTC).timetuple()[:6]
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zip_file:
         for name, text in [
-            ("README.txt", README.format(made=f"{now:%Y-%m-%d %H:%M} UTC")),
+            ("README.txt", _readme(self_, now)),
             ("profile.json", _json(profile)),
             ("congregations.json", _json(congregations)),
             ("ledger.csv", ledger),
         ]:
             zip_file.writestr(zipfile.ZipInfo(name, date_time=stamp), text, zipfile.ZIP_DEFLATED)
     return archive.getvalue()
+
+
+def _readme(self_: Self, now: datetime) -> str:
+    # The profile's TimeZoneField holds a ZoneInfo.
+    zone = self_.timezone
+    return README.format(made=f"{now.astimezone(zone):%Y-%m-%d %H:%M}", zone=zone)
 
 
 def _json(data: Any) -> str:
@@ -526,7 +535,8 @@ def _ledger(self_: Self) -> str:
                 cell(e.congregation.name),
                 cell(e.crew.name if e.crew else ""),
                 e.get_level_display(),
-                e.rule,
+                # In the words of the crew's own export, not the stored code.
+                e.get_rule_display(),
                 e.points,
                 cell(e.reason),
                 e.occurred_at.isoformat(),

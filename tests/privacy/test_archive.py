@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -234,7 +234,22 @@ def test_a_facilitator_who_removed_them_and_a_deduction_s_recorder_are_not_named
     history = [(e["action"], e["by_you"]) for e in kotahi["membership_history"]]
     assert history[-1] == ("made facilitator", False)
     rules = [row["rule"] for row in csv.DictReader(io.StringIO(files["ledger.csv"]))]
-    assert "missed" in rules
+    assert "missed a meeting" in rules
+
+
+def test_the_readme_says_the_times_are_utc_and_names_the_self_s_own_timezone(
+    member: Self, now: datetime
+) -> None:
+    """A person reading "2026-07-12T17:00:00Z" beside a meeting they went to at seven in the
+    evening is told why, in their own zone."""
+    Self.objects.filter(pk=member.pk).update(timezone="Pacific/Auckland")
+    member.refresh_from_db()
+    moment = datetime(2026, 7, 12, 17, 0, tzinfo=UTC)
+
+    readme = unzipped(export_self_data(self_=member, now=moment))["README.txt"]
+
+    assert "made 2026-07-13 05:00 (Pacific/Auckland)" in readme
+    assert "Every time in these files is in UTC" in readme
 
 
 def test_the_archive_reads_as_many_queries_for_months_of_meetings_as_for_one(
