@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,12 +34,9 @@ def ask_for_data(request: AuthenticatedRequest) -> HttpResponse:
         request_archive(self_=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            "We are preparing your data; you will get an email with a link to download it.",
-        )
-    return redirect("profile")
+        return redirect("profile")
+    # The profile's "Your data" says it is being prepared; no message to repeat it.
+    return redirect(reverse("profile") + "#your-data")
 
 
 @login_required
@@ -48,7 +46,8 @@ def archive(request: AuthenticatedRequest, token: str) -> HttpResponse:
     the same link again or after its day, gets the 404 of a link that never was."""
     content = download_archive(token=token, self_=request.user)
     if content is None:
-        raise Http404("No such archive.")
+        # One page for every case, so it tells nothing of whose link it was.
+        return render(request, "privacy/archive_gone.html", status=404)
     response = HttpResponse(content, content_type="application/zip")
     name = f"microsolidarity-data-{timezone.localdate():%Y-%m-%d}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

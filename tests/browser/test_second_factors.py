@@ -26,7 +26,7 @@ def current_code(secret: str) -> str:
 
 def confirm_it_is_me(page: Page) -> None:
     """allauth asks for the password again before a second factor is added."""
-    expect(page.get_by_role("heading", name="Confirm Access")).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
 

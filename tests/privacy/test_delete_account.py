@@ -67,6 +67,7 @@ def test_confirmed_with_the_password_the_account_is_deleted_and_signed_out(membe
         wrong = client.post(CONFIRM, {"password": "not-my-password"})
     assert wrong.status_code == 200
     assert "Incorrect password." in text(wrong)
+    assert "Confirm it is you" in text(wrong)  # plain words, not allauth's "Confirm Access"
     assert not erased(member)
 
     done = client.post(CONFIRM, {"password": PASSWORD})

@@ -37,7 +37,7 @@ from tests.builders import (
 def ask(client: Client) -> str:
     """Press "Download my data" on the profile; the profile page it comes back to."""
     response = client.post(reverse("privacy:ask_for_data"), follow=True)
-    assert response.redirect_chain == [(reverse("profile"), 302)]
+    assert response.redirect_chain == [(reverse("profile") + "#your-data", 302)]
     return response.content.decode()
 
 
@@ -63,6 +63,7 @@ def test_asking_says_it_is_being_prepared_and_asking_again_prepares_one(
     client = signed_in(member)
     page = ask(client)
     assert "We are preparing your data; you will get an email" in page
+    assert page.count("We are preparing your data") == 1  # said once, not as a message too
 
     again = ask(client)
 
@@ -86,7 +87,9 @@ def test_the_emailed_link_downloads_the_archive_once(
     assert response["Content-Disposition"].startswith('attachment; filename="microsolidarity-data-')
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         assert member.email in archive.read("profile.json").decode()
-    assert client.get(link).status_code == 404
+    gone = client.get(link)
+    assert gone.status_code == 404
+    assert "used, has expired" in gone.content.decode()  # and where to ask again
     # Nothing of it is kept once downloaded.
     assert bytes(DataArchive.objects.get(owner=member).content) == b""
 
