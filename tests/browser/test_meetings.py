@@ -87,3 +87,34 @@ def test_a_crew_schedules_a_meeting_logs_one_with_taps_and_sees_it_in_its_histor
     page.get_by_role("link", name="All of Tuesday crew's meetings").click()
     expect(page.get_by_role("heading", name="Meetings of Tuesday crew")).to_be_visible()
     expect(page.get_by_text("logged: 2 present")).to_be_visible()
+
+
+def test_cancelling_asks_once_more_before_the_crew_is_emailed(
+    page: Page, live_server: Any, sign_in: Any
+) -> None:
+    """The cancel button sits beside "Save the change": it is folded away, saying what
+    happens, so one tap on a phone cannot email the whole crew."""
+    congregation = CongregationFactory.create(name="Kotahi")
+    ana = SelfFactory.create(email="ana@example.net", display_name="Ana")
+    ben = SelfFactory.create(display_name="Ben")
+    chiara = SelfFactory.create(display_name="Chiara")
+    for self_ in (ana, ben, chiara):
+        MembershipFactory.create(congregation=congregation, member=self_)
+    now = timezone.now()
+    crew = form_crew(
+        congregation=congregation, name="Tuesday crew", members=[ana, ben, chiara], now=now
+    )
+    meeting = scheduled_meeting(crew, now + timedelta(days=7), by=ana)
+
+    sign_in("ana@example.net", PASSWORD)
+    page.goto(f"{live_server.url}/c/{congregation.slug}/meetings/{meeting.pk}/")
+    confirm = page.get_by_role("button", name="Yes, cancel it")
+    expect(confirm).to_be_hidden()
+
+    page.get_by_text("Cancel this meeting…").click()
+    expect(page.get_by_text("Everyone in the crew gets an email")).to_be_visible()
+    confirm.click()
+
+    expect(page.get_by_text("This meeting was cancelled.")).to_be_visible()
+    with tenant(crew):
+        assert Meeting.objects.get(pk=meeting.pk).is_cancelled
