@@ -105,6 +105,16 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
     return new
 
 
+# What an email holds that a person wrote or could be recognised by; its key and state
+# are what the outbox needs to never send it twice.
+CONTENTS = ("address", "subject", "body", "attachment_name", "attachment", "attachment_type")
+
+
+def forget_contents(emails: QuerySet[Email]) -> int:
+    """Empty these emails of everything but their key and state; returns how many."""
+    return emails.update(**dict.fromkeys(CONTENTS, ""))
+
+
 def withdraw_emails(*, congregation_id: int, key_prefixes: Iterable[str]) -> int:
     """Drop the unsent emails whose keys start with one of ``key_prefixes``, because what
     they say is no longer true (a meeting's reminder once it is cancelled); returns how

@@ -31,6 +31,7 @@ from congregations.models import (
 )
 from congregations.selectors import congregations_ever_joined, handovers_needed, memberships_of
 from congregations.services import leave_congregation, withdraw_invitations_sent_by
+from congregations.services.outbox import forget_contents
 from congregations.tenancy import tenant
 from crews.services import revoke_calendar_feed
 
@@ -90,9 +91,7 @@ def _forget_them_in(congregation_id: int, self_: Self, now: datetime) -> None:
             failed_at=now, last_error="The recipient has left for good."
         )
         # Sent ones keep their key and state, so nothing is sent twice; not what they said.
-        Email.objects.filter(to_them).update(
-            address=former, subject="", body="", attachment="", attachment_name=""
-        )
+        forget_contents(Email.objects.filter(to_them))
         # What they were told is theirs alone, and nobody will read it now.
         Notification.objects.filter(recipient=self_).delete()
         Invitation.objects.filter(Q(accepted_by=self_) | Q(email__iexact=address)).update(

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from congregations.models import Email, Invitation, MembershipEvent
+from congregations.services.outbox import CONTENTS, forget_contents
 from microsolidarity.services.batches import each_due
 
 from ..models import DataArchive
@@ -30,8 +31,6 @@ INVITATION_EVENTS = [
     MembershipEvent.Action.REVOKED,
     MembershipEvent.Action.RESENT,
 ]
-# What an email has that a person wrote or could be recognised by.
-EMAIL_CONTENTS = ("address", "subject", "body", "attachment_name", "attachment", "attachment_type")
 
 
 def forget_expired(*, now: datetime | None = None) -> int:
@@ -81,7 +80,7 @@ def forget_email_contents(*, now: datetime) -> int:
     PRIVACY_FORGET_EMAILS_AFTER later; its key and state stay."""
     before = now - settings.PRIVACY_FORGET_EMAILS_AFTER
     remembering = Q()
-    for field in EMAIL_CONTENTS:
+    for field in CONTENTS:
         remembering |= ~Q(**{field: ""})
 
     def due() -> QuerySet[Email]:
@@ -93,16 +92,13 @@ def forget_email_contents(*, now: datetime) -> int:
 
 
 def _forget_email(email: Email) -> int:
-    for field in EMAIL_CONTENTS:
-        setattr(email, field, "")
-    email.save(update_fields=list(EMAIL_CONTENTS))
-    return 1
+    return forget_contents(Email.objects.filter(pk=email.pk))
 
 
 def _forget_emails(emails: QuerySet[Email]) -> int:
     """A whole batch in one statement: the fast path for a month of a large site's mail."""
     claimed = list(emails.values_list("pk", flat=True))
-    return Email.objects.filter(pk__in=claimed).update(**dict.fromkeys(EMAIL_CONTENTS, ""))
+    return forget_contents(Email.objects.filter(pk__in=claimed))
 
 
 def delete_old_archives(*, now: datetime) -> int:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from congregations.models import Self
 from congregations.tenancy import tenant
-from crews.models import Attendance, Meeting, MeetingStatus
+from crews.models import Attendance, Crew, Meeting, MeetingStatus
 from crews.services import form_crew
 from tests.builders import scheduled_meeting
 
@@ -23,22 +24,28 @@ from ..factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def tuesday_crew(now: datetime) -> tuple[Crew, Self]:
+    """Ana (who signs in), Ben and Chiara of Kotahi, a crew for a month; returns it and Ana."""
+    congregation = CongregationFactory.create(name="Kotahi")
+    ana = SelfFactory.create(email="ana@example.net", display_name="Ana")
+    people = [
+        ana,
+        SelfFactory.create(display_name="Ben"),
+        SelfFactory.create(display_name="Chiara"),
+    ]
+    for self_ in people:
+        MembershipFactory.create(congregation=congregation, member=self_)
+    crew = form_crew(
+        congregation=congregation, name="Tuesday crew", members=people, now=now - timedelta(days=30)
+    )
+    return crew, ana
+
+
 def test_a_crew_schedules_a_meeting_logs_one_with_taps_and_sees_it_in_its_history(
     page: Page, live_server: Any, sign_in: Any
 ) -> None:
-    congregation = CongregationFactory.create(name="Kotahi")
-    ana = SelfFactory.create(email="ana@example.net", display_name="Ana")
-    ben = SelfFactory.create(display_name="Ben")
-    chiara = SelfFactory.create(display_name="Chiara")
-    for self_ in (ana, ben, chiara):
-        MembershipFactory.create(congregation=congregation, member=self_)
     now = timezone.now()
-    crew = form_crew(
-        congregation=congregation,
-        name="Tuesday crew",
-        members=[ana, ben, chiara],
-        now=now - timedelta(days=30),
-    )
+    crew, ana = tuesday_crew(now)
 
     sign_in("ana@example.net", PASSWORD)
     page.get_by_role("link", name="Kotahi").click()
@@ -94,16 +101,9 @@ def test_cancelling_asks_once_more_before_the_crew_is_emailed(
 ) -> None:
     """The cancel button sits beside "Save the change": it is folded away, saying what
     happens, so one tap on a phone cannot email the whole crew."""
-    congregation = CongregationFactory.create(name="Kotahi")
-    ana = SelfFactory.create(email="ana@example.net", display_name="Ana")
-    ben = SelfFactory.create(display_name="Ben")
-    chiara = SelfFactory.create(display_name="Chiara")
-    for self_ in (ana, ben, chiara):
-        MembershipFactory.create(congregation=congregation, member=self_)
     now = timezone.now()
-    crew = form_crew(
-        congregation=congregation, name="Tuesday crew", members=[ana, ben, chiara], now=now
-    )
+    crew, ana = tuesday_crew(now)
+    congregation = crew.congregation
     meeting = scheduled_meeting(crew, now + timedelta(days=7), by=ana)
 
     sign_in("ana@example.net", PASSWORD)
