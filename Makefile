@@ -21,7 +21,7 @@ EMBEDDED_TEST = DATA_DIR="$(CURDIR)/var/test-embedded" DATABASE_URL="sqlite:///$
 BENCH_DATABASE_URL ?= postgres://microsolidarity_app@127.0.0.1:5432/microsolidarity_bench
 BENCH_DATABASE_OWNER_URL ?= postgres://microsolidarity_owner@127.0.0.1:5432/microsolidarity_bench
 
-.PHONY: run test needs lint roles format bench clean
+.PHONY: run test needs messages lint roles format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 run: export DEBUG ?= true
-run: $(STAMP)
+run: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	SITE_URL="$(SITE_URL)" $(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT="$(PORT)" SITE_URL="$(SITE_URL)" $(BIN)/honcho -f Procfile start
@@ -52,13 +52,18 @@ roles:
 	@psql "$(POSTGRES_SUPERUSER_URL)" -v ON_ERROR_STOP=1 -q -f deploy/roles.sql >/dev/null \
 	  || { echo "make: could not make the database roles of deploy/roles.sql as $(POSTGRES_SUPERUSER_URL); set POSTGRES_SUPERUSER_URL to a superuser's URL."; exit 2; }
 
-# Chromium for the browser tests, PgBouncer for the pooling test and the Nu HTML Checker
-# (Java and npm's vnu-jar) for the HTML test: installed when missing, or make test stops
-# at once saying how.
+# Chromium for the browser tests, PgBouncer for the pooling test, the Nu HTML Checker
+# (Java and npm's vnu-jar) for the HTML test and GNU gettext for the translations:
+# installed when missing, or make test stops at once saying how.
 needs:
-	@scripts/need.sh chromium pgbouncer vnu
+	@scripts/need.sh chromium pgbouncer vnu gettext
 
-test: $(STAMP) needs lint roles
+# The Spanish and German translations, compiled for Django (GNU gettext's msgfmt).
+messages:
+	@scripts/need.sh gettext
+	@scripts/compile-messages.sh
+
+test: $(STAMP) needs messages lint roles
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	DATABASE_OWNER_URL="$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \

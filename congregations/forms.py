@@ -5,6 +5,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
@@ -149,6 +150,13 @@ class AboutYouForm(forms.ModelForm):
     never shows up in the page's navigation."""
 
     timezone = TimeZoneChoiceField(help_text="Times are shown to you in this timezone.")
+    language = forms.ChoiceField(
+        label="Language",
+        # Each language named in itself, as the switcher at the foot of each page names it.
+        choices=[("", "The language of my browser"), *settings.LANGUAGES],
+        required=False,
+        help_text="Pages and the emails you get are in this language.",
+    )
     emails_about = forms.MultipleChoiceField(
         label="Email me about",
         choices=Ask.choices,

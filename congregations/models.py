@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import (
@@ -79,6 +80,21 @@ class Self(AbstractBaseUser, PermissionsMixin):
     email_digest = models.BooleanField(
         "one email a day instead of one each", default=False, db_default=False
     )
+    # The language they chose in the profile or the switcher; empty until they choose, and
+    # meanwhile every page follows their browser. The database's default too, as above.
+    language = models.CharField(
+        "language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    # What their browser asked for when they last signed in: their emails' language until
+    # they choose one.
+    browser_language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, blank=True, default="", db_default=""
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
@@ -104,6 +120,12 @@ class Self(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = Self.objects.normalize_email(self.email)
+
+    @property
+    def email_language(self) -> str:
+        """The language their emails are written in: the one they chose, else their
+        browser's at their last sign-in, else the site's."""
+        return self.language or self.browser_language or settings.LANGUAGE_CODE
 
 
 def _between(least: int, most: int, too_few: str, too_many: str) -> list[Any]:

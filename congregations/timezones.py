@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.translation import pgettext
 
 UTC = "UTC"
 _DATA = files("tzdata") / "zoneinfo"
@@ -119,7 +121,11 @@ def moment_in(moment: datetime, zone: Any) -> str:
     is named by its place: "…, 19:46 (America/Sao_Paulo)"."""
     zone = zone if isinstance(zone, tzinfo) else ZoneInfo(str(zone))
     local = moment.astimezone(zone)
-    return f"{date_format(local, 'l j F Y, H:i')} {zone_name(local)}"
+    # Translators: how a moment reads in emails and deadlines, in the letters of Django's
+    # date filter (https://docs.djangoproject.com/en/5.2/ref/templates/builtins/#date):
+    # "Sunday 13 December 2026, 19:46". Escape literal letters with a backslash.
+    written = pgettext("moment", "l j F Y, H:i")
+    return f"{date_format(local, written)} {zone_name(local)}"
 
 
 def zone_name(local: datetime) -> str:
@@ -129,3 +135,7 @@ def zone_name(local: datetime) -> str:
     if abbreviation.isalpha():
         return abbreviation
     return f"({getattr(local.tzinfo, 'key', local.tzinfo)})"
+
+
+# For a subject or notification written later in its reader's language (outbox.Outgoing).
+moment_in_lazy = lazy(moment_in, str)

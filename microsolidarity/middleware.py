@@ -6,7 +6,7 @@ from typing import Any
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 
 class SelfTimezoneMiddleware:
@@ -20,6 +20,22 @@ class SelfTimezoneMiddleware:
             timezone.activate(request.user.timezone)
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class SelfLanguageMiddleware:
+    """Show every page in the language the signed-in Self chose in their profile, whatever
+    the browser asks for. Before they choose, Django's LocaleMiddleware has already taken
+    the switcher's cookie or the browser's Accept-Language, and it names the language in
+    the answer's Content-Language."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and request.user.language:
+            translation.activate(request.user.language)
+            request.LANGUAGE_CODE = request.user.language
         return self.get_response(request)
 
 
@@ -44,10 +60,14 @@ class LastSeenMiddleware:
         return self.get_response(request)
 
 
-def on_signed_in(sender: Any, request: HttpRequest, **kwargs: Any) -> None:
+def on_signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     """Seen now: allauth's sign-in records its new session itself (the usersessions app),
-    so the first request after it need not."""
+    so the first request after it need not. And the language their browser reads is the
+    one their emails go out in until they choose one."""
     request.session[LAST_SEEN_KEY] = timezone.now().timestamp()
+    from congregations.services.profile import remember_browser_language
+
+    remember_browser_language(self_=user, language=translation.get_language_from_request(request))
 
 
 # The htmx event the navigation's unread count reloads itself on (templates/_unread.html).

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.urls import include, path
 
 from congregations.invitation_views import invitation
+from congregations.language_views import switch_language
 from congregations.notification_views import notifications, unread
 from congregations.unsubscribe_views import unsubscribe
 from congregations.views import home, new_congregation, profile, switcher
@@ -26,6 +27,7 @@ urlpatterns = [
     path("congregations/new/", new_congregation, name="new_congregation"),
     path("congregations/switch/", switcher, name="switcher"),
     path("profile/", profile, name="profile"),
+    path("language/", switch_language, name="switch_language"),
     path("waiting/", waiting, name="waiting"),
     path("notifications/", notifications, name="notifications"),
     path("notifications/unread/", unread, name="unread"),

@@ -23,7 +23,13 @@ from .invitations import (
 from .memberships import change_role, leave_congregation, remove_member
 from .notifications import Notice, mark_all_read, mark_read, notify
 from .outbox import Attachment, Outgoing, queue_emails, send_due_emails
-from .profile import PROFILE_FIELDS, turn_off_emails, update_profile
+from .profile import (
+    PROFILE_FIELDS,
+    choose_language,
+    remember_browser_language,
+    turn_off_emails,
+    update_profile,
+)
 from .reminders import remind_invitations
 
 __all__ = [
@@ -37,6 +43,7 @@ __all__ = [
     "Outgoing",
     "accept_invitation",
     "change_role",
+    "choose_language",
     "create_congregation",
     "invite",
     "invite_each",
@@ -45,6 +52,7 @@ __all__ = [
     "mark_read",
     "notify",
     "queue_emails",
+    "remember_browser_language",
     "remind_invitations",
     "remove_member",
     "resend_invitation",

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from microsolidarity.arrays import one_of
 from microsolidarity.enqueue import enqueue_after_commit
@@ -33,19 +34,25 @@ TEXT_LENGTH = Notification._meta.get_field("text").max_length or 500
 class Notice:
     """One thing to tell ``recipient``: ``text`` in one line, and the page (``path``) where
     it is read or done. One that asks (``ask``) is emailed with ``subject`` from
-    ``template``, whose context gets ``url``, the page's full address."""
+    ``template``, whose context gets ``url``, the page's full address. ``text`` and
+    ``subject`` are lazy (``gettext_lazy``, ``format_lazy``): they are written in the
+    recipient's language, not the language of whoever's act made them."""
 
     congregation_id: int
     recipient: Self
     about: str
-    text: str
+    text: str | Promise
     path: str
     ask: Ask | str = ""
     # Whoever's act it tells of, when ``text`` begins with their name.
     actor: Self | None = None
-    subject: str = ""
+    subject: str | Promise = ""
     template: str = ""
     context: dict[str, Any] = field(default_factory=dict)
+
+    def written_text(self) -> str:
+        with translation.override(self.recipient.email_language):
+            return str(self.text)
 
     @property
     def url(self) -> str:
@@ -89,7 +96,7 @@ def notify(notices: Iterable[Notice], *, now: datetime | None = None) -> list[No
             recipient=n.recipient,
             ask=n.ask,
             about=n.about,
-            text=n.text[:TEXT_LENGTH],
+            text=n.written_text()[:TEXT_LENGTH],
             actor=n.actor,
             path=n.path,
             created_at=now,

@@ -18,10 +18,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from microsolidarity.arrays import one_of
 from microsolidarity.services.batches import each_due
@@ -56,11 +58,16 @@ class Outgoing:
     """One email to queue: rendered from ``template`` with ``context`` plus the recipient.
     It goes to ``recipient``, a Self, or to ``address`` for someone not yet a Self (an
     invitation). One of a ``kind`` the recipient can turn off (``unsubscribe.KINDS``)
-    carries the one-click unsubscribe headers."""
+    carries the one-click unsubscribe headers.
+
+    It is written in the recipient's language (``Self.email_language``), or in
+    ``language`` for someone not yet a Self, whoever queues it: the template is rendered
+    in it, and ``subject`` may be lazy (``gettext_lazy``, ``format_lazy``) to be read in
+    it too."""
 
     congregation_id: int
     key: str
-    subject: str
+    subject: str | Promise
     template: str
     recipient: Self | None = None
     address: str = ""
@@ -68,6 +75,19 @@ class Outgoing:
     attachment: Attachment | None = None
     send_after: datetime | None = None
     kind: str = ""
+    language: str = ""
+
+    @property
+    def reader_language(self) -> str:
+        if self.recipient is not None:
+            return self.recipient.email_language
+        return self.language or settings.LANGUAGE_CODE
+
+    def written(self) -> tuple[str, str]:
+        """Its subject and body, in its reader's language."""
+        with translation.override(self.reader_language):
+            body = render_to_string(self.template, {**self.context, "recipient": self.recipient})
+            return subject_line(str(self.subject)), body
 
 
 def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -> list[Email]:
@@ -89,8 +109,8 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
             recipient=o.recipient,
             address=o.address or (o.recipient.email if o.recipient else ""),
             key=o.key,
-            subject=subject_line(o.subject),
-            body=render_to_string(o.template, {**o.context, "recipient": o.recipient}),
+            subject=subject,
+            body=body,
             attachment_name=o.attachment.name if o.attachment else "",
             attachment=o.attachment.content if o.attachment else "",
             attachment_type=o.attachment.mimetype if o.attachment else "",
@@ -100,6 +120,7 @@ def queue_emails(outgoing: Iterable[Outgoing], *, now: datetime | None = None) -
         )
         for o in outgoing
         if (o.congregation_id, o.key) not in known
+        for subject, body in [o.written()]
     ]
     Email.objects.bulk_create(new, ignore_conflicts=True)
     return new

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -14,6 +15,7 @@ from ..unsubscribe import DAILY, KINDS, REMINDERS
 PROFILE_FIELDS = (
     "display_name",
     "timezone",
+    "language",
     "paid_work",
     "meaningful_work",
     "reminders_enabled",
@@ -47,6 +49,19 @@ def update_profile(
     if emails_about is not None:
         _choose_emails(self_, set(emails_about))
     return self_
+
+
+def choose_language(*, self_: Self, language: str) -> Self:
+    """The language ``self_`` reads every page and email in, from now on (the switcher)."""
+    return update_profile(self_=self_, language=language)
+
+
+def remember_browser_language(*, self_: Self, language: str) -> None:
+    """What ``self_``'s browser reads, as they sign in: their emails' language until they
+    choose one. Written only when it changed, so a sign-in mostly writes nothing."""
+    if language != self_.browser_language and language in dict(settings.LANGUAGES):
+        self_.browser_language = language
+        self_.save(update_fields=["browser_language"])
 
 
 def _choose_emails(self_: Self, wanted: set[str]) -> None:
