@@ -178,6 +178,7 @@ def test_every_main_page_passes_axe_in_the_language_the_browser_asks_for(
     assert_reads_in(page, language, "settings with an error")
 
 
+@pytest.mark.browser_context_args(locale="en-US")
 def test_the_switcher_at_the_foot_of_the_page_changes_the_language(
     page: Page, live_server: Any
 ) -> None:
@@ -254,6 +255,8 @@ def tab_to(
     raise AssertionError(f"{name!r} not reached with {most} presses of Tab")
 
 
+# In American English whatever the machine's own language: the date field reads m/d/y.
+@pytest.mark.browser_context_args(locale="en-US")
 def test_a_crew_member_schedules_taps_and_logs_a_meeting_with_the_keyboard_alone(
     page: Page, live_server: Any, sign_in: Any
 ) -> None:
