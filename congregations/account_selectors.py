@@ -11,6 +11,7 @@ from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import Ask, EmailOptOut, Self
 
@@ -49,9 +50,12 @@ def has_recovery_codes(*, self_: Self) -> bool:
 
 def describe_device(user_agent: str) -> str:
     """ "Firefox on Android": enough to recognise one's own phone, no more."""
-    browser = next((name for mark, name in BROWSERS if mark in user_agent), "A browser")
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), gettext("A browser"))
     system = next((name for mark, name in SYSTEMS if re.search(mark, user_agent)), "")
-    return f"{browser} on {system}" if system else browser
+    if not system:
+        return browser
+    # Translators: a device on the profile's list of sessions: "Firefox on Android".
+    return gettext("%(browser)s on %(system)s") % {"browser": browser, "system": system}
 
 
 def signed_in_sessions(*, self_: Self, current_key: str | None) -> list[SignedInSession]:

@@ -15,6 +15,8 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from .models import Self
 
@@ -26,10 +28,10 @@ SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
 
 def throttle_message() -> str:
     minutes = settings.LOGIN_FAILURES_WINDOW_MINUTES
-    return (
+    return gettext(
         "There have been too many tries for this address in a short time, so we are "
-        f"keeping it safe for a while. Please wait {minutes} minutes, then try again."
-    )
+        "keeping it safe for a while. Please wait %(minutes)s minutes, then try again."
+    ) % {"minutes": minutes}
 
 
 def display_name(user: Any) -> str:
@@ -45,10 +47,12 @@ class AccountAdapter(DefaultAccountAdapter):
         super().__init__(*args, **kwargs)
         self.error_messages: dict[str, Any] = {
             **DefaultAccountAdapter.error_messages,
-            "too_many_login_attempts": throttle_message(),
-            "rate_limited": throttle_message(),
-            "email_password_mismatch": "That email address and password do not match. "
-            "Check both, or sign in with a code sent to your email instead.",
+            "too_many_login_attempts": lazy(throttle_message, str)(),
+            "rate_limited": lazy(throttle_message, str)(),
+            "email_password_mismatch": gettext_lazy(
+                "That email address and password do not match. "
+                "Check both, or sign in with a code sent to your email instead."
+            ),
         }
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core import validators
 from django.db import models
 from django.utils.functional import cached_property
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class BoundedTextField(models.TextField):
@@ -14,7 +17,9 @@ class BoundedTextField(models.TextField):
     leaves its max_length to the form alone, so a service called from ``manage.py shell``
     would otherwise store what the page refuses."""
 
-    def __init__(self, verbose_name: str | None = None, *, max_length: int, **kwargs: Any) -> None:
+    def __init__(
+        self, verbose_name: StrOrPromise | None = None, *, max_length: int, **kwargs: Any
+    ) -> None:
         super().__init__(verbose_name, max_length=max_length, **kwargs)
 
     @cached_property

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db.models import Field
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .account_selectors import emails_about
 from .models import DISPLAY_NAME_LENGTH, NOTE_LENGTH, Ask, Congregation, Role, Self
@@ -30,9 +32,10 @@ class NewCongregationForm(KeyedForm, forms.ModelForm):
     class Meta:
         model = Congregation
         fields = ["name", "purpose"]
+        labels = {"name": _("Name"), "purpose": _("Purpose")}
         help_texts = {
-            "name": "You can change it later.",
-            "purpose": "What brings these people together, in a few words.",
+            "name": _("You can change it later."),
+            "purpose": _("What brings these people together, in a few words."),
         }
 
 
@@ -41,8 +44,10 @@ class SettingsForm(forms.ModelForm):
     instance so a refused value never shows up in the congregation the page is about."""
 
     timezone = TimeZoneChoiceField(
-        help_text="Emails to people who have no timezone of their own yet give times in this "
-        "one: an invitation says until when its link works."
+        help_text=_(
+            "Emails to people who have no timezone of their own yet give times in this "
+            "one: an invitation says until when its link works."
+        )
     )
 
     class Meta:
@@ -50,15 +55,20 @@ class SettingsForm(forms.ModelForm):
         fields = list(SETTINGS_FIELDS)
         labels = SETTINGS_LABELS
         help_texts = {
-            "invitation_quota": "Facilitators have no quota.",
-            "soft_size_threshold": "Past this many members, facilitators see a notice that "
-            "it may be time to split in two.",
-            "hard_size_cap": "At this size new invitations are refused.",
-            "meeting_grace_hours": "After this, a meeting nobody logged counts as missed.",
-            "conflict_deadline_days": "A conflict still open after this counts as not resolved.",
-            "facilitators_need_second_factor": "Before changing anything here, promoting, "
-            "removing or correcting points, each facilitator confirms it is them with a passkey "
-            "or an authenticator app, not only a password or an emailed code.",
+            # Translators: a facilitator looks after the congregation (invites, changes settings).
+            "invitation_quota": _("Facilitators have no quota."),
+            "soft_size_threshold": _(
+                "Past this many members, facilitators see a notice that "
+                "it may be time to split in two."
+            ),
+            "hard_size_cap": _("At this size new invitations are refused."),
+            "meeting_grace_hours": _("After this, a meeting nobody logged counts as missed."),
+            "conflict_deadline_days": _("A conflict still open after this counts as not resolved."),
+            "facilitators_need_second_factor": _(
+                "Before changing anything here, promoting, "
+                "removing or correcting points, each facilitator confirms it is them with a "
+                "passkey or an authenticator app, not only a password or an emailed code."
+            ),
         }
         widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
 
@@ -81,16 +91,16 @@ class SettingsForm(forms.ModelForm):
 
 class InvitationsForm(KeyedForm):
     emails = forms.CharField(
-        label="Email addresses, one a line",
+        label=_("Email addresses, one a line"),
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Write at least one email address."},
+        error_messages={"required": _("Write at least one email address.")},
     )
     note = forms.CharField(
-        label="A personal note (optional)",
+        label=_("A personal note (optional)"),
         required=False,
         max_length=NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Sent with every invitation in this batch.",
+        help_text=_("Sent with every invitation in this batch."),
     )
 
     def clean_emails(self) -> list[str]:
@@ -104,9 +114,16 @@ class InvitationsForm(KeyedForm):
             )
         )
         if not emails:
-            raise ValidationError("Write at least one email address.")
+            raise ValidationError(_("Write at least one email address."))
         if len(emails) > MOST_ADDRESSES_AT_ONCE:
-            raise ValidationError(f"At most {MOST_ADDRESSES_AT_ONCE} addresses at a time, please.")
+            raise ValidationError(
+                ngettext(
+                    "At most %(count)d address at a time, please.",
+                    "At most %(count)d addresses at a time, please.",
+                    MOST_ADDRESSES_AT_ONCE,
+                )
+                % {"count": MOST_ADDRESSES_AT_ONCE}
+            )
         return emails
 
 
@@ -149,29 +166,36 @@ class AboutYouForm(forms.ModelForm):
     update_profile validates again and writes. Not bound to ``self_``, so a refused value
     never shows up in the page's navigation."""
 
-    timezone = TimeZoneChoiceField(help_text="Times are shown to you in this timezone.")
+    timezone = TimeZoneChoiceField(help_text=_("Times are shown to you in this timezone."))
     language = forms.ChoiceField(
-        label="Language",
+        label=_("Language"),
         # Each language named in itself, as the switcher at the foot of each page names it.
-        choices=[("", "The language of my browser"), *settings.LANGUAGES],
+        choices=[("", _("The language of my browser")), *settings.LANGUAGES],
         required=False,
-        help_text="Pages and the emails you get are in this language.",
+        help_text=_("Pages and the emails you get are in this language."),
+        error_messages={
+            "invalid_choice": _("Choose one of the languages listed, or your browser's.")
+        },
     )
     emails_about = forms.MultipleChoiceField(
-        label="Email me about",
+        label=_("Email me about"),
         choices=Ask.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="What waits for you is always on your congregation's home page; "
-        "untick what you would rather not be emailed about.",
+        help_text=_(
+            "What waits for you is always on your congregation's home page; "
+            "untick what you would rather not be emailed about."
+        ),
     )
 
     class Meta:
         model = Self
         fields = [field for field in (*PROFILE_FIELDS, "emails_about") if field != "display_name"]
         help_texts = {
-            "email_digest": "All that waits for you in one email each morning (8:00 your "
-            "time), rather than an email as each comes.",
+            "email_digest": _(
+                "All that waits for you in one email each morning (8:00 your "
+                "time), rather than an email as each comes."
+            ),
         }
         widgets = {
             "paid_work": forms.Textarea(attrs={"rows": 2}),
@@ -189,7 +213,7 @@ class AboutYouForm(forms.ModelForm):
 class WelcomeForm(AboutYouForm):
     # Their first day: the browser's timezone is a better guess than the server's UTC.
     timezone = TimeZoneChoiceField(
-        prefill=True, help_text="Times are shown to you in this timezone."
+        prefill=True, help_text=_("Times are shown to you in this timezone.")
     )
 
     def __init__(self, data: Any = None, *, self_: Self) -> None:
@@ -203,9 +227,12 @@ class WelcomeForm(AboutYouForm):
 class ProfileForm(AboutYouForm):
     class Meta(AboutYouForm.Meta):
         fields = [*PROFILE_FIELDS, "emails_about"]
+        labels = {"display_name": _("Display name")}
         help_texts = {
             **AboutYouForm.Meta.help_texts,
-            "display_name": "How the others in your congregations see you.",
+            # Translators: a congregation is a group of 30 to 200 people who mostly know each
+            # other's name (the proposal's "Congregation").
+            "display_name": _("How the others in your congregations see you."),
         }
 
 
@@ -216,10 +243,11 @@ class SignUpForm(KeyedForm):
     display_name = forms.CharField(
         max_length=DISPLAY_NAME_LENGTH,
         validators=[single_line],
-        help_text="How the others in your congregation will see you.",
+        label=_("Display name"),
+        help_text=_("How the others in your congregation will see you."),
     )
-    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
-    password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
+    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput)
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -229,7 +257,7 @@ class SignUpForm(KeyedForm):
         password1 = self.cleaned_data.get("password1")
         password2 = self.cleaned_data["password2"]
         if password1 and password1 != password2:
-            raise forms.ValidationError("The two passwords are not the same.")
+            raise forms.ValidationError(_("The two passwords are not the same."))
         return password2
 
     def clean(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext
 
 from microsolidarity.http import CongregationRequest
 
@@ -52,12 +53,12 @@ class CongregationMiddleware:
             return redirect_to_login(request.get_full_path())
         congregation = Congregation.objects.filter(slug=slug).first()
         if congregation is None:
-            raise Http404("No such congregation.")
+            raise Http404(gettext("No such congregation."))
         # The whole request runs in one transaction behind both walls (congregations.tenancy).
         with tenant(congregation):
             membership = Membership.objects.current().filter(member=request.user).first()
             if membership is None:
-                raise Http404("No such congregation.")
+                raise Http404(gettext("No such congregation."))
             membership.congregation = congregation
             request = cast(CongregationRequest, request)
             request.membership = membership

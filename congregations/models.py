@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from timezone_field import TimeZoneField
 
 from .fields import BoundedTextField
@@ -32,6 +34,9 @@ WORK_LENGTH = 2000
 CONGREGATION_NAME_LENGTH = 120
 PURPOSE_LENGTH = 300
 NOTE_LENGTH = 1000
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class SelfManager(BaseUserManager["Self"]):
@@ -68,22 +73,22 @@ class Self(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True, max_length=EMAIL_LENGTH)
     display_name = models.CharField(max_length=DISPLAY_NAME_LENGTH, validators=[single_line])
     timezone = TimeZoneField(default="UTC")
-    paid_work = BoundedTextField("the work I do for money", blank=True, max_length=WORK_LENGTH)
+    paid_work = BoundedTextField(_("the work I do for money"), blank=True, max_length=WORK_LENGTH)
     meaningful_work = BoundedTextField(
-        "the work most meaningful to me", blank=True, max_length=WORK_LENGTH
+        _("the work most meaningful to me"), blank=True, max_length=WORK_LENGTH
     )
     reminders_enabled = models.BooleanField(
-        "email me before my crews meet, and when none is scheduled", default=True
+        _("email me before my crews meet, and when none is scheduled"), default=True
     )
     # What waits for them comes in one email a day instead of one email each.
     # The database's default too: rows loaded in bulk (the benchmark's COPY) name no value.
     email_digest = models.BooleanField(
-        "one email a day instead of one each", default=False, db_default=False
+        _("one email a day instead of one each"), default=False, db_default=False
     )
     # The language they chose in the profile or the switcher; empty until they choose, and
     # meanwhile every page follows their browser. The database's default too, as above.
     language = models.CharField(
-        "language",
+        _("language"),
         max_length=8,
         choices=settings.LANGUAGES,
         blank=True,
@@ -128,7 +133,7 @@ class Self(AbstractBaseUser, PermissionsMixin):
         return self.language or self.browser_language or settings.LANGUAGE_CODE
 
 
-def _between(least: int, most: int, too_few: str, too_many: str) -> list[Any]:
+def _between(least: int, most: int, too_few: StrOrPromise, too_many: StrOrPromise) -> list[Any]:
     """The validators of a setting that must stay within [least, most]: ``full_clean`` (so
     every service) and the settings form apply them, and the form's number input carries
     the same bounds as ``min`` and ``max``."""
@@ -158,7 +163,7 @@ SETTING_BOUNDS = {
 }
 
 
-def _setting(field: str, too_few: str, too_many: str) -> list[Any]:
+def _setting(field: str, too_few: StrOrPromise, too_many: StrOrPromise) -> list[Any]:
     return _between(*SETTING_BOUNDS[field], too_few, too_many)
 
 
@@ -187,78 +192,84 @@ class Congregation(RequestKeyed):
         validators=[ProhibitNullCharactersValidator()],
     )
     invitation_quota = models.PositiveSmallIntegerField(
-        "invitations each member may send",
+        _("invitations each member may send"),
         default=2,
         validators=_setting(
             "invitation_quota",
-            "Choose %(limit_value)s or more: 0 leaves inviting to facilitators.",
-            "Each member may send at most %(limit_value)s invitations.",
+            _("Choose %(limit_value)s or more: 0 leaves inviting to facilitators."),
+            _("Each member may send at most %(limit_value)s invitations."),
         ),
     )
     soft_size_threshold = models.PositiveIntegerField(
-        "size at which to think about splitting",
+        _("size at which to think about splitting"),
         default=100,
         validators=_setting(
             "soft_size_threshold",
-            "Choose at least %(limit_value)s.",
-            "A congregation is at most %(limit_value)s people: choose a smaller size.",
+            _("Choose at least %(limit_value)s."),
+            _("A congregation is at most %(limit_value)s people: choose a smaller size."),
         ),
     )
     hard_size_cap = models.PositiveIntegerField(
-        "most members, pending included",
+        _("most members, pending included"),
         default=200,
         validators=_setting(
             "hard_size_cap",
-            "A congregation needs room for at least %(limit_value)s people.",
-            "A congregation is at most %(limit_value)s people: past that, most no longer "
-            "know each other's name. It may be time to split in two.",
+            _("A congregation needs room for at least %(limit_value)s people."),
+            _(
+                "A congregation is at most %(limit_value)s people: past that, most no longer "
+                "know each other's name. It may be time to split in two."
+            ),
         ),
     )
     invitation_lifetime_days = models.PositiveSmallIntegerField(
         default=14,
         validators=_setting(
             "invitation_lifetime_days",
-            "A link needs to work for a day at least.",
-            "A link works for %(limit_value)s days at most.",
+            _("A link needs to work for a day at least."),
+            _("A link works for %(limit_value)s days at most."),
         ),
     )
     meeting_grace_hours = models.PositiveSmallIntegerField(
-        "hours after a meeting's start to log it",
+        _("hours after a meeting's start to log it"),
         default=48,
         validators=_setting(
             "meeting_grace_hours",
-            "A crew needs at least %(limit_value)s hours to log its meeting before it "
-            "counts as missed.",
-            "At most %(limit_value)s hours (two weeks): a missed meeting should cost its "
-            "points before the next one.",
+            _(
+                "A crew needs at least %(limit_value)s hours to log its meeting before it "
+                "counts as missed."
+            ),
+            _(
+                "At most %(limit_value)s hours (two weeks): a missed meeting should cost its "
+                "points before the next one."
+            ),
         ),
     )
     conflict_deadline_days = models.PositiveSmallIntegerField(
         default=30,
         validators=_setting(
             "conflict_deadline_days",
-            "A conflict needs %(limit_value)s days at least to be resolved.",
-            "A conflict stays open for %(limit_value)s days at most.",
+            _("A conflict needs %(limit_value)s days at least to be resolved."),
+            _("A conflict stays open for %(limit_value)s days at most."),
         ),
     )
     reminder_lead_hours = models.PositiveSmallIntegerField(
-        "hours before a meeting to remind its crew",
+        _("hours before a meeting to remind its crew"),
         default=24,
         validators=_setting(
             "reminder_lead_hours",
-            "Remind the crew at least %(limit_value)s hour before.",
-            "Remind the crew at most %(limit_value)s hours (a week) before.",
+            _("Remind the crew at least %(limit_value)s hour before."),
+            _("Remind the crew at most %(limit_value)s hours (a week) before."),
         ),
     )
     # Facilitators hold the keys to the congregation: it may ask each of them for a second
     # factor (a passkey or an authenticator app) before any facilitator action.
     # The database's default too: rows loaded in bulk (the benchmark's COPY) name no value.
     facilitators_need_second_factor = models.BooleanField(
-        "facilitators need a second factor", default=False, db_default=False
+        _("facilitators need a second factor"), default=False, db_default=False
     )
     # Where a time in an email goes to someone with no timezone of their own yet (an
     # invitation's expiry): the same instant reads the same, whoever sent it.
-    timezone = TimeZoneField("timezone", default="UTC")
+    timezone = TimeZoneField(_("timezone"), default="UTC")
     created_at = models.DateTimeField(default=now)
 
     class Meta:
@@ -299,8 +310,11 @@ class Congregation(RequestKeyed):
         if cap is not None and soft is not None and soft > cap:
             raise ValidationError(
                 {
-                    "soft_size_threshold": "This cannot be more than the most members the "
-                    f"congregation may have ({cap})."
+                    "soft_size_threshold": _(
+                        "This cannot be more than the most members the "
+                        "congregation may have (%(cap)s)."
+                    )
+                    % {"cap": cap}
                 }
             )
 
@@ -341,14 +355,18 @@ class TenantOwned(models.Model):
 class Permission(models.TextChoices):
     """What a membership may do; Role.grants is the only place that maps roles to these."""
 
-    MANAGE = "manage", "manage the congregation"
-    INVITE = "invite", "invite people in"
-    INVITE_UNLIMITED = "invite_unlimited", "invite without a quota"
+    # Translators: a congregation is a group of 30 to 200 people who mostly know each other's
+    # name (the proposal's "Congregation").
+    MANAGE = "manage", _("manage the congregation")
+    INVITE = "invite", _("invite people in")
+    INVITE_UNLIMITED = "invite_unlimited", _("invite without a quota")
 
 
 class Role(models.TextChoices):
-    FACILITATOR = "facilitator", "facilitator"
-    MEMBER = "member", "member"
+    # Translators: a facilitator looks after the congregation (invites, removes, changes
+    # settings); a member belongs to it. Lower case: they read inside sentences.
+    FACILITATOR = "facilitator", pgettext_lazy("role", "facilitator")
+    MEMBER = "member", pgettext_lazy("role", "member")
 
     @property
     def grants(self) -> frozenset[Permission]:
@@ -404,17 +422,19 @@ class MembershipEvent(TenantOwned):
     """Who changed whose membership, how, and when; facilitators read it."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "started the congregation"
-        JOINED = "joined", "joined"
-        PROMOTED = "promoted", "made facilitator"
-        DEMOTED = "demoted", "made member"
-        REMOVED = "removed", "removed"
-        LEFT = "left", "left"
-        INVITED = "invited", "invited"
-        REVOKED = "revoked", "revoked an invitation for"
-        RESENT = "resent", "resent an invitation to"
-        SETTINGS = "settings", "changed the settings"
-        WITHDRAWN = "withdrawn", "closed what waited on"
+        # Translators: these read after a person's name in a congregation's History, with
+        # whom it was done to in the next column: "Ana | made facilitator | Ben".
+        CREATED = "created", pgettext_lazy("history: what someone did", "started the congregation")
+        JOINED = "joined", pgettext_lazy("history: what someone did", "joined")
+        PROMOTED = "promoted", pgettext_lazy("history: what someone did", "made facilitator")
+        DEMOTED = "demoted", pgettext_lazy("history: what someone did", "made member")
+        REMOVED = "removed", pgettext_lazy("history: what someone did", "removed")
+        LEFT = "left", pgettext_lazy("history: what someone did", "left")
+        INVITED = "invited", pgettext_lazy("history: what someone did", "invited")
+        REVOKED = "revoked", pgettext_lazy("history: what someone did", "revoked an invitation for")
+        RESENT = "resent", pgettext_lazy("history: what someone did", "resent an invitation to")
+        SETTINGS = "settings", pgettext_lazy("history: what someone did", "changed the settings")
+        WITHDRAWN = "withdrawn", pgettext_lazy("history: what someone did", "closed what waited on")
 
     actor = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     subject = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+", null=True)
@@ -443,10 +463,10 @@ class Invitation(TenantOwned, RequestKeyed):
     One batch form invites several addresses, so its key is unique per address."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "pending"
-        EXPIRED = "expired", "expired"
-        ACCEPTED = "accepted", "accepted"
-        REVOKED = "revoked", "revoked"
+        PENDING = "pending", pgettext_lazy("invitation status", "pending")
+        EXPIRED = "expired", pgettext_lazy("invitation status", "expired")
+        ACCEPTED = "accepted", pgettext_lazy("invitation status", "accepted")
+        REVOKED = "revoked", pgettext_lazy("invitation status", "revoked")
 
     email = models.EmailField(max_length=EMAIL_LENGTH)
     invited_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
@@ -556,12 +576,15 @@ class Ask(models.TextChoices):
     """What a notification asks of its Self, if anything: each kind is one row of the
     email choices on the profile. The pages where it is done belong to the apps above."""
 
-    CREW_INVITATION = "crew_invitation", "Invitations to a crew or dyad"
-    CONFLICT = "conflict", "Conflicts to resolve"
-    CO_OWNERSHIP = "co_ownership", "Ventures to confirm as a co-owner"
-    DISPUTE = "dispute", "A crew-mate who says they were at a meeting"
-    MEETING_TO_LOG = "meeting_to_log", "Meetings of my crews to log"
-    DEDUCTION = "deduction", "Missed-meeting deductions"
+    # Translators: a crew is a small group of 3–8 people who meet about once a month (the
+    # proposal's "Crew"); a dyad is a pair who meet the same way (the proposal's "Dyad").
+    CREW_INVITATION = "crew_invitation", _("Invitations to a crew or dyad")
+    CONFLICT = "conflict", _("Conflicts to resolve")
+    # Translators: a venture is a shared project of several members, each a co-owner.
+    CO_OWNERSHIP = "co_ownership", _("Ventures to confirm as a co-owner")
+    DISPUTE = "dispute", _("A crew-mate who says they were at a meeting")
+    MEETING_TO_LOG = "meeting_to_log", _("Meetings of my crews to log")
+    DEDUCTION = "deduction", _("Missed-meeting deductions")
 
 
 class Notification(TenantOwned):

@@ -14,6 +14,7 @@ from django_htmx.http import reselect, reswap, retarget
 from microsolidarity.http import CongregationRequest
 
 from .accounts import has_second_factor
+from .guards import PAGE_REFUSALS
 from .models import Permission
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -30,7 +31,7 @@ def requires(permission: Permission) -> Callable[[View], View]:
         @wraps(view)
         def checked(request: CongregationRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.membership.can(permission):
-                raise PermissionDenied(f"Only those who may {permission.label} can do this.")
+                raise PermissionDenied(PAGE_REFUSALS[permission])
             if (
                 request.membership.is_facilitator
                 and request.congregation.facilitators_need_second_factor

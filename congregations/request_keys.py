@@ -18,14 +18,15 @@ from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
 from .models import Congregation, RequestKeyed, Self
 
 # A form left open longer than this is refused, and a reload gives it a fresh key.
 MAX_AGE = timedelta(days=7)
 
-EXPIRED = "This form has expired or was changed. Reload the page and try again."
-SPENT_KEY = "This form has been used already for something else. Reload the page and try again."
+EXPIRED = _("This form has expired or was changed. Reload the page and try again.")
+SPENT_KEY = _("This form has been used already for something else. Reload the page and try again.")
 
 Owner = Congregation | Self
 M = TypeVar("M", bound=RequestKeyed)
@@ -49,8 +50,11 @@ def check_request_key(key: str, owner: Owner) -> str:
     except (signing.BadSignature, ValueError, TypeError):
         raise ValidationError(EXPIRED) from None
     if owner_id != owner.pk:
-        whose = "another congregation" if isinstance(owner, Congregation) else "someone else"
-        raise ValidationError(f"This form belongs to {whose}. Reload the page and try again.")
+        raise ValidationError(
+            _("This form belongs to another congregation. Reload the page and try again.")
+            if isinstance(owner, Congregation)
+            else _("This form belongs to someone else. Reload the page and try again.")
+        )
     return key
 
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.formats import date_format
 from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 UTC = "UTC"
@@ -72,8 +73,18 @@ def grouped_choices() -> list[tuple[str, Any]]:
 
 
 class TimeZoneSelect(forms.Select):
+    """The select, carrying the two texts static/js/timezones.js writes around it, in the
+    page's language: the script has no catalogue of its own."""
+
     class Media:
         js = ["js/timezones.js"]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        texts = {
+            "data-device-label": _("Your device’s timezone"),
+            "data-filter-label": _("Find your timezone: type a city or region"),
+        }
+        return super().get_context(name, value, {**texts, **(attrs or {})})
 
 
 class TimeZoneChoiceField(forms.ChoiceField):
@@ -82,14 +93,15 @@ class TimeZoneChoiceField(forms.ChoiceField):
     without JavaScript it is a plain grouped select."""
 
     default_error_messages = {
-        "invalid_choice": "%(value)s is not a timezone on the list: choose the place nearest "
-        "you, or UTC.",
+        "invalid_choice": _(
+            "%(value)s is not a timezone on the list: choose the place nearest you, or UTC."
+        ),
     }
 
     widget = TimeZoneSelect
 
     def __init__(self, *, prefill: bool = False, **kwargs: Any) -> None:
-        kwargs.setdefault("label", "Timezone")
+        kwargs.setdefault("label", _("Timezone"))
         super().__init__(choices=grouped_choices, **kwargs)
         # "prefill": choose the browser's zone too, not only list it first.
         self.widget.attrs["data-timezone"] = "prefill" if prefill else ""

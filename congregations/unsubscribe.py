@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .models import Ask, Self
 
@@ -22,11 +23,20 @@ SIGNER = signing.Signer(salt="congregations.unsubscribe")
 REMINDERS = "reminders"
 DAILY = "daily"
 # What stops, in the words of the page that confirms it.
+# Translators: these complete "No more …." on the page that turns an email off. A crew is
+# a small group of 3–8 people who meet about once a month, a dyad a pair (the proposal's
+# "Crew" and "Dyad"); a venture is a shared project, each of its members a co-owner.
 KINDS = {
-    **{str(ask.value): f"emails about {str(ask.label).lower()}" for ask in Ask},
-    REMINDERS: "reminders before your crews meet, and nudges when none is scheduled",
-    DAILY: "the daily email of what waits for you",
+    Ask.CREW_INVITATION.value: _("emails about invitations to a crew or dyad"),
+    Ask.CONFLICT.value: _("emails about conflicts to resolve"),
+    Ask.CO_OWNERSHIP.value: _("emails about ventures to confirm as a co-owner"),
+    Ask.DISPUTE.value: _("emails about a crew-mate who says they were at a meeting"),
+    Ask.MEETING_TO_LOG.value: _("emails about meetings of my crews to log"),
+    Ask.DEDUCTION.value: _("emails about missed-meeting deductions"),
+    REMINDERS: _("reminders before your crews meet, and nudges when none is scheduled"),
+    DAILY: _("the daily email of what waits for you"),
 }
+assert set(KINDS) >= set(Ask.values), "every kind of notification can be turned off"
 
 
 def unsubscribe_url(self_: Self, kind: str) -> str:

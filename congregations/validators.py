@@ -7,6 +7,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.encoding import punycode
+from django.utils.translation import gettext_lazy as _
 
 # Unicode's own line and paragraph separators break a line without being control characters.
 _LINE_SEPARATORS = frozenset("\u2028\u2029")
@@ -17,7 +18,7 @@ def single_line(value: str) -> None:
     name or a title ends up in email headers and one-line lists, where they break things."""
     if any(unicodedata.category(c) == "Cc" or c in _LINE_SEPARATORS for c in value):
         raise ValidationError(
-            "Keep this on one line, without line breaks, tabs or other control characters.",
+            _("Keep this on one line, without line breaks, tabs or other control characters."),
             code="single_line",
         )
 
@@ -30,5 +31,5 @@ def deliverable_address(value: str) -> None:
         punycode(value.rpartition("@")[2])
     except UnicodeError:
         raise ValidationError(
-            "No email can be sent to this address.", code="undeliverable"
+            _("No email can be sent to this address."), code="undeliverable"
         ) from None

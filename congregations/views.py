@@ -15,6 +15,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from microsolidarity.http import AuthenticatedRequest, CongregationRequest
@@ -77,7 +78,9 @@ def new_congregation(request: AuthenticatedRequest) -> HttpResponse:
             show_refusal(form, error)
         else:
             messages.success(
-                request, f"Welcome to {congregation.name}. Invite the people you trust."
+                request,
+                gettext("Welcome to %(congregation)s. Invite the people you trust.")
+                % {"congregation": congregation.name},
             )
             return redirect("crews:congregation", congregation_slug=congregation.slug)
     return render(request, "congregations/new.html", {"form": form})
@@ -93,7 +96,7 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, gettext("Your profile is saved."))
             return redirect("profile")
     factors = second_factors(self_=request.user)
     context = {
@@ -139,14 +142,21 @@ def change_role(request: CongregationRequest, pk: int) -> HttpResponse:
     )
     form = RoleForm(request.POST)
     if not form.is_valid():
-        return answer(refusal=ValidationError("Choose facilitator or member."))
+        # Translators: a facilitator looks after the congregation; a member belongs to it.
+        return answer(refusal=ValidationError(gettext("Choose facilitator or member.")))
     try:
         services.change_role(
             membership=membership, role=form.cleaned_data["role"], changed_by=request.user
         )
     except ValidationError as error:
         return answer(refusal=error)
-    return answer(done=f"{membership.member} is now a {Role(membership.role).label}.")
+    done = (
+        # Translators: a facilitator looks after the congregation (invites, settings).
+        gettext("%(name)s is now a facilitator.")
+        if membership.role == Role.FACILITATOR
+        else gettext("%(name)s is now a member.")
+    )
+    return answer(done=done % {"name": membership.member})
 
 
 @require_http_methods(["GET", "POST"])
@@ -163,7 +173,8 @@ def remove_member(request: CongregationRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{membership.member} is no longer a member of {request.congregation.name}.",
+                gettext("%(name)s is no longer a member of %(congregation)s.")
+                % {"name": membership.member, "congregation": request.congregation.name},
             )
             return redirect(_url(request, "members"))
     return render(request, "congregations/remove_member.html", context)
@@ -179,7 +190,11 @@ def leave(request: CongregationRequest) -> HttpResponse:
         except ValidationError as error:
             context["refusal"] = " ".join(error.messages)
         else:
-            messages.success(request, f"You have left {request.congregation.name}.")
+            messages.success(
+                request,
+                gettext("You have left %(congregation)s.")
+                % {"congregation": request.congregation.name},
+            )
             return redirect("home")
     return render(request, "congregations/leave.html", context)
 
@@ -205,12 +220,15 @@ def invitations(request: CongregationRequest) -> HttpResponse:
             if not refused:
                 # Sent, then shown on a fresh page: reloading it sends nothing again.
                 sent = ", ".join(outcome.email for outcome in outcomes)
-                on_its_way = (
-                    "the email with the link is on its way"
-                    if len(outcomes) == 1
-                    else "the emails with the links are on their way"
+                messages.success(
+                    request,
+                    ngettext(
+                        "Invited %(emails)s: the email with the link is on its way.",
+                        "Invited %(emails)s: the emails with the links are on their way.",
+                        len(outcomes),
+                    )
+                    % {"emails": sent},
                 )
-                messages.success(request, f"Invited {sent}: {on_its_way}.")
                 return redirect(_url(request, "invitations"))
             # The report says what became of each address; the refused ones stay in the
             # box, with the note, to be fixed and sent again, with a fresh key: this one is
@@ -254,7 +272,9 @@ def resend_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
         services.resend_invitation(invitation=invitation, resent_by=request.user)
     except ValidationError as error:
         return answer(refusal=error)
-    return answer(done=f"A new link is on its way to {invitation.email}.")
+    return answer(
+        done=gettext("A new link is on its way to %(email)s.") % {"email": invitation.email}
+    )
 
 
 @require_http_methods(["POST"])
@@ -266,7 +286,9 @@ def revoke_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
         services.revoke_invitation(invitation=invitation, revoked_by=request.user)
     except ValidationError as error:
         return answer(refusal=error)
-    return answer(done=f"The link sent to {invitation.email} no longer works.")
+    return answer(
+        done=gettext("The link sent to %(email)s no longer works.") % {"email": invitation.email}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -284,7 +306,7 @@ def congregation_settings(request: CongregationRequest) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            messages.success(request, "The settings are saved.")
+            messages.success(request, gettext("The settings are saved."))
             return redirect(_url(request, "settings"))
     return render(request, "congregations/settings.html", {"form": form})
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_lazy
 
 from ..accounts import has_second_factor
 from ..guards import require_permission
@@ -19,18 +20,20 @@ from ..selectors import congregation_size
 from ..tenancy import tenant, tenant_service
 
 # Each setting a facilitator may change, with its label on the settings form and in History.
+# Translators: a crew is a small group of 3–8 people who meet about once a month (the
+# proposal's "Crew"); a facilitator looks after the congregation.
 SETTINGS_LABELS = {
-    "name": "Name",
-    "purpose": "Purpose",
-    "invitation_quota": "Invitations each member may send",
-    "soft_size_threshold": "Size at which to think about splitting",
-    "hard_size_cap": "Most people, pending invitations included",
-    "invitation_lifetime_days": "Days an invitation link works",
-    "meeting_grace_hours": "Hours after a meeting's start to log it",
-    "conflict_deadline_days": "Days to resolve a conflict",
-    "reminder_lead_hours": "Hours before a meeting to remind its crew",
-    "timezone": "Timezone",
-    "facilitators_need_second_factor": "Facilitators need a second factor",
+    "name": gettext_lazy("Name"),
+    "purpose": gettext_lazy("Purpose"),
+    "invitation_quota": gettext_lazy("Invitations each member may send"),
+    "soft_size_threshold": gettext_lazy("Size at which to think about splitting"),
+    "hard_size_cap": gettext_lazy("Most people, pending invitations included"),
+    "invitation_lifetime_days": gettext_lazy("Days an invitation link works"),
+    "meeting_grace_hours": gettext_lazy("Hours after a meeting's start to log it"),
+    "conflict_deadline_days": gettext_lazy("Days to resolve a conflict"),
+    "reminder_lead_hours": gettext_lazy("Hours before a meeting to remind its crew"),
+    "timezone": gettext_lazy("Timezone"),
+    "facilitators_need_second_factor": gettext_lazy("Facilitators need a second factor"),
 }
 SETTINGS_FIELDS = tuple(SETTINGS_LABELS)
 # How much of a long value (a purpose) History quotes on each side of the arrow.
@@ -140,9 +143,11 @@ def update_settings(
         # Asking it of the others while not having one would stop the asker at once.
         raise ValidationError(
             {
-                "facilitators_need_second_factor": "Add a second factor to your own account "
-                "first (a passkey or an authenticator app, on your profile), then ask it of "
-                "the other facilitators."
+                "facilitators_need_second_factor": gettext(
+                    "Add a second factor to your own account "
+                    "first (a passkey or an authenticator app, on your profile), then ask it of "
+                    "the other facilitators."
+                )
             }
         )
     congregation.full_clean()
@@ -150,9 +155,17 @@ def update_settings(
     if congregation.hard_size_cap < size.occupancy:
         raise ValidationError(
             {
-                "hard_size_cap": f"{congregation.name} has {size.members} members and "
-                f"{size.pending} pending invitations: the cap cannot be lower than "
-                f"{size.occupancy}. Revoke invitations first to lower it further."
+                "hard_size_cap": gettext(
+                    "%(congregation)s has %(members)s members and %(pending)s pending "
+                    "invitations: the cap cannot be lower than %(occupancy)s. Revoke "
+                    "invitations first to lower it further."
+                )
+                % {
+                    "congregation": congregation.name,
+                    "members": size.members,
+                    "pending": size.pending,
+                    "occupancy": size.occupancy,
+                }
             }
         )
     changes = [
@@ -172,6 +185,6 @@ def update_settings(
 
 def _quoted(value: object) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     text = str(value)
     return text if len(text) <= QUOTED_LENGTH else text[: QUOTED_LENGTH - 1].rstrip() + "…"

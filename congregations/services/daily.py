@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
@@ -80,7 +82,10 @@ def _send_daily(membership: Membership, *, now: datetime) -> int:
                 congregation_id=congregation.pk,
                 recipient=self_,
                 key=f"daily:{self_.pk}:{day:%Y-%m-%d}",
-                subject=f"What waits for you in {congregation.name}",
+                subject=format_lazy(
+                    gettext_lazy("What waits for you in {congregation}"),
+                    congregation=congregation.name,
+                ),
                 template="congregations/email/daily.txt",
                 context={
                     "congregation": congregation,

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from microsolidarity.enqueue import enqueue_after_commit
 
@@ -46,7 +49,7 @@ from ..validators import deliverable_address
 from .congregations import lock_congregation, record_event
 from .outbox import Outgoing, queue_emails
 
-INVALID_INVITATION = (
+INVALID_INVITATION = gettext_lazy(
     "This invitation link does not work. It may have expired, been revoked or used "
     "already, or it was sent to another email address. Ask the person who invited you "
     "for a new one."
@@ -57,15 +60,36 @@ def _require_room(congregation: Congregation, membership: Membership, now: datet
     """Refuse one more pending invitation past the member's quota or the hard cap. The caller
     holds the congregation's lock."""
     if invitations_left(membership=membership, now=now) == 0:
+        quota = congregation.invitation_quota
         raise ValidationError(
-            f"You have used all {congregation.invitation_quota} of your invitations. "
-            "A facilitator can invite more people."
+            # Translators: a facilitator looks after the congregation and invites beyond quotas.
+            ngettext(
+                "You have used your one invitation. A facilitator can invite more people.",
+                "You have used all %(quota)d of your invitations. "
+                "A facilitator can invite more people.",
+                quota,
+            )
+            % {"quota": quota}
         )
     if congregation_size(congregation=congregation, now=now).at_cap:
         raise ValidationError(
-            f"{congregation.name} has reached its cap of {congregation.hard_size_cap} people, "
-            "counting members and pending invitations. It may be time to split in two."
+            gettext(
+                "%(congregation)s has reached its cap of %(cap)s people, counting members and "
+                "pending invitations. It may be time to split in two."
+            )
+            % {"congregation": congregation.name, "cap": congregation.hard_size_cap}
         )
+
+
+def invitation_language(email: str, *, otherwise: str = "") -> str:
+    """The language an invitation to ``email`` is written in: that of the Self the address
+    already belongs to (invited to one more congregation), else ``otherwise``, else the
+    language active as it is sent (the inviter's, on their page): the best guess of a
+    stranger's."""
+    self_ = Self.objects.filter(email=Self.objects.normalize_email(email)).first()
+    if self_ is not None:
+        return self_.email_language
+    return otherwise or translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _send_invitation(invitation: Invitation, token: str, now: datetime) -> None:
@@ -79,9 +103,14 @@ def _send_invitation(invitation: Invitation, token: str, now: datetime) -> None:
                 congregation_id=invitation.congregation_id,
                 address=invitation.email,
                 key=key,
-                subject=f"{invitation.invited_by} invites you to {invitation.congregation.name}",
+                subject=format_lazy(
+                    gettext_lazy("{inviter} invites you to {congregation}"),
+                    inviter=str(invitation.invited_by),
+                    congregation=invitation.congregation.name,
+                ),
                 template="congregations/email/invitation.txt",
                 context={"invitation": invitation, "url": invitation_url(token)},
+                language=invitation_language(invitation.email),
             )
         ],
         now=now,
@@ -111,13 +140,20 @@ def invite(
     email = Self.objects.normalize_email(email)
     if len(email) > EMAIL_LENGTH:  # validate_email lets these through; the column does not
         raise ValidationError(
-            {"email": f"An email address has at most {EMAIL_LENGTH} characters, not {len(email)}."}
+            {
+                "email": gettext(
+                    "An email address has at most %(most)s characters, not %(length)s."
+                )
+                % {"most": EMAIL_LENGTH, "length": len(email)}
+            }
         )
     try:
         validate_email(email)
         deliverable_address(email)
     except ValidationError:
-        raise ValidationError({"email": f"“{email}” is not an email address."}) from None
+        raise ValidationError(
+            {"email": gettext("“%(email)s” is not an email address.") % {"email": email}}
+        ) from None
     membership = require_permission(congregation, invited_by, Permission.INVITE)
     congregation = lock_congregation(congregation)
     if earlier := replayed(
@@ -125,7 +161,9 @@ def invite(
     ):
         return earlier, ""
     if Membership.objects.current().filter(congregation=congregation, member__email=email).exists():
-        raise ValidationError({"email": f"{email} is already a member."})
+        raise ValidationError(
+            {"email": gettext("%(email)s is already a member.") % {"email": email}}
+        )
     open_invitation = Invitation.objects.filter(
         congregation=congregation,
         email__iexact=email,
@@ -133,7 +171,12 @@ def invite(
         revoked_at__isnull=True,
     ).first()
     if open_invitation and open_invitation.expires_at > now:
-        raise ValidationError({"email": f"{email} has been invited already and not yet answered."})
+        raise ValidationError(
+            {
+                "email": gettext("%(email)s has been invited already and not yet answered.")
+                % {"email": email}
+            }
+        )
     _require_room(congregation, membership, now)
     token, token_hash = new_token()
     if open_invitation:  # expired: renew it rather than keep two
@@ -211,7 +254,10 @@ def _require_can_handle(invitation: Invitation, self_: Self) -> Membership:
     """Facilitators handle every invitation; a member handles the ones they sent."""
     membership = require_permission(invitation.congregation, self_, Permission.INVITE)
     if invitation.invited_by_id != self_.pk and not membership.can(Permission.MANAGE):
-        raise ValidationError("Only a facilitator or the person who sent it can do that.")
+        raise ValidationError(
+            # Translators: a facilitator looks after the congregation: invites, removes, settings.
+            gettext("Only a facilitator or the person who sent it can do that.")
+        )
     return membership
 
 
@@ -227,7 +273,9 @@ def resend_invitation(
     congregation = lock_congregation(invitation.congregation)
     invitation.refresh_from_db()
     if invitation.accepted_at or invitation.revoked_at:
-        raise ValidationError("Only an invitation that has not been answered can be resent.")
+        raise ValidationError(
+            gettext("Only an invitation that has not been answered can be resent.")
+        )
     if invitation.status_at(now) == Invitation.Status.EXPIRED:
         _require_room(congregation, membership, now)
     token, invitation.token_hash = new_token()
@@ -257,7 +305,7 @@ def revoke_invitation(
     now = now or timezone.now()
     _require_can_handle(invitation, revoked_by)
     if invitation.accepted_at or invitation.revoked_at:
-        raise ValidationError("This invitation has been answered or revoked already.")
+        raise ValidationError(gettext("This invitation has been answered or revoked already."))
     return _revoke(invitation, revoked_by, now)
 
 
@@ -310,16 +358,26 @@ def _accept(invitation: Invitation, self_: Self, now: datetime, request_key: str
         raise ValidationError(INVALID_INVITATION)
     congregation = lock_congregation(invitation.congregation)
     if current_membership(congregation=congregation, self_=self_):
-        raise ValidationError(f"You are already a member of {congregation.name}.")
+        raise ValidationError(
+            gettext("You are already a member of %(congregation)s.")
+            % {"congregation": congregation.name}
+        )
     # This invitation is counted against the cap already: accepting turns it from pending
     # into a member, so only members who fill the cap by themselves leave no room for it
     # (invitations sent before the cap was lowered, say). The lock makes concurrent
     # acceptances count one at a time.
     if current_memberships(congregation=congregation).count() >= congregation.hard_size_cap:
         raise ValidationError(
-            f"{congregation.name} is full: it has reached its cap of "
-            f"{congregation.hard_size_cap} members, so this invitation cannot be accepted "
-            f"now. {invitation.invited_by} can ask a facilitator to make room."
+            gettext(
+                "%(congregation)s is full: it has reached its cap of %(cap)s members, so this "
+                "invitation cannot be accepted now. %(inviter)s can ask a facilitator to make "
+                "room."
+            )
+            % {
+                "congregation": congregation.name,
+                "cap": congregation.hard_size_cap,
+                "inviter": invitation.invited_by,
+            }
         )
     invitation.accepted_at, invitation.accepted_by = now, self_
     invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -378,7 +436,9 @@ def sign_up_with_invitation(
                 return earlier
     invitation = _pending(found, now)
     if Self.objects.filter(email=invitation.email).exists():
-        raise ValidationError("You already have an account: sign in to accept the invitation.")
+        raise ValidationError(
+            gettext("You already have an account: sign in to accept the invitation.")
+        )
     self_ = Self(email=invitation.email, display_name=display_name.strip(), date_joined=now)
     self_.set_password(password)
     self_.full_clean()
@@ -387,7 +447,7 @@ def sign_up_with_invitation(
             self_.save()
     except IntegrityError:  # the same person signing up twice at once
         raise ValidationError(
-            "You already have an account: sign in to accept the invitation."
+            gettext("You already have an account: sign in to accept the invitation.")
         ) from None
     # The single-use link reached this address: it is verified, and the account's own.
     EmailAddress.objects.create(user=self_, email=self_.email, primary=True, verified=True)

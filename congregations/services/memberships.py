@@ -11,6 +11,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..guards import require_permission
 from ..models import Membership, MembershipEvent, Notification, Permission, Role, Self
@@ -32,12 +33,15 @@ def change_role(
     congregation = lock_congregation(membership.congregation)
     membership.refresh_from_db()
     if membership.left_at:
-        raise ValidationError(f"{membership.member} is no longer a member.")
+        raise ValidationError(
+            gettext("%(name)s is no longer a member.") % {"name": membership.member}
+        )
     if membership.role == role:
         return membership
     if role == Role.MEMBER and facilitator_count(congregation=congregation) <= 1:
         raise ValidationError(
-            "A congregation needs at least one facilitator: make someone else one first."
+            # Translators: a facilitator looks after the congregation (invites, settings).
+            gettext("A congregation needs at least one facilitator: make someone else one first.")
         )
     membership.role = role
     membership.save(update_fields=["role"])
@@ -54,7 +58,9 @@ def _end(membership: Membership, actor: Self, action: str, now: datetime) -> Mem
     congregation = lock_congregation(membership.congregation)
     membership.refresh_from_db()
     if membership.left_at:
-        raise ValidationError(f"{membership.member} is no longer a member.")
+        raise ValidationError(
+            gettext("%(name)s is no longer a member.") % {"name": membership.member}
+        )
     others_exist = (
         Membership.objects.current()
         .filter(congregation=congregation)
@@ -67,7 +73,8 @@ def _end(membership: Membership, actor: Self, action: str, now: datetime) -> Mem
         and facilitator_count(congregation=congregation) <= 1
     ):
         raise ValidationError(
-            "A congregation needs at least one facilitator: make someone else one first."
+            # Translators: a facilitator looks after the congregation (invites, settings).
+            gettext("A congregation needs at least one facilitator: make someone else one first.")
         )
     membership.left_at = now
     membership.save(update_fields=["left_at"])
@@ -88,7 +95,7 @@ def remove_member(
     now = now or timezone.now()
     require_permission(membership.congregation, removed_by, Permission.MANAGE)
     if membership.member_id == removed_by.pk:
-        raise ValidationError("To leave the congregation yourself, use “Leave”.")
+        raise ValidationError(gettext("To leave the congregation yourself, use “Leave”."))
     return _end(membership, removed_by, MembershipEvent.Action.REMOVED, now)
 
 

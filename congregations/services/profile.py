@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from ..models import Ask, EmailOptOut, Self
 from ..unsubscribe import DAILY, KINDS, REMINDERS
@@ -35,7 +36,19 @@ def update_profile(
     if unknown:
         raise ValidationError(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
     if emails_about is not None and not set(emails_about) <= set(Ask.values):
-        raise ValidationError({"emails_about": "Choose among the kinds of email listed."})
+        raise ValidationError({"emails_about": gettext("Choose among the kinds of email listed.")})
+    language = values.get("language", "")
+    if language and language not in dict(settings.LANGUAGES):
+        offered = ", ".join(str(name) for _, name in settings.LANGUAGES)
+        raise ValidationError(
+            {
+                "language": gettext(
+                    "“%(language)s” is not a language offered here: choose one of %(offered)s, "
+                    "or leave it to your browser."
+                )
+                % {"language": language, "offered": offered}
+            }
+        )
     before = {field: getattr(self_, field) for field in values}
     for field, value in values.items():
         setattr(self_, field, value)
@@ -79,7 +92,7 @@ def turn_off_emails(*, self_: Self, kind: str) -> Self:
     notification that asks: turning it off turns them all off (a Self who took it wanted
     fewer emails, not one as each thing comes); the app still shows them."""
     if kind not in KINDS:
-        raise ValidationError("There is no such kind of email to turn off.")
+        raise ValidationError(gettext("There is no such kind of email to turn off."))
     if kind == REMINDERS:
         return update_profile(self_=self_, reminders_enabled=False)
     if kind == DAILY:

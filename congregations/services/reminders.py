@@ -8,6 +8,8 @@ from functools import partial
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
@@ -16,6 +18,7 @@ from .. import tasks
 from ..models import REMIND_BEFORE_EXPIRY, Invitation
 from ..selectors import invitation_url
 from ..tokens import new_token
+from .invitations import invitation_language
 from .outbox import Outgoing, queue_emails
 
 
@@ -58,9 +61,15 @@ def _remind(invitation: Invitation, *, now: datetime) -> int:
                 congregation_id=invitation.congregation_id,
                 address=invitation.email,
                 key=f"invitation-reminder:{invitation.pk}:{invitation.sent_at:%Y%m%dT%H%M%S.%f}",
-                subject=f"A reminder: {inviter} invites you to {invitation.congregation.name}",
+                subject=format_lazy(
+                    gettext_lazy("A reminder: {inviter} invites you to {congregation}"),
+                    inviter=str(inviter),
+                    congregation=invitation.congregation.name,
+                ),
                 template="congregations/email/invitation_reminder.txt",
                 context={"invitation": invitation, "url": invitation_url(token)},
+                # A job has no page: the inviter's language stands in for theirs as they sent it.
+                language=invitation_language(invitation.email, otherwise=inviter.email_language),
             )
         ],
         now=now,

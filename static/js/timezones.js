@@ -27,7 +27,8 @@
     var option = browserOption(select);
     if (!option) return;
     var group = document.createElement("optgroup");
-    group.label = "Your device’s timezone";
+    // The texts come from the page, in its language (congregations/timezones.py).
+    group.label = select.dataset.deviceLabel || "Your device’s timezone";
     option.textContent = option.value.replace(/_/g, " ");
     group.appendChild(option);
     select.insertBefore(group, select.firstChild);
@@ -42,7 +43,7 @@
     box.autocomplete = "off";
     box.setAttribute("aria-controls", select.id);
     label.htmlFor = box.id;
-    label.textContent = "Find your timezone: type a city or region";
+    label.textContent = select.dataset.filterLabel || "Find your timezone: type a city or region";
     label.className = "filter-label";
     // A list rather than a drop-down, so what matches shows as one types.
     select.size = 6;

@@ -71,7 +71,7 @@ def test_the_profile_shows_the_choices_and_saves_them(
 
     assert "Email me about" in page and "One email a day instead of one each" in page
     for ask in Ask:
-        assert ask.label in page
+        assert str(ask.label) in page
     assert 'value="conflict" id="id_emails_about_1" checked' in page
     assert 'value="deduction" id="id_emails_about_5">' in page
     assert 'for="id_email_digest"' in page
