@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -9,7 +11,8 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .services import choose_language
+from .models import Self
+from .services import choose_language, remember_browser_language
 
 
 @require_POST
@@ -38,3 +41,9 @@ def switch_language(request: HttpRequest) -> HttpResponse:
         samesite="Lax",
     )
     return response
+
+
+def on_signed_in(sender: Any, request: HttpRequest, user: Self, **kwargs: Any) -> None:
+    """The language their browser reads, as they sign in: the one their emails go out in
+    until they choose one."""
+    remember_browser_language(self_=user, language=translation.get_language_from_request(request))

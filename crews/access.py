@@ -5,6 +5,7 @@ pages, the game's pages and their template tags go through."""
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext
 
 from congregations.models import Self
 from microsolidarity.http import CongregationRequest
@@ -22,7 +23,9 @@ def crew_or_404(request: CongregationRequest, pk: int) -> Crew:
     """The crew of the request's congregation, whoever asks; 404 when there is none."""
     crew = find_crew(congregation=request.congregation, pk=pk)
     if crew is None:
-        raise Http404("No such crew.")
+        # Translators: A crew is a small group of 3–8 people who meet about once a month (the
+        # proposal's "Crew"); said of a crew or a dyad.
+        raise Http404(gettext("No such crew."))
     return crew
 
 
@@ -30,7 +33,7 @@ def crew_for_member(request: CongregationRequest, pk: int) -> Crew:
     """The crew, for its current members; 404 for everyone else."""
     crew = crew_or_404(request, pk)
     if not is_member(crew, request.user):
-        raise Http404("No such crew.")
+        raise Http404(gettext("No such crew."))
     return crew
 
 
@@ -38,5 +41,5 @@ def meeting_for_member(request: CongregationRequest, pk: int) -> Meeting:
     """The meeting, for current members of its crew; 404 for everyone else."""
     meeting = find_meeting(congregation=request.congregation, pk=pk)
     if meeting is None or not is_member(meeting.crew, request.user):
-        raise Http404("No such meeting.")
+        raise Http404(gettext("No such meeting."))
     return meeting

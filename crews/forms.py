@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from congregations.models import Self
 from congregations.request_keys import KeyedForm
@@ -36,27 +39,41 @@ class ServiceForm(forms.Form):
 
 class ProposeCrewForm(KeyedForm, ServiceForm):
     kind = forms.ChoiceField(
+        # Translators: whether a crew or a dyad is proposed.
+        label=_("Kind"),
         choices=[
-            (Kind.CREW, "A crew: 3 to 8 people, one dinner table"),
-            (Kind.DYAD, "A dyad: a partnership of two"),
+            # Translators: A crew is a small group of 3–8 people who meet about once a month
+            # (the proposal's "Crew").
+            (Kind.CREW, _("A crew: 3 to 8 people, one dinner table")),
+            # Translators: A dyad is a partnership of two people who meet about once a month
+            # (the proposal's "Dyad").
+            (Kind.DYAD, _("A dyad: a partnership of two")),
         ],
         initial=Kind.CREW,
         widget=forms.RadioSelect,
     )
-    name = forms.CharField(max_length=CREW_NAME_LENGTH, validators=[single_line])
+    name = forms.CharField(label=_("Name"), max_length=CREW_NAME_LENGTH, validators=[single_line])
     purpose = forms.CharField(
+        label=_("Purpose"),
         required=False,
         max_length=CREW_PURPOSE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What brings you together, in a sentence or two.",
+        help_text=_("What brings you together, in a sentence or two."),
     )
     invitees = forms.ModelMultipleChoiceField(
         queryset=Self.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        label="Who to invite",
-        help_text="Each of them is asked and says yes or no. For a dyad, choose one person.",
+        label=_("Who to invite"),
+        # Translators: A dyad is a partnership of two people who meet about once a month
+        # (the proposal's "Dyad").
+        help_text=_("Each of them is asked and says yes or no. For a dyad, choose one person."),
     )
-    timezone = TimeZoneChoiceField(help_text="The crew's meeting times are set in this timezone.")
+    timezone = TimeZoneChoiceField(
+        label=_("Timezone"),
+        # Translators: A crew is a small group of 3–8 people who meet about once a month
+        # (the proposal's "Crew").
+        help_text=_("The crew's meeting times are set in this timezone."),
+    )
 
     def __init__(self, *args: Any, candidates: QuerySet[Self], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,7 +84,7 @@ class ProposeCrewForm(KeyedForm, ServiceForm):
 
 
 class InviteForm(ServiceForm):
-    invitee = forms.ModelChoiceField(queryset=Self.objects.none(), label="Invite someone")
+    invitee = forms.ModelChoiceField(queryset=Self.objects.none(), label=_("Invite someone"))
 
     def __init__(self, *args: Any, candidates: QuerySet[Self], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,8 +99,17 @@ def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     instant = wall.replace(tzinfo=zone).astimezone(UTC)
     if instant.astimezone(zone).replace(tzinfo=None) != wall:
         raise ValidationError(
-            f"{clock:%H:%M} does not exist on {day.day} {day:%B} in {zone.key}: the clocks go "
-            "forward then. Choose another time.",
+            gettext(
+                "%(time)s does not exist on %(day)s in %(zone)s: the clocks go forward then. "
+                "Choose another time."
+            )
+            % {
+                "time": f"{clock:%H:%M}",
+                # Translators: a date format in the letters of Django's date filter; escape
+                # literal letters with a backslash. A day and its month: "31 March".
+                "day": date_format(day, pgettext("date format", "j F")),
+                "zone": zone.key,
+            },
             code="dst_gap",
         )
     return instant
@@ -94,17 +120,19 @@ class MeetingForm(ServiceForm):
 
     service_fields = {"starts_at": "date"}
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
     place = forms.CharField(
-        label="Place or call link",
+        label=_("Place or call link"),
         required=False,
         max_length=PLACE_LENGTH,
         validators=[single_line],
-        help_text="An address, or the link to a video call.",
+        help_text=_("An address, or the link to a video call."),
     )
     agenda = forms.CharField(
-        label="Agenda",
+        label=_("Agenda"),
         required=False,
         max_length=AGENDA_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -113,7 +141,11 @@ class MeetingForm(ServiceForm):
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["time"].help_text = f"In the crew's timezone, {zone.key}."
+        # Translators: A crew is a small group of 3–8 people who meet about once a month
+        # (the proposal's "Crew").
+        self.fields["time"].help_text = gettext("In the crew's timezone, %(zone)s.") % {
+            "zone": zone.key
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -163,24 +195,26 @@ class TapForm(forms.Form):
     """One tap on a member's name: present or not."""
 
     present = forms.TypedChoiceField(
-        choices=[("1", "present"), ("0", "not present")], coerce=lambda value: value == "1"
+        choices=[("1", _("present")), ("0", _("not present"))], coerce=lambda value: value == "1"
     )
 
 
 class NotesFields(forms.Form):
     reflections = forms.CharField(
-        label="Where we have been",
+        # Translators: a meeting's reflections (the proposal's "where we have been").
+        label=_("Where we have been"),
         required=False,
         max_length=NOTES_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Reflections: what happened for each of us since we last met.",
+        help_text=_("Reflections: what happened for each of us since we last met."),
     )
     envisioning = forms.CharField(
-        label="Where we might go",
+        # Translators: a meeting's envisioning (the proposal's "where we might go").
+        label=_("Where we might go"),
         required=False,
         max_length=NOTES_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Envisioning: what we hope for, and what we will try next.",
+        help_text=_("Envisioning: what we hope for, and what we will try next."),
     )
 
 

@@ -1,7 +1,10 @@
 """A crew's meetings as iCalendar: the personal feed a Self's calendar subscribes to, and the
 iTIP messages (RFC 5546) emailed about one meeting, so a member's calendar adds, moves or
 removes the event it holds. Every text goes through icalendar's typed values, which escape
-commas, semicolons, backslashes and line breaks the same way every parser reads them."""
+commas, semicolons, backslashes and line breaks the same way every parser reads them.
+
+The texts people read (the calendar's name, an event's title and description) are in the
+active language: the caller chooses it, the reader's (``Self.email_language``)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext, pgettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from congregations.models import Self
@@ -30,10 +34,13 @@ def meetings_calendar(
     *,
     now: datetime,
     link: Callable[[Meeting], str] = meeting_url,
-    name: str = "My crews and dyads",
+    name: str | None = None,
 ) -> bytes:
     """The feed: one event per meeting, no METHOD (a subscription, not a message)."""
-    calendar = _calendar(name)
+    # Translators: the name of a person's calendar of meetings. A crew is a small group of
+    # 3–8 people who meet about once a month (the proposal's "Crew"); a dyad is a
+    # partnership of two (the proposal's "Dyad").
+    calendar = _calendar(name or gettext("My crews and dyads"))
     for meeting in meetings:
         calendar.add_component(_event(meeting, stamp=now, link=link))
     return calendar.to_ical()
@@ -81,14 +88,20 @@ def _event(meeting: Meeting, *, stamp: datetime, link: Callable[[Meeting], str])
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("dtstart", meeting.starts_at.astimezone(UTC))
     event.add("duration", MEETING_LENGTH)
-    event.add("summary", vText(meeting.crew.name))
+    # Translators: the title of a crew's meeting in a calendar; {crew} is the crew's name.
+    # English gives the name alone; say "Meeting of {crew}" if your language reads better.
+    event.add("summary", vText(pgettext("calendar event", "{crew}").format(crew=meeting.crew.name)))
     event.add("sequence", meeting.version)
     event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
     event.add("url", link(meeting))
     if meeting.place:
         event.add("location", vText(meeting.place))
     if meeting.agenda:
-        event.add("description", vText(meeting.agenda))
+        # Translators: a meeting's description in a calendar; {agenda} is the agenda the crew
+        # wrote, often several lines. English gives the agenda alone; you may put a heading
+        # ("Agenda:") and a line break before it.
+        agenda = pgettext("calendar event", "{agenda}").format(agenda=meeting.agenda)
+        event.add("description", vText(agenda))
     return event
 
 

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from timezone_field import TimeZoneField
 
 from congregations.fields import BoundedTextField
@@ -25,8 +27,12 @@ NOTES_LENGTH = 10000
 
 
 class Kind(models.TextChoices):
-    CREW = "crew", "crew"
-    DYAD = "dyad", "dyad"
+    # Translators: A crew is a small group of 3–8 people who meet about once a month (the
+    # proposal's "Crew"). Shown beside a crew's name, in lower case.
+    CREW = "crew", pgettext_lazy("kind", "crew")
+    # Translators: A dyad is a partnership of two people who meet about once a month (the
+    # proposal's "Dyad"). Shown beside a dyad's name, in lower case.
+    DYAD = "dyad", pgettext_lazy("kind", "dyad")
 
 
 # How many people a circle holds: a crew fits around one dinner table, a dyad is two.
@@ -44,7 +50,7 @@ class Crew(TenantOwned, RequestKeyed):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREW)
     name = models.CharField(max_length=CREW_NAME_LENGTH, validators=[single_line])
     purpose = BoundedTextField(blank=True, max_length=CREW_PURPOSE_LENGTH)
-    timezone = TimeZoneField(default="UTC", help_text="Meeting times are set in this timezone.")
+    timezone = TimeZoneField(default="UTC", help_text=_("Meeting times are set in this timezone."))
     proposed_by = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=now)
     # Set once enough people have joined; a proposal until then.
@@ -150,9 +156,9 @@ class CrewInvitation(TenantOwned):
 
 
 class MeetingStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "scheduled"
-    CANCELLED = "cancelled", "cancelled"
-    LOGGED = "logged", "logged"
+    SCHEDULED = "scheduled", pgettext_lazy("a meeting", "scheduled")
+    CANCELLED = "cancelled", pgettext_lazy("a meeting", "cancelled")
+    LOGGED = "logged", pgettext_lazy("a meeting", "logged")
 
 
 class Meeting(TenantOwned, RequestKeyed):
@@ -166,7 +172,7 @@ class Meeting(TenantOwned, RequestKeyed):
     starts_at = models.DateTimeField()
     timezone = TimeZoneField(default="UTC")
     place = models.CharField(
-        "place or call link", max_length=PLACE_LENGTH, blank=True, validators=[single_line]
+        _("place or call link"), max_length=PLACE_LENGTH, blank=True, validators=[single_line]
     )
     agenda = BoundedTextField(blank=True, max_length=AGENDA_LENGTH)
     status = models.CharField(
@@ -186,8 +192,18 @@ class Meeting(TenantOwned, RequestKeyed):
     logged_by = models.ForeignKey(
         Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
-    reflections = BoundedTextField("where we have been", blank=True, max_length=NOTES_LENGTH)
-    envisioning = BoundedTextField("where we might go", blank=True, max_length=NOTES_LENGTH)
+    reflections = BoundedTextField(
+        # Translators: a meeting's reflections (the proposal's "where we have been").
+        _("where we have been"),
+        blank=True,
+        max_length=NOTES_LENGTH,
+    )
+    envisioning = BoundedTextField(
+        # Translators: a meeting's envisioning (the proposal's "where we might go").
+        _("where we might go"),
+        blank=True,
+        max_length=NOTES_LENGTH,
+    )
     # Bumped by every change, so an edit made on a stale copy is detected, not applied.
     version = models.PositiveIntegerField(default=1)
     # Set when the missed-meeting job has settled this meeting, so it is looked at once.

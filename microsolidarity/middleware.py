@@ -60,14 +60,10 @@ class LastSeenMiddleware:
         return self.get_response(request)
 
 
-def on_signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+def on_signed_in(sender: Any, request: HttpRequest, **kwargs: Any) -> None:
     """Seen now: allauth's sign-in records its new session itself (the usersessions app),
-    so the first request after it need not. And the language their browser reads is the
-    one their emails go out in until they choose one."""
+    so the first request after it need not."""
     request.session[LAST_SEEN_KEY] = timezone.now().timestamp()
-    from congregations.services.profile import remember_browser_language
-
-    remember_browser_language(self_=user, language=translation.get_language_from_request(request))
 
 
 # The htmx event the navigation's unread count reloads itself on (templates/_unread.html).

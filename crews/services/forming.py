@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.defaultfilters import pluralize
 from django.utils import timezone as clock
+from django.utils.translation import gettext, ngettext
 
 from congregations.guards import refuse_strangers
 from congregations.models import Congregation, Membership, MembershipEvent, Self
@@ -46,13 +47,57 @@ def _congregation_members(congregation: Congregation, selves: Iterable[Self]) ->
 
 def _kind(kind: str) -> Kind:
     if kind not in Kind.values:
-        raise ValidationError({"kind": "A circle is a crew or a dyad."})
+        # Translators: A crew is a small group of 3–8 people who meet about once a month
+        # (the proposal's "Crew"); a dyad is a partnership of two (the proposal's "Dyad").
+        raise ValidationError({"kind": gettext("A circle is a crew or a dyad.")})
     return Kind(kind)
 
 
-def _size_words(kind: Kind) -> str:
+def _wrong_size(kind: Kind, count: int) -> str:
+    """Why ``count`` people make no ``kind``."""
     low, high = SIZES[kind]
-    return "exactly 2 people" if kind == Kind.DYAD else f"{low} to {high} people"
+    if kind == Kind.DYAD:
+        text = ngettext(
+            # Translators: A dyad is a partnership of two people who meet about once a month
+            # (the proposal's "Dyad").
+            "A dyad is exactly %(size)s people; this has %(count)s.",
+            "A dyad is exactly %(size)s people; this has %(count)s.",
+            count,
+        )
+    else:
+        text = ngettext(
+            # Translators: A crew is a small group of 3–8 people who meet about once a month
+            # (the proposal's "Crew").
+            "A crew is %(low)s to %(high)s people; this has %(count)s.",
+            "A crew is %(low)s to %(high)s people; this has %(count)s.",
+            count,
+        )
+    return text % {"size": high, "low": low, "high": high, "count": count}
+
+
+def _too_many_invited(kind: Kind) -> str:
+    """How many a proposal of ``kind`` may invite."""
+    low, high = SIZES[kind]
+    if kind == Kind.DYAD:
+        # Translators: A dyad is a partnership of two people who meet about once a month
+        # (the proposal's "Dyad").
+        text = gettext("A dyad is exactly %(size)s people: invite at most %(most)s.")
+    else:
+        # Translators: A crew is a small group of 3–8 people who meet about once a month
+        # (the proposal's "Crew").
+        text = gettext("A crew is %(low)s to %(high)s people: invite at most %(most)s.")
+    return text % {"size": high, "low": low, "high": high, "most": high - 1}
+
+
+def _at_most(crew: Crew) -> str:
+    """The end of a refusal for a full crew: "a crew is at most 8 people"."""
+    if crew.is_dyad:
+        # Translators: ends a sentence saying a dyad is full. A dyad is a partnership of two
+        # people who meet about once a month (the proposal's "Dyad").
+        return gettext("a dyad is at most %(size)s people") % {"size": crew.max_size}
+    # Translators: ends a sentence saying a crew is full. A crew is a small group of 3–8
+    # people who meet about once a month (the proposal's "Crew").
+    return gettext("a crew is at most %(size)s people") % {"size": crew.max_size}
 
 
 def _new_crew(
@@ -79,7 +124,10 @@ def _new_crew(
     # understands; its length and its being one line, here.
     crew.full_clean(exclude=["request_key"], validate_constraints=False)
     if Crew.objects.filter(congregation=congregation, name__iexact=crew.name).exists():
-        raise ValidationError({"name": f"There is already a crew called “{crew.name}”."})
+        # Translators: A crew is a small group of 3–8 people who meet about once a month
+        # (the proposal's "Crew").
+        message = gettext("There is already a crew called “%(name)s”.") % {"name": crew.name}
+        raise ValidationError({"name": message})
     crew.save()
     return crew
 
@@ -109,7 +157,7 @@ def form_crew(
     people = _congregation_members(congregation, members)
     low, high = SIZES[kind]
     if not low <= len(people) <= high:
-        raise ValidationError(f"A {kind.label} is {_size_words(kind)}; this has {len(people)}.")
+        raise ValidationError(_wrong_size(kind, len(people)))
     crew = _new_crew(congregation, name, kind, purpose, people[0], timezone, now)
     for person in people:
         _join(crew, person, now)
@@ -148,11 +196,9 @@ def propose_crew(
     people = [p for p in _congregation_members(congregation, invitees) if p != proposed_by]
     high = SIZES[kind][1]
     if not people:
-        raise ValidationError({"invitees": "Invite at least one person."})
+        raise ValidationError({"invitees": gettext("Invite at least one person.")})
     if len(people) > high - 1:
-        raise ValidationError(
-            {"invitees": f"A {kind.label} is {_size_words(kind)}: invite at most {high - 1}."}
-        )
+        raise ValidationError({"invitees": _too_many_invited(kind)})
     crew = _new_crew(
         congregation, name, kind, purpose, proposed_by, timezone, now, stored(request_key)
     )
@@ -178,7 +224,7 @@ def _require_room(crew: Crew) -> int:
     size = CrewMembership.objects.filter(crew=crew).current().count()
     if size >= crew.max_size:
         raise ValidationError(
-            f"{crew} is full: a {crew.get_kind_display()} is at most {crew.max_size} people."
+            gettext("%(crew)s is full: %(at_most)s.") % {"crew": crew, "at_most": _at_most(crew)}
         )
     return size
 
@@ -191,9 +237,11 @@ def _require_free_seat(crew: Crew) -> None:
     if size + asked >= crew.max_size:
         raise ValidationError(
             {
-                "invitee": f"{crew} has no free seat: {size} in it and {asked} asked, and a "
-                f"{crew.get_kind_display()} is at most {crew.max_size} people. Ask again if "
-                "someone says no."
+                "invitee": gettext(
+                    "%(crew)s has no free seat: %(size)s in it and %(asked)s asked, and "
+                    "%(at_most)s. Ask again if someone says no."
+                )
+                % {"crew": crew, "size": size, "asked": asked, "at_most": _at_most(crew)}
             }
         )
 
@@ -209,9 +257,11 @@ def invite_to_crew(
     require_member(crew, invited_by)
     _congregation_members(crew.congregation, [invitee])
     if is_current_member(crew=crew, self_=invitee):
-        raise ValidationError(f"{invitee} is in {crew} already.")
+        raise ValidationError(
+            gettext("%(name)s is in %(crew)s already.") % {"name": invitee, "crew": crew}
+        )
     if CrewInvitation.objects.filter(crew=crew, invitee=invitee, answered_at__isnull=True).exists():
-        raise ValidationError(f"{invitee} has been asked already.")
+        raise ValidationError(gettext("%(name)s has been asked already.") % {"name": invitee})
     _require_free_seat(crew)
     invitation = CrewInvitation.objects.create(
         congregation_id=crew.congregation_id,
@@ -234,7 +284,7 @@ def answer_crew_invitation(
     closes its other open invitations as withdrawn: there is no seat left to answer for."""
     now = now or clock.now()
     if invitation.invitee_id != answered_by.pk:
-        raise ValidationError("Only the person invited can answer this invitation.")
+        raise ValidationError(gettext("Only the person invited can answer this invitation."))
     crew = lock_crew(invitation.crew)
     invitation = CrewInvitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.withdrawn_at:
@@ -244,12 +294,17 @@ def answer_crew_invitation(
         ).exists()
         if inviter_left:
             raise ValidationError(
-                f"{invitation.invited_by} left {crew} before you answered, so their "
-                "invitation was withdrawn."
+                gettext(
+                    "%(name)s left %(crew)s before you answered, so their invitation was withdrawn."
+                )
+                % {"name": invitation.invited_by, "crew": crew}
             )
-        raise ValidationError(f"{crew} filled up before you answered: there is no seat left.")
+        raise ValidationError(
+            gettext("%(crew)s filled up before you answered: there is no seat left.")
+            % {"crew": crew}
+        )
     if invitation.answered_at:
-        raise ValidationError("You have answered this invitation already.")
+        raise ValidationError(gettext("You have answered this invitation already."))
     formed = False
     if accept:
         size = _require_room(crew) + 1
@@ -278,7 +333,8 @@ def leave_crew(*, crew: Crew, member: Self, now: datetime | None = None) -> Crew
     crew = lock_crew(crew)
     membership = CrewMembership.objects.filter(crew=crew, member=member).current().first()
     if membership is None:
-        raise ValidationError(f"{member} is not in {crew}.")
+        not_in = gettext("%(name)s is not in %(crew)s.")
+        raise ValidationError(not_in % {"name": member, "crew": crew})
     membership.left_at = now
     membership.save(update_fields=["left_at"])
     not_to_log(crew, member, now=now)

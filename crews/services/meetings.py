@@ -13,6 +13,9 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from congregations import tasks as congregation_tasks
 from congregations.models import Self
@@ -50,8 +53,10 @@ def _lock_meeting(meeting: Meeting, version: int | None) -> Meeting:
     fresh = locked.get(pk=meeting.pk)
     if version is not None and fresh.version != version:
         raise ValidationError(
-            "Someone else changed this meeting while you were looking at it. "
-            "Reload the page to see their change, then try again."
+            gettext(
+                "Someone else changed this meeting while you were looking at it. "
+                "Reload the page to see their change, then try again."
+            )
         )
     return fresh
 
@@ -60,7 +65,7 @@ def _require_future(starts_at: datetime, now: datetime) -> None:
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must carry its timezone.")
     if starts_at <= now:
-        raise ValidationError({"starts_at": "Choose a time in the future."})
+        raise ValidationError({"starts_at": gettext("Choose a time in the future.")})
 
 
 def _require_free(crew: Crew, starts_at: datetime, moving: Meeting | None = None) -> None:
@@ -79,12 +84,20 @@ def _require_free(crew: Crew, starts_at: datetime, moving: Meeting | None = None
         raise ValidationError(
             {
                 "starts_at": ValidationError(
-                    "%(meeting)s is already scheduled for that moment: %(url)s",
+                    gettext("%(meeting)s is already scheduled for that moment: %(url)s"),
                     code="taken",
-                    params={"meeting": str(taken), "url": meeting_url(taken)},
+                    params={"meeting": _named(taken), "url": meeting_url(taken)},
                 )
             }
         )
+
+
+def _named(meeting: Meeting) -> str:
+    """A meeting as a refusal names it: "Tuesday crew on 2026-12-08 19:00"."""
+    return gettext("%(crew)s on %(when)s") % {
+        "crew": meeting.crew,
+        "when": f"{meeting.local_start:%Y-%m-%d %H:%M}",
+    }
 
 
 @tenant_service
@@ -108,7 +121,10 @@ def schedule_meeting(
     if earlier := replayed(Meeting, request_key, crew.congregation, crew=crew):
         return earlier
     if crew.formed_at is None:
-        raise ValidationError(f"{crew} meets once it is formed: it needs {crew.min_size} people.")
+        raise ValidationError(
+            gettext("%(crew)s meets once it is formed: it needs %(size)s people.")
+            % {"crew": crew, "size": crew.min_size}
+        )
     _require_future(starts_at, now)
     _require_free(crew, starts_at)
     meeting = Meeting(
@@ -135,13 +151,25 @@ def _remind(meeting: Meeting, now: datetime, *, told: bool = False) -> None:
         enqueue_after_commit(tasks.send_meeting_reminders)
 
 
+# Why a meeting can no longer be rescheduled or cancelled: (what was asked, its status).
+NOT_NOW: dict[tuple[str, str], Promise] = {
+    ("rescheduled", MeetingStatus.CANCELLED): _(
+        "This meeting is cancelled: it cannot be rescheduled."
+    ),
+    ("rescheduled", MeetingStatus.LOGGED): _("This meeting is logged: it cannot be rescheduled."),
+    ("rescheduled", "started"): _("This meeting has started: it can no longer be rescheduled."),
+    ("cancelled", MeetingStatus.CANCELLED): _("This meeting is cancelled: it cannot be cancelled."),
+    ("cancelled", MeetingStatus.LOGGED): _("This meeting is logged: it cannot be cancelled."),
+    ("cancelled", "started"): _("This meeting has started: it can no longer be cancelled."),
+}
+
+
 def _require_not_started(meeting: Meeting, now: datetime, doing: str) -> None:
+    """``doing``: "rescheduled" or "cancelled"."""
     if meeting.status != MeetingStatus.SCHEDULED:
-        raise ValidationError(
-            f"This meeting is {meeting.get_status_display()}: it cannot be {doing}."
-        )
+        raise ValidationError(str(NOT_NOW[doing, meeting.status]))
     if meeting.has_started(now):
-        raise ValidationError(f"This meeting has started: it can no longer be {doing}.")
+        raise ValidationError(str(NOT_NOW[doing, "started"]))
 
 
 @tenant_service
@@ -205,17 +233,24 @@ def cancel_meeting(
 
 def _require_loggable(meeting: Meeting, now: datetime) -> None:
     if meeting.status == MeetingStatus.LOGGED:
-        raise ValidationError("This meeting has been logged already.")
+        raise ValidationError(gettext("This meeting has been logged already."))
     if meeting.status == MeetingStatus.CANCELLED:
-        raise ValidationError("This meeting was cancelled: there is nothing to log.")
+        raise ValidationError(gettext("This meeting was cancelled: there is nothing to log."))
     if meeting.is_settled_as_missed:
         raise ValidationError(settled_notice(meeting))
     if not meeting.has_started(now):
-        raise ValidationError("This meeting has not started yet: log it once it has.")
+        raise ValidationError(gettext("This meeting has not started yet: log it once it has."))
     if now > meeting.log_closes_at():
+        hours = meeting.congregation.meeting_grace_hours
         raise ValidationError(
-            f"The time to log this meeting has passed: meetings are logged within "
-            f"{meeting.congregation.meeting_grace_hours} hours of their start."
+            ngettext(
+                "The time to log this meeting has passed: meetings are logged within "
+                "%(hours)s hour of their start.",
+                "The time to log this meeting has passed: meetings are logged within "
+                "%(hours)s hours of their start.",
+                hours,
+            )
+            % {"hours": hours}
         )
 
 
@@ -229,7 +264,10 @@ def _present_members(meeting: Meeting, present: Iterable[Self]) -> tuple[list[Se
     if strangers:
         names = ", ".join(str(p) for p in strangers)
         raise ValidationError(
-            {"present": f"Not in {meeting.crew} when this meeting started: {names}."}
+            {
+                "present": gettext("Not in %(crew)s when this meeting started: %(names)s.")
+                % {"crew": meeting.crew, "names": names}
+            }
         )
     return members, chosen
 
@@ -246,8 +284,11 @@ def mark_attendance(
     require_member(meeting.crew, marked_by)
     _require_loggable(meeting, now)
     if not members_at(crew=meeting.crew, moment=meeting.starts_at).filter(pk=member.pk).exists():
-        raise ValidationError(f"{member} was not in {meeting.crew} when this meeting started.")
-    attendance, _ = Attendance.objects.update_or_create(
+        raise ValidationError(
+            gettext("%(name)s was not in %(crew)s when this meeting started.")
+            % {"name": member, "crew": meeting.crew}
+        )
+    attendance, _created = Attendance.objects.update_or_create(
         meeting=meeting,
         member=member,
         defaults={"present": present, "congregation_id": meeting.congregation_id},
@@ -311,7 +352,7 @@ def update_meeting_notes(
     meeting = _lock_meeting(meeting, version)
     require_member(meeting.crew, edited_by)
     if meeting.status != MeetingStatus.LOGGED:
-        raise ValidationError("Notes belong to a meeting that has been logged.")
+        raise ValidationError(gettext("Notes belong to a meeting that has been logged."))
     meeting.reflections, meeting.envisioning = reflections, envisioning
     meeting.version += 1
     meeting.full_clean()

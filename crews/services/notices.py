@@ -1,10 +1,17 @@
 """What forming a crew tells people: an invitation asks its invitee (and emails them);
-an answer, and a crew that forms, are news for the others."""
+an answer, and a crew that forms, are news for the others. Their texts are lazy: each is
+written in its recipient's language. A text that tells of someone's act (``actor``) begins
+with their name in every language (privacy.services.erasure renames it there)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from congregations.models import Ask, Notification, Self
 from congregations.services.notifications import Notice, mark_read, notify
@@ -17,6 +24,17 @@ def invitation_about(invitation: CrewInvitation) -> str:
     return f"crew-invitation:{invitation.pk}"
 
 
+def _invites_you(invitation: CrewInvitation) -> str | Promise:
+    names = {"inviter": str(invitation.invited_by), "crew": str(invitation.crew)}
+    if invitation.crew.is_dyad:
+        # Translators: keep {inviter} first. A dyad is a partnership of two people who meet
+        # about once a month (the proposal's "Dyad").
+        return format_lazy(_("{inviter} invites you to the dyad {crew}."), **names)
+    # Translators: keep {inviter} first. A crew is a small group of 3–8 people who meet about
+    # once a month (the proposal's "Crew").
+    return format_lazy(_("{inviter} invites you to the crew {crew}."), **names)
+
+
 def ask_invitees(invitations: Iterable[CrewInvitation], *, now: datetime) -> None:
     notify(
         (
@@ -26,10 +44,13 @@ def ask_invitees(invitations: Iterable[CrewInvitation], *, now: datetime) -> Non
                 about=invitation_about(invitation),
                 ask=Ask.CREW_INVITATION,
                 actor=invitation.invited_by,
-                text=f"{invitation.invited_by} invites you to the "
-                f"{invitation.crew.get_kind_display()} {invitation.crew}.",
+                text=_invites_you(invitation),
                 path=crew_path(invitation.crew),
-                subject=f"{invitation.invited_by} invites you to join {invitation.crew}",
+                subject=format_lazy(
+                    _("{inviter} invites you to join {crew}"),
+                    inviter=str(invitation.invited_by),
+                    crew=str(invitation.crew),
+                ),
                 template="crews/email/crew_invitation.txt",
                 context={"invitation": invitation, "crew": invitation.crew},
             )
@@ -44,14 +65,21 @@ def tell_answer(invitation: CrewInvitation, *, formed: bool, now: datetime) -> N
     crew, every member hears that."""
     crew = invitation.crew
     mark_read(congregation_id=crew.congregation_id, about=invitation_about(invitation), now=now)
-    said = f"joined {crew}" if invitation.accepted else f"said no, thank you, to {crew}"
+    names = {"name": str(invitation.invitee), "crew": str(crew)}
+    said = (
+        # Translators: keep {name} first: who joined the crew or dyad {crew}.
+        format_lazy(_("{name} joined {crew}."), **names)
+        if invitation.accepted
+        # Translators: keep {name} first: who declined to join the crew or dyad {crew}.
+        else format_lazy(_("{name} said no, thank you, to {crew}."), **names)
+    )
     news = [
         Notice(
             congregation_id=crew.congregation_id,
             recipient=invitation.invited_by,
             about=f"crew-answer:{invitation.pk}",
             actor=invitation.invitee,
-            text=f"{invitation.invitee} {said}.",
+            text=said,
             path=crew_path(crew),
         )
     ]
@@ -69,7 +97,15 @@ def formed_news(crew: Crew, seats: Iterable[CrewMembership]) -> list[Notice]:
             congregation_id=crew.congregation_id,
             recipient=seat.member,
             about=f"crew-formed:{crew.pk}",
-            text=f"{crew} is formed: {len(seats)} of you. Time to schedule its first meeting.",
+            text=format_lazy(
+                ngettext_lazy(
+                    "{crew} is formed: {count} of you. Time to schedule its first meeting.",
+                    "{crew} is formed: {count} of you. Time to schedule its first meeting.",
+                    len(seats),
+                ),
+                crew=str(crew),
+                count=len(seats),
+            ),
             path=crew_path(crew),
         )
         for seat in seats

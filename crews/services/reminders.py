@@ -3,7 +3,11 @@ scheduled or moved, dropped when it is cancelled), the notice when one changes a
 reminder went out, the notice when one is cancelled, the nudge to log it, and the nudge to
 keep the monthly rhythm. The emails about one meeting carry it as an iTIP message, so the
 event a member's calendar took from the reminder follows every change. The periodic jobs run these
-through the one claim–process–mark loop."""
+through the one claim–process–mark loop.
+
+Each email is written in its recipient's language, whoever's act or job queues it: the
+subjects are lazy (read by the outbox in that language), and the calendar attached is built
+in it."""
 
 from __future__ import annotations
 
@@ -13,13 +17,16 @@ from functools import partial
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from congregations import tasks as congregation_tasks
 from congregations.models import Ask, Congregation, Self
 from congregations.services.notifications import Notice, notify
 from congregations.services.outbox import Attachment, Outgoing, queue_emails, withdraw_emails
-from congregations.timezones import moment_in
+from congregations.timezones import moment_in_lazy
 from congregations.unsubscribe import REMINDERS
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
@@ -45,7 +52,7 @@ def arm_reminder(meeting: Meeting, now: datetime, *, told: bool = False) -> Meet
     due = max(
         meeting.starts_at.astimezone(meeting.timezone) - meeting.congregation.reminder_lead, now
     )
-    reminder, _ = MeetingReminder.objects.get_or_create(
+    reminder, _created = MeetingReminder.objects.get_or_create(
         meeting=meeting,
         starts_at=meeting.starts_at,
         defaults={
@@ -59,18 +66,17 @@ def arm_reminder(meeting: Meeting, now: datetime, *, told: bool = False) -> Meet
 
 def _invitation(meeting: Meeting, person: Self, now: datetime) -> Attachment:
     """The meeting as it is at ``now``, for one member's calendar; the method goes in the
-    MIME type too, where mail programs look for it (RFC 6047)."""
-    return Attachment(
-        "meeting.ics",
-        meeting_message(meeting, attendee=person, now=now).decode(),
-        f"text/calendar; method={method_of(meeting)}",
-    )
+    MIME type too, where mail programs look for it (RFC 6047). Its texts are in the
+    member's language."""
+    with translation.override(person.email_language):
+        calendar = meeting_message(meeting, attendee=person, now=now).decode()
+    return Attachment("meeting.ics", calendar, f"text/calendar; method={method_of(meeting)}")
 
 
 def _to_members(
     meeting: Meeting,
     key: str,
-    subject: Callable[[Self], str],
+    subject: Callable[[Self], str | Promise],
     template: str,
     recipients: list[Self],
     calendar_at: datetime | None = None,
@@ -120,11 +126,15 @@ def queue_change_notice(meeting: Meeting, *, moved: bool, now: datetime) -> int:
     return len(emails)
 
 
-def _change_subject(meeting: Meeting, moved: bool, person: Self) -> str:
-    when = moment_in(meeting.starts_at, person.timezone)
+def _change_subject(meeting: Meeting, moved: bool, person: Self) -> str | Promise:
+    names = {"crew": meeting.crew.name, "when": moment_in_lazy(meeting.starts_at, person.timezone)}
     if moved:
-        return f"Moved: {meeting.crew.name} now meets on {when}"
-    return f"Changed: {meeting.crew.name} meeting on {when}"
+        # Translators: an email's subject; {when} is a day and time ("Tuesday 8 December
+        # 2026, 19:00 CET").
+        return format_lazy(_("Moved: {crew} now meets on {when}"), **names)
+    # Translators: an email's subject; {when} is a day and time ("Tuesday 8 December 2026,
+    # 19:00 CET").
+    return format_lazy(_("Changed: {crew} meeting on {when}"), **names)
 
 
 def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
@@ -141,7 +151,8 @@ def queue_cancellation_notice(meeting: Meeting, now: datetime) -> int:
         _to_members(
             meeting,
             f"cancelled:{meeting.pk}",
-            lambda _: f"Cancelled: {meeting.crew.name} meeting",
+            # Translators: an email's subject.
+            lambda _person: format_lazy(_("Cancelled: {crew} meeting"), crew=meeting.crew.name),
             "crews/email/cancelled.txt",
             members,
             calendar_at=now,
@@ -198,8 +209,14 @@ def _remind(reminder: MeetingReminder, *, now: datetime) -> int:
     return len(queued)
 
 
-def _reminder_subject(meeting: Meeting, person: Self) -> str:
-    return f"{meeting.crew.name} meets on {moment_in(meeting.starts_at, person.timezone)}"
+def _reminder_subject(meeting: Meeting, person: Self) -> str | Promise:
+    return format_lazy(
+        # Translators: an email's subject; {when} is a day and time ("Tuesday 8 December
+        # 2026, 19:00 CET").
+        _("{crew} meets on {when}"),
+        crew=meeting.crew.name,
+        when=moment_in_lazy(meeting.starts_at, person.timezone),
+    )
 
 
 def nudge_unlogged_meetings(*, now: datetime | None = None) -> int:
@@ -258,9 +275,14 @@ def _nudge(meeting: Meeting, *, now: datetime) -> int:
     return len(told)
 
 
-def _nudge_subject(meeting: Meeting, person: Self) -> str:
-    by = moment_in(meeting.log_closes_at(), person.timezone)
-    return f"Did {meeting.crew.name} meet? Log it by {by}"
+def _nudge_subject(meeting: Meeting, person: Self) -> str | Promise:
+    return format_lazy(
+        # Translators: an email's subject and a notification; {by} is a day and time
+        # ("Tuesday 8 December 2026, 19:00 CET").
+        _("Did {crew} meet? Log it by {by}"),
+        crew=meeting.crew.name,
+        by=moment_in_lazy(meeting.log_closes_at(), person.timezone),
+    )
 
 
 def nudge_quiet_crews(*, now: datetime | None = None) -> int:
@@ -286,7 +308,8 @@ def _rhythm_nudge(crew: Crew, *, now: datetime) -> int:
                 congregation_id=crew.congregation_id,
                 recipient=person,
                 key=f"rhythm:{crew.pk}:{month}:{person.pk}",
-                subject=f"When does {crew.name} meet next?",
+                # Translators: an email's subject.
+                subject=format_lazy(_("When does {crew} meet next?"), crew=crew.name),
                 template="crews/email/rhythm_nudge.txt",
                 context={"crew": crew, "url": crew_url(crew)},
                 kind=REMINDERS,

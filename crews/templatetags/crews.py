@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import pgettext
 
 from congregations.templatetags.times import datetime_attr
 
@@ -14,9 +15,6 @@ from ..models import Meeting
 from ..selectors import crews_with_next_meeting
 
 register = template.Library()
-
-WHEN = "l j F Y, H:i"
-WHEN_ELSEWHERE = "D j M, H:i"
 
 
 @register.inclusion_tag("crews/_when.html")
@@ -26,10 +24,16 @@ def when(meeting: Meeting) -> dict[str, Any]:
     here = timezone.localtime(meeting.starts_at)
     there = meeting.local_start
     differs = here.utcoffset() != there.utcoffset()
+    # Translators: a date format in the letters of Django's date filter; escape literal
+    # letters with a backslash. When a meeting starts: "Tuesday 8 December 2026, 19:00".
+    when = pgettext("date format", "l j F Y, H:i")
+    # Translators: a date format in the letters of Django's date filter; escape literal
+    # letters with a backslash. The same start on the crew's clock: "Wed 9 Dec, 07:00".
+    elsewhere = pgettext("date format", "D j M, H:i")
     return {
         "iso": datetime_attr(meeting.starts_at),
-        "here": date_format(here, WHEN),
-        "there": date_format(there, WHEN_ELSEWHERE) if differs else "",
+        "here": date_format(here, when),
+        "there": date_format(there, elsewhere) if differs else "",
         "zone": meeting.timezone.key,
     }
 

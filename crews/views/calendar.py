@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from microsolidarity.http import AuthenticatedRequest
@@ -26,7 +27,7 @@ def calendar_settings(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
             services.revoke_calendar_feed(owner=request.user)
-            messages.success(request, "Your calendar address no longer works.")
+            messages.success(request, gettext("Your calendar address no longer works."))
             return redirect("calendar:settings")
         token = services.renew_calendar_feed(owner=request.user)
         feed_url = request.build_absolute_uri(reverse("calendar:feed", args=[token]))
@@ -38,9 +39,12 @@ def calendar_settings(request: AuthenticatedRequest) -> HttpResponse:
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     owner = calendar_owner(token=token)
     if owner is None:
-        raise Http404("No such calendar.")
+        raise Http404(gettext("No such calendar."))
     now = timezone.now()
-    body = meetings_calendar(calendar_meetings(self_=owner, now=now), now=now)
+    # Fetched by a calendar program, with no session and no say in the language: the
+    # calendar's texts are in its owner's.
+    with translation.override(owner.email_language):
+        body = meetings_calendar(calendar_meetings(self_=owner, now=now), now=now)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response

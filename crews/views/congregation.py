@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from congregations.models import Congregation
@@ -38,7 +39,8 @@ Card = tuple[int, SafeString, SafeString]
 def pool_cards(congregation: Congregation) -> list[Card]:
     """Each person's card as the others see it and as they see their own, rendered once per
     version of the roster for everyone alike: the page picks the viewer's own, with no
-    per-viewer style rule (the Content-Security-Policy allows none inline)."""
+    per-viewer style rule (the Content-Security-Policy allows none inline). They are
+    written in the viewer's language, which is part of the key."""
 
     def render_cards() -> list[Card]:
         cards: list[Card] = []
@@ -53,7 +55,7 @@ def pool_cards(congregation: Congregation) -> list[Card]:
             )
         return cards
 
-    key = f"roster-pool:{congregation.pk}:{roster_version(congregation.pk)}"
+    key = f"roster-pool:{congregation.pk}:{roster_version(congregation.pk)}:{get_language()}"
     cards = cache.get_or_set(key, render_cards, None)
     assert cards is not None, "get_or_set stores what render_cards returned"
     return list(cards)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from congregations.selectors import member_selves
@@ -47,7 +48,9 @@ def propose(request: CongregationRequest) -> HttpResponse:
             show_refusal(form, error)
         else:
             messages.success(
-                request, f"You proposed {crew.name}. It forms once enough people say yes."
+                request,
+                gettext("You proposed %(crew)s. It forms once enough people say yes.")
+                % {"crew": crew.name},
             )
             return to_page(request, "crew", pk=crew.pk)
     return render(request, "crews/propose.html", {"form": form})
@@ -57,10 +60,10 @@ def propose(request: CongregationRequest) -> HttpResponse:
 def answer_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
     invitation = find_invitation_to(self_=request.user, pk=pk)
     if invitation is None:
-        raise Http404("No such invitation.")
+        raise Http404(gettext("No such invitation."))
     answer = request.POST.get("answer")
     if answer not in ("accept", "decline"):
-        return HttpResponseBadRequest("Answer accept or decline.")
+        return HttpResponseBadRequest(gettext("Answer accept or decline."))
     accept = answer == "accept"
     try:
         services.answer_crew_invitation(
@@ -70,9 +73,10 @@ def answer_invitation(request: CongregationRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return _answered(request, "congregation")
     if not accept:
-        messages.success(request, f"You said no to {invitation.crew.name}.")
+        said_no = gettext("You said no to %(crew)s.")
+        messages.success(request, said_no % {"crew": invitation.crew.name})
         return _answered(request, "congregation")
-    messages.success(request, f"Welcome to {invitation.crew.name}.")
+    messages.success(request, gettext("Welcome to %(crew)s.") % {"crew": invitation.crew.name})
     return _answered(request, "crew", pk=invitation.crew_id)
 
 
@@ -95,7 +99,11 @@ def invite(request: CongregationRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            messages.success(request, f"{invitee.display_name} is invited to {crew.name}.")
+            messages.success(
+                request,
+                gettext("%(name)s is invited to %(crew)s.")
+                % {"name": invitee.display_name, "crew": crew.name},
+            )
             return to_page(request, "crew", pk=crew.pk)
     return render_crew_page(request, crew, invite_form=form)
 
@@ -104,5 +112,5 @@ def invite(request: CongregationRequest, pk: int) -> HttpResponse:
 def leave(request: CongregationRequest, pk: int) -> HttpResponse:
     crew = crew_for_member(request, pk)
     services.leave_crew(crew=crew, member=request.user)
-    messages.success(request, f"You left {crew.name}.")
+    messages.success(request, gettext("You left %(crew)s.") % {"crew": crew.name})
     return to_page(request, "congregation")

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from congregations.web import show_refusal, swap_or_back
@@ -84,7 +85,7 @@ def schedule(request: CongregationRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            messages.success(request, "The meeting is scheduled.")
+            messages.success(request, gettext("The meeting is scheduled."))
             return to_page(request, "meeting", pk=meeting.pk)
     return render_crew_page(request, crew, schedule_form=form)
 
@@ -123,7 +124,7 @@ def reschedule(request: CongregationRequest, pk: int) -> HttpResponse:
         meeting,
         RescheduleForm(request.POST, zone=meeting.crew.timezone),
         "reschedule_form",
-        "The meeting is changed.",
+        gettext("The meeting is changed."),
         lambda data: services.reschedule_meeting(
             meeting=meeting,
             changed_by=request.user,
@@ -143,7 +144,7 @@ def cancel(request: CongregationRequest, pk: int) -> HttpResponse:
         meeting,
         CancelForm(request.POST),
         "cancel_form",
-        "The meeting is cancelled.",
+        gettext("The meeting is cancelled."),
         lambda data: services.cancel_meeting(
             meeting=meeting, cancelled_by=request.user, version=data["version"]
         ),
@@ -158,7 +159,7 @@ def tap(request: CongregationRequest, pk: int, member_id: int) -> HttpResponse:
     # Only Selves of this congregation: a name from elsewhere is never shown here.
     member = congregation_self(congregation=request.congregation, pk=member_id)
     if member is None:
-        raise Http404("No such member.")
+        raise Http404(gettext("No such member."))
     form = TapForm(request.POST)
     error = None
     if form.is_valid():
@@ -172,7 +173,9 @@ def tap(request: CongregationRequest, pk: int, member_id: int) -> HttpResponse:
         except ValidationError as refused:
             error = refused
     else:
-        error = ValidationError("That tap was not understood: reload the page and tap again.")
+        error = ValidationError(
+            gettext("That tap was not understood: reload the page and tap again.")
+        )
     context = {
         "meeting": meeting,
         "row": AttendanceRow(
@@ -197,7 +200,7 @@ def log(request: CongregationRequest, pk: int) -> HttpResponse:
         meeting,
         LogMeetingForm(request.POST),
         "log_form",
-        "The meeting is logged. Thank you for keeping the rhythm.",
+        gettext("The meeting is logged. Thank you for keeping the rhythm."),
         lambda data: services.log_meeting(
             meeting=meeting,
             present=marked_present(meeting=meeting),
@@ -216,7 +219,7 @@ def notes(request: CongregationRequest, pk: int) -> HttpResponse:
         meeting,
         NotesForm(request.POST),
         "notes_form",
-        "The notes are saved.",
+        gettext("The notes are saved."),
         lambda data: services.update_meeting_notes(
             meeting=meeting,
             edited_by=request.user,
