@@ -46,7 +46,7 @@ def new_request_key(owner: Owner) -> str:
 
 def check_request_key(key: str, owner: Owner) -> str:
     try:
-        owner_id, _ = signing.loads(key, salt=_salt(owner), max_age=MAX_AGE)
+        owner_id, _nonce = signing.loads(key, salt=_salt(owner), max_age=MAX_AGE)
     except (signing.BadSignature, ValueError, TypeError):
         raise ValidationError(EXPIRED) from None
     if owner_id != owner.pk:

@@ -9,12 +9,15 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import get_current_timezone, now
+from django.utils.translation import gettext_lazy as _
 
 from congregations.models import Congregation, RequestKeyed, Self, TenantOwned
 from congregations.validators import single_line
 from crews.models import Crew, Meeting
 
-from .rules import REASON_LENGTH, Level, Rule, entry_day
+from .rules import REASON_LENGTH, LegalForm, Level, Rule, entry_day, localized_reason
+
+__all__ = ["LegalForm"]  # kept in reciprocity.rules, where an entry's reason names it
 
 # Each length is said once, here: the model field, its forms and its services all read it.
 CONFLICT_TITLE_LENGTH = 200
@@ -79,10 +82,14 @@ class MoneyRound(TenantOwned, RequestKeyed):
 
 
 class OfferKind(models.TextChoices):
-    PERSPECTIVE = "perspective", "perspective"
-    PROCESS = "process", "process"
-    INTRODUCTION = "introduction", "introduction"
-    ENCOURAGEMENT = "encouragement", "encouragement"
+    # Translators: what someone offered the focus person in a money round: a perspective.
+    PERSPECTIVE = "perspective", _("perspective")
+    # Translators: what someone offered in a money round: a process, a way of doing things.
+    PROCESS = "process", _("process")
+    # Translators: what someone offered in a money round: an introduction to someone.
+    INTRODUCTION = "introduction", _("introduction")
+    # Translators: what someone offered in a money round: encouragement.
+    ENCOURAGEMENT = "encouragement", _("encouragement")
 
 
 class MoneyOffer(TenantOwned):
@@ -100,11 +107,16 @@ class MoneyOffer(TenantOwned):
 
 
 class ConflictStatus(models.TextChoices):
-    OPEN = "open", "open"
-    RESOLVED = "resolved", "resolved"
-    UNRESOLVED = "unresolved", "no agreeable resolution"
-    EXPIRED = "expired", "past its deadline"
-    WITHDRAWN = "withdrawn", "closed: fewer than two parties remain"
+    # Translators: the state of a conflict between members of a crew: still open.
+    OPEN = "open", _("open")
+    # Translators: the state of a conflict: resolved together.
+    RESOLVED = "resolved", _("resolved")
+    # Translators: the state of a conflict: its parties found no agreeable resolution.
+    UNRESOLVED = "unresolved", _("no agreeable resolution")
+    # Translators: the state of a conflict: still open when its deadline passed.
+    EXPIRED = "expired", _("past its deadline")
+    # Translators: the state of a conflict: closed because fewer than two parties remain.
+    WITHDRAWN = "withdrawn", _("closed: fewer than two parties remain")
 
 
 class Conflict(TenantOwned, RequestKeyed):
@@ -161,15 +173,6 @@ class ConflictParty(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.party} in {self.conflict}"
-
-
-class LegalForm(models.TextChoices):
-    COMPANY = "company", "company"
-    ASSOCIATION = "association", "association"
-    COOP = "coop", "co-op"
-    SAVINGS_POOL = "savings_pool", "savings pool"
-    LENDING_CIRCLE = "lending_circle", "lending circle"
-    LIVELIHOOD_POD = "livelihood_pod", "livelihood pod"
 
 
 class Venture(TenantOwned, RequestKeyed):
@@ -240,7 +243,12 @@ class LedgerEntry(TenantOwned):
     level = models.PositiveSmallIntegerField(choices=Level.choices)
     rule = models.CharField(max_length=20, choices=Rule.choices)
     points = models.IntegerField()
+    # The reason as written, in English: the record. Shown only for an entry without parts.
     reason = models.CharField(max_length=REASON_LENGTH)
+    # What the reason names (rules.Parts), so that each reader reads it in their language
+    # (localized_reason). The database's default lets a row written without them (the
+    # benchmark's COPY, the missed-meeting job's SQL before it named them) be written still.
+    reason_parts = models.JSONField(default=dict, db_default={}, blank=True)
     # When what earned the points happened (a meeting's start, a confirmation); the score
     # chart is drawn along this.
     occurred_at = models.DateTimeField()
@@ -299,6 +307,11 @@ class LedgerEntry(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.points:+d} {self.member}: {self.reason}"
+
+    @property
+    def localized_reason(self) -> str:
+        """Its reason in the active language, read from its parts (no query)."""
+        return localized_reason(self.rule, self.reason_parts, self.reason)
 
     @property
     def day(self) -> date:

@@ -7,38 +7,87 @@ counts people in, a Self in the services, an id in the generator."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 # The choices' base classes only: what a field stores, not a model.
 from django.db.models.enums import IntegerChoices, TextChoices
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 Person = TypeVar("Person")
 
 
 class Level(IntegerChoices):
-    LISTENING = 1, "Listening"
-    MONEY = 2, "Money"
-    CONSISTENCY = 3, "Consistency"
-    CONFLICT = 4, "Conflict"
-    CO_OWNERS = 5, "Co-owners"
+    # Translators: level 1 of the Reciprocity Game (the game of points between members):
+    # the listening round.
+    LISTENING = 1, _("Listening")
+    # Translators: level 2 of the Reciprocity Game: the money round.
+    MONEY = 2, _("Money")
+    # Translators: level 3 of the Reciprocity Game: meeting with one's crew (a small group of
+    # 3–8 people who meet about once a month) month after month.
+    CONSISTENCY = 3, _("Consistency")
+    # Translators: level 4 of the Reciprocity Game: resolving a conflict between crew members.
+    CONFLICT = 4, _("Conflict")
+    # Translators: level 5 of the Reciprocity Game: the co-owners of a venture (a business or
+    # pool whose legal ownership members share).
+    CO_OWNERS = 5, _("Co-owners")
 
 
 class Rule(TextChoices):
     """Which rule of the game produced an entry; POINTS below holds the points."""
 
-    LISTENED = "listened", "everyone listened to everyone"
-    ASKED = "asked", "asked for something they need"
-    OFFERED = "offered", "offered the focus person something"
-    MUTUAL_RESPECT = "mutual_respect", "talked and listened with mutual respect"
-    ATTENDED = "attended", "met with their crew"
-    MISSED = "missed", "missed a meeting"
-    RESOLVED = "resolved", "resolved a conflict"
-    UNRESOLVED = "unresolved", "found no agreeable resolution"
-    EXPIRED = "expired", "left a conflict open past its deadline"
-    CO_OWNED = "co_owned", "shares legal ownership of a venture"
-    REVERSAL = "reversal", "correction"
+    # Translators: a rule of the Reciprocity Game, what a member did for their points: in the
+    # listening round, everyone listened to everyone.
+    LISTENED = "listened", _("everyone listened to everyone")
+    # Translators: a rule of the Reciprocity Game: in the money round, the focus person
+    # asked for something.
+    ASKED = "asked", _("asked for something they need")
+    # Translators: a rule of the Reciprocity Game: in the money round, someone offered the
+    # focus person something.
+    OFFERED = "offered", _("offered the focus person something")
+    # Translators: a rule of the Reciprocity Game: a money round held with mutual respect.
+    MUTUAL_RESPECT = "mutual_respect", _("talked and listened with mutual respect")
+    # Translators: a rule of the Reciprocity Game: a member met with their crew (a small group
+    # of 3–8 people who meet about once a month).
+    ATTENDED = "attended", _("met with their crew")
+    # Translators: a rule of the Reciprocity Game: a member missed a meeting of their crew.
+    MISSED = "missed", _("missed a meeting")
+    # Translators: a rule of the Reciprocity Game: a conflict between members was resolved.
+    RESOLVED = "resolved", _("resolved a conflict")
+    # Translators: a rule of the Reciprocity Game: the parties to a conflict found no
+    # agreeable resolution.
+    UNRESOLVED = "unresolved", _("found no agreeable resolution")
+    # Translators: a rule of the Reciprocity Game: a conflict stayed open past its deadline.
+    EXPIRED = "expired", _("left a conflict open past its deadline")
+    # Translators: a rule of the Reciprocity Game: a co-owner shares the legal ownership of a
+    # venture (a business or pool whose legal ownership members share).
+    CO_OWNED = "co_owned", _("shares legal ownership of a venture")
+    # Translators: an entry of the ledger that reverses an earlier one.
+    REVERSAL = "reversal", _("correction")
+
+
+class LegalForm(TextChoices):
+    """A venture's legal form (reciprocity.models.Venture reads it from here: an entry's
+    reason names it)."""
+
+    # Translators: a legal form of a venture (the proposal's shared business or pool).
+    COMPANY = "company", _("company")
+    # Translators: a legal form of a venture.
+    ASSOCIATION = "association", _("association")
+    # Translators: a legal form of a venture: a cooperative.
+    COOP = "coop", _("co-op")
+    # Translators: a legal form of a venture: a pool of savings shared by its members.
+    SAVINGS_POOL = "savings_pool", _("savings pool")
+    # Translators: a legal form of a venture: members lend to each other in turn.
+    LENDING_CIRCLE = "lending_circle", _("lending circle")
+    # Translators: a legal form of a venture: a small group sharing their livelihoods.
+    LIVELIHOOD_POD = "livelihood_pod", _("livelihood pod")
 
 
 # An entry's reason, as a member reads it: the ledger's column is this long.
@@ -140,7 +189,9 @@ def member_at(joined_at: datetime, left_at: datetime | None, moment: datetime) -
 # for missing it and earns points for coming. A member who was there but not marked present
 # disputes their −5 (services.dispute_deduction); a crew-mate marked present confirms, and
 # the reversing entry names both: consent, no facilitator needed.
-SETTLED = (
+# Translators: {day} is a date; {points} is −5. A crew-mate is a member of the same crew (a
+# small group of 3–8 people who meet about once a month). "My scores" names that page.
+SETTLED = _(
     "This meeting was settled as missed on {day}, so it can no longer be logged. "
     "A member who was there can dispute their {points} from My scores, and a crew-mate "
     "who was there confirms it."
@@ -161,7 +212,9 @@ def settled_notice(meeting: Settled) -> str:
     """Why a settled meeting cannot be logged, dated on the meeting's own clock."""
     assert meeting.deductions_applied_at is not None, "only a settled meeting says so"
     day = meeting.deductions_applied_at.astimezone(meeting.timezone)
-    return SETTLED.format(day=f"{day.day} {day:%B %Y}", points=signed(POINTS[Rule.MISSED]))
+    return str(SETTLED).format(
+        day=date_format(day, "DATE_FORMAT"), points=signed(POINTS[Rule.MISSED])
+    )
 
 
 # A missed-meeting −5 may be disputed this long after it was written: a crew-mate who
@@ -172,7 +225,12 @@ DISPUTE_WITHIN = timedelta(days=30)
 # When a Self leaves a crew or the congregation (they left, were removed, or left for good),
 # nothing waits on them any more. The services that end a membership settle it at once
 # (reciprocity.services.departures), and the congregation's History says what was withdrawn.
-WHEN_SOMEONE_LEAVES = (
+# Marked for translation, kept a plain string: the README quotes it word for word, and the
+# rules card shows it through gettext.
+# Translators: a crew is a small group of 3–8 people who meet about once a month; a venture
+# is a business or pool whose legal ownership members share (its co-owners); a dispute is a
+# member saying they were at a meeting they lost 5 points for missing.
+WHEN_SOMEONE_LEAVES = gettext_noop(
     "When someone leaves a crew or the congregation, nothing waits on them. Their "
     "unanswered crew invitations, and the open ones they sent, are withdrawn. They leave "
     "each open conflict of theirs in that crew (in every crew, when they leave the "
@@ -196,19 +254,83 @@ def disputable_until(written_at: datetime) -> datetime:
 
 # How each rule's entry names itself: the prefix of its idempotency key and the reason a
 # member reads. Every −20 for a conflict shares one key prefix, so a party loses 20 once
-# however the conflict closed.
-WORDING: dict[Rule, tuple[str, str]] = {
-    Rule.LISTENED: ("listened", "Everyone listened to everyone: {meeting}"),
-    Rule.ASKED: ("asked", "Asked for something they need: {meeting}"),
-    Rule.OFFERED: ("offered", "Offered {focus} something: {meeting}"),
-    Rule.MUTUAL_RESPECT: ("mutual_respect", "A money round held with mutual respect: {meeting}"),
-    Rule.ATTENDED: ("attended", "Meeting number {nth} with the crew: {meeting}"),
-    Rule.MISSED: ("missed", "Missed the meeting: {meeting}"),
-    Rule.RESOLVED: ("conflict-resolved", "Resolved together: {conflict}"),
-    Rule.UNRESOLVED: ("conflict-lost", "No agreeable resolution: {conflict}"),
-    Rule.EXPIRED: ("conflict-lost", "Still open past its deadline: {conflict}"),
-    Rule.CO_OWNED: ("co-owned", "Co-owner of {venture} ({legal_form})"),
+# however the conflict closed. A reason is read in the reader's language from the entry's
+# named parts (localized_reason); the ledger keeps it as written too, in English.
+WORDING: dict[Rule, tuple[str, Promise]] = {
+    Rule.LISTENED: (
+        "listened",
+        # Translators: a reason in the ledger of points (the Reciprocity Game): the
+        # listening round at a meeting, in which everyone listened to everyone. {meeting}
+        # names the meeting: its crew and its day.
+        _("Everyone listened to everyone: {meeting}"),
+    ),
+    Rule.ASKED: (
+        "asked",
+        # Translators: a reason in the ledger of points: in the money round, the member
+        # asked for something they need. {meeting}: the meeting's crew and day.
+        _("Asked for something they need: {meeting}"),
+    ),
+    Rule.OFFERED: (
+        "offered",
+        # Translators: a reason in the ledger of points: in the money round, the member
+        # offered {focus} (a person's name) something. {meeting}: the meeting's crew and day.
+        _("Offered {focus} something: {meeting}"),
+    ),
+    Rule.MUTUAL_RESPECT: (
+        "mutual_respect",
+        # Translators: a reason in the ledger of points: a money round held with mutual
+        # respect and positive regard. {meeting}: the meeting's crew and day.
+        _("A money round held with mutual respect: {meeting}"),
+    ),
+    Rule.ATTENDED: (
+        "attended",
+        # Translators: a reason in the ledger of points: the member's {nth} meeting (a
+        # number: 1, 2, 3…) with their crew (a small group of 3–8 people who meet about
+        # once a month). {meeting}: the meeting's crew and day.
+        _("Meeting number {nth} with the crew: {meeting}"),
+    ),
+    Rule.MISSED: (
+        "missed",
+        # Translators: a reason in the ledger of points: the member missed the meeting of
+        # their crew. {meeting}: the meeting's crew and day.
+        _("Missed the meeting: {meeting}"),
+    ),
+    Rule.RESOLVED: (
+        "conflict-resolved",
+        # Translators: a reason in the ledger of points: a conflict between members of a
+        # crew was resolved together. {conflict}: the conflict's title.
+        _("Resolved together: {conflict}"),
+    ),
+    Rule.UNRESOLVED: (
+        "conflict-lost",
+        # Translators: a reason in the ledger of points: the parties to a conflict found no
+        # agreeable resolution. {conflict}: the conflict's title.
+        _("No agreeable resolution: {conflict}"),
+    ),
+    Rule.EXPIRED: (
+        "conflict-lost",
+        # Translators: a reason in the ledger of points: a conflict stayed open past its
+        # deadline. {conflict}: the conflict's title.
+        _("Still open past its deadline: {conflict}"),
+    ),
+    Rule.CO_OWNED: (
+        "co-owned",
+        # Translators: a reason in the ledger of points: the member is a co-owner of a
+        # venture (a business or pool whose legal ownership members share). {venture}: its
+        # name; {legal_form}: its legal form, such as "co-op".
+        _("Co-owner of {venture} ({legal_form})"),
+    ),
 }
+
+# Translators: how a reason in the ledger names a meeting: {crew} is the crew's name (a crew
+# is a small group of 3–8 people who meet about once a month), {day} the meeting's date.
+MEETING = _("{crew}, {day}")
+# Translators: a conflict between members of a crew that has no title, named by its crew
+# (a small group of 3–8 people who meet about once a month).
+UNTITLED_CONFLICT = _("conflict in {crew}")
+
+# The language a reason is kept in, as written: the source language.
+WRITTEN_IN = "en"
 
 
 def entry_key(rule: Rule, source_id: int, member_id: int) -> str:
@@ -217,7 +339,79 @@ def entry_key(rule: Rule, source_id: int, member_id: int) -> str:
 
 
 def entry_reason(rule: Rule, **parts: object) -> str:
-    return WORDING[rule][1].format(**parts)[:REASON_LENGTH]
+    """``rule``'s reason as written, in English, from words already put together (the
+    benchmark's generator); the services write reason_parts and written_reason."""
+    with translation.override(WRITTEN_IN):
+        return str(WORDING[rule][1]).format(**parts)[:REASON_LENGTH]
+
+
+# An entry's reason_parts: what its reason names, as plain JSON, so that it reads in any
+# language. A meeting is its crew's name, its start (an ISO instant) and its zone; then, per
+# rule, "nth" (attended), "focus" (offered: a name), "conflict" and "crew" (a conflict's
+# title, its crew's name for an untitled one), "venture" and "legal_form" (the stored
+# value). A correction names the entry it reverses ("corrected": its rule, parts and reason
+# as written), "member", "points", and either "why" (a facilitator's words) or "disputer"
+# and "confirmer" (a confirmed dispute).
+Parts = dict[str, Any]
+
+
+def meeting_parts(crew: str, starts_at: datetime, zone: tzinfo) -> Parts:
+    return {"crew": crew, "starts_at": starts_at.isoformat(), "zone": str(zone)}
+
+
+def meeting_name(parts: Mapping[str, Any]) -> str:
+    """A meeting as a reason names it, in the active language: its crew and its day on the
+    meeting's own clock."""
+    start = datetime.fromisoformat(parts["starts_at"]).astimezone(ZoneInfo(parts["zone"]))
+    return str(MEETING).format(crew=parts["crew"], day=date_format(start, "DATE_FORMAT"))
+
+
+def corrected_parts(rule: str, parts: Mapping[str, Any] | None, reason: str) -> Parts:
+    """How a correction keeps the entry it reverses: enough to say it in any language."""
+    return {"rule": str(rule), "parts": dict(parts or {}), "reason": reason}
+
+
+def written_reason(rule: Rule, parts: Mapping[str, Any]) -> str:
+    """The reason as the ledger keeps it: in English, at most REASON_LENGTH long."""
+    with translation.override(WRITTEN_IN):
+        return _said(Rule(rule), parts)[:REASON_LENGTH]
+
+
+def localized_reason(rule: str, parts: Mapping[str, Any] | None, written: str) -> str:
+    """An entry's reason in the active language, from its rule and named parts; an entry
+    written before the parts were kept (or whose parts this code cannot read) shows its
+    reason as written."""
+    if not parts:
+        return written
+    try:
+        return _said(Rule(rule), parts)
+    except (KeyError, ValueError, TypeError):
+        return written
+
+
+def _said(rule: Rule, parts: Mapping[str, Any]) -> str:
+    if rule == Rule.REVERSAL:
+        corrected = parts["corrected"]
+        quoted = localized_reason(corrected["rule"], corrected.get("parts"), corrected["reason"])
+        if "disputer" in parts:
+            why = str(DISPUTED).format(disputer=parts["disputer"], confirmer=parts["confirmer"])
+        else:
+            why = parts["why"]
+        return correction_reason(quoted, why, member=parts["member"], points=parts["points"])
+    names: dict[str, object] = {}
+    if "starts_at" in parts:
+        names["meeting"] = meeting_name(parts)
+    if "nth" in parts:
+        names["nth"] = parts["nth"]
+    if "focus" in parts:
+        names["focus"] = parts["focus"]
+    if "conflict" in parts:
+        names["conflict"] = parts["conflict"] or str(UNTITLED_CONFLICT).format(crew=parts["crew"])
+    if "venture" in parts:
+        names["venture"] = parts["venture"]
+        form = parts["legal_form"]
+        names["legal_form"] = LegalForm(form).label if form in LegalForm.values else form
+    return str(WORDING[rule][1]).format(**names)
 
 
 def entry_day(occurred_at: datetime, *clocks: tzinfo | None) -> date:
@@ -229,19 +423,23 @@ def entry_day(occurred_at: datetime, *clocks: tzinfo | None) -> date:
 
 # A correction in plain words, naming the entry it reverses: "Reversed Fern Walker’s +1 for
 # “Everyone listened to everyone: …”: wrong meeting".
-CORRECTION = "Reversed {member}’s {points} for “{corrected}”: {why}"
+# Translators: a reason in the ledger of points, for an entry that reverses an earlier one:
+# {member} is a person's name, {points} their points (+1, −5), {corrected} the reason of the
+# entry reversed, {why} why it was corrected (as someone typed it, or a sentence).
+CORRECTION = _("Reversed {member}’s {points} for “{corrected}”: {why}")
 
 
 def correction_reason(corrected: str, why: str, *, member: str, points: int) -> str:
-    """How a correction names the entry it reverses and why. What is shortened to fit is
-    the quoted reason, which the entry itself keeps whole, then a very long name; never the
-    why."""
+    """How a correction names the entry it reverses and why, in the active language. What
+    is shortened to fit is the quoted reason, which the entry itself keeps whole, then a
+    very long name; never the why."""
+    template = str(CORRECTION)
     room = REASON_LENGTH - len(
-        CORRECTION.format(member="", points=signed(points), corrected="", why=why)
+        template.format(member="", points=signed(points), corrected="", why=why)
     )
     member = _fit(member, room - 1)  # at least the quote's "…" stays
     corrected = _fit(corrected, room - len(member))
-    return CORRECTION.format(member=member, points=signed(points), corrected=corrected, why=why)
+    return template.format(member=member, points=signed(points), corrected=corrected, why=why)
 
 
 def _fit(text: str, room: int) -> str:
@@ -249,11 +447,13 @@ def _fit(text: str, room: int) -> str:
 
 
 # Why a disputed −5 is reversed: the one who was there and the crew-mate who confirmed.
-DISPUTED = "{disputer} was at the meeting, as {confirmer}, who was there too, confirmed"
+# Translators: why a −5 for a missed meeting was given back: {disputer} and {confirmer} are
+# people's names; a member of the same crew who was there confirmed it.
+DISPUTED = _("{disputer} was at the meeting, as {confirmer}, who was there too, confirmed")
 
 
 def dispute_reason(
     corrected: str, *, member: str, points: int, disputer: str, confirmer: str
 ) -> str:
-    why = DISPUTED.format(disputer=disputer, confirmer=confirmer)
+    why = str(DISPUTED).format(disputer=disputer, confirmer=confirmer)
     return correction_reason(corrected, why, member=member, points=points)

@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import date, tzinfo
 
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -18,7 +19,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from microsolidarity.spreadsheets import cell, formula_like
 
-from .rules import Level, Rule, entry_day
+from .rules import Level, Rule, entry_day, localized_reason
 
 # Each column's heading and its width in an .xlsx, in characters.
 COLUMNS = [
@@ -43,7 +44,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def cells(rows: Iterable[tuple], reader: tzinfo) -> Iterator[list[Cell]]:
     """selectors.export_rows as typed cells: each entry dated on the clock its reason
-    names the day on (a level-5 one on the ``reader``'s), points as integers."""
+    names the day on (a level-5 one on the ``reader``'s), points as integers, its words in
+    the reader's language (the one active now: a CSV's lines are written after the view
+    returns)."""
+    return _cells(rows, reader, translation.get_language())
+
+
+def _cells(rows: Iterable[tuple], reader: tzinfo, language: str | None) -> Iterator[list[Cell]]:
     for (
         occurred_at,
         meeting_zone,
@@ -59,22 +66,28 @@ def cells(rows: Iterable[tuple], reader: tzinfo) -> Iterator[list[Cell]]:
         reversed_meeting_zone,
         reversed_points,
         reversed_reason,
+        parts,
+        reversed_rule,
+        reversed_parts,
     ) in rows:
         reverses = ""
-        if reversed_at is not None:
-            day = entry_day(reversed_at, reversed_meeting_zone, crew_zone, reader)
-            reverses = f"{day.isoformat()} {reversed_points:+d} {reversed_reason}"
-        yield [
-            entry_day(occurred_at, meeting_zone, crew_zone, reader),
-            member,
-            crew or "",
-            Level(level).label,
-            Rule(rule).label,
-            points,
-            reason,
-            recorded_by or "",
-            reverses,
-        ]
+        with translation.override(language):
+            if reversed_at is not None:
+                day = entry_day(reversed_at, reversed_meeting_zone, crew_zone, reader)
+                said = localized_reason(reversed_rule, reversed_parts, reversed_reason)
+                reverses = f"{day.isoformat()} {reversed_points:+d} {said}"
+            row: list[Cell] = [
+                entry_day(occurred_at, meeting_zone, crew_zone, reader),
+                member,
+                crew or "",
+                str(Level(level).label),
+                str(Rule(rule).label),
+                points,
+                localized_reason(rule, parts, reason),
+                recorded_by or "",
+                reverses,
+            ]
+        yield row
 
 
 class _Echo:

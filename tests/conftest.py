@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from congregations.models import Congregation, Role, Self
 from congregations.rls import CREDENTIALS, connect_as, owner_of
@@ -64,6 +64,15 @@ def _empty_cache() -> Iterator[None]:
     """Each test starts with no cached pages."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _in_english() -> Iterator[None]:
+    """Each test starts in the site's language: a request in Spanish leaves Spanish active
+    in its thread, as Django does, and the next test's services would speak it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ from allauth.usersessions.models import UserSession
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from congregations.account_selectors import describe_device
 from congregations.models import (
@@ -49,7 +51,15 @@ from reciprocity.models import (
 
 Row = dict[str, Any]
 
-README = """\
+# In the reader's language (the archive is built in its owner's); the files' names and
+# the JSON's keys stay as they are, for programs to read.
+# Translators: the README of a person's data archive, a plain text file: keep the file
+# names (profile.json …) and the line breaks, and keep the descriptions lined up after
+# them. {made} is a date and time, {zone} a timezone such as Europe/Madrid. A congregation
+# is the whole community; a crew a small group of 3–8 people; a dyad a pair of members; a
+# venture a business or pool whose legal ownership members share.
+README = _(
+    """\
 Everything Microsolidarity holds about you, made {made} ({zone}).
 
 Every time in these files is in UTC, as the "Z" or "+00:00" at its end says; your own
@@ -63,26 +73,35 @@ ledger.csv          every entry of points you earned or lost, with its reason
 Of other people it holds only the names of those you shared a crew, a conflict or a
 venture with. A crew's reflections, notes and agenda belong to the crew: ask your crew.
 """
+)
 
 # In the profile's words.
 FACTOR_KINDS = {
-    Authenticator.Type.TOTP: "authenticator app",
-    Authenticator.Type.WEBAUTHN: "passkey",
-    Authenticator.Type.RECOVERY_CODES: "recovery codes",
+    Authenticator.Type.TOTP: _("authenticator app"),
+    Authenticator.Type.WEBAUTHN: _("passkey"),
+    Authenticator.Type.RECOVERY_CODES: _("recovery codes"),
 }
 
+# The ledger's CSV headings, in the reader's language.
 LEDGER_COLUMNS = [
-    "congregation",
-    "crew",
-    "level",
-    "rule",
-    "points",
-    "reason",
-    "occurred_at",
-    "recorded_at",
-    "recorded_by",
-    "entry",
-    "reverses_entry",
+    # Translators: a heading of the data archive's ledger CSV: the congregation (the whole
+    # community of members).
+    pgettext_lazy("ledger heading", "congregation"),
+    # Translators: a heading of the ledger CSV: the crew (a small group of 3–8 people).
+    pgettext_lazy("ledger heading", "crew"),
+    # Translators: a heading of the ledger CSV: the level of the Reciprocity Game (1 to 5).
+    pgettext_lazy("ledger heading", "level"),
+    # Translators: a heading of the ledger CSV: the rule of the Reciprocity Game applied.
+    pgettext_lazy("ledger heading", "rule"),
+    pgettext_lazy("ledger heading", "points"),
+    pgettext_lazy("ledger heading", "reason"),
+    pgettext_lazy("ledger heading", "occurred_at"),
+    pgettext_lazy("ledger heading", "recorded_at"),
+    pgettext_lazy("ledger heading", "recorded_by"),
+    # Translators: a heading of the ledger CSV: the entry's number.
+    pgettext_lazy("ledger heading", "entry"),
+    # Translators: a heading of the ledger CSV: the number of the entry this one reverses.
+    pgettext_lazy("ledger heading", "reverses_entry"),
 ]
 
 
@@ -111,7 +130,7 @@ def export_self_data(*, self_: Self, now: datetime | None = None) -> bytes:
 def _readme(self_: Self, now: datetime) -> str:
     # The profile's TimeZoneField holds a ZoneInfo.
     zone = self_.timezone
-    return README.format(made=f"{now.astimezone(zone):%Y-%m-%d %H:%M}", zone=zone)
+    return str(README).format(made=f"{now.astimezone(zone):%Y-%m-%d %H:%M}", zone=zone)
 
 
 def _json(data: Any) -> str:
@@ -506,7 +525,7 @@ def _disputes(self_: Self) -> list[tuple[int, Row]]:
             d.congregation_id,
             {
                 "you": "disputed" if d.disputed_by_id == self_.pk else "confirmed",
-                "entry": d.entry.reason,
+                "entry": d.entry.localized_reason,
                 "crew": d.entry.crew.name if d.entry.crew else "",
                 "disputed_at": d.disputed_at,
                 "confirmed_at": d.confirmed_at,
@@ -529,6 +548,15 @@ def _ledger(self_: Self) -> str:
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(LEDGER_COLUMNS)
+    # Who recorded an entry, in the reader's words.
+    by_the_app, by_you, by_someone = (
+        # Translators: who recorded an entry of points, in the data archive: a background job.
+        pgettext("recorded by", "the app"),
+        # Translators: who recorded an entry of points: the person reading their archive.
+        pgettext("recorded by", "you"),
+        # Translators: who recorded an entry of points: another member, left unnamed.
+        pgettext("recorded by", "someone else"),
+    )
     for e in entries:
         writer.writerow(
             [
@@ -538,14 +566,14 @@ def _ledger(self_: Self) -> str:
                 # In the words of the crew's own export, not the stored code.
                 e.get_rule_display(),
                 e.points,
-                cell(e.reason),
+                cell(e.localized_reason),
                 e.occurred_at.isoformat(),
                 e.recorded_at.isoformat(),
-                "the app"
+                by_the_app
                 if e.recorded_by_id is None
-                else "you"
+                else by_you
                 if _by_you(self_, e.recorded_by_id)
-                else "someone else",
+                else by_someone,
                 e.pk,
                 e.reverses_id or "",
             ]

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from congregations import tasks as congregation_tasks
 from congregations.models import Self
@@ -26,7 +27,9 @@ from .archive import export_self_data
 
 logger = logging.getLogger(__name__)
 
-NO_CONGREGATION = (
+# Translators: a congregation is the whole community of members (the proposal's
+# "Congregation").
+NO_CONGREGATION = _(
     "Your data is emailed to you through one of your congregations, and you belong to none "
     "now. Write to the people who run this site and they will send it to you."
 )
@@ -87,7 +90,9 @@ def prepare_archive(*, archive_id: int, now: datetime | None = None) -> int:
         archive.delete()
         return 0
     token, archive.token_hash = new_token()
-    archive.content = export_self_data(self_=owner, now=now)
+    # Its words (the README, the ledger's headings and reasons) in the owner's language.
+    with translation.override(owner.email_language):
+        archive.content = export_self_data(self_=owner, now=now)
     archive.ready_at = now
     archive.expires_at = now + settings.PRIVACY_ARCHIVE_LIFETIME
     archive.save()
@@ -100,7 +105,7 @@ def prepare_archive(*, archive_id: int, now: datetime | None = None) -> int:
                 Outgoing(
                     congregation_id=congregation_id,
                     key=f"data-archive:{archive.pk}",
-                    subject="Your data from Microsolidarity",
+                    subject=_("Your data from Microsolidarity"),
                     template="privacy/email/archive_ready.txt",
                     recipient=owner,
                     context={

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Left, Substr
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from congregations.models import (
     Email,
@@ -55,12 +56,20 @@ def erase_self(*, self_: Self, now: datetime | None = None) -> Self:
     # Two deletions at once (two tabs) take turns; the second finds it done.
     self_ = Self.objects.select_for_update().get(pk=self_.pk)
     if self_.anonymised_at:
-        raise ValidationError("This account has been deleted already.")
+        raise ValidationError(gettext("This account has been deleted already."))
     if needed := handovers_needed(self_=self_):
         names = ", ".join(congregation.name for congregation in needed)
         raise ValidationError(
-            f"You are the last facilitator of {names}. Make someone else a facilitator "
-            "there first, on its Members page; then you can delete your account."
+            # Translators: %(names)s lists congregations (whole communities of members); a
+            # facilitator looks after a congregation; "Members" names its members' page.
+            ngettext(
+                "You are the last facilitator of %(names)s. Make someone else a facilitator "
+                "there first, on its Members page; then you can delete your account.",
+                "You are the last facilitator of %(names)s. Make someone else a facilitator "
+                "in each first, on its Members page; then you can delete your account.",
+                len(needed),
+            )
+            % {"names": names}
         )
     # Wherever they sent one, congregations they left before included.
     withdraw_invitations_sent_by(self_=self_, now=now)

@@ -223,6 +223,10 @@ def export_rows(entries: QuerySet[LedgerEntry]) -> Iterator[tuple]:
             "reverses__meeting__timezone",
             "reverses__points",
             "reverses__reason",
+            # What each reason names, so the sheet says it in the reader's language.
+            "reason_parts",
+            "reverses__rule",
+            "reverses__reason_parts",
         )
         .iterator(chunk_size=2000)
     )

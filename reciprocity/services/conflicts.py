@@ -17,7 +17,7 @@ from crews.models import Crew
 from microsolidarity.services.batches import each_due
 
 from ..models import Conflict, ConflictParty, ConflictStatus
-from ..rules import Rule, entry_key, entry_reason
+from ..rules import Rule, entry_key
 from .guards import distinct, require_crew_member
 from .ledger import entry, write
 from .notices import ask_parties, done, warn_conflicts_nearing_deadline
@@ -108,6 +108,8 @@ def _close(
     done(conflict, now=now)
     if rule is None:
         return 0
+    # An untitled conflict is named by its crew.
+    named = {"conflict": conflict.title} if conflict.title else {"crew": conflict.crew.name}
     return write(
         [
             entry(
@@ -115,7 +117,7 @@ def _close(
                 crew_id=conflict.crew_id,
                 member_id=party_id,
                 rule=rule,
-                reason=entry_reason(rule, conflict=conflict),
+                parts={"conflict": "", **named},
                 key=entry_key(rule, conflict.pk, party_id),
                 occurred_at=now,
                 recorded_by=closed_by,

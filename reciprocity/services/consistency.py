@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,8 +18,18 @@ from microsolidarity.arrays import one_of
 from microsolidarity.services.batches import each_due
 
 from ..models import LedgerEntry
-from ..rules import LEVELS, POINTS, WORDING, Rule, consistency_points, entry_key, entry_reason
-from .ledger import describe, entry, label, write
+from ..rules import (
+    LEVELS,
+    POINTS,
+    WORDING,
+    Parts,
+    Rule,
+    consistency_points,
+    entry_key,
+    meeting_parts,
+    written_reason,
+)
+from .ledger import describe, entry, write
 from .notices import queue_missed_meeting_emails
 
 # Meetings settled per transaction by the missed-meeting job: a crash loses one batch's
@@ -54,7 +65,7 @@ def award_consistency(
                 member_id=person.pk,
                 rule=Rule.ATTENDED,
                 points=consistency_points(counts[person.pk]),
-                reason=entry_reason(Rule.ATTENDED, nth=counts[person.pk], meeting=label),
+                parts={**label, "nth": counts[person.pk]},
                 key=entry_key(Rule.ATTENDED, meeting.pk, person.pk),
                 occurred_at=meeting.starts_at,
                 recorded_by=logged_by,
@@ -118,7 +129,7 @@ def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
     if not claimed:
         return 0
     held = {
-        pk: entry_reason(Rule.MISSED, meeting=label(crew_name, starts_at.astimezone(zone)))
+        pk: meeting_parts(crew_name, starts_at, zone)
         for pk, status, starts_at, zone, crew_name in claimed
         if status != MeetingStatus.CANCELLED
     }
@@ -133,16 +144,22 @@ def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
     return written
 
 
-def _batch(reasons: dict[int, str]) -> tuple[str, list[Any]]:
-    """The rows (meeting_id, reason) of the batch, as SQL and its parameters: on
-    PostgreSQL two arrays, one parameter each (see microsolidarity.arrays)."""
+def _batch(meetings: dict[int, Parts]) -> tuple[str, list[Any]]:
+    """The rows (meeting_id, reason, reason_parts) of the batch, as SQL and its
+    parameters: on PostgreSQL three arrays, one parameter each (see
+    microsolidarity.arrays). The parts go as JSON text, the reason as written from them."""
+    rows = [
+        (pk, written_reason(Rule.MISSED, parts), json.dumps(parts))
+        for pk, parts in meetings.items()
+    ]
     if connection.vendor == "postgresql":
-        return "SELECT * FROM unnest(%s::bigint[], %s::text[])", [
-            list(reasons),
-            list(reasons.values()),
+        return "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[])", [
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [row[2] for row in rows],
         ]
-    rows = ", ".join(["(%s, %s)"] * len(reasons))
-    return f"VALUES {rows}", [value for pair in reasons.items() for value in pair]
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    return f"VALUES {values}", [value for row in rows for value in row]
 
 
 # One statement writes a batch's deductions: every member of the crew at a meeting's start
@@ -158,10 +175,10 @@ def _batch(reasons: dict[int, str]) -> tuple[str, list[Any]]:
 # too on PostgreSQL, but Python's sqlite3 leaves it at -1 for a statement that begins
 # with WITH.
 MISSED_SQL = """
-WITH batch (meeting_id, reason) AS ({batch})
+WITH batch (meeting_id, reason, parts) AS ({batch})
 INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,
-                      occurred_at, recorded_at, idempotency_key, meeting_id)
-SELECT m.congregation_id, cm.member_id, m.crew_id, %s, %s, %s, b.reason,
+                      reason_parts, occurred_at, recorded_at, idempotency_key, meeting_id)
+SELECT m.congregation_id, cm.member_id, m.crew_id, %s, %s, %s, b.reason, {parts},
        m.starts_at, %s, %s || m.id || ':' || cm.member_id, m.id
 FROM batch b
 JOIN {meeting} m ON m.id = b.meeting_id AND m.deductions_applied_at IS NULL
@@ -176,15 +193,16 @@ RETURNING 1
 """
 
 
-def write_deductions(reasons: dict[int, str], now: datetime) -> int:
+def write_deductions(meetings: dict[int, Parts], now: datetime) -> int:
     """−5 for each member of each meeting's crew at its start who was not marked present,
-    given {meeting id: the entries' reason}; an entry already written is not written
-    again. Returns how many were new."""
-    if not reasons:
+    given {meeting id: what the entries' reason names (rules.meeting_parts)}; an entry
+    already written is not written again. Returns how many were new."""
+    if not meetings:
         return 0
-    batch, params = _batch(reasons)
+    batch, params = _batch(meetings)
     sql = MISSED_SQL.format(
         batch=batch,
+        parts="b.parts::jsonb" if connection.vendor == "postgresql" else "b.parts",
         ledger=LedgerEntry._meta.db_table,
         meeting=Meeting._meta.db_table,
         crew_membership=CrewMembership._meta.db_table,

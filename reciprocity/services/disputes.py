@@ -16,7 +16,7 @@ from congregations.services.notifications import Notice, mark_read, notify
 from congregations.tenancy import tenant_service
 
 from ..models import Dispute, LedgerEntry
-from ..rules import DISPUTE_WITHIN, Rule, disputable_until, dispute_reason, signed
+from ..rules import DISPUTE_WITHIN, Rule, corrected_parts, disputable_until, signed
 from ..selectors import dispute_witnesses
 from .ledger import label, write_reversal
 
@@ -130,13 +130,13 @@ def confirm_dispute(
     disputer = dispute.disputed_by
     reversal = write_reversal(
         entry=entry,
-        reason=dispute_reason(
-            entry.reason,
-            member=entry.member.display_name,
-            points=entry.points,
-            disputer=str(disputer),
-            confirmer=str(confirmed_by),
-        ),
+        parts={
+            "corrected": corrected_parts(entry.rule, entry.reason_parts, entry.reason),
+            "member": entry.member.display_name,
+            "points": entry.points,
+            "disputer": str(disputer),
+            "confirmer": str(confirmed_by),
+        },
         recorded_by=confirmed_by,
         now=now,
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import lazy
 
 from congregations.models import Membership, Permission, Self
 from congregations.services.notifications import mark_read
@@ -17,7 +18,16 @@ from congregations.validators import single_line
 from crews.models import Meeting
 
 from ..models import CORRECTION_REASON_LENGTH, Dispute, LedgerEntry
-from ..rules import LEVELS, POINTS, REASON_LENGTH, Rule, correction_reason
+from ..rules import (
+    LEVELS,
+    POINTS,
+    Parts,
+    Rule,
+    corrected_parts,
+    meeting_name,
+    meeting_parts,
+    written_reason,
+)
 from .notices import tell_points
 
 
@@ -26,7 +36,7 @@ def entry(
     congregation_id: int,
     member_id: int,
     rule: Rule,
-    reason: str,
+    parts: Parts,
     key: str,
     occurred_at: datetime,
     now: datetime,
@@ -35,8 +45,9 @@ def entry(
     points: int | None = None,
     **source: Any,
 ) -> LedgerEntry:
-    """An unsaved entry for ``rule``, its points and level taken from reciprocity.rules.
-    ``key`` names the event, so writing the same event twice writes it once."""
+    """An unsaved entry for ``rule``, its points and level taken from reciprocity.rules,
+    its reason from ``parts`` (rules.Parts). ``key`` names the event, so writing the same
+    event twice writes it once."""
     return LedgerEntry(
         congregation_id=congregation_id,
         member_id=member_id,
@@ -44,7 +55,8 @@ def entry(
         level=LEVELS[rule],
         rule=rule,
         points=POINTS[rule] if points is None else points,
-        reason=reason[:REASON_LENGTH],
+        reason=written_reason(rule, parts),
+        reason_parts=parts,
         occurred_at=occurred_at,
         recorded_at=now,
         recorded_by=recorded_by,
@@ -72,13 +84,19 @@ def write(entries: list[LedgerEntry]) -> int:
     return len(new)
 
 
-def describe(meeting: Meeting) -> str:
-    return label(meeting.crew.name, meeting.local_start)
-
-
 def label(crew_name: str, local_start: datetime) -> str:
-    """How an entry names a meeting: its crew and its day on the meeting's own clock."""
-    return f"{crew_name}, {local_start.day} {local_start:%B %Y}"
+    """How an entry names a meeting, lazily: its crew and its day on the meeting's own
+    clock, in the language active when it is read."""
+    return meeting_name_lazy(meeting_parts(crew_name, local_start, local_start.tzinfo or UTC))
+
+
+meeting_name_lazy = lazy(meeting_name, str)
+
+
+def describe(meeting: Meeting) -> Parts:
+    """How an entry names a meeting: its crew, and its start on the meeting's own clock
+    (the reason says its day there)."""
+    return meeting_parts(meeting.crew.name, meeting.starts_at, meeting.timezone)
 
 
 @tenant_service
@@ -119,9 +137,12 @@ def reverse_entry(
     )
     reversal = write_reversal(
         entry=entry,
-        reason=correction_reason(
-            entry.reason, reason, member=entry.member.display_name, points=entry.points
-        ),
+        parts={
+            "corrected": corrected_parts(entry.rule, entry.reason_parts, entry.reason),
+            "member": entry.member.display_name,
+            "points": entry.points,
+            "why": reason,
+        },
         recorded_by=reversed_by,
         now=now,
     )
@@ -133,7 +154,7 @@ def reverse_entry(
 
 
 def write_reversal(
-    *, entry: LedgerEntry, reason: str, recorded_by: Self, now: datetime
+    *, entry: LedgerEntry, parts: Parts, recorded_by: Self, now: datetime
 ) -> LedgerEntry:
     """The one entry that reverses ``entry``, with opposite points, naming it: a facilitator's
     correction or a confirmed dispute, whichever comes first. Refused for an entry reversed
@@ -149,7 +170,8 @@ def write_reversal(
         level=entry.level,
         rule=Rule.REVERSAL,
         points=-entry.points,
-        reason=reason,
+        reason=written_reason(Rule.REVERSAL, parts),
+        reason_parts=parts,
         occurred_at=now,
         recorded_at=now,
         recorded_by=recorded_by,

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 
 from congregations import tasks as congregation_tasks
 from congregations.models import Ask, Congregation, EmailOptOut, Notification, Self
@@ -22,8 +24,10 @@ from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
 
 from ..models import Conflict, ConflictStatus, LedgerEntry, Venture
-from ..rules import POINTS, Rule, signed
+from ..rules import POINTS, Rule, localized_reason, signed
 from ..selectors import witnessed
+
+lazy_reason = lazy(localized_reason, str)
 
 WARN_BEFORE = timedelta(days=7)
 # Meetings whose emails are queued in one transaction: a month at 40,000 members is one.
@@ -263,7 +267,12 @@ def tell_points(entries: list[LedgerEntry], *, now: datetime) -> None:
                 congregation_id=e.congregation_id,
                 recipient=selves[e.member_id],
                 about=f"points:{e.idempotency_key}",
-                text=f"{signed(e.points)} points: {e.reason}",
+                # The reason in the recipient's language, read when notify writes it.
+                text=format_lazy(
+                    "{points} points: {reason}",
+                    points=signed(e.points),
+                    reason=lazy_reason(e.rule, e.reason_parts, e.reason),
+                ),
                 path=_path("my_entries", congregations[e.congregation_id]),
             )
             for e in entries

@@ -22,8 +22,8 @@ from ..models import (
     OfferKind,
 )
 from ..rules import (
+    Rule,
     entry_key,
-    entry_reason,
     listening_round_awards,
     money_round_awards,
 )
@@ -77,7 +77,7 @@ def record_listening_round(
                 crew_id=meeting.crew_id,
                 member_id=person.pk,
                 rule=rule,
-                reason=entry_reason(rule, meeting=describe(meeting)),
+                parts=describe(meeting),
                 key=entry_key(rule, listening.pk, person.pk),
                 occurred_at=meeting.starts_at,
                 recorded_by=recorded_by,
@@ -153,7 +153,7 @@ def record_money_round(
                 crew_id=meeting.crew_id,
                 member_id=person.pk,
                 rule=rule,
-                reason=entry_reason(rule, meeting=label, focus=focus),
+                parts={**label, "focus": str(focus)} if rule == Rule.OFFERED else label,
                 key=entry_key(rule, money.pk, person.pk),
                 occurred_at=meeting.starts_at,
                 recorded_by=recorded_by,

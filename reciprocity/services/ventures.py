@@ -16,7 +16,7 @@ from congregations.request_keys import replayed, stored
 from congregations.tenancy import tenant_service
 
 from ..models import CoOwner, LegalForm, Venture
-from ..rules import Rule, entry_key, entry_reason
+from ..rules import Rule, entry_key
 from .guards import distinct
 from .ledger import entry, write
 from .notices import ask_co_owners, done
@@ -113,9 +113,7 @@ def _complete(venture: Venture, now: datetime, *, recorded_by: Self | None) -> N
                 congregation_id=venture.congregation_id,
                 member_id=owner_id,
                 rule=Rule.CO_OWNED,
-                reason=entry_reason(
-                    Rule.CO_OWNED, venture=venture, legal_form=venture.get_legal_form_display()
-                ),
+                parts={"venture": venture.name, "legal_form": venture.legal_form},
                 key=entry_key(Rule.CO_OWNED, venture.pk, owner_id),
                 occurred_at=now,
                 now=now,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crews.access import is_member
 from crews.models import Meeting
@@ -52,8 +53,9 @@ def game_rules() -> dict[str, Any]:
     rows = [
         (Level.CONSISTENCY, attended, "met with their crew: the first, second, each later time")
     ]
-    rows += [(LEVELS[rule], signed(points), rule.label) for rule, points in POINTS.items()]
-    return {"rules": sorted(rows, key=lambda row: row[0]), "leaving": WHEN_SOMEONE_LEAVES}
+    rows += [(LEVELS[rule], signed(points), str(rule.label)) for rule, points in POINTS.items()]
+    leaving = gettext(WHEN_SOMEONE_LEAVES)
+    return {"rules": sorted(rows, key=lambda row: row[0]), "leaving": leaving}
 
 
 @register.inclusion_tag("reciprocity/_meeting_rounds.html", takes_context=True)

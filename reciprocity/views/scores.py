@@ -94,7 +94,7 @@ def _described(
         someone = ever_in_crew(crew=crew, member_id=filters["member_id"])
         words.append(someone.display_name if someone else "nobody in this crew")
     if "level" in filters:
-        words.append(Level(filters["level"]).label)
+        words.append(str(Level(filters["level"]).label))
     if "crew_id" in filters:
         found = find_crew(congregation=congregation, pk=filters["crew_id"])
         words.append(found.name if found else "no crew")
