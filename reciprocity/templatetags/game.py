@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crews.access import is_member
 from crews.models import Meeting
@@ -49,9 +50,10 @@ def game_rules() -> dict[str, Any]:
     """Every rule with its points, numbers from reciprocity.rules, grouped by level, and
     what happens when someone leaves."""
     attended = " / ".join(signed(consistency_points(n)) for n in CONSISTENCY_STEPS)
-    rows = [
-        (Level.CONSISTENCY, attended, "met with their crew: the first, second, each later time")
-    ]
+    # Translators: What earns level 3's points: meeting with one's crew (a small group of
+    # 3–8 people who meet about once a month); the points read like "+1 / +2 / +3".
+    met = gettext("met with their crew: the first, second, each later time")
+    rows = [(Level.CONSISTENCY, attended, met)]
     rows += [(LEVELS[rule], signed(points), rule.label) for rule, points in POINTS.items()]
     return {"rules": sorted(rows, key=lambda row: row[0]), "leaving": WHEN_SOMEONE_LEAVES}
 
