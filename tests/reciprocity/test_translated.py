@@ -7,8 +7,10 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils import translation
@@ -23,6 +25,14 @@ from ..builders import congregation_url
 from ..pages import text
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards() -> Iterator[None]:
+    """A request leaves its language active in the thread (LocaleMiddleware never
+    deactivates it): the tests after these ones run in English, as they expect."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def reading(self_: Self, language: str) -> Client:
