@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+from django.utils.translation import pgettext
+
 from .selectors import Month
 
 WIDTH, HEIGHT = 640, 280
@@ -75,8 +78,11 @@ def step_chart(months: list[Month], member: list[Month] | None = None) -> StepCh
         return f"M{LEFT},{y(0)}" + "".join(steps)
 
     every = math.ceil(len(months) / MAX_X_LABELS)
+    # Translators: a date format in the letters of Django's date filter; escape literal
+    # letters with a backslash. A month on a chart's axis: "Mar 2026".
+    month = pgettext("date format", "M Y")
     x_labels = [
-        Tick(round(LEFT + (i + 0.5) * band, 1), f"{m.start:%b %Y}")
+        Tick(round(LEFT + (i + 0.5) * band, 1), date_format(m.start, month))
         for i, m in enumerate(months)
         if i % every == 0
     ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from congregations.models import Self
 from congregations.request_keys import KeyedForm
@@ -35,16 +36,18 @@ class ListeningRoundForm(SharesItsPage, KeyedForm):
 
     participants = PeopleField(
         queryset=Self.objects.none(),
-        label="Who sat in the circle",
+        label=_("Who sat in the circle"),
         error_messages={
-            "required": "Choose who took part.",
-            "invalid_choice": "Choose people who were at this meeting.",
+            "required": _("Choose who took part."),
+            "invalid_choice": _("Choose people who were at this meeting."),
         },
     )
     everyone_listened = forms.BooleanField(
         required=False,
-        label="Everyone listened to everyone",
-        help_text="If everyone listens to everyone, you all just earned 1 reciprocity point.",
+        label=_("Everyone listened to everyone"),
+        # Translators: Reciprocity: the Reciprocity Game, whose points members earn by doing each
+        # other favours.
+        help_text=_("If everyone listens to everyone, you all just earned 1 reciprocity point."),
     )
 
     def __init__(self, *args: Any, present: QuerySet[Self], **kwargs: Any) -> None:
@@ -61,24 +64,24 @@ class MoneyRoundForm(SharesItsPage, KeyedForm):
 
     focus = forms.ModelChoiceField(
         queryset=Self.objects.none(),
-        label="Who talked about their work",
-        help_text="The work they do for money, and the work that is most meaningful to them.",
+        label=_("Who talked about their work"),
+        help_text=_("The work they do for money, and the work that is most meaningful to them."),
         empty_label=None,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose who talked about their work.",
-            "invalid_choice": "Choose someone who was at this meeting.",
+            "required": _("Choose who talked about their work."),
+            "invalid_choice": _("Choose someone who was at this meeting."),
         },
     )
     asked = forms.BooleanField(
         required=False,
-        label="They asked for something they need",
-        help_text="5 points for asking.",
+        label=_("They asked for something they need"),
+        help_text=_("5 points for asking."),
     )
     mutual_respect = forms.BooleanField(
         required=False,
-        label="We talked and listened with mutual respect and positive regard",
-        help_text="An extra point for the focus person and for each person who offered.",
+        label=_("We talked and listened with mutual respect and positive regard"),
+        help_text=_("An extra point for the focus person and for each person who offered."),
     )
 
     def __init__(self, *args: Any, present: QuerySet[Self], **kwargs: Any) -> None:
@@ -114,7 +117,7 @@ class MoneyRoundForm(SharesItsPage, KeyedForm):
         focus = cleaned.get("focus")
         if focus is not None and cleaned.get(self.offer_field(focus)):
             self.add_error(
-                self.offer_field(focus), "The focus person does not offer to themselves."
+                self.offer_field(focus), _("The focus person does not offer to themselves.")
             )
         return cleaned
 
@@ -123,13 +126,16 @@ class ConflictForm(KeyedForm):
     title = forms.CharField(
         max_length=CONFLICT_TITLE_LENGTH,
         validators=[single_line],
-        label="A short title",
-        help_text="Only the people in this conflict will see it.",
+        label=_("A short title"),
+        help_text=_("Only the people in this conflict will see it."),
     )
     parties = PeopleField(
         queryset=Self.objects.none(),
-        label="Who else is in this conflict",
-        error_messages={"required": "Choose at least one other person from your crew."},
+        label=_("Who else is in this conflict"),
+        error_messages={
+            # Translators: A crew is a small group of 3–8 people who meet about once a month.
+            "required": _("Choose at least one other person from your crew.")
+        },
     )
 
     def __init__(self, *args: Any, crew_mates: QuerySet[Self], **kwargs: Any) -> None:
@@ -139,18 +145,27 @@ class ConflictForm(KeyedForm):
 
 class VentureForm(KeyedForm):
     name = forms.CharField(
-        max_length=VENTURE_NAME_LENGTH, validators=[single_line], label="The venture’s name"
+        max_length=VENTURE_NAME_LENGTH,
+        validators=[single_line],
+        # Translators: A venture is a company, association or co-op whose legal ownership
+        # members share.
+        label=_("The venture’s name"),
     )
     legal_form = forms.ChoiceField(
         choices=LegalForm.choices,
-        label="Incorporated as",
-        help_text="A company, an association, a co-op, a savings pool, a lending circle "
-        "or a livelihood pod.",
+        label=_("Incorporated as"),
+        help_text=_(
+            "A company, an association, a co-op, a savings pool, a lending circle "
+            "or a livelihood pod."
+        ),
     )
     co_owners = PeopleField(
         queryset=Self.objects.none(),
-        label="Who shares the legal ownership with you",
-        error_messages={"required": "Choose at least one other co-owner."},
+        label=_("Who shares the legal ownership with you"),
+        error_messages={
+            # Translators: A co-owner shares the legal ownership of a venture.
+            "required": _("Choose at least one other co-owner.")
+        },
     )
 
     def __init__(self, *args: Any, others: QuerySet[Self], **kwargs: Any) -> None:
@@ -162,7 +177,7 @@ class ReversalForm(forms.Form):
     reason = forms.CharField(
         max_length=CORRECTION_REASON_LENGTH,
         validators=[single_line],
-        label="Why is this entry being corrected?",
+        label=_("Why is this entry being corrected?"),
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, tzinfo
 
 from django.utils import translation
+from django.utils.translation import gettext, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -21,19 +22,28 @@ from microsolidarity.spreadsheets import cell, formula_like
 
 from .rules import Level, Rule, entry_day, localized_reason
 
-# Each column's heading and its width in an .xlsx, in characters.
+# Each column's heading, in the language of whoever downloads it, and its width in an
+# .xlsx, in characters. The cells below stay as they are.
 COLUMNS = [
-    ("date", 11),
-    ("member", 24),
-    ("crew", 22),
-    ("level", 13),
-    ("rule", 36),
-    ("points", 8),
-    ("reason", 70),
-    ("recorded by", 24),
-    ("reverses", 70),
+    (pgettext_lazy("spreadsheet column", "date"), 11),
+    (pgettext_lazy("spreadsheet column", "member"), 24),
+    # Translators: A crew is a small group of 3–8 people who meet about once a month.
+    (pgettext_lazy("spreadsheet column", "crew"), 22),
+    (pgettext_lazy("spreadsheet column", "level"), 13),
+    (pgettext_lazy("spreadsheet column", "rule"), 36),
+    (pgettext_lazy("spreadsheet column", "points"), 8),
+    (pgettext_lazy("spreadsheet column", "reason"), 70),
+    (pgettext_lazy("spreadsheet column", "recorded by"), 24),
+    # Translators: The column naming the entry a correction reverses.
+    (pgettext_lazy("spreadsheet column", "reverses"), 70),
 ]
-HEADER = [heading for heading, _ in COLUMNS]
+
+
+def header() -> list[str]:
+    """The header row in the current language: call it while the request's is active (a
+    CSV's lines are written after the view returns)."""
+    return [str(heading) for heading, _ in COLUMNS]
+
 
 Cell = date | int | str
 
@@ -97,12 +107,13 @@ class _Echo:
         return line
 
 
-def csv_lines(rows: Iterable[list[Cell]]) -> Iterator[str]:
+def csv_lines(rows: Iterable[list[Cell]], heading: list[str] | None = None) -> Iterator[str]:
     """The lines of a CSV, the first one after a byte-order mark. A day is an ISO date,
     which both programs read as a date; text that looks like a formula gets the leading
-    apostrophe that keeps it text."""
+    apostrophe that keeps it text. ``heading`` is the header row, ``header()`` by
+    default."""
     writer = csv.writer(_Echo())
-    yield BOM + writer.writerow(HEADER)
+    yield BOM + writer.writerow([cell(text) for text in heading or header()])
     for row in rows:
         yield writer.writerow([_csv_cell(value) for value in row])
 
@@ -119,15 +130,16 @@ def xlsx_book(rows: Iterable[list[Cell]]) -> bytes:
     """An .xlsx of one sheet: its header bold and frozen, days as dates, points as
     numbers, written row by row (openpyxl's write-only mode keeps no row in memory)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("Entries")
+    # Translators: The name of the sheet of ledger entries in a downloaded spreadsheet.
+    sheet = book.create_sheet(gettext("Entries"))
     sheet.freeze_panes = "A2"
     for number, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(number)].width = width
     bold = Font(bold=True)
-    header = [WriteOnlyCell(sheet, value=heading) for heading in HEADER]
-    for heading_cell in header:
+    headings = [WriteOnlyCell(sheet, value=heading) for heading in header()]
+    for heading_cell in headings:
         heading_cell.font = bold
-    sheet.append(header)
+    sheet.append(headings)
     for row in rows:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
     out = io.BytesIO()

@@ -26,6 +26,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.selectors import memberships_of
@@ -315,7 +317,7 @@ def _crew_invitation(row: Row, congregation: Congregation) -> Waiting:
     return Waiting(
         kind=row.kind,
         congregation=congregation,
-        text=f"{row.person} invites you to the {Kind(row.detail).label} {row.crew}.",
+        text=_invites(row),
         path=_path("crews:crew", congregation, pk=row.number),
         since=row.since,
         answer_path=_path("crews:answer_invitation", congregation, pk=row.id),
@@ -323,11 +325,26 @@ def _crew_invitation(row: Row, congregation: Congregation) -> Waiting:
     )
 
 
+def _invites(row: Row) -> str:
+    """A crew invitation in words: a crew and a dyad are each named their own way."""
+    if row.detail == Kind.DYAD:
+        # Translators: A dyad is a circle of two people (the proposal's "Dyad"); crew is its
+        # name.
+        text = _("%(person)s invites you to the dyad %(crew)s.")
+    else:
+        # Translators: A crew is a small group of 3–8 people who meet about once a month
+        # (the proposal's "Crew"); crew is its name.
+        text = _("%(person)s invites you to the crew %(crew)s.")
+    return text % {"person": row.person, "crew": row.crew}
+
+
 def _meeting_to_log(row: Row, congregation: Congregation) -> Waiting:
     return Waiting(
         kind=row.kind,
         congregation=congregation,
-        text=f"Log who came to {row.crew}’s meeting.",
+        # Translators: crew is the name of a crew (a small group of 3–8 people who meet
+        # about once a month). To log a meeting is to record who came.
+        text=_("Log who came to %(crew)s’s meeting.") % {"crew": row.crew},
         path=_path("crews:meeting", congregation, pk=row.id),
         since=row.since,
         until=row.since + timedelta(hours=row.number),
@@ -335,11 +352,18 @@ def _meeting_to_log(row: Row, congregation: Congregation) -> Waiting:
 
 
 def _conflict(row: Row, congregation: Congregation) -> Waiting:
-    called = f"“{row.name}”" if row.name else "a conflict"
+    if row.name:
+        # Translators: title is a conflict's title; crew is the name of a crew (a small
+        # group of 3–8 people who meet about once a month).
+        text = _("“%(title)s” in %(crew)s: resolve it together and confirm.")
+    else:
+        # Translators: crew is the name of a crew (a small group of 3–8 people who meet
+        # about once a month).
+        text = _("A conflict in %(crew)s: resolve it together and confirm.")
     return Waiting(
         kind=row.kind,
         congregation=congregation,
-        text=f"{called} in {row.crew}: resolve it together and confirm.",
+        text=text % {"title": row.name, "crew": row.crew},
         path=_path("reciprocity:conflict", congregation, pk=row.id),
         since=row.since,
         until=row.until,
@@ -350,7 +374,11 @@ def _co_ownership(row: Row, congregation: Congregation) -> Waiting:
     return Waiting(
         kind=row.kind,
         congregation=congregation,
-        text=f"Confirm your share of {row.name} ({LegalForm(row.detail).label}).",
+        # Translators: venture is a venture's name (a company, association or co-op whose
+        # legal ownership members share); legal_form is its kind: company, association,
+        # co-op, savings pool, lending circle or livelihood pod.
+        text=_("Confirm your share of %(venture)s (%(legal_form)s).")
+        % {"venture": row.name, "legal_form": LegalForm(row.detail).label},
         path=_path("reciprocity:venture", congregation, pk=row.id),
         since=row.since,
     )
@@ -360,7 +388,10 @@ def _dispute(row: Row, congregation: Congregation) -> Waiting:
     return Waiting(
         kind=row.kind,
         congregation=congregation,
-        text=f"{row.person} says they were at {row.crew}’s meeting. Were they?",
+        # Translators: crew is the name of a crew (a small group of 3–8 people who meet
+        # about once a month).
+        text=_("%(person)s says they were at %(crew)s’s meeting. Were they?")
+        % {"person": row.person, "crew": row.crew},
         path=_path("reciprocity:dispute", congregation, pk=row.id),
         since=row.since,
     )
@@ -370,7 +401,10 @@ def _deduction(row: Row, congregation: Congregation) -> Waiting:
     return Waiting(
         kind=row.kind,
         congregation=congregation,
-        text=f"−5 for missing {row.crew}’s meeting. If you were there, say so.",
+        # Translators: crew is the name of a crew (a small group of 3–8 people who meet
+        # about once a month).
+        text=_("−5 for missing %(crew)s’s meeting. If you were there, say so.")
+        % {"crew": row.crew},
         path=_path("reciprocity:entry", congregation, pk=row.id),
         since=row.since,
         until=row.since + DISPUTE_WITHIN,
@@ -379,12 +413,20 @@ def _deduction(row: Row, congregation: Congregation) -> Waiting:
 
 def _lapsing(rows: list[Row], congregation: Congregation) -> Waiting:
     """For facilitators: one line per congregation naming the invitations about to lapse."""
-    lapse = "lapses" if len(rows) == 1 else "lapse"
+    text = ngettext(
+        "%(count)d invitation not yet accepted lapses within %(days)d days: %(addresses)s.",
+        "%(count)d invitations not yet accepted lapse within %(days)d days: %(addresses)s.",
+        len(rows),
+    )
     return Waiting(
         kind="invitations_lapsing",
         congregation=congregation,
-        text=f"{_count(len(rows), 'invitation')} not yet accepted {lapse} within "
-        f"{LAPSES_WITHIN.days} days: {', '.join(row.name for row in rows)}.",
+        text=text
+        % {
+            "count": len(rows),
+            "days": LAPSES_WITHIN.days,
+            "addresses": ", ".join(row.name for row in rows),
+        },
         path=_path("congregations:invitations", congregation),
         since=rows[0].since,
         until=min(row.until for row in rows if row.until),
@@ -396,16 +438,27 @@ def _alone(rows: list[Row], congregation: Congregation) -> Waiting:
     return Waiting(
         kind="without_crew",
         congregation=congregation,
-        text=f"{_count(len(rows), 'person', 'people')} here {WITHOUT_CREW_AFTER.days // 7} "
-        f"weeks or more without a crew or dyad: {', '.join(row.person for row in rows)}. "
-        "Help them find crew-mates.",
+        text=_alone_text(rows),
         path=_path("crews:people", congregation),
         since=rows[0].since + WITHOUT_CREW_AFTER,
     )
 
 
-def _count(n: int, one: str, many: str = "") -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+def _alone_text(rows: list[Row]) -> str:
+    text = ngettext(
+        # Translators: For facilitators. A crew is a small group of 3–8 people who meet about
+        # once a month; a dyad is a circle of two; a crew-mate is someone in the same crew.
+        "%(count)d person here %(weeks)d weeks or more without a crew or dyad: %(names)s. "
+        "Help them find crew-mates.",
+        "%(count)d people here %(weeks)d weeks or more without a crew or dyad: %(names)s. "
+        "Help them find crew-mates.",
+        len(rows),
+    )
+    return text % {
+        "count": len(rows),
+        "weeks": WITHOUT_CREW_AFTER.days // 7,
+        "names": ", ".join(row.person for row in rows),
+    }
 
 
 WORDS: dict[str, Callable[[Row, Congregation], Waiting]] = {

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from congregations.models import Congregation, Self
 from congregations.request_keys import replayed, stored
@@ -41,16 +42,27 @@ def open_conflict(
     crew = (
         Crew.objects.select_for_update(of=("self",)).select_related("congregation").get(pk=crew.pk)
     )
-    require_crew_member(crew, opened_by, "open its conflicts")
+    require_crew_member(
+        crew,
+        opened_by,
+        # Translators: crew is the name of a crew (a small group of 3–8 people who meet
+        # about once a month).
+        _("Only members of %(crew)s can open its conflicts."),
+    )
     if earlier := replayed(Conflict, request_key, crew.congregation, crew=crew):
         return earlier
     people = distinct(parties)
     if opened_by not in people:
-        raise ValidationError({"parties": "A conflict is opened by one of its parties."})
+        raise ValidationError({"parties": _("A conflict is opened by one of its parties.")})
     if len(people) < 2:
-        raise ValidationError({"parties": "A conflict has at least two parties."})
+        raise ValidationError({"parties": _("A conflict has at least two parties.")})
     for person in people:
-        require_crew_member(crew, person, "be parties to its conflicts")
+        require_crew_member(
+            crew,
+            person,
+            # Translators: crew is the name of a crew (a small group of 3–8 people).
+            _("Only members of %(crew)s can be parties to its conflicts."),
+        )
     conflict = Conflict(
         congregation_id=crew.congregation_id,
         crew=crew,
@@ -74,22 +86,26 @@ def open_conflict(
 def _lock_open(conflict: Conflict, now: datetime) -> Conflict:
     conflict = Conflict.objects.select_for_update().get(pk=conflict.pk)
     if not conflict.is_open:
-        raise ValidationError(f"This conflict is closed: {conflict.get_status_display()}.")
+        raise ValidationError(
+            _("This conflict is closed: %(status)s.") % {"status": conflict.get_status_display()}
+        )
     if now > conflict.deadline_at:
         raise ValidationError(
-            "This conflict is past its deadline: it can no longer be resolved, "
-            "and the −20 for each party applies."
+            _(
+                "This conflict is past its deadline: it can no longer be resolved, "
+                "and the −20 for each party applies."
+            )
         )
     return conflict
 
 
-def _party(conflict: Conflict, self_: Self, doing: str) -> ConflictParty:
+def _party(conflict: Conflict, self_: Self, refusal: str) -> ConflictParty:
     # A party who left the crew has no say in it any more (rules.WHEN_SOMEONE_LEAVES).
     seat = ConflictParty.objects.filter(
         conflict=conflict, party=self_, left_at__isnull=True
     ).first()
     if seat is None:
-        raise ValidationError(f"Only the parties to this conflict can {doing}.")
+        raise ValidationError(refusal)
     return seat
 
 
@@ -138,9 +154,9 @@ def confirm_resolution(*, conflict: Conflict, party: Self, now: datetime | None 
     party has, each gets +10."""
     now = now or timezone.now()
     conflict = _lock_open(conflict, now)
-    seat = _party(conflict, party, "confirm a resolution")
+    seat = _party(conflict, party, _("Only the parties to this conflict can confirm a resolution."))
     if seat.confirmed_at:
-        raise ValidationError("You have confirmed this resolution already.")
+        raise ValidationError(_("You have confirmed this resolution already."))
     seat.confirmed_at = now
     seat.save(update_fields=["confirmed_at"])
     done(conflict, by=party, now=now)
@@ -158,7 +174,11 @@ def record_no_resolution(
     """Any party may record that no mutually agreeable resolution was found: −20 each."""
     now = now or timezone.now()
     conflict = _lock_open(conflict, now)
-    _party(conflict, recorded_by, "record that there was no resolution")
+    _party(
+        conflict,
+        recorded_by,
+        _("Only the parties to this conflict can record that there was no resolution."),
+    )
     _close(conflict, ConflictStatus.UNRESOLVED, Rule.UNRESOLVED, now, recorded_by)
     return conflict
 

@@ -10,6 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import Promise, lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from congregations.models import Ask, Membership, Self
 from congregations.services.notifications import Notice, mark_read, notify
@@ -18,7 +23,7 @@ from congregations.tenancy import tenant_service
 from ..models import Dispute, LedgerEntry
 from ..rules import DISPUTE_WITHIN, Rule, corrected_parts, disputable_until, signed
 from ..selectors import dispute_witnesses
-from .ledger import label, write_reversal
+from .ledger import write_reversal
 
 
 @tenant_service
@@ -33,29 +38,40 @@ def dispute_deduction(
     now = now or timezone.now()
     entry = LedgerEntry.objects.select_related("crew__congregation", "meeting").get(pk=entry.pk)
     if entry.rule != Rule.MISSED:
-        raise ValidationError("Only a deduction for a missed meeting can be disputed.")
+        raise ValidationError(_("Only a deduction for a missed meeting can be disputed."))
     if entry.member_id != disputed_by.pk:
-        raise ValidationError("Only the member who lost these points can say they were there.")
+        raise ValidationError(_("Only the member who lost these points can say they were there."))
     if not (
         Membership.objects.current()
         .filter(congregation_id=entry.congregation_id, member=disputed_by)
         .exists()
     ):
-        raise ValidationError("Only a member of the congregation can dispute a deduction.")
+        # Translators: The congregation: the whole community of crews.
+        raise ValidationError(_("Only a member of the congregation can dispute a deduction."))
     if LedgerEntry.objects.filter(reverses=entry).exists():
-        raise ValidationError("These points have been given back already: nothing to dispute.")
+        raise ValidationError(_("These points have been given back already: nothing to dispute."))
     if Dispute.objects.filter(entry=entry).exists():
-        raise ValidationError("You have said you were there already.")
+        raise ValidationError(_("You have said you were there already."))
     if now > disputable_until(entry.recorded_at):
         raise ValidationError(
-            f"A deduction can be disputed for {DISPUTE_WITHIN.days} days after it was "
-            "written, and this one is older."
+            ngettext(
+                "A deduction can be disputed for %(days)d day after it was written, and this "
+                "one is older.",
+                "A deduction can be disputed for %(days)d days after it was written, and this "
+                "one is older.",
+                DISPUTE_WITHIN.days,
+            )
+            % {"days": DISPUTE_WITHIN.days}
         )
     witnesses = list(dispute_witnesses(entry=entry))
     if not witnesses:
         raise ValidationError(
-            "Nobody still in the crew was marked present at that meeting, so no crew-mate "
-            "can confirm you were there: ask a facilitator to correct it instead."
+            _(
+                # Translators: A facilitator is a member who looks after the congregation (invites
+                # people, corrects the ledger).
+                "Nobody still in the crew was marked present at that meeting, so no crew-mate "
+                "can confirm you were there: ask a facilitator to correct it instead."
+            )
         )
     dispute = Dispute(
         congregation_id=entry.congregation_id, entry=entry, disputed_by=disputed_by, disputed_at=now
@@ -64,7 +80,7 @@ def dispute_deduction(
         with transaction.atomic():
             dispute.save()
     except IntegrityError:
-        raise ValidationError("You have said you were there already.") from None
+        raise ValidationError(_("You have said you were there already.")) from None
     meeting = _meeting(entry)
     path = dispute_path(dispute)
     notify(
@@ -74,11 +90,25 @@ def dispute_deduction(
                 recipient=witness,
                 about=f"dispute:{dispute.pk}",
                 actor=disputed_by,
-                text=f"{disputed_by} says they were at {meeting}, but was not marked present. "
-                "Were they there?",
+                text=format_lazy(
+                    gettext_lazy(
+                        # Translators: meeting names a crew's meeting: "Tuesday crew, 13
+                        # December 2026".
+                        "{name} says they were at {meeting}, but was not marked present. "
+                        "Were they there?"
+                    ),
+                    name=str(disputed_by),
+                    meeting=meeting,
+                ),
                 path=path,
                 ask=Ask.DISPUTE,
-                subject=f"Was {disputed_by} at {meeting}?",
+                subject=format_lazy(
+                    # Translators: An email's subject; meeting names a crew's meeting: "Tuesday
+                    # crew, 13 December 2026".
+                    gettext_lazy("Was {name} at {meeting}?"),
+                    name=str(disputed_by),
+                    meeting=meeting,
+                ),
                 template="reciprocity/email/dispute.txt",
                 context={"disputer": disputed_by, "missed": entry},
             )
@@ -114,18 +144,28 @@ def confirm_dispute(
     entry = dispute.entry
     if confirmed_by.pk == dispute.disputed_by_id:
         raise ValidationError(
-            "Nobody confirms their own dispute: a crew-mate who was there confirms it."
+            # Translators: A crew-mate is someone in the same crew (a small group that meets
+            # about once a month).
+            _("Nobody confirms their own dispute: a crew-mate who was there confirms it.")
         )
     if dispute.confirmed_at is not None:
-        raise ValidationError("A crew-mate has confirmed this already: the points are back.")
+        raise ValidationError(
+            # Translators: A crew-mate is someone in the same crew (a small group that meets
+            # about once a month).
+            _("A crew-mate has confirmed this already: the points are back.")
+        )
     if dispute.withdrawn_at is not None:
         raise ValidationError(
-            "This dispute no longer waits for anyone: there is nothing to confirm."
+            _("This dispute no longer waits for anyone: there is nothing to confirm.")
         )
     if not dispute_witnesses(entry=entry).filter(pk=confirmed_by.pk).exists():
         raise ValidationError(
-            "Only a crew-mate marked present at that meeting, and still in the crew, can "
-            "confirm it."
+            _(
+                # Translators: A crew-mate is someone in the same crew (a small group that meets
+                # about once a month).
+                "Only a crew-mate marked present at that meeting, and still in the crew, can "
+                "confirm it."
+            )
         )
     disputer = dispute.disputed_by
     reversal = write_reversal(
@@ -154,8 +194,16 @@ def confirm_dispute(
                 recipient=disputer,
                 about=about,
                 actor=confirmed_by,
-                text=f"{confirmed_by} confirmed you were at {meeting}: your "
-                f"{signed(entry.points)} is reversed.",
+                text=format_lazy(
+                    gettext_lazy(
+                        # Translators: meeting names a crew's meeting: "Tuesday crew, 13 December
+                        # 2026"; points is signed: −5.
+                        "{name} confirmed you were at {meeting}: your {points} is reversed."
+                    ),
+                    name=str(confirmed_by),
+                    meeting=meeting,
+                    points=signed(entry.points),
+                ),
                 path=dispute_path(dispute),
             )
         ],
@@ -164,10 +212,14 @@ def confirm_dispute(
     return reversal
 
 
-def _meeting(entry: LedgerEntry) -> str:
-    """The meeting of a missed-meeting entry: its crew and its day, on its own clock."""
+def _meeting(entry: LedgerEntry) -> str | Promise:
+    """The meeting of a missed-meeting entry: its crew and its day, on its own clock, the
+    day written in the language it is read in ("Tuesday crew, 13 December 2026")."""
     assert entry.crew is not None and entry.meeting is not None, "a missed meeting's entry"
-    return label(entry.crew.name, entry.meeting.local_start)
+    return format_lazy("{}, {}", entry.crew.name, _day(entry.meeting.local_start, "DATE_FORMAT"))
+
+
+_day = lazy(date_format, str)
 
 
 def dispute_path(dispute: Dispute) -> str:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from congregations.models import Self
 from crews.models import Attendance, Crew, Meeting, MeetingStatus
 from crews.selectors import is_current_member
 
 
-def require_crew_member(crew: Crew, self_: Self, doing: str) -> None:
+def require_crew_member(crew: Crew, self_: Self, refusal: str) -> None:
+    """Refused with ``refusal``, a translated sentence naming the crew as %(crew)s, unless
+    the Self is in the crew now."""
     if not is_current_member(crew=crew, self_=self_):
-        raise ValidationError(f"Only members of {crew} can {doing}.")
+        raise ValidationError(refusal % {"crew": crew})
 
 
 def lock_logged_meeting(meeting: Meeting) -> Meeting:
@@ -23,7 +26,7 @@ def lock_logged_meeting(meeting: Meeting) -> Meeting:
         .get(pk=meeting.pk)
     )
     if meeting.status != MeetingStatus.LOGGED:
-        raise ValidationError("Rounds are recorded for a meeting once it has been logged.")
+        raise ValidationError(_("Rounds are recorded for a meeting once it has been logged."))
     return meeting
 
 
@@ -42,4 +45,4 @@ def require_present(meeting: Meeting, selves: Iterable[Self], field: str) -> Non
     absent = [p for p in people if p.pk not in here]
     if absent:
         names = ", ".join(str(p) for p in absent)
-        raise ValidationError({field: f"Not at this meeting: {names}."})
+        raise ValidationError({field: _("Not at this meeting: %(names)s.") % {"names": names}})

@@ -10,6 +10,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 from congregations.models import Membership, Permission, Self
 from congregations.services.notifications import mark_read
@@ -115,13 +116,17 @@ def reverse_entry(
         .first()
     )
     if membership is None or not membership.can(Permission.MANAGE):
-        raise ValidationError("Only a facilitator can correct the ledger.")
+        # Translators: A facilitator is a member who looks after the congregation (invites
+        # people, corrects the ledger).
+        raise ValidationError(_("Only a facilitator can correct the ledger."))
     if entry.member_id == reversed_by.pk:
         raise ValidationError(
-            "Nobody corrects their own points: another facilitator can correct this entry."
+            # Translators: A facilitator is a member who looks after the congregation (invites
+            # people, corrects the ledger).
+            _("Nobody corrects their own points: another facilitator can correct this entry.")
         )
     if not reason:
-        raise ValidationError({"reason": "Say why this entry is being corrected."})
+        raise ValidationError({"reason": _("Say why this entry is being corrected.")})
     try:
         # What the correction form checks, for every caller: the why is kept whole.
         MaxLengthValidator(CORRECTION_REASON_LENGTH)(reason)
@@ -160,9 +165,9 @@ def write_reversal(
     correction or a confirmed dispute, whichever comes first. Refused for an entry reversed
     already, and for a reversal itself."""
     if entry.rule == Rule.REVERSAL:
-        raise ValidationError("A correction cannot itself be reversed.")
+        raise ValidationError(_("A correction cannot itself be reversed."))
     if LedgerEntry.objects.filter(reverses=entry).exists():
-        raise ValidationError("This entry has been corrected already.")
+        raise ValidationError(_("This entry has been corrected already."))
     reversal = LedgerEntry(
         congregation_id=entry.congregation_id,
         member_id=entry.member_id,
@@ -182,7 +187,7 @@ def write_reversal(
         with transaction.atomic():
             reversal.save()
     except IntegrityError:
-        raise ValidationError("This entry has been corrected already.") from None
+        raise ValidationError(_("This entry has been corrected already.")) from None
     if entry.rule == Rule.MISSED:
         # A deduction given back no longer asks its member to dispute it.
         mark_read(congregation_id=entry.congregation_id, about=f"deduction:{entry.pk}", now=now)

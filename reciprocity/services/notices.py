@@ -9,9 +9,12 @@ from functools import partial
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext
 
 from congregations import tasks as congregation_tasks
 from congregations.models import Ask, Congregation, EmailOptOut, Notification, Self
@@ -23,11 +26,9 @@ from microsolidarity.arrays import one_of
 from microsolidarity.enqueue import enqueue_after_commit
 from microsolidarity.services.batches import each_due
 
-from ..models import Conflict, ConflictStatus, LedgerEntry, Venture
+from ..models import Conflict, ConflictStatus, LedgerEntry, LegalForm, Venture
 from ..rules import POINTS, Rule, localized_reason, signed
 from ..selectors import witnessed
-
-lazy_reason = lazy(localized_reason, str)
 
 WARN_BEFORE = timedelta(days=7)
 # Meetings whose emails are queued in one transaction: a month at 40,000 members is one.
@@ -62,9 +63,13 @@ def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
     return queued
 
 
-ASK_A_CREW_MATE = "Were you there? Say so, and a crew-mate who was there confirms."
+# Translators: A crew-mate is someone in the same crew (a small group that meets about once
+# a month).
+ASK_A_CREW_MATE = _("Were you there? Say so, and a crew-mate who was there confirms.")
 # Nobody marked present is left in the crew (a meeting nobody logged, say): none can confirm.
-ASK_A_FACILITATOR = "Were you there? Nobody who was is left to confirm it: ask a facilitator."
+# Translators: A facilitator is a member who looks after the congregation (invites people,
+# corrects the ledger).
+ASK_A_FACILITATOR = _("Were you there? Nobody who was is left to confirm it: ask a facilitator.")
 
 
 def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
@@ -101,8 +106,7 @@ def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
                 recipient=d.member,
                 ask=Ask.DEDUCTION,
                 about=f"deduction:{d.pk}",
-                text=f"{signed(d.points)}: {d.reason}. "
-                + (ASK_A_CREW_MATE if d.witnessed else ASK_A_FACILITATOR),
+                text=_deduction_text(d),
                 path=_entry_path(d),
                 created_at=now,
                 emailed_at=now if d.pk in emailed else None,
@@ -117,6 +121,14 @@ def _queue_missed(meetings: QuerySet[Meeting], *, now: datetime) -> int:
     return queued
 
 
+def _deduction_text(deduction: LedgerEntry) -> str:
+    """A deduction's notification, written now in its member's language (these rows are
+    made here, not by notify)."""
+    with translation.override(deduction.member.email_language):
+        ask = ASK_A_CREW_MATE if deduction.witnessed else ASK_A_FACILITATOR  # type: ignore[attr-defined]
+        return f"{signed(deduction.points)}: {deduction.localized_reason}. {ask}"
+
+
 def _entry_path(deduction: LedgerEntry) -> str:
     slug = deduction.crew.congregation.slug  # type: ignore[union-attr]
     return reverse("reciprocity:entry", kwargs={"congregation_slug": slug, "pk": deduction.pk})
@@ -129,7 +141,13 @@ def _missed(deduction: LedgerEntry) -> Outgoing:
         congregation_id=deduction.congregation_id,
         recipient=deduction.member,
         key=deduction.idempotency_key,
-        subject=f"{POINTS[Rule.MISSED]} points: a missed {crew.name} meeting",
+        subject=format_lazy(
+            # Translators: An email's subject: "-5 points: a missed Tuesday crew meeting"; crew is
+            # the name of a crew (a small group of 3–8 people who meet about once a month).
+            _("{points} points: a missed {crew} meeting"),
+            points=POINTS[Rule.MISSED],
+            crew=crew.name,
+        ),
         template="reciprocity/email/missed.txt",
         context={
             "entry": deduction,
@@ -169,7 +187,11 @@ def _warn(conflict: Conflict, *, now: datetime) -> int:
                 congregation_id=conflict.congregation_id,
                 recipient=seat.party,
                 key=f"conflict-warning:{conflict.pk}:{seat.party_id}",
-                subject=f"A week left to resolve “{conflict}”",
+                subject=format_lazy(
+                    # Translators: An email's subject; conflict is the conflict's title.
+                    _("A week left to resolve “{conflict}”"),
+                    conflict=str(conflict),
+                ),
                 template="reciprocity/email/conflict_warning.txt",
                 context={"conflict": conflict, "points": POINTS[Rule.EXPIRED], "url": url},
                 kind=Ask.CONFLICT,
@@ -198,10 +220,26 @@ def ask_parties(conflict: Conflict, *, opened_by: Self, now: datetime) -> None:
                 about=f"conflict:{conflict.pk}",
                 ask=Ask.CONFLICT,
                 actor=opened_by,
-                text=f"{opened_by} opened a conflict with you in {conflict.crew}: “{conflict}”. "
-                f"Resolve it together by {_day(conflict.deadline_at, seat.party)}.",
+                text=format_lazy(
+                    _(
+                        # Translators: crew is the name of a crew (a small group of 3–8 people who
+                        # meet about once a month); conflict is the conflict's title; day reads like
+                        # "Sunday 13 December".
+                        "{name} opened a conflict with you in {crew}: “{conflict}”. "
+                        "Resolve it together by {day}."
+                    ),
+                    name=str(opened_by),
+                    crew=str(conflict.crew),
+                    conflict=str(conflict),
+                    day=_day(conflict.deadline_at, seat.party),
+                ),
                 path=_path("conflict", congregation, pk=conflict.pk),
-                subject=f"{opened_by} opened a conflict with you: “{conflict}”",
+                subject=format_lazy(
+                    # Translators: An email's subject; conflict is the conflict's title.
+                    _("{name} opened a conflict with you: “{conflict}”"),
+                    name=str(opened_by),
+                    conflict=str(conflict),
+                ),
                 template="reciprocity/email/conflict_opened.txt",
                 context={"conflict": conflict, "opened_by": opened_by, **_conflict_points()},
             )
@@ -216,8 +254,17 @@ def _conflict_points() -> dict[str, int]:
 
 
 def _day(moment: datetime, self_: Self) -> str:
-    local = moment.astimezone(self_.timezone)
-    return f"{local:%A} {local.day} {local:%B}"
+    """The day on the Self's clock, written when read: "Sunday 13 December"."""
+    return _local_day(moment.astimezone(self_.timezone))
+
+
+def _written_day(local: datetime) -> str:
+    # Translators: a date format in the letters of Django's date filter; escape literal
+    # letters with a backslash. A day in a notification: "Sunday 13 December".
+    return date_format(local, pgettext("date format", "l j F"))
+
+
+_local_day = lazy(_written_day, str)
 
 
 def ask_co_owners(venture: Venture, *, registered_by: Self, now: datetime) -> None:
@@ -230,10 +277,22 @@ def ask_co_owners(venture: Venture, *, registered_by: Self, now: datetime) -> No
                 about=f"venture:{venture.pk}",
                 ask=Ask.CO_OWNERSHIP,
                 actor=registered_by,
-                text=f"{registered_by} registered {venture} ({venture.get_legal_form_display()}) "
-                "with you as a co-owner. Confirm your share.",
+                text=format_lazy(
+                    _(
+                        # Translators: venture is a venture's name (a company, association or co-op
+                        # whose legal ownership members share); legal_form is its kind: company,
+                        # association, co-op, savings pool, lending circle or livelihood pod.
+                        "{name} registered {venture} ({legal_form}) with you as a co-owner. "
+                        "Confirm your share."
+                    ),
+                    name=str(registered_by),
+                    venture=str(venture),
+                    legal_form=LegalForm(venture.legal_form).label,
+                ),
                 path=_path("venture", venture.congregation, pk=venture.pk),
-                subject=f"Confirm your share of {venture}",
+                # Translators: An email's subject; venture is a venture's name (a company,
+                # association or co-op whose legal ownership members share).
+                subject=format_lazy(_("Confirm your share of {venture}"), venture=str(venture)),
                 template="reciprocity/email/co_ownership.txt",
                 context={
                     "venture": venture,
@@ -267,15 +326,21 @@ def tell_points(entries: list[LedgerEntry], *, now: datetime) -> None:
                 congregation_id=e.congregation_id,
                 recipient=selves[e.member_id],
                 about=f"points:{e.idempotency_key}",
-                # The reason in the recipient's language, read when notify writes it.
-                text=format_lazy(
-                    "{points} points: {reason}",
-                    points=signed(e.points),
-                    reason=lazy_reason(e.rule, e.reason_parts, e.reason),
-                ),
+                text=_points_text(e.points, e.rule, e.reason_parts, e.reason),
                 path=_path("my_entries", congregations[e.congregation_id]),
             )
             for e in entries
         ),
         now=now,
     )
+
+
+def _written_points(points: int, rule: str, parts: dict[str, object], stored: str) -> str:
+    # Translators: A notification of points written to one's ledger: "+5 points: Asked for
+    # something they need: …"; points is signed.
+    text = ngettext("{points} point: {reason}", "{points} points: {reason}", abs(points))
+    return text.format(points=signed(points), reason=localized_reason(rule, parts, stored))
+
+
+# Written in the reader's language when notify writes it, not the language of whoever acted.
+_points_text = lazy(_written_points, str)

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from congregations.models import Self
 from congregations.request_keys import replayed, stored
@@ -46,15 +47,23 @@ def record_listening_round(
     everyone did is still recorded, and scores nothing."""
     now = now or timezone.now()
     meeting = lock_logged_meeting(meeting)
-    require_crew_member(meeting.crew, recorded_by, "record its rounds")
+    require_crew_member(
+        meeting.crew,
+        recorded_by,
+        # Translators: crew is the name of a crew (a small group of 3–8 people who meet about
+        # once a month).
+        _("Only members of %(crew)s can record its rounds."),
+    )
     if earlier := replayed(ListeningRound, request_key, meeting.congregation, meeting=meeting):
         return earlier
     people = distinct(participants)
     if len(people) < 2:
-        raise ValidationError({"participants": "A listening round needs at least two people."})
+        # Translators: A listening round: one at a time, each says something true for them.
+        raise ValidationError({"participants": _("A listening round needs at least two people.")})
     require_present(meeting, people, "participants")
     if ListeningRound.objects.filter(meeting=meeting).exists():
-        raise ValidationError("This meeting has a listening round already.")
+        # Translators: A listening round: one at a time, each says something true for them.
+        raise ValidationError(_("This meeting has a listening round already."))
     listening = ListeningRound.objects.create(
         congregation_id=meeting.congregation_id,
         meeting=meeting,
@@ -111,22 +120,35 @@ def record_money_round(
     they offered (perspective, process, introduction, encouragement)."""
     now = now or timezone.now()
     meeting = lock_logged_meeting(meeting)
-    require_crew_member(meeting.crew, recorded_by, "record its rounds")
+    require_crew_member(
+        meeting.crew,
+        recorded_by,
+        # Translators: crew is the name of a crew (a small group of 3–8 people who meet about
+        # once a month).
+        _("Only members of %(crew)s can record its rounds."),
+    )
     if earlier := replayed(
         MoneyRound, request_key, meeting.congregation, meeting=meeting, focus=focus
     ):
         return earlier
     people = distinct(offerers)
     if focus in people:
-        raise ValidationError({"offerers": "The focus person does not offer to themselves."})
+        raise ValidationError({"offerers": _("The focus person does not offer to themselves.")})
     require_present(meeting, [focus], "focus")
     require_present(meeting, people, "offerers")
     kinds = {pk: list(dict.fromkeys(k for k in ks if k)) for pk, ks in (offer_kinds or {}).items()}
     unknown = {k for ks in kinds.values() for k in ks} - set(OfferKind.values)
     if unknown:
-        raise ValidationError({"offerers": f"Unknown kind of offer: {', '.join(sorted(unknown))}."})
+        kinds_named = ", ".join(sorted(unknown))
+        raise ValidationError(
+            {"offerers": _("Unknown kind of offer: %(kinds)s.") % {"kinds": kinds_named}}
+        )
     if MoneyRound.objects.filter(meeting=meeting, focus=focus).exists():
-        raise ValidationError(f"{focus} has had a money round at this meeting already.")
+        raise ValidationError(
+            # Translators: A money round: one person talks about their paid and their meaningful
+            # work; the others offer help. name is that person's name.
+            _("%(name)s has had a money round at this meeting already.") % {"name": focus}
+        )
     money = MoneyRound.objects.create(
         congregation_id=meeting.congregation_id,
         meeting=meeting,

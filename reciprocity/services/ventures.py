@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from congregations.guards import refuse_strangers
 from congregations.models import Congregation, Self
@@ -46,11 +47,17 @@ def register_venture(
         return earlier
     people = distinct(co_owners)
     if registered_by not in people:
-        raise ValidationError({"co_owners": "Register a venture you are a co-owner of."})
+        # Translators: A venture is a company, association or co-op whose legal ownership
+        # members share; a co-owner is one of those who share it.
+        raise ValidationError({"co_owners": _("Register a venture you are a co-owner of.")})
     if len(people) < 2:
-        raise ValidationError({"co_owners": "A venture here is shared by at least two co-owners."})
+        raise ValidationError(
+            # Translators: A venture is a company, association or co-op whose legal ownership
+            # members share; a co-owner is one of those who share it.
+            {"co_owners": _("A venture here is shared by at least two co-owners.")}
+        )
     if legal_form not in LegalForm.values:
-        raise ValidationError({"legal_form": "Choose one of the legal forms listed."})
+        raise ValidationError({"legal_form": _("Choose one of the legal forms listed.")})
     refuse_strangers(congregation=congregation, selves=people, field="co_owners")
     venture = Venture(
         congregation=congregation,
@@ -64,7 +71,11 @@ def register_venture(
     venture.full_clean(exclude=["request_key"], validate_constraints=False)
     if Venture.objects.filter(congregation=congregation, name__iexact=name).exists():
         # Its co-owners would otherwise earn level 5 twice for one venture.
-        raise ValidationError({"name": f"A venture called “{name}” is registered already."})
+        raise ValidationError(
+            # Translators: A venture is a company, association or co-op whose legal ownership
+            # members share; a co-owner is one of those who share it.
+            {"name": _("A venture called “%(name)s” is registered already.") % {"name": name}}
+        )
     venture.save()
     CoOwner.objects.bulk_create(
         CoOwner(congregation=congregation, venture=venture, co_owner=person) for person in people
@@ -83,15 +94,22 @@ def confirm_co_ownership(
     venture = Venture.objects.select_for_update().get(pk=venture.pk)
     if venture.withdrawn_at:
         raise ValidationError(
-            f"{venture} was withdrawn: fewer than two co-owners remained to confirm it, "
-            "so it will not score."
+            _(
+                # Translators: A venture is a company, association or co-op whose legal ownership
+                # members share; a co-owner is one of those who share it.
+                "%(venture)s was withdrawn: fewer than two co-owners remained to confirm it, "
+                "so it will not score."
+            )
+            % {"venture": venture}
         )
     # One who left before confirming is no longer a co-owner (rules.WHEN_SOMEONE_LEAVES).
     share = CoOwner.objects.filter(venture=venture, co_owner=co_owner, left_at__isnull=True).first()
     if share is None:
-        raise ValidationError("Only this venture's co-owners can confirm it.")
+        # Translators: A venture is a company, association or co-op whose legal ownership
+        # members share; a co-owner is one of those who share it.
+        raise ValidationError(_("Only this venture's co-owners can confirm it."))
     if share.confirmed_at:
-        raise ValidationError("You have confirmed your share already.")
+        raise ValidationError(_("You have confirmed your share already."))
     share.confirmed_at = now
     share.save(update_fields=["confirmed_at"])
     done(venture, by=co_owner, now=now)

@@ -50,12 +50,12 @@ def game_rules() -> dict[str, Any]:
     """Every rule with its points, numbers from reciprocity.rules, grouped by level, and
     what happens when someone leaves."""
     attended = " / ".join(signed(consistency_points(n)) for n in CONSISTENCY_STEPS)
-    rows = [
-        (Level.CONSISTENCY, attended, "met with their crew: the first, second, each later time")
-    ]
+    # Translators: What earns level 3's points: meeting with one's crew (a small group of
+    # 3–8 people who meet about once a month); the points read like "+1 / +2 / +3".
+    met = gettext("met with their crew: the first, second, each later time")
+    rows = [(Level.CONSISTENCY, attended, met)]
     rows += [(LEVELS[rule], signed(points), str(rule.label)) for rule, points in POINTS.items()]
-    leaving = gettext(WHEN_SOMEONE_LEAVES)
-    return {"rules": sorted(rows, key=lambda row: row[0]), "leaving": leaving}
+    return {"rules": sorted(rows, key=lambda row: row[0]), "leaving": gettext(WHEN_SOMEONE_LEAVES)}
 
 
 @register.inclusion_tag("reciprocity/_meeting_rounds.html", takes_context=True)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from congregations.web import show_refusal, swap_or_back
@@ -52,7 +53,7 @@ def open_conflict(request: CongregationRequest, crew_pk: int) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            messages.success(request, "The conflict is open. Only its parties can see it.")
+            messages.success(request, _("The conflict is open. Only its parties can see it."))
             return redirect(_url(request, conflict))
     return render(request, "reciprocity/open_conflict.html", {"crew": crew, "form": form})
 
@@ -61,7 +62,7 @@ def _party_conflict(request: CongregationRequest, pk: int) -> Conflict:
     """404 for anyone but a party, crew-mates and facilitators included."""
     conflict = conflict_for_party(pk=pk, self_=request.user, congregation=request.congregation)
     if conflict is None:
-        raise Http404("No such conflict.")
+        raise Http404(_("No such conflict."))
     return conflict
 
 
@@ -104,7 +105,7 @@ def confirm_resolution(request: CongregationRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda c: services.confirm_resolution(conflict=c, party=request.user),
-        "You confirmed that you found a mutually agreeable resolution.",
+        _("You confirmed that you found a mutually agreeable resolution."),
     )
 
 
@@ -114,5 +115,5 @@ def record_no_resolution(request: CongregationRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda c: services.record_no_resolution(conflict=c, recorded_by=request.user),
-        "Recorded that no mutually agreeable resolution was found.",
+        _("Recorded that no mutually agreeable resolution was found."),
     )

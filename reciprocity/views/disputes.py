@@ -8,6 +8,7 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from congregations.web import say_outcome
@@ -22,7 +23,7 @@ from .scores import may_see
 def _dispute(request: CongregationRequest, pk: int) -> Dispute:
     found = dispute_in(congregation=request.congregation, pk=pk)
     if found is None or not may_see(request, found.entry):
-        raise Http404("No such dispute.")
+        raise Http404(_("No such dispute."))
     return found
 
 
@@ -46,6 +47,6 @@ def confirm_dispute(request: CongregationRequest, pk: int) -> HttpResponse:
     say_outcome(
         request,
         lambda: services.confirm_dispute(dispute=found, confirmed_by=request.user),
-        f"Thank you: {found.disputed_by}’s 5 points are back.",
+        _("Thank you: %(name)s’s 5 points are back.") % {"name": found.disputed_by},
     )
     return redirect(reverse("reciprocity:dispute", args=[request.congregation.slug, pk]))

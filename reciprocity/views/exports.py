@@ -14,14 +14,16 @@ from crews.access import crew_for_member
 from microsolidarity.http import CongregationRequest
 
 from ..selectors import entries, export_rows
-from ..sheets import XLSX, cells, csv_lines, xlsx_book
+from ..sheets import XLSX, cells, csv_lines, header, xlsx_book
 
 
 def _csv(rows: Iterable[tuple], name: str) -> StreamingHttpResponse:
     # The lines are written after the view returns: fix the reader's timezone now.
     typed = cells(rows, timezone.get_current_timezone())
     # Streamed after the view returns: the middleware puts the lines behind the walls.
-    response = StreamingHttpResponse(csv_lines(typed), content_type="text/csv; charset=utf-8")
+    # So is the language: the header row is written in it now.
+    lines = csv_lines(typed, header())
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from congregations.web import show_refusal, swap_or_back
@@ -78,7 +79,8 @@ def record_listening_round(request: CongregationRequest, meeting_pk: int) -> Htt
             )
         except ValidationError as error:
             show_refusal(form, error)
-    return _answer(request, meeting, "listening", form, "The listening round is recorded.")
+    # Translators: A listening round: one at a time, each says something true for them.
+    return _answer(request, meeting, "listening", form, _("The listening round is recorded."))
 
 
 @require_POST
@@ -87,7 +89,9 @@ def record_money_round(request: CongregationRequest, meeting_pk: int) -> HttpRes
     form = MoneyRoundForm(
         request.POST, key_owner=request.congregation, present=present_at(meeting=meeting)
     )
-    done = "The money round is recorded."
+    # Translators: A money round: one person talks about their paid and their meaningful
+    # work; the others offer help.
+    done = _("The money round is recorded.")
     if form.is_valid():
         focus = form.cleaned_data["focus"]
         offers = form.offers()
@@ -104,5 +108,7 @@ def record_money_round(request: CongregationRequest, meeting_pk: int) -> HttpRes
             )
         except ValidationError as error:
             show_refusal(form, error)
-        done = f"The money round for {focus} is recorded."
+        # Translators: A money round: one person (named) talks about their paid and their
+        # meaningful work; the others offer help.
+        done = _("The money round for %(name)s is recorded.") % {"name": focus}
     return _answer(request, meeting, "money", form, done)

@@ -11,7 +11,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from congregations.models import Congregation, Permission
@@ -92,14 +94,16 @@ def _described(
     words = []
     if "member_id" in filters and crew is not None:
         someone = ever_in_crew(crew=crew, member_id=filters["member_id"])
-        words.append(someone.display_name if someone else "nobody in this crew")
+        # Translators: A crew is a small group of 3–8 people who meet about once a month.
+        words.append(someone.display_name if someone else _("nobody in this crew"))
     if "level" in filters:
         words.append(str(Level(filters["level"]).label))
     if "crew_id" in filters:
         found = find_crew(congregation=congregation, pk=filters["crew_id"])
-        words.append(found.name if found else "no crew")
+        # Translators: A crew is a small group of 3–8 people who meet about once a month.
+        words.append(found.name if found else _("no crew"))
     if "month" in filters:
-        words.append(f"{filters['month']:%B %Y}")
+        words.append(date_format(filters["month"], "YEAR_MONTH_FORMAT"))
     return words
 
 
@@ -171,7 +175,7 @@ def may_see(request: CongregationRequest, entry: LedgerEntry) -> bool:
 def _visible_entry(request: CongregationRequest, pk: int) -> LedgerEntry:
     entry: LedgerEntry = get_object_or_404(entries(congregation=request.congregation), pk=pk)
     if not may_see(request, entry):
-        raise Http404("No such entry.")
+        raise Http404(_("No such entry."))
     return entry
 
 
@@ -202,10 +206,11 @@ def reverse_entry(request: CongregationRequest, pk: int) -> HttpResponse:
             lambda: services.reverse_entry(
                 entry=entry, reversed_by=request.user, reason=form.cleaned_data["reason"]
             ),
-            f"Corrected: {entry.points:+d} for {entry.member}.",
+            _("Corrected: %(points)s for %(name)s.")
+            % {"points": f"{entry.points:+d}", "name": entry.member},
         )
     else:
-        messages.error(request, "Say why this entry is being corrected.")
+        messages.error(request, _("Say why this entry is being corrected."))
     return _back(request)
 
 
@@ -216,8 +221,12 @@ def dispute_deduction(request: CongregationRequest, pk: int) -> HttpResponse:
     say_outcome(
         request,
         lambda: services.dispute_deduction(entry=entry, disputed_by=request.user),
-        "Your crew-mates who were there are asked to confirm it. "
-        "When one does, the 5 points come back.",
+        _(
+            # Translators: A crew-mate is someone in the same crew (a small group that meets
+            # about once a month).
+            "Your crew-mates who were there are asked to confirm it. "
+            "When one does, the 5 points come back."
+        ),
     )
     return _back(request)
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from congregations.selectors import member_selves
@@ -49,7 +50,10 @@ def register_venture(request: CongregationRequest) -> HttpResponse:
             show_refusal(form, error)
         else:
             messages.success(
-                request, "The venture is registered. Confirm your own share on its page."
+                request,
+                # Translators: A venture is a company, association or co-op whose legal
+                # ownership members share.
+                _("The venture is registered. Confirm your own share on its page."),
             )
             return redirect(_url(request, venture.pk))
     return render(request, "reciprocity/register_venture.html", {"form": form})
@@ -58,7 +62,9 @@ def register_venture(request: CongregationRequest) -> HttpResponse:
 def _venture(request: CongregationRequest, pk: int) -> Venture:
     found = ventures_of(congregation=request.congregation).filter(pk=pk).first()
     if found is None:
-        raise Http404("No such venture.")
+        # Translators: A venture is a company, association or co-op whose legal ownership
+        # members share.
+        raise Http404(_("No such venture."))
     return found
 
 
@@ -83,6 +89,6 @@ def confirm_co_ownership(request: CongregationRequest, pk: int) -> HttpResponse:
         f"{TEMPLATE}#co_owners",
         {"venture": _venture(request, pk)},
         back=_url(request, pk),
-        done="You confirmed that you share legal ownership.",
+        done=_("You confirmed that you share legal ownership."),
         refusal=error,
     )

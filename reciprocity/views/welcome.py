@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from congregations.forms import WelcomeForm
@@ -33,7 +34,9 @@ def next_step(request: CongregationRequest) -> NextStep:
         if item.kind == "crew_invitation":
             return NextStep(item.path, item.text)
     people = reverse("crews:people", kwargs={"congregation_slug": request.congregation.slug})
-    return NextStep(people, "See who does what work, and find people whose work complements yours.")
+    return NextStep(
+        people, _("See who does what work, and find people whose work complements yours.")
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,6 +48,6 @@ def welcome(request: CongregationRequest) -> HttpResponse:
         except ValidationError as error:
             show_refusal(form, error)
         else:
-            messages.success(request, "Saved. You can change any of it on your profile.")
+            messages.success(request, _("Saved. You can change any of it on your profile."))
             return redirect(next_step(request).path)
     return render(request, "reciprocity/welcome.html", {"form": form, "next": next_step(request)})
