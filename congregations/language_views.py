@@ -19,7 +19,8 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     in a cookie. A language the app does not speak changes nothing."""
     language = request.POST.get("language", "")
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # Only a path of this app: "evil.example" alone would be read relative to /language/.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("home")
