@@ -11,6 +11,8 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from microsolidarity.middleware import browser_language
+
 from .models import Self
 from .services import choose_language, remember_browser_language
 
@@ -22,7 +24,8 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     in a cookie. A language the app does not speak changes nothing."""
     language = request.POST.get("language", "")
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # Only a path of this app: "evil.example" alone would be read relative to /language/.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("home")
@@ -45,5 +48,9 @@ def switch_language(request: HttpRequest) -> HttpResponse:
 
 def on_signed_in(sender: Any, request: HttpRequest, user: Self, **kwargs: Any) -> None:
     """The language their browser reads, as they sign in: the one their emails go out in
-    until they choose one."""
-    remember_browser_language(self_=user, language=translation.get_language_from_request(request))
+    until they choose one. What they chose with the switcher before signing in is their
+    choice, if they had none (signing out takes the cookie away, so it is nobody else's)."""
+    remember_browser_language(self_=user, language=browser_language(request))
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if not user.language and chosen in dict(settings.LANGUAGES):
+        choose_language(self_=user, language=chosen)

@@ -23,20 +23,38 @@ class SelfTimezoneMiddleware:
         return self.get_response(request)
 
 
+def browser_language(request: HttpRequest) -> str:
+    """The language of the app the browser's Accept-Language asks for, whatever the
+    switcher's cookie says: the cookie is a visitor's choice, and on a shared computer it
+    may be whoever signed out before."""
+    bare = HttpRequest()
+    bare.META["HTTP_ACCEPT_LANGUAGE"] = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    return translation.get_language_from_request(bare)
+
+
 class SelfLanguageMiddleware:
     """Show every page in the language the signed-in Self chose in their profile, whatever
-    the browser asks for. Before they choose, Django's LocaleMiddleware has already taken
-    the switcher's cookie or the browser's Accept-Language, and it names the language in
-    the answer's Content-Language."""
+    the browser asks for, and until they choose, in their browser's. Django's
+    LocaleMiddleware has taken a visitor's language from the switcher's cookie or the
+    browser's Accept-Language; a Self's is theirs alone, so the cookie does not count.
+    LocaleMiddleware names the language in the answer's Content-Language."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated and request.user.language:
-            translation.activate(request.user.language)
-            request.LANGUAGE_CODE = request.user.language
-        return self.get_response(request)
+        user = request.user
+        signed_in = user.is_authenticated
+        if user.is_authenticated:
+            language = user.language or browser_language(request)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if signed_in and not request.user.is_authenticated:
+            # Signed out: the cookie goes with them, so whoever uses this computer next
+            # reads their own browser's language, not theirs.
+            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite="Lax")
+        return response
 
 
 LAST_SEEN_KEY = "last_seen_recorded_at"

@@ -65,8 +65,12 @@ def update_profile(
 
 
 def choose_language(*, self_: Self, language: str) -> Self:
-    """The language ``self_`` reads every page and email in, from now on (the switcher)."""
-    return update_profile(self_=self_, language=language)
+    """The language ``self_`` reads every page and email in, from now on (the switcher).
+    Only the language is checked: a profile missing something else (a Self made on the
+    server has no display name) must not stop anyone choosing how to read it."""
+    self_.language = Self._meta.get_field("language").clean(language, self_)
+    self_.save(update_fields=["language"])
+    return self_
 
 
 def remember_browser_language(*, self_: Self, language: str) -> None:
