@@ -39,7 +39,11 @@ def on_membership_saved(sender: Any, instance: Membership, **kwargs: Any) -> Non
     roster_changed([instance.congregation_id])
 
 
+# What a Self keeps that nobody else sees on a roster page.
+UNSEEN = {"last_login", "password", "language", "browser_language"}
+
+
 def on_self_saved(sender: Any, instance: Self, update_fields: Any = None, **kwargs: Any) -> None:
-    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
-        return  # signing in changes nothing anyone else sees
+    if update_fields is not None and set(update_fields) <= UNSEEN:
+        return  # signing in, or choosing a language, changes nothing anyone else sees
     roster_changed([membership.congregation_id for membership in memberships_of(self_=instance)])

@@ -10,6 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from congregations.models import Congregation, Self
+from congregations.roster import roster_version
+from congregations.services import remember_browser_language
 from tests.builders import signed_in
 from tests.pages import text
 
@@ -143,3 +145,15 @@ def test_the_profile_offers_the_language_and_the_browsers_as_the_default(member:
     page = text(client.get(reverse("profile")))
 
     assert '<option value="" selected>The language of my browser</option>' in page
+
+
+def test_choosing_a_language_keeps_the_congregations_cached_pages(
+    congregation: Congregation, member: Self
+) -> None:
+    """Nobody else sees a Self's language: choosing one drops no page cached for others."""
+    before = roster_version(congregation.pk)
+
+    signed_in(member).post(SWITCH, {"language": "de", "next": LOGIN})
+    remember_browser_language(self_=member, language="es")
+
+    assert roster_version(congregation.pk) == before
