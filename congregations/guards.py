@@ -4,7 +4,7 @@ They read and raise; they never write."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import Congregation, Membership, Permission, Self
 from .selectors import current_membership, strangers_to
@@ -44,8 +44,13 @@ def refuse_strangers(
     """A ValidationError naming whoever of ``selves`` is not a current member."""
     if strangers := strangers_to(congregation=congregation, selves=selves):
         names = ", ".join(str(person) for person in strangers)
-        # Translators: %(congregation)s is the congregation's name, %(names)s the people's.
-        message = gettext("Not a member of %(congregation)s: %(names)s.") % {
+        # Translators: %(congregation)s is the congregation's name, %(names)s the people's
+        # (one, or several: the forms are for how many).
+        message = ngettext(
+            "Not a member of %(congregation)s: %(names)s.",
+            "Not a member of %(congregation)s: %(names)s.",
+            len(strangers),
+        ) % {
             "congregation": congregation.name,
             "names": names,
         }

@@ -6,11 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
 
+from congregations.guards import refuse_strangers
 from congregations.models import Congregation, Self
+from congregations.tenancy import tenant
 from crews.services import form_crew
 from tests.builders import new_members, signed_in
+from tests.factories import SelfFactory
 from tests.pages import text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
@@ -73,3 +77,26 @@ def test_a_self_in_one_crew_and_one_in_three_read_in_each_languages_plural(
 
 def card_of(page: str, self_: Self) -> str:
     return page.split(f'data-self="{self_.pk}"', 1)[1].split("</li>", 1)[0]
+
+
+def test_a_refusal_naming_people_agrees_with_how_many_it_names(
+    congregation: Congregation, outsider: Self
+) -> None:
+    """Spanish and German verbs agree with one name or several; English says it one way."""
+    second = SelfFactory.create()
+    said = {}
+    for language in ("en", "es", "de"):
+        for strangers in ([outsider], [outsider, second]):
+            with (
+                tenant(congregation),
+                translation.override(language),
+                pytest.raises(ValidationError) as refusal,
+            ):
+                refuse_strangers(congregation=congregation, selves=strangers)
+            said[language, len(strangers)] = refusal.value.messages[0]
+
+    assert said["en", 1].startswith("Not a member of")
+    assert said["es", 1].startswith("No es miembro de")
+    assert said["es", 2].startswith("No son miembros de")
+    assert said["de", 1].startswith("Kein Mitglied von")
+    assert said["de", 2].startswith("Keine Mitglieder von")

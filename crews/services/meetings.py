@@ -13,6 +13,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -93,10 +94,11 @@ def _require_free(crew: Crew, starts_at: datetime, moving: Meeting | None = None
 
 
 def _named(meeting: Meeting) -> str:
-    """A meeting as a refusal names it: "Tuesday crew on 2026-12-08 19:00"."""
+    """A meeting as a refusal names it: "Tuesday crew on 8 Dec 2026, 19:00", in the
+    reader's language, on the meeting's own clock."""
     return gettext("%(crew)s on %(when)s") % {
         "crew": meeting.crew,
-        "when": f"{meeting.local_start:%Y-%m-%d %H:%M}",
+        "when": date_format(meeting.local_start, "SHORT_DATETIME_FORMAT"),
     }
 
 
@@ -265,7 +267,11 @@ def _present_members(meeting: Meeting, present: Iterable[Self]) -> tuple[list[Se
         names = ", ".join(str(p) for p in strangers)
         raise ValidationError(
             {
-                "present": gettext("Not in %(crew)s when this meeting started: %(names)s.")
+                "present": ngettext(
+                    "Not in %(crew)s when this meeting started: %(names)s.",
+                    "Not in %(crew)s when this meeting started: %(names)s.",
+                    len(strangers),
+                )
                 % {"crew": meeting.crew, "names": names}
             }
         )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from congregations.models import Self
 from crews.models import Attendance, Crew, Meeting, MeetingStatus
@@ -45,4 +46,8 @@ def require_present(meeting: Meeting, selves: Iterable[Self], field: str) -> Non
     absent = [p for p in people if p.pk not in here]
     if absent:
         names = ", ".join(str(p) for p in absent)
-        raise ValidationError({field: _("Not at this meeting: %(names)s.") % {"names": names}})
+        # Translators: the names of one or several people (the forms are for how many).
+        said = ngettext(
+            "Not at this meeting: %(names)s.", "Not at this meeting: %(names)s.", len(absent)
+        )
+        raise ValidationError({field: said % {"names": names}})
