@@ -49,6 +49,9 @@ class Person:
     timezone: str = "Europe/Amsterdam"
     # What waits for them comes in one email each morning.
     email_digest: bool = False
+    # The language they chose: every page and email of theirs is in it ("" is their
+    # browser's).
+    language: str = ""
 
 
 FACILITATOR = Person(
@@ -59,7 +62,9 @@ FACILITATOR = Person(
 )
 MEMBERS = [
     Person("Ben Okafor", "ben@example.org", "web developer", "a community bike workshop"),
-    Person("Chiara Rossi", "chiara@example.org", "nurse", "growing food with neighbours"),
+    Person(
+        "Chiara Rossi", "chiara@example.org", "nurse", "growing food with neighbours", language="es"
+    ),
     Person("Dev Patel", "dev@example.org", "accountant", "bookkeeping for social enterprises"),
     Person("Emeka Eze", "emeka@example.org", "teacher", "a youth theatre"),
     Person("Fern Walker", "fern@example.org", "carpenter", "tiny houses for first homes"),
@@ -67,7 +72,7 @@ MEMBERS = [
     Person("Hana Sato", "hana@example.org", "translator", "a language exchange"),
     Person("Ira Cohen", "ira@example.org", "lawyer", "co-op legal clinics"),
     Person("Jo Tui", "jo@example.org", "gardener", "seed library", "Pacific/Auckland", True),
-    Person("Kai Müller", "kai@example.org", "electrician", "solar for the street"),
+    Person("Kai Müller", "kai@example.org", "electrician", "solar for the street", language="de"),
     Person("Lena Novak", "lena@example.org", "designer", "zines about mutual aid"),
     Person("Maru Ngata", "maru@example.org", "student", "a food rescue crew", "Pacific/Auckland"),
 ]
@@ -127,6 +132,7 @@ def load(*, now: datetime | None = None) -> Demo:
                 meaningful_work=person.meaningful_work,
                 timezone=person.timezone,
                 email_digest=person.email_digest,
+                language=person.language,
             )
         )
     noa = members.pop()

@@ -67,3 +67,15 @@ def test_the_demo_has_a_former_member_whose_points_stay_in_her_crew() -> None:
     assert str(former.member) == "Former member"
     assert former.total > 0
     assert breakdown.total == sum(row.total for row in breakdown.rows)
+
+
+def test_the_demo_speaks_three_languages() -> None:
+    """Kai chose German and Chiara Spanish: their pages and emails are in it."""
+    demo.load()
+    languages = dict(
+        Self.objects.filter(email__endswith="example.org").values_list("email", "language")
+    )
+
+    assert languages["kai@example.org"] == "de"
+    assert languages["chiara@example.org"] == "es"
+    assert languages["ana@example.org"] == ""
