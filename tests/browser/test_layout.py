@@ -120,6 +120,36 @@ def test_on_a_desktop_the_navigation_is_one_line(
     assert_passes_axe(page)
 
 
+@pytest.mark.parametrize("language", ["es", "de"])
+def test_the_longer_words_of_spanish_and_german_still_fit(
+    browser: Any, live_server: Any, kotahi: Congregation, language: str
+) -> None:
+    """German's "Benachrichtigungen" and Spanish's longer sentences: the desktop navigation
+    stays on one line, and no page is wider than a phone."""
+    context = browser.new_context(locale=language, viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "fern@example.net")
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    expect(page.locator("#unread")).to_be_attached()  # signed in
+    home = f"{live_server.url}/c/{kotahi.slug}/"
+    page.goto(home)
+    nav = page.get_by_role("navigation")
+    links = nav.locator("a:visible, button:visible")
+    middles = [middle(links.nth(i)) for i in range(links.count())]
+    assert max(middles) - min(middles) < 4, middles
+    assert max(right(links.nth(i)) for i in range(links.count())) <= DESKTOP["width"]
+
+    page.set_viewport_size(PHONE)
+    for path in ("", "people/", "members/", "invitations/", "settings/", "history/", "me/"):
+        page.goto(home + path)
+        assert page.evaluate("document.documentElement.lang") == language
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"], (path, wide)
+    context.close()
+
+
 def test_without_javascript_every_link_of_the_navigation_shows(
     browser: Any, live_server: Any, kotahi: Congregation
 ) -> None:
