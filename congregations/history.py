@@ -69,80 +69,91 @@ def _said(value: object) -> str:
 
 
 def _phrase(detail: Detail, name: str) -> str:
+    # Each translator comment sits right before its msgid, after the context: xgettext
+    # attaches a comment only to the string that follows it.
     from .services.congregations import SETTINGS_LABELS  # the services import the models
 
     if "setting" in detail:
         field = detail["setting"]
-        return pgettext("history detail", "%(setting)s: %(from)s → %(to)s") % {
+        return pgettext(
+            "history detail",
+            # Translators: a change of a congregation's settings in its History: the
+            # setting's label, its value before and its value after.
+            "%(setting)s: %(from)s → %(to)s",
+        ) % {
             "setting": SETTINGS_LABELS.get(field, field),
             "from": _said(detail["from"]),
             "to": _said(detail["to"]),
         }
     count = detail.get("count", 0)
     if detail.get("withdrew") == "crew_invitations":
-        # Translators: said in a congregation's History of someone who left: their
-        # open invitations to join a crew (a small group of 3–8 people who meet about
-        # once a month, the proposal's "Crew"), to them or from them, were withdrawn.
         return npgettext(
             "history detail",
+            # Translators: said in a congregation's History of someone who left: their
+            # open invitations to join a crew (a small group of 3–8 people who meet
+            # about once a month, the proposal's "Crew"), to them or from them, were
+            # withdrawn.
             "withdrew %(count)s crew invitation",
             "withdrew %(count)s crew invitations",
             count,
         ) % {"count": count}
     if detail.get("withdrew") == "disputes":
-        # Translators: said in a congregation's History of someone who left: the
-        # disputes of a −5 for missing a meeting that waited on them were withdrawn.
         return npgettext(
             "history detail",
+            # Translators: said in a congregation's History of someone who left: the
+            # disputes of a −5 for missing a meeting that waited on them were withdrawn.
             "withdrew %(count)s dispute of a missed meeting",
             "withdrew %(count)s disputes of a missed meeting",
             count,
         ) % {"count": count}
     crew = detail.get("crew", "")
     if detail.get("conflict") == "closed":
-        # Translators: said in a congregation's History; %(crew)s is the name of a crew
-        # (a small group of 3–8 people who meet about once a month, the proposal's
-        # "Crew"). A conflict between crew members closed as someone left it.
         return pgettext(
             "history detail",
+            # Translators: said in a congregation's History; %(crew)s is the name of a
+            # crew (a small group of 3–8 people who meet about once a month, the
+            # proposal's "Crew"). A conflict between crew members closed as someone left
+            # it.
             "closed a conflict in %(crew)s without points: fewer than two parties remain",
         ) % {"crew": crew}
     if detail.get("conflict") == "resolved":
-        # Translators: said in a congregation's History; %(crew)s is a crew's name.
         return pgettext(
             "history detail",
+            # Translators: said in a congregation's History; %(crew)s is a crew's name.
             "resolved a conflict in %(crew)s: everyone who remains had confirmed",
         ) % {"crew": crew}
     if detail.get("conflict") == "waits":
-        # Translators: said in a congregation's History; %(name)s is the person who
-        # left, %(crew)s a crew's name. "which" is the conflict.
         return pgettext(
             "history detail",
+            # Translators: said in a congregation's History; %(name)s is the person who
+            # left, %(crew)s a crew's name. "which" is the conflict.
             "%(name)s left a conflict in %(crew)s, which waits for the others",
         ) % {"name": name, "crew": crew}
     venture = detail.get("name", "")
     if detail.get("venture") == "withdrawn":
-        # Translators: said in a congregation's History; a venture is a shared project
-        # that its co-owners confirm together to score points (the proposal's
-        # "venture"). %(name)s is the person who left, %(venture)s the venture's name.
         return pgettext(
             "history detail",
+            # Translators: said in a congregation's History; a venture is a shared
+            # project that its co-owners confirm together to score points (the
+            # proposal's "venture"). %(name)s is the person who left, %(venture)s the
+            # venture's name.
             "%(name)s dropped out of the venture %(venture)s, which was withdrawn: "
             "fewer than two co-owners remain",
         ) % {"name": name, "venture": venture}
     if detail.get("venture") == "scored":
-        # Translators: said in a congregation's History; a venture is a shared project
-        # its co-owners confirm together; it scored its points when this person left.
         return pgettext(
             "history detail",
+            # Translators: said in a congregation's History; a venture is a shared
+            # project its co-owners confirm together; it scored its points when this
+            # person left.
             "%(name)s dropped out of the venture %(venture)s, which scored: "
             "every co-owner who remains had confirmed",
         ) % {"name": name, "venture": venture}
     if detail.get("venture") == "left":
-        # Translators: said in a congregation's History; a venture is a shared project
-        # its co-owners confirm together; it goes on without this person.
         return pgettext(
             "history detail",
+            # Translators: said in a congregation's History; a venture is a shared
+            # project its co-owners confirm together; it goes on without this person.
             "%(name)s dropped out of the venture %(venture)s",
         ) % {"name": name, "venture": venture}
     return ""  # a kind this version does not know: nothing rather than a guess

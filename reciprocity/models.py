@@ -153,8 +153,8 @@ class Conflict(TenantOwned, RequestKeyed):
         ]
 
     def __str__(self) -> str:
-        # Translators: a conflict without a title, named by its crew (a small group of 3–8
-        # people who meet about once a month, the proposal's "Crew").
+        # Translators: a conflict without a title, named by its crew (a small group
+        # of 3–8 people who meet about once a month, the proposal's "Crew").
         return self.title or gettext("conflict in %(crew)s") % {"crew": self.crew}
 
     @property
