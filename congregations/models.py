@@ -440,7 +440,12 @@ class MembershipEvent(TenantOwned):
     subject = models.ForeignKey(Self, on_delete=models.PROTECT, related_name="+", null=True)
     email = models.EmailField(blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
-    # What the event did, in words, when its action alone does not say (what was withdrawn).
+    # What the event did, when its action alone does not say (which settings changed, what
+    # was withdrawn): congregations.history's details, put into words in the reader's
+    # language. The database's default lets a row be written without them.
+    details = models.JSONField(default=list, db_default=[], blank=True)
+    # Lines written before the details were kept said it here once, in English, and still
+    # show it; newer lines leave it empty.
     detail = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField(default=now)
 
@@ -450,6 +455,12 @@ class MembershipEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_action_display()} {self.subject or self.email}"
+
+    def described(self) -> str:
+        """What the event did beyond its action, in the active language ("" if nothing)."""
+        from .history import described  # its words name the settings' labels, kept by the services
+
+        return described(self)
 
 
 # An invitation not yet accepted is reminded once, this long before its link lapses, and

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import get_current_timezone, now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from congregations.models import Congregation, RequestKeyed, Self, TenantOwned
@@ -152,7 +153,9 @@ class Conflict(TenantOwned, RequestKeyed):
         ]
 
     def __str__(self) -> str:
-        return self.title or f"conflict in {self.crew}"
+        # Translators: a conflict without a title, named by its crew (a small group
+        # of 3–8 people who meet about once a month, the proposal's "Crew").
+        return self.title or gettext("conflict in %(crew)s") % {"crew": self.crew}
 
     @property
     def is_open(self) -> bool:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from ..accounts import has_second_factor
 from ..guards import require_permission
+from ..history import Detail, setting_changed
 from ..models import Congregation, Membership, MembershipEvent, Permission, Role, Self
 from ..request_keys import replayed, stored
 from ..selectors import congregation_size
@@ -36,9 +37,6 @@ SETTINGS_LABELS = {
     "facilitators_need_second_factor": gettext_lazy("Facilitators need a second factor"),
 }
 SETTINGS_FIELDS = tuple(SETTINGS_LABELS)
-# How much of a long value (a purpose) History quotes on each side of the arrow.
-QUOTED_LENGTH = 60
-DETAIL_LENGTH = MembershipEvent._meta.get_field("detail").max_length or 500
 
 
 def lock_congregation(congregation: Congregation) -> Congregation:
@@ -54,15 +52,17 @@ def record_event(
     now: datetime,
     subject: Self | None = None,
     email: str = "",
-    detail: str = "",
+    details: list[Detail] | None = None,
 ) -> None:
+    """One line of History; ``details`` say what it did beyond its action
+    (congregations.history)."""
     MembershipEvent.objects.create(
         congregation=congregation,
         actor=actor,
         subject=subject,
         email=email,
         action=action,
-        detail=detail,
+        details=details or [],
         at=now,
     )
 
@@ -169,22 +169,12 @@ def update_settings(
             }
         )
     changes = [
-        f"{SETTINGS_LABELS[field]}: {_quoted(old)} → {_quoted(getattr(congregation, field))}"
+        setting_changed(field, old, getattr(congregation, field))
         for field, old in before.items()
         if getattr(congregation, field) != old
     ]
     if not changes:  # saved as they were: History would say "settings changed" and nothing
         return congregation
     congregation.save()
-    detail = "; ".join(changes)
-    if len(detail) > DETAIL_LENGTH:  # every setting changed at once, with long values
-        detail = detail[: DETAIL_LENGTH - 1] + "…"
-    record_event(congregation, changed_by, MembershipEvent.Action.SETTINGS, now, detail=detail)
+    record_event(congregation, changed_by, MembershipEvent.Action.SETTINGS, now, details=changes)
     return congregation
-
-
-def _quoted(value: object) -> str:
-    if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
-    text = str(value)
-    return text if len(text) <= QUOTED_LENGTH else text[: QUOTED_LENGTH - 1].rstrip() + "…"

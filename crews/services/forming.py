@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.template.defaultfilters import pluralize
 from django.utils import timezone as clock
 from django.utils.translation import gettext, ngettext
 
 from congregations.guards import refuse_strangers
+from congregations.history import withdrew
 from congregations.models import Congregation, Membership, MembershipEvent, Self
 from congregations.request_keys import replayed, stored
 from congregations.services.congregations import record_event
@@ -30,8 +30,6 @@ from ..guards import require_member
 from ..models import SIZES, Crew, CrewInvitation, CrewMembership, Kind
 from ..selectors import is_current_member
 from .notices import ask_invitees, formed_news, invitations_closed, not_to_log, tell_answer
-
-DETAIL_LENGTH = MembershipEvent._meta.get_field("detail").max_length or 500
 
 
 def lock_crew(crew: Crew) -> Crew:
@@ -371,21 +369,11 @@ def _release(
         answered_at=now, withdrawn_at=now
     )
     invitations_closed(withdrawn, now=now)
-    done = (
-        [f"withdrew {len(withdrawn)} crew invitation{pluralize(len(withdrawn))}"]
-        if withdrawn
-        else []
-    )
+    done = [withdrew("crew_invitations", len(withdrawn))] if withdrawn else []
     done += release_departed(congregation=congregation, member=member, crew=crew, now=now)
     if done:
-        detail = "; ".join(done)
         record_event(
-            congregation,
-            actor,
-            MembershipEvent.Action.WITHDRAWN,
-            now,
-            subject=member,
-            detail=(detail[0].upper() + detail[1:])[:DETAIL_LENGTH],
+            congregation, actor, MembershipEvent.Action.WITHDRAWN, now, subject=member, details=done
         )
 
 

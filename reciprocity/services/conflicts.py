@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from congregations.history import Detail, conflict_left
 from congregations.models import Congregation, Self
 from congregations.request_keys import replayed, stored
 from congregations.tenancy import tenant_service
@@ -214,11 +215,11 @@ def mind_conflict_deadlines(*, now: datetime | None = None) -> int:
 
 def leave_conflicts(
     *, congregation: Congregation, member: Self, crew: Crew | None, now: datetime
-) -> list[str]:
+) -> list[Detail]:
     """``member`` left ``crew`` (None: the congregation): they leave each open conflict of
     theirs there, which closes without points when fewer than two parties remain, or is
     resolved when all who remain have confirmed. One already past its deadline is left to
-    the −20 (rules.WHEN_SOMEONE_LEAVES). Returns what happened, in words for History."""
+    the −20 (rules.WHEN_SOMEONE_LEAVES). Returns what happened, as details of History."""
     seats = ConflictParty.objects.filter(
         congregation=congregation, party=member, left_at__isnull=True
     )
@@ -232,7 +233,7 @@ def leave_conflicts(
         .select_related("crew")
         .order_by("pk")
     )
-    happened = []
+    happened: list[Detail] = []
     for conflict in conflicts:
         ConflictParty.objects.filter(conflict=conflict, party=member).update(left_at=now)
         done(conflict, by=member, now=now)
@@ -241,17 +242,10 @@ def leave_conflicts(
         )
         if len(remaining) < 2:
             _close(conflict, ConflictStatus.WITHDRAWN, None, now, None)
-            happened.append(
-                f"closed a conflict in {conflict.crew} without points: "
-                "fewer than two parties remain"
-            )
+            happened.append(conflict_left("closed", conflict.crew))
         elif all(remaining):
             _close(conflict, ConflictStatus.RESOLVED, Rule.RESOLVED, now, None)
-            happened.append(
-                f"resolved a conflict in {conflict.crew}: everyone who remains had confirmed"
-            )
+            happened.append(conflict_left("resolved", conflict.crew))
         else:
-            happened.append(
-                f"{member} left a conflict in {conflict.crew}, which waits for the others"
-            )
+            happened.append(conflict_left("waits", conflict.crew))
     return happened

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from congregations.history import Detail, withdrew
 from congregations.models import Congregation, Self
 from congregations.services.notifications import mark_read
 from congregations.tenancy import tenant_service
@@ -29,10 +29,10 @@ def release_departed(
     member: Self,
     crew: Crew | None = None,
     now: datetime | None = None,
-) -> list[str]:
+) -> list[Detail]:
     """Settle what of the game waited on ``member``, who has just left ``crew`` (None: the
-    congregation, and with it every crew). Returns what was withdrawn or settled, in
-    words for the congregation's History; nothing when nothing waited on them."""
+    congregation, and with it every crew). Returns what was withdrawn or settled, as
+    details of the congregation's History; nothing when nothing waited on them."""
     now = now or timezone.now()
     done = leave_conflicts(congregation=congregation, member=member, crew=crew, now=now)
     if crew is None:
@@ -40,7 +40,7 @@ def release_departed(
         done += leave_ventures(congregation=congregation, member=member, now=now)
     withdrawn = _withdraw_disputes(congregation, member, crew, now)
     if withdrawn:
-        done.append(f"withdrew {withdrawn} dispute{pluralize(withdrawn)} of a missed meeting")
+        done.append(withdrew("disputes", withdrawn))
     return done
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from congregations.guards import refuse_strangers
+from congregations.history import Detail, venture_left
 from congregations.models import Congregation, Self
 from congregations.request_keys import replayed, stored
 from congregations.tenancy import tenant_service
@@ -145,18 +146,18 @@ def _complete(venture: Venture, now: datetime, *, recorded_by: Self | None) -> N
     )
 
 
-def leave_ventures(*, congregation: Congregation, member: Self, now: datetime) -> list[str]:
+def leave_ventures(*, congregation: Congregation, member: Self, now: datetime) -> list[Detail]:
     """``member`` left the congregation: each venture waiting for their confirmation goes on
     without them. It scores when two or more remain and all have confirmed, and is
     withdrawn when fewer than two remain (rules.WHEN_SOMEONE_LEAVES). Returns what
-    happened, in words for History."""
+    happened, as details of History."""
     shares = CoOwner.objects.filter(
         congregation=congregation, co_owner=member, confirmed_at__isnull=True, left_at__isnull=True
     )
     ventures = Venture.objects.select_for_update().filter(
         pk__in=shares.values("venture_id"), confirmed_at__isnull=True, withdrawn_at__isnull=True
     )
-    happened = []
+    happened: list[Detail] = []
     for venture in ventures.order_by("pk"):
         CoOwner.objects.filter(venture=venture, co_owner=member).update(left_at=now)
         done(venture, by=member, now=now)
@@ -167,16 +168,10 @@ def leave_ventures(*, congregation: Congregation, member: Self, now: datetime) -
             venture.withdrawn_at = now
             venture.save(update_fields=["withdrawn_at"])
             done(venture, now=now)
-            happened.append(
-                f"{member} dropped out of the venture {venture}, which was withdrawn: "
-                "fewer than two co-owners remain"
-            )
+            happened.append(venture_left("withdrawn", venture))
         elif all(remaining):
             _complete(venture, now, recorded_by=None)
-            happened.append(
-                f"{member} dropped out of the venture {venture}, which scored: "
-                "every co-owner who remains had confirmed"
-            )
+            happened.append(venture_left("scored", venture))
         else:
-            happened.append(f"{member} dropped out of the venture {venture}")
+            happened.append(venture_left("left", venture))
     return happened

@@ -80,7 +80,7 @@ def test_a_long_value_is_quoted_short_in_the_history(
 
     with tenant(congregation):
         last = MembershipEvent.objects.filter(action="settings").latest("at", "pk")
-    assert last.detail == f"Purpose: {purpose[:59].rstrip()}… → Gardens"
+    assert last.described() == f"Purpose: {purpose[:59].rstrip()}… → Gardens"
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def test_the_demo_shows_a_settings_change_and_a_correction_in_plain_words() -> N
         change = MembershipEvent.objects.get(action=MembershipEvent.Action.SETTINGS)
         correction = LedgerEntry.objects.get(rule=Rule.REVERSAL)
     quota = loaded.congregation.invitation_quota
-    assert change.detail == f"Invitations each member may send: {quota - 1} → {quota}"
+    assert change.described() == f"Invitations each member may send: {quota - 1} → {quota}"
     assert correction.reason.startswith("Reversed Ira Cohen’s −5 for “Missed the meeting: ")
     assert correction.reason.endswith("”: Ira was there, came in late, and the log missed it")
 

@@ -85,7 +85,7 @@ def fresh(row: Conflict | Venture | CrewInvitation | Dispute) -> None:
 def withdrawn_detail(congregation: Congregation) -> list[str]:
     with tenant(congregation):
         events = MembershipEvent.objects.filter(action=MembershipEvent.Action.WITHDRAWN)
-        return list(events.values_list("detail", flat=True))
+        return [event.described() for event in events.select_related("subject")]
 
 
 # --- conflicts ------------------------------------------------------------------------
