@@ -38,18 +38,20 @@ from congregations.models import (
     Role,
     Self,
 )
-from congregations.services import invite, update_profile
+from congregations.services import PROFILE_FIELDS, SETTINGS_FIELDS, invite, update_profile
 from congregations.services import outbox as outbox_module
 from congregations.services.daily import send_daily_emails
 from congregations.services.reminders import remind_invitations
 from congregations.tenancy import across_congregations, tenant
 from congregations.unsubscribe import unsubscribe_url
 from crews import services as crew_services
-from crews.models import Crew, Meeting
+from crews.models import Crew, CrewInvitation, Kind, Meeting
 from crews.services import (
+    answer_crew_invitation,
     cancel_meeting,
     form_crew,
     invite_to_crew,
+    propose_crew,
     reschedule_meeting,
     schedule_meeting,
 )
@@ -59,9 +61,12 @@ from crews.services.reminders import (
     send_due_reminders,
 )
 from privacy.services.downloads import prepare_archive, request_archive
-from reciprocity.models import Conflict, LedgerEntry, Venture
+from reciprocity.models import Conflict, Dispute, LedgerEntry, Venture
 from reciprocity.services import (
     apply_missed_meeting_deductions,
+    confirm_co_ownership,
+    confirm_dispute,
+    confirm_resolution,
     dispute_deduction,
     open_conflict,
     register_venture,
@@ -70,7 +75,7 @@ from reciprocity.services.notices import (
     queue_missed_meeting_emails,
     warn_conflicts_nearing_deadline,
 )
-from tests.builders import HOUR, held_meeting, scheduled_meeting, signed_in
+from tests.builders import HOUR, held_meeting, money_round, scheduled_meeting, signed_in
 from tests.factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
 from tests.test_isolation import REGISTRY, World, url_of
 from tests.test_isolation import world as world  # the isolation matrix's fixture, reused
@@ -114,8 +119,9 @@ SHARED = {
     "New",
     "York",
 }
-# Attributes whose texts a person reads or hears.
-READ_OUT = ("aria-label", "title", "placeholder", "alt")
+# Attributes whose texts a person reads or hears (the timezone picker's script shows its
+# two data- texts; a list's group shows its label).
+READ_OUT = ("aria-label", "title", "placeholder", "alt", "data-device-label", "data-filter-label")
 HIDDEN = {"script", "style", "template"}
 MOST_WORDS = 2
 WORD = re.compile(r"[^\W\d_]+")
@@ -140,6 +146,8 @@ class Texts(HTMLParser):
         found = dict(attrs)
         for name in READ_OUT:
             self.add(found.get(name))
+        if tag == "optgroup":
+            self.add(found.get("label"))
         kind = (found.get("type") or "").lower()
         # A <button>'s value is sent, never shown; an input button's is its label.
         if tag == "input" and kind in ("submit", "button", "reset"):
@@ -160,45 +168,54 @@ def texts_of(html: str) -> set[str]:
     return set(parser.texts)
 
 
-def typed_by_people(*, told: bool = False) -> list[str]:
+class Typed:
     """Everything people typed that a page or an email shows: names, places, notes,
-    titles; the longest first, so a name is taken out before a word inside it. And
-    ``told``, what notifications say: each is written once, in its reader's language
-    of the moment (the emails' test checks they are)."""
-    with across_congregations():
+    titles (and, ``told``, what notifications say: each is written once, in its reader's
+    language of the moment; the emails' test checks they are). ``blanked`` puts a mark in
+    their place, so "Hello Ana," and "Hello Ben," read the same, and is_prose counts only
+    the app's own words."""
+
+    MARK = "\u25a1"
+
+    def __init__(self, *, told: bool = False) -> None:
         found: set[str] = set()
-        for model, fields in (
-            (Self, ("display_name", "email", "paid_work", "meaningful_work")),
-            (Congregation, ("name", "slug", "purpose")),
-            (Crew, ("name",)),
-            (Meeting, ("place", "agenda", "reflections")),
-            (Conflict, ("title",)),
-            (Venture, ("name",)),
-            (Invitation, ("email", "note")),
-            *([(Notification, ("text",))] if told else []),
-        ):
-            for row in model._default_manager.values_list(*fields):
-                for value in row:
-                    if value:
-                        found.add(str(value))
-                        found.update(line.strip() for line in str(value).splitlines())
-    # The timezone picker's places, as the IANA database names them.
-    for zone in available_timezones():
-        parts = zone.replace("_", " ").split("/")
-        found.update("/".join(parts[i:]) for i in range(len(parts)))
-    return sorted((text for text in found if text), key=len, reverse=True)
+        with across_congregations():
+            for model, fields in (
+                (Self, ("display_name", "email", "paid_work", "meaningful_work")),
+                (Congregation, ("name", "slug", "purpose")),
+                (Crew, ("name", "purpose")),
+                (Meeting, ("place", "agenda", "reflections", "envisioning")),
+                (Conflict, ("title",)),
+                (Venture, ("name",)),
+                (Invitation, ("email", "note")),
+                *([(Notification, ("text",))] if told else []),
+            ):
+                for row in model._default_manager.values_list(*fields):
+                    for value in row:
+                        found.update(line.strip() for line in str(value or "").splitlines())
+                        found.add(str(value or "").strip())
+        # The timezone picker's places of more than one word, as the IANA database names them.
+        for zone in available_timezones():
+            parts = zone.replace("_", " ").split("/")
+            found.update(p for i in range(len(parts)) if not (p := "/".join(parts[i:])).isalpha())
+        # The longest first, so a name is taken out before a word inside it.
+        values = sorted((text for text in found if text), key=len, reverse=True)
+        self.pattern = re.compile(
+            "(?<!\\w)(?:" + "|".join(map(re.escape, values)) + ")(?!\\w)" if values else "(?!)"
+        )
+
+    def blanked(self, texts: Iterable[str]) -> set[str]:
+        return {self.pattern.sub(self.MARK, text) for text in texts}
 
 
-def is_prose(text: str, typed: list[str]) -> bool:
+def is_prose(text: str) -> bool:
     """Two words or more of the app's own, once what people typed is taken out."""
-    for value in typed:
-        text = text.replace(value, " ")
     words = [w for w in WORD.findall(text) if w not in SHARED and len(w) > 1]
     return len(words) >= MOST_WORDS
 
 
-def left_in_english(english: Iterable[str], other: Iterable[str], typed: list[str]) -> list[str]:
-    return sorted(t for t in set(english) & set(other) if is_prose(t, typed))
+def left_in_english(english: Iterable[str], other: Iterable[str], typed: Typed) -> list[str]:
+    return sorted(t for t in typed.blanked(english) & typed.blanked(other) if is_prose(t))
 
 
 def report(found: dict[str, list[str]]) -> str:
@@ -251,7 +268,7 @@ class Readings:
             name, lambda language: client.post(url, data, HTTP_ACCEPT_LANGUAGE=language), status
         )
 
-    def english_left(self, typed: list[str]) -> dict[str, list[str]]:
+    def english_left(self, typed: Typed) -> dict[str, list[str]]:
         found = {}
         for name, by_language in self.texts.items():
             for language in TRANSLATED:
@@ -378,8 +395,43 @@ def test_no_page_reads_in_english_in_spanish_or_german(
         {"name": "Kotahi", "hard_size_cap": "2", "invitation_quota": "-1"},
     )
 
-    left = pages.english_left(typed_by_people(told=True))
+    # Forms sent and done, with what the next page says of it.
+    pages.read(
+        "profile saved",
+        lambda language: crew_mate.post(
+            reverse("profile"),
+            {field: str(getattr(world.crew_mate, field)) for field in PROFILE_FIELDS},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+    )
+    settings = {field: getattr(world.congregation, field) for field in SETTINGS_FIELDS}
+    pages.read(
+        "settings saved",
+        lambda language: facilitator.post(
+            url_of("congregations:settings", world),
+            settings,
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+    )
+    pages.read(
+        "notes saved",
+        lambda language: crew_mate.post(
+            reverse("crews:notes", args=[world.congregation.slug, world.held.pk]),
+            {"reflections": "We ate.", "envisioning": "", "version": version_of(world.held)},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+    )
+
+    left = pages.english_left(Typed(told=True))
     assert not left, "English left on Spanish or German pages:\n" + report(left)
+
+
+def version_of(meeting: Meeting) -> int:
+    with tenant(meeting.congregation):
+        return Meeting.objects.get(pk=meeting.pk).version
 
 
 def feed_in(owner: Self, token: str, language: str) -> Any:
@@ -489,6 +541,32 @@ def everything_emailed(language: str, now: datetime) -> None:
             registered_by=ana,
             now=now,
         )
+        # What each is told of: answers, a dyad proposed and formed, confirmations, points.
+        answer_crew_invitation(
+            invitation=CrewInvitation.objects.get(crew=crew, invitee=dee),
+            answered_by=dee,
+            accept=True,
+            now=now,
+        )
+        pair = propose_crew(
+            congregation=congregation,
+            name=f"Pair {language}",
+            proposed_by=ben,
+            invitees=[cai],
+            kind=Kind.DYAD,
+            now=now,
+        )
+        answer_crew_invitation(
+            invitation=CrewInvitation.objects.get(crew=pair), answered_by=cai, accept=True, now=now
+        )
+        confirm_dispute(dispute=Dispute.objects.get(entry=deduction), confirmed_by=ana, now=now)
+        resolved = open_conflict(crew=pair, parties=[ben, cai], opened_by=ben, now=now)
+        for party in (ben, cai):
+            confirm_resolution(conflict=resolved, party=party, now=now)
+        confirm_co_ownership(
+            venture=Venture.objects.get(congregation=congregation), co_owner=dee, now=now
+        )
+        money_round(missed, focus=ana, offerer=ben)
     archive = request_archive(self_=ana, now=now)
     prepare_archive(archive_id=archive.pk, now=now)
 
@@ -521,7 +599,7 @@ def test_no_email_reads_in_english_to_a_spanish_or_german_reader(
     for language in LANGUAGES:
         assert set(written[language]) == EMAILS, language
 
-    typed = typed_by_people()
+    typed = Typed()
     left: dict[str, list[str]] = {}
     for template in sorted(EMAILS):
         english = written["en"][template]
@@ -577,7 +655,7 @@ def test_the_account_emails_are_in_the_language_the_browser_asks_for(
         found = left_in_english(
             lines_of(str(first.subject), str(first.body)),
             lines_of(str(second.subject), str(second.body)),
-            [],
+            Typed(),
         )
         if found:
             left[str(first.subject)] = found
