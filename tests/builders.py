@@ -34,9 +34,14 @@ from crews.services import (
     log_meeting,
     schedule_meeting,
 )
-from reciprocity.models import Conflict, LedgerEntry, Venture
+from reciprocity.models import Conflict, Dispute, LedgerEntry, Venture
 from reciprocity.rules import Level, Rule
-from reciprocity.services import open_conflict, record_money_round, register_venture
+from reciprocity.services import (
+    apply_missed_meeting_deductions,
+    open_conflict,
+    record_money_round,
+    register_venture,
+)
 from tests.factories import MembershipFactory
 
 HOUR = timedelta(hours=1)
@@ -330,3 +335,18 @@ def succeeded(results: Sequence[T | Exception]) -> list[T]:
     errors = [r for r in results if isinstance(r, Exception)]
     assert not errors, errors
     return [r for r in results if not isinstance(r, Exception)]
+
+
+def disputed_deduction(crew: Crew, member: Self, present: list[Self], t0: datetime) -> Dispute:
+    """``member`` disputes their −5 for a meeting of ``crew`` at ``t0`` where only
+    ``present`` were marked present (made as the disputes service makes it)."""
+    meeting = held_meeting(crew, present, t0)
+    apply_missed_meeting_deductions(now=t0 + 3 * DAY)
+    with tenant(crew):
+        missed = LedgerEntry.objects.get(meeting=meeting, member=member, rule=Rule.MISSED)
+        return Dispute.objects.create(
+            congregation_id=crew.congregation_id,
+            entry=missed,
+            disputed_by=member,
+            disputed_at=t0 + 4 * DAY,
+        )

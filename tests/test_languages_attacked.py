@@ -346,18 +346,24 @@ def crews_fragment(page: str) -> str:
     return page.split("<h2>Crews and dyads</h2>", 1)[1].split("<h2>", 1)[0]
 
 
-def test_the_roster_rendered_for_a_german_reader_is_not_the_english_readers_copy(
-    crew: Crew, member: Self, crew_mate: Self
-) -> None:
-    """Whether the fragment is cached per language, whatever its wording: the crew is
-    renamed behind the cache's back between the two readers, so the English reader sees
-    the new name only if the page was rendered for them."""
+@pytest.fixture
+def german_and_english_readers(member: Self, crew_mate: Self) -> tuple[Client, Client]:
+    """The member chose German, the crew-mate English: each signed in."""
     member.language = "de"
     member.save()
     crew_mate.language = "en"
     crew_mate.save()
+    return signed_in(member), signed_in(crew_mate)
+
+
+def test_the_roster_rendered_for_a_german_reader_is_not_the_english_readers_copy(
+    crew: Crew, german_and_english_readers: tuple[Client, Client]
+) -> None:
+    """Whether the fragment is cached per language, whatever its wording: the crew is
+    renamed behind the cache's back between the two readers, so the English reader sees
+    the new name only if the page was rendered for them."""
     home = f"/c/{crew.congregation.slug}/"
-    german_reader, english_reader = signed_in(member), signed_in(crew_mate)
+    german_reader, english_reader = german_and_english_readers
     assert crew.name in text(german_reader.get(home))
     with tenant(crew):
         Crew.objects.filter(pk=crew.pk).update(name="Renamed behind the cache")
@@ -368,14 +374,10 @@ def test_the_roster_rendered_for_a_german_reader_is_not_the_english_readers_copy
 
 
 def test_the_people_cards_rendered_for_a_german_reader_are_not_the_english_readers_copy(
-    congregation: Congregation, member: Self, crew_mate: Self, neighbour: Self
+    congregation: Congregation, neighbour: Self, german_and_english_readers: tuple[Client, Client]
 ) -> None:
-    member.language = "de"
-    member.save()
-    crew_mate.language = "en"
-    crew_mate.save()
     people = f"/c/{congregation.slug}/people/"
-    german_reader, english_reader = signed_in(member), signed_in(crew_mate)
+    german_reader, english_reader = german_and_english_readers
     assert neighbour.display_name in text(german_reader.get(people))
     Self.objects.filter(pk=neighbour.pk).update(display_name="Renamed Behind The Cache")
 

@@ -79,7 +79,7 @@ from tests.builders import HOUR, held_meeting, money_round, scheduled_meeting, s
 from tests.factories import PASSWORD, CongregationFactory, MembershipFactory, SelfFactory
 from tests.test_isolation import REGISTRY, World, url_of
 from tests.test_isolation import world as world  # the isolation matrix's fixture, reused
-from tests.test_valid_html import READERS, REFUSED, reader_of
+from tests.test_valid_html import READERS, REFUSED, visit_every_page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -300,22 +300,10 @@ def test_no_page_reads_in_english_in_spanish_or_german(
     clients = {persona: signed_in(getattr(world, persona)) for persona in READERS}
     crew_mate, facilitator = clients["crew_mate"], clients["facilitator"]
 
-    # Every page of the congregation, each as a member who may see it sees it; the
-    # entries' CSV and spreadsheet too.
-    for name in sorted(REGISTRY):
-        if persona := reader_of(name):
-            pages.get(name, clients[persona], url_of(name, world))
-    started = scheduled_meeting(world.crew, timezone.now() - HOUR)
-    for state, meeting in (("started", started), ("logged", world.held)):
-        url = reverse("crews:meeting", args=[world.congregation.slug, meeting.pk])
-        pages.get(f"{state} meeting", crew_mate, url)
-    pages.get("not_found", clients["member"], url_of("crews:meeting", world), status=404)
-    pages.get("forbidden", clients["member"], url_of("congregations:settings", world), 403)
+    # Every page of the congregation (the entries' CSV and spreadsheet too) and the Self's.
+    visit_every_page(pages, world, clients)
     pages.get("no page at all", clients["member"], "/no-such-page/", status=404)
-
-    for name in ("home", "new_congregation", "profile", "notifications", "calendar:settings"):
-        pages.get(name, crew_mate, reverse(name))
-    for name in ("waiting", "unread", "switcher", "privacy:privacy"):
+    for name in ("switcher", "privacy:privacy"):
         pages.get(name, crew_mate, reverse(name))
     feed = crew_services.renew_calendar_feed(owner=world.crew_mate)
     pages.read(

@@ -9,7 +9,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import pytest
@@ -88,6 +88,29 @@ class Pages:
         self.html[name] = html
 
 
+class Visitor(Protocol):
+    def get(self, name: str, client: Client, url: str, status: int = 200) -> None: ...
+
+
+def visit_every_page(pages: Visitor, world: World, clients: dict[str, Client]) -> None:
+    """Every page of the isolation matrix, each as a member who may see it sees it; a
+    meeting under way and one logged (the matrix's is next week's); a page not found and
+    one forbidden; and the signed-in Self's own pages."""
+    crew_mate = clients["crew_mate"]
+    for name in sorted(REGISTRY):
+        if persona := reader_of(name):
+            pages.get(name, clients[persona], url_of(name, world))
+    started = scheduled_meeting(world.crew, timezone.now() - HOUR)
+    for state, meeting in (("started", started), ("logged", world.held)):
+        pages.get(f"{state} meeting", crew_mate, reverse_in(world, "crews:meeting", pk=meeting.pk))
+    pages.get("not_found", clients["member"], url_of("crews:meeting", world), status=404)
+    pages.get("forbidden", clients["member"], url_of("congregations:settings", world), 403)
+    for name in ("home", "new_congregation", "profile", "notifications", "calendar:settings"):
+        pages.get(name, crew_mate, reverse(name))
+    for name in ("waiting", "unread"):
+        pages.get(name, crew_mate, reverse(name))
+
+
 def reverse_in(world: World, name: str, **kwargs: object) -> str:
     return reverse(name, kwargs={"congregation_slug": world.congregation.slug, **kwargs})
 
@@ -125,20 +148,7 @@ def test_every_page_passes_the_nu_html_checker(
     clients = {persona: signed_in(getattr(world, persona)) for persona in READERS}
     crew_mate, facilitator = clients["crew_mate"], clients["facilitator"]
 
-    for name in sorted(REGISTRY):
-        if persona := reader_of(name):
-            pages.get(name, clients[persona], url_of(name, world))
-    # The matrix's meeting is next week's; one under way and one logged read otherwise.
-    started = scheduled_meeting(world.crew, timezone.now() - HOUR)
-    for state, meeting in (("started", started), ("logged", world.held)):
-        pages.get(f"{state} meeting", crew_mate, reverse_in(world, "crews:meeting", pk=meeting.pk))
-    pages.get("not_found", clients["member"], url_of("crews:meeting", world), status=404)
-    pages.get("forbidden", clients["member"], url_of("congregations:settings", world), 403)
-
-    for name in ("home", "new_congregation", "profile", "notifications", "calendar:settings"):
-        pages.get(name, crew_mate, reverse(name))
-    pages.get("waiting", crew_mate, reverse("waiting"))
-    pages.get("unread", crew_mate, reverse("unread"))
+    visit_every_page(pages, world, clients)
     pages.get("switcher", crew_mate, reverse("switcher"), inside="ul")
 
     # Signing in, and the account's own pages.

@@ -16,10 +16,9 @@ from congregations.services import remove_member, update_profile, update_setting
 from congregations.tenancy import tenant
 from crews.models import Crew
 from crews.services import propose_crew
-from reciprocity.models import Conflict, Dispute, LedgerEntry
-from reciprocity.rules import Rule
-from reciprocity.services import apply_missed_meeting_deductions, open_conflict
-from tests.builders import DAY, held_meeting, membership_of, signed_in
+from reciprocity.models import Conflict, Dispute
+from reciprocity.services import open_conflict
+from tests.builders import DAY, disputed_deduction, membership_of, signed_in
 from tests.builders import congregation_url as url
 from tests.pages import text
 
@@ -63,17 +62,9 @@ def proposals(congregation: Congregation, leaving: Self, others: list[Self], t0:
 
 @pytest.fixture
 def dispute(crew: Crew, member: Self, crew_mate: Self, third: Self, t0: datetime) -> Dispute:
-    """The member disputes their −5 for a meeting the crew-mate and the third were at."""
-    meeting = held_meeting(crew, [crew_mate, third], t0)
-    apply_missed_meeting_deductions(now=t0 + 3 * DAY)
-    with tenant(crew):
-        missed = LedgerEntry.objects.get(meeting=meeting, member=member, rule=Rule.MISSED)
-        return Dispute.objects.create(
-            congregation_id=crew.congregation_id,
-            entry=missed,
-            disputed_by=member,
-            disputed_at=t0 + 4 * DAY,
-        )
+    """The member disputes their −5 for a meeting the crew-mate and the third were marked
+    present at."""
+    return disputed_deduction(crew, member, [crew_mate, third], t0)
 
 
 # --- settings -----------------------------------------------------------------------
@@ -167,7 +158,7 @@ def test_withdrawn_crew_invitations_read_with_real_plurals(
     assert f'cerró lo que esperaba a<br><span class="muted">{es}</span>' in spanish
     assert neighbour.display_name in spanish
     german = history(facilitator, congregation, "de")
-    assert f'hat geschlossen, was wartete auf<br><span class="muted">{de}</span>' in german
+    assert f'hat alles Offene geschlossen für<br><span class="muted">{de}</span>' in german
     assert "Withdrew" not in spanish + german
 
 

@@ -17,10 +17,9 @@ from congregations.services.notifications import Notice, notify
 from congregations.tenancy import tenant
 from crews.models import Crew, CrewInvitation
 from crews.services import answer_crew_invitation, invite_to_crew, leave_crew, propose_crew
-from reciprocity.models import Conflict, ConflictStatus, Dispute, LedgerEntry, Venture
+from reciprocity.models import Conflict, ConflictStatus, Dispute, Venture
 from reciprocity.rules import Rule
 from reciprocity.services import (
-    apply_missed_meeting_deductions,
     confirm_co_ownership,
     confirm_resolution,
     expire_open_conflicts,
@@ -34,6 +33,7 @@ from tests.builders import (
     DAY,
     DEADLINE,
     HOUR,
+    disputed_deduction,
     held_meeting,
     join,
     ledger,
@@ -448,17 +448,8 @@ def test_leaving_a_crew_withdraws_only_the_invitations_sent_for_it(
 @pytest.fixture
 def dispute(crew: Crew, member: Self, crew_mate: Self, third: Self, t0: datetime) -> Dispute:
     """The member disputes their −5 for a meeting the crew-mate and the third were marked
-    present at (made as the disputes service makes it)."""
-    meeting = held_meeting(crew, [crew_mate, third], t0)
-    apply_missed_meeting_deductions(now=t0 + 3 * DAY)
-    with tenant(crew):
-        missed = LedgerEntry.objects.get(meeting=meeting, member=member, rule=Rule.MISSED)
-        return Dispute.objects.create(
-            congregation_id=crew.congregation_id,
-            entry=missed,
-            disputed_by=member,
-            disputed_at=t0 + 4 * DAY,
-        )
+    present at."""
+    return disputed_deduction(crew, member, [crew_mate, third], t0)
 
 
 def test_a_dispute_whose_disputer_left_is_withdrawn(
