@@ -13,7 +13,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -94,11 +93,11 @@ def _require_free(crew: Crew, starts_at: datetime, moving: Meeting | None = None
 
 
 def _named(meeting: Meeting) -> str:
-    """A meeting as a refusal names it: "Tuesday crew on 8 Dec 2026, 19:00", in the
-    reader's language, on the meeting's own clock."""
+    """A meeting as a refusal names it: "Tuesday crew on 2026-12-08 19:00", its moment in
+    ISO 8601 on its own clock, which reads the same in every language."""
     return gettext("%(crew)s on %(when)s") % {
         "crew": meeting.crew,
-        "when": date_format(meeting.local_start, "SHORT_DATETIME_FORMAT"),
+        "when": f"{meeting.local_start:%Y-%m-%d %H:%M}",
     }
 
 
