@@ -573,3 +573,16 @@ def test_signing_in_adopts_no_cookie_that_names_no_language(member: Self) -> Non
 
     member.refresh_from_db()
     assert (member.language, member.email_language) == ("", "es")
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de"])
+def test_the_switcher_names_each_language_in_itself_whatever_the_pages_language(
+    client: Client, language: str
+) -> None:
+    """Someone who landed on a page in a language they do not read looks for their own
+    language's name as they write it: "English", not the Spanish "Inglés" nor the German
+    "Englisch"."""
+    page = client.get(HOME, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    options = re.findall(r'<option value="(\w+)" lang="\w+"[^>]*>([^<]*)</option>', page)
+    assert options == [("en", "English"), ("es", "Español"), ("de", "Deutsch")]
