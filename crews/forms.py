@@ -120,7 +120,11 @@ class MeetingForm(ServiceForm):
 
     service_fields = {"starts_at": "date"}
 
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date picker reads only an ISO date, whatever the page's language: Spanish and German
+    # would otherwise fill it with "02/01/2027" or "02.01.2027", which it shows as empty.
+    date = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     time = forms.TimeField(
         label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )

@@ -575,3 +575,56 @@ def test_signing_in_adopts_no_cookie_that_names_no_language(member: Self) -> Non
 
     member.refresh_from_db()
     assert (member.language, member.email_language) == ("", "es")
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de"])
+def test_the_switcher_names_each_language_in_itself_whatever_the_pages_language(
+    client: Client, language: str
+) -> None:
+    """Someone who landed on a page in a language they do not read looks for their own
+    language's name as they write it: "English", not the Spanish "Inglés" nor the German
+    "Englisch"."""
+    page = client.get(HOME, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    options = re.findall(r'<option value="(\w+)" lang="\w+"[^>]*>([^<]*)</option>', page)
+    assert options == [("en", "English"), ("es", "Español"), ("de", "Deutsch")]
+
+
+def test_switching_language_on_a_form_shown_again_with_its_errors_goes_back_to_its_page(
+    client: Client, crew: Crew, member: Self
+) -> None:
+    """A form with an error is shown at the address it was sent to, which answers only a
+    POST: switching language there went back to it with a GET, a blank "405" page. It goes
+    back to the page the form was on."""
+    client.force_login(member)
+    crew_page = reverse(
+        "crews:crew", kwargs={"congregation_slug": crew.congregation.slug, "pk": crew.pk}
+    )
+    sent_to = reverse(
+        "crews:schedule", kwargs={"congregation_slug": crew.congregation.slug, "pk": crew.pk}
+    )
+
+    shown = client.post(
+        sent_to, {"date": "", "time": "18:30"}, HTTP_REFERER=f"http://testserver{crew_page}"
+    )
+    assert shown.status_code == 200
+    [back] = re.findall(r'<input type="hidden" name="next" value="([^"]*)">', shown.text)
+    assert back == crew_page
+
+    switched = client.post(SWITCH, {"language": "de", "next": back}, follow=True)
+    assert switched.status_code == 200
+    assert lang(switched.text) == "de"
+
+
+def test_a_form_shown_again_without_a_referer_switches_back_home(
+    client: Client, crew: Crew, member: Self
+) -> None:
+    client.force_login(member)
+    sent_to = reverse(
+        "crews:schedule", kwargs={"congregation_slug": crew.congregation.slug, "pk": crew.pk}
+    )
+
+    for referer in ({}, {"Referer": "https://evil.example/c/x/"}):
+        shown = client.post(sent_to, {"date": "", "time": "18:30"}, headers=referer)
+        [back] = re.findall(r'<input type="hidden" name="next" value="([^"]*)">', shown.text)
+        assert back == HOME

@@ -204,3 +204,26 @@ def test_history_the_invitation_form_and_the_chart_read_well_and_pass_axe(
     page.get_by_role("link", name="Ben Ngata", exact=True).click()
     expect(page.locator("figure.chart path.line.member")).to_have_count(1)
     assert_passes_axe(page)
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de"])
+def test_the_games_rules_fit_a_phone_in_every_language(
+    browser: Any, live_server: Any, kotahi: Congregation, language: str
+) -> None:
+    """German's level "5 Miteigentümer*innen" is one long word: the rules table must still
+    fit a phone, rather than squeeze what earns the points into a column cut off at the
+    screen's edge."""
+    context = browser.new_context(locale=language, viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "fern@example.net")
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    expect(page.locator("#unread")).to_be_attached()  # signed in
+    page.goto(f"{live_server.url}/c/{kotahi.slug}/me/")
+    assert page.evaluate("document.documentElement.lang") == language
+
+    rules = page.locator("table.rules")
+    wide, room = rules.evaluate("table => [table.scrollWidth, table.parentElement.clientWidth]")
+    assert wide <= room, (wide, room)
+    context.close()

@@ -110,3 +110,19 @@ def test_the_personal_feed_is_in_its_owners_language(
     assert calendar.calendar_name == "Mis equipos y díadas"
     [event] = calendar.walk("VEVENT")
     assert str(event["SUMMARY"]) == f"Reunión de {upcoming_meeting.crew.name}"
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de"])
+def test_the_meeting_form_fills_its_date_picker_in_every_language(
+    client: Client, crew: Crew, member: Self, upcoming_meeting: Meeting, language: str
+) -> None:
+    """A date picker reads only an ISO date (2027-01-02): a German "02.01.2027" or a
+    Spanish "02/01/2027" leaves it empty, and saving the form then asks for a date again."""
+    client.force_login(member)
+    url = congregation_url("crews:meeting", crew.congregation, pk=upcoming_meeting.pk)
+
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    local = upcoming_meeting.starts_at.astimezone(crew.timezone)
+    assert f'type="date" name="date" value="{local:%Y-%m-%d}"' in html
+    assert f'type="time" name="time" value="{local:%H:%M}"' in html
