@@ -160,6 +160,11 @@ DATABASE_CROSSING_ROLE = env("DATABASE_CROSSING_ROLE", default="microsolidarity_
 # Rendered rosters are cached (congregations/roster.py). One process can keep its own
 # cache; several web processes must share one: CACHE_URL=rediscache://host:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Sessions are read from the cache (Redis when hosted) and written through to PostgreSQL:
+# a page asks the database nothing to know who is signed in, and a restart of Redis
+# signs nobody out. Ending one (signing out, everywhere) goes through the engine, which
+# drops both copies.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "congregations.Self"

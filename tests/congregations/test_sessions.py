@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from congregations.account_selectors import describe_device
 from tests.pages import text
@@ -60,3 +62,17 @@ def test_signing_out_ends_the_session_it_lists() -> None:
 )
 def test_a_device_is_named_as_its_owner_would(agent: str, device: str) -> None:
     assert describe_device(agent) == device
+
+
+def test_a_page_asks_the_database_nothing_to_know_who_is_signed_in() -> None:
+    """Sessions are read from the cache (Redis when hosted), written through to the
+    database; signing out everywhere else still ends the others at once."""
+    SelfFactory.create(email="ana@example.net")
+    phone, laptop = signed_in(PHONE), signed_in(LAPTOP)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert phone.get("/notifications/").status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
+
+    laptop.post("/accounts/sessions/")
+    assert phone.get("/profile/").status_code == 302
