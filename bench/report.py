@@ -14,6 +14,7 @@ import django
 from django.db import connection
 
 from .deductions import Deductions
+from .jobs import IdleJob
 from .pages import PageResult
 from .throughput import Throughput
 
@@ -21,6 +22,7 @@ MAX_QUERIES = 15
 MAX_FLOOR_RATIO = 3.0
 CREW_SCORES_P95_MS = 100.0
 MAX_JOB_RATIO = 5.0
+IDLE_JOB_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Report:
     pages: list[PageResult]
     deductions: Deductions
     throughput: Throughput | None
+    idle_jobs: list[IdleJob] | None = None
 
     def ratio(self, page: PageResult) -> float:
         return page.median_ms / self.floor.median_ms
@@ -93,6 +96,7 @@ class Report:
                 tp is not None and tp.errors == 0,
                 f"{tp.errors} errors in {tp.requests:,} requests" if tp else "not run",
             ),
+            _idle_target(self.idle_jobs),
         ]
         return targets
 
@@ -134,6 +138,13 @@ class Report:
                 f"{tp.median_ms:.0f} ms, p95 {tp.p95_ms:.0f} ms, {tp.errors} errors "
                 f"in {tp.requests:,} requests"
             )
+        if self.idle_jobs:
+            lines += ["", f"{'periodic job, nothing to do':<32} {'ms':>8} {'queries':>7}  scans"]
+            lines += [
+                f"{j.name:<32} {j.seconds * 1000:>8.0f} {j.queries:>7}  "
+                + (", ".join(f"{t} ({n:,} rows)" for t, n in j.scans.items()) or "none")
+                for j in self.idle_jobs
+            ]
         lines += ["", f"{'target':<44} {'result':<13} detail"]
         lines += [f"{t.name:<44} {t.verdict:<13} {t.detail}" for t in self.targets()]
         return "\n".join(lines)
@@ -150,6 +161,15 @@ class Report:
             ],
             "deductions": {**asdict(self.deductions), "ratio": self.deductions.ratio},
             "throughput": asdict(self.throughput) if self.throughput else None,
+            "idle_jobs": [
+                {
+                    **asdict(j),
+                    "scans_ledger": j.scans_ledger,
+                    "pass": j.seconds <= IDLE_JOB_SECONDS and not j.scans_ledger,
+                }
+                for j in self.idle_jobs or []
+            ]
+            or None,
             "targets": [asdict(t) for t in self.targets()],
         }
 
@@ -158,6 +178,22 @@ class Report:
         path = folder / f"bench-{self.when:%Y%m%d-%H%M%S}.json"
         path.write_text(json.dumps(self.as_json(), indent=2, ensure_ascii=False) + "\n")
         return path
+
+
+def _idle_target(jobs: list[IdleJob] | None) -> Target:
+    """Each periodic job with nothing to do within a second, and none reading the ledger
+    whole (issue 20)."""
+    jobs = jobs or []
+    late = [f"{j.name} {j.seconds:.1f} s" for j in jobs if j.seconds > IDLE_JOB_SECONDS]
+    scanning = [f"{j.name} scans the ledger" for j in jobs if j.scans_ledger]
+    slowest = max(jobs, key=lambda j: j.seconds, default=None)
+    return _target(
+        f"each idle periodic job ≤ {IDLE_JOB_SECONDS:g} s, no ledger scan",
+        jobs,
+        not late and not scanning,
+        ", ".join(late + scanning)
+        or (f"at most {slowest.seconds * 1000:.0f} ms ({slowest.name})" if slowest else ""),
+    )
 
 
 def _target(name: str, measured: Any, passed: bool, detail: str) -> Target:

@@ -55,6 +55,9 @@ class Crew(TenantOwned, RequestKeyed):
     created_at = models.DateTimeField(default=now)
     # Set once enough people have joined; a proposal until then.
     formed_at = models.DateTimeField(null=True, blank=True)
+    # When the monthly-rhythm job last nudged it (crews.services.reminders): once a month,
+    # so a run that finds every quiet crew nudged already has nothing to do.
+    rhythm_nudged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar = TenantManager(models.Manager.from_queryset(CrewQuerySet))
 

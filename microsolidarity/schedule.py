@@ -18,6 +18,11 @@ class Periodic:
     every: timedelta
 
 
+# A fresh install's first runs, one job a minute in the order below (the heartbeat first,
+# at once), so that beat does not start every job in the same minute on a full database.
+FIRST_RUNS_APART = timedelta(minutes=1)
+
+
 PERIODIC_TASKS: dict[str, Periodic] = {
     "heartbeat": Periodic("microsolidarity.tasks.heartbeat", timedelta(minutes=1)),
     "send_emails": Periodic("congregations.tasks.send_emails", timedelta(minutes=1)),
@@ -27,7 +32,9 @@ PERIODIC_TASKS: dict[str, Periodic] = {
     "nudge_unlogged_meetings": Periodic(
         "crews.tasks.nudge_unlogged_meetings", timedelta(minutes=15)
     ),
-    "nudge_quiet_crews": Periodic("crews.tasks.nudge_quiet_crews", timedelta(hours=24)),
+    # Hourly, a bounded share a run (crews.services.reminders.CREWS_A_RUN): once a month
+    # each quiet crew; a run with every quiet crew nudged already reads only the crews.
+    "nudge_quiet_crews": Periodic("crews.tasks.nudge_quiet_crews", timedelta(hours=1)),
     "apply_missed_meeting_deductions": Periodic(
         "reciprocity.tasks.apply_missed_meeting_deductions", timedelta(minutes=15)
     ),
@@ -39,11 +46,22 @@ PERIODIC_TASKS: dict[str, Periodic] = {
 }
 
 
+def first_run_offsets() -> dict[str, timedelta]:
+    """How long after the schedule is first written each job first runs."""
+    return {name: i * FIRST_RUNS_APART for i, name in enumerate(PERIODIC_TASKS)}
+
+
 def sync_periodic_tasks(
-    *, apps: Apps = global_apps, using: str = DEFAULT_DB_ALIAS, **kwargs: Any
+    *,
+    apps: Apps = global_apps,
+    using: str = DEFAULT_DB_ALIAS,
+    now: datetime | None = None,
+    **kwargs: Any,
 ) -> None:
-    """Create or update one PeriodicTask per entry above; idempotent. A new one is due at
-    once, so a fresh install runs every job when beat starts, not a day later.
+    """Create or update one PeriodicTask per entry above; idempotent. A new one starts
+    (``start_time``) its offset of ``first_run_offsets`` after ``now`` and is then due at
+    once, so a fresh install runs every job within minutes of beat starting, not a day
+    later, and not all in the same minute. An existing one keeps its own times.
 
     ``apps`` is the state the migrate left the database in (``flush`` sends none: then
     every table is there). After a partial migrate (``migrate congregations 0001`` on a
@@ -54,6 +72,8 @@ def sync_periodic_tasks(
         periodic_task = apps.get_model("django_celery_beat", "PeriodicTask")
     except LookupError:
         return
+    now = now or datetime.now(UTC)
+    offsets = first_run_offsets()
     for name, periodic in PERIODIC_TASKS.items():
         interval, _ = interval_schedule.objects.using(using).get_or_create(
             every=int(periodic.every.total_seconds()), period="seconds"
@@ -64,6 +84,7 @@ def sync_periodic_tasks(
             create_defaults={
                 "task": periodic.task,
                 "interval": interval,
+                "start_time": now + offsets[name],
                 "last_run_at": datetime(2000, 1, 1, tzinfo=UTC),
             },
         )

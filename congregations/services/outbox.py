@@ -32,6 +32,10 @@ from ..models import Email, Membership, Self
 from ..unsubscribe import headers
 
 JOB = "send_emails"
+# Sent by one run (the job runs every minute): an outbox that filled up at once (a first
+# start on a full database queued a nudge to every crew) drains over the next minutes
+# instead of holding a worker and the mail server for all of it.
+EMAILS_A_RUN = 1_000
 SUBJECT_LENGTH = Email._meta.get_field("subject").max_length or 200
 # Line breaks and other control characters in a subject would make a second header
 # (Django refuses them with BadHeaderError); runs of them become one space.
@@ -150,9 +154,12 @@ def withdraw_emails(*, congregation_id: int, key_prefixes: Iterable[str]) -> int
     return withdrawn
 
 
-def send_due_emails(*, now: datetime | None = None) -> int:
-    """Send every queued email that is due; returns how many went out."""
+def send_due_emails(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Send the queued emails that are due, the oldest first and at most ``limit`` of
+    them (EMAILS_A_RUN unless told; the rest wait for the next run); returns how many went
+    out."""
     now = now or timezone.now()
+    limit = limit or EMAILS_A_RUN
 
     def due() -> QuerySet[Email]:
         return Email.objects.filter(
@@ -160,7 +167,12 @@ def send_due_emails(*, now: datetime | None = None) -> int:
         ).select_related("recipient")
 
     return each_due(
-        JOB, due, partial(_deliver, now=now), now=now, on_give_up=partial(_give_up, now=now)
+        JOB,
+        due,
+        partial(_deliver, now=now),
+        now=now,
+        on_give_up=partial(_give_up, now=now),
+        limit=limit,
     )
 
 

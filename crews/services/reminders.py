@@ -12,10 +12,10 @@ in it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -38,6 +38,9 @@ from ..selectors import current_members
 
 # The monthly rhythm: a crew with nothing scheduled this far ahead is nudged.
 RHYTHM = timedelta(days=30)
+# Crews one run of the rhythm job nudges (it runs hourly): a first start on a full database,
+# where every crew is quiet, nudges them over a few hours rather than all in one run.
+CREWS_A_RUN = 1_000
 
 
 def arm_reminder(meeting: Meeting, now: datetime, *, told: bool = False) -> MeetingReminder:
@@ -287,21 +290,34 @@ def _nudge_subject(meeting: Meeting, person: Self) -> str | Promise:
 
 def nudge_quiet_crews(*, now: datetime | None = None) -> int:
     """The monthly rhythm: one nudge a month to each formed crew or dyad that has no
-    meeting scheduled in the coming month (the month is in each email's key)."""
+    meeting scheduled in the coming month (the month is in each email's key, and the crew
+    is marked), at most CREWS_A_RUN crews a run. A crew nudged this month is not looked at
+    again, so a run with nothing left to nudge reads only the crews."""
     now = now or timezone.now()
+    month_began = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
     def quiet() -> QuerySet[Crew]:
-        return Crew.objects.formed().exclude(
-            meetings__status=MeetingStatus.SCHEDULED,
-            meetings__starts_at__gte=now,
-            meetings__starts_at__lt=now + RHYTHM,
+        upcoming = Meeting.objects.filter(
+            crew=OuterRef("pk"),
+            status=MeetingStatus.SCHEDULED,
+            starts_at__gte=now,
+            starts_at__lt=now + RHYTHM,
+        )
+        return (
+            Crew.objects.formed()
+            .filter(Q(rhythm_nudged_at__isnull=True) | Q(rhythm_nudged_at__lt=month_began))
+            .exclude(Exists(upcoming))
         )
 
-    return each_due("nudge_quiet_crews", quiet, partial(_rhythm_nudge, now=now), now=now)
+    return each_due(
+        "nudge_quiet_crews", quiet, partial(_rhythm_nudge, now=now), now=now, limit=CREWS_A_RUN
+    )
 
 
 def _rhythm_nudge(crew: Crew, *, now: datetime) -> int:
-    month = f"{now:%Y-%m}"
+    month = f"{now.astimezone(UTC):%Y-%m}"
+    crew.rhythm_nudged_at = now
+    crew.save(update_fields=["rhythm_nudged_at"])
     emails = queue_emails(
         [
             Outgoing(

@@ -56,21 +56,27 @@ def each_due(
     batch: int = BATCH,
     process_batch: Callable[[QuerySet[M]], int] | None = None,
     on_give_up: Callable[[M, str], None] | None = None,
+    limit: int | None = None,
 ) -> int:
     """Run ``process`` on every item ``due()`` finds once; returns the sum of what it
     returned.
+
+    ``limit``, when given, bounds the items one run takes (the first in order): a job
+    catching up on a full database (a first start, a long outage) then spreads the work
+    over its next runs instead of doing it all at once; what is left stays due.
 
     ``process_batch``, when given, first tries a whole batch set by set in one
     transaction (the fast path of a large job); if it raises, the batch is rolled back and
     its items go one by one, so only the bad one fails. ``on_give_up`` marks an item that
     failed its last attempt, in the transaction that records the failure."""
-    done, after = 0, None
-    while True:
+    done, after, left = 0, None, limit
+    while left is None or left > 0:
+        size = batch if left is None else min(batch, left)
         with across_congregations():
             claimable = _claimable(job, due(), now)
             if after is not None:
                 claimable = claimable.filter(pk__gt=after)
-            ids = list(claimable.order_by("pk").values_list("pk", flat=True)[:batch])
+            ids = list(claimable.order_by("pk").values_list("pk", flat=True)[:size])
             retrying = set(
                 ItemFailure.objects.filter(job=job, item_id__in=one_of(ids)).values_list(
                     "item_id", flat=True
@@ -79,6 +85,8 @@ def each_due(
         if not ids:
             return done
         after = ids[-1]
+        if left is not None:
+            left -= len(ids)
         if process_batch is not None and not retrying:
             # The batch's range as claimed: an item resting after a failure stays out.
             claimed = partial(_claimed_batch, job, due, now, ids[0], after)
@@ -88,6 +96,7 @@ def each_due(
                 continue
         for pk in ids:
             done += _one(job, due, pk, process, now, pk in retrying, on_give_up)
+    return done
 
 
 def _claimable(job: str, due: QuerySet[M], now: datetime) -> QuerySet[M]:

@@ -37,6 +37,10 @@ from .notices import queue_missed_meeting_emails
 # a month of 40,000 members' meetings (9,000) is still one batch. Fewer on SQLite, whose
 # statements take at most 999 parameters (two per meeting here).
 BATCH = 10_000
+# Meetings one run of the job settles (it runs every 15 minutes): a first start on a full
+# database, or a job that was down for weeks, catches up over several runs rather than in
+# one that holds a worker for minutes and queues every email at once.
+MEETINGS_A_RUN = 2_000
 
 
 def award_consistency(
@@ -78,12 +82,16 @@ def award_consistency(
 
 
 def apply_missed_meeting_deductions(
-    *, congregation: Congregation | None = None, now: datetime | None = None
+    *,
+    congregation: Congregation | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
 ) -> int:
     """−5 for each member of a crew at a meeting's start who was not marked present, once
     the congregation's grace period for logging has passed. A meeting nobody logged counts
     as missed by everyone; one cancelled before its start costs nobody. Each meeting is
-    settled once: run twice, or twice at once, the second run writes nothing. Returns how
+    settled once: run twice, or twice at once, the second run writes nothing. With
+    ``limit``, it settles at most that many meetings, the rest in later runs. Returns how
     many entries it wrote."""
     now = now or timezone.now()
     congregations = Congregation.objects.all()
@@ -113,6 +121,7 @@ def apply_missed_meeting_deductions(
         now=now,
         batch=_batch_size(),
         process_batch=settle,
+        limit=limit,
     )
 
 
@@ -223,8 +232,9 @@ def write_deductions(meetings: dict[int, Parts], now: datetime) -> int:
 
 def settle_missed_meetings(*, now: datetime | None = None) -> int:
     """The missed-meeting job: the deductions, then one email to each member they cost,
-    saying why. Returns how many entries it wrote."""
+    saying why, for at most MEETINGS_A_RUN meetings a run. Returns how many entries it
+    wrote."""
     now = now or timezone.now()
-    written = apply_missed_meeting_deductions(now=now)
-    queue_missed_meeting_emails(now=now)
+    written = apply_missed_meeting_deductions(now=now, limit=MEETINGS_A_RUN)
+    queue_missed_meeting_emails(now=now, limit=MEETINGS_A_RUN)
     return written

@@ -36,12 +36,12 @@ MEETINGS_A_BATCH = 10_000
 NEWS_FOR = timedelta(days=2)
 
 
-def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
+def queue_missed_meeting_emails(*, now: datetime | None = None, limit: int | None = None) -> int:
     """One short email per missed-meeting deduction, saying why and how to dispute it, and
     a notification that asks the same: from the entries of each meeting the job has
     settled and not yet emailed about, a batch at a time, so nothing rescans the ledger and
-    each email is rendered once. Starts the outbox once the batch commits; returns how
-    many emails were queued."""
+    each email is rendered once; at most ``limit`` meetings a run. Starts the outbox once
+    the batch commits; returns how many emails were queued."""
     now = now or timezone.now()
 
     def due() -> QuerySet[Meeting]:
@@ -57,6 +57,7 @@ def queue_missed_meeting_emails(*, now: datetime | None = None) -> int:
         now=now,
         batch=MEETINGS_A_BATCH,
         process_batch=queue,
+        limit=limit,
     )
     if queued:
         enqueue_after_commit(congregation_tasks.send_emails)

@@ -9,12 +9,16 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
-from bench import pages
+from bench import jobs, pages
 from bench.deductions import Deductions
+from bench.jobs import LEDGER, IdleJob
 from bench.report import Report
 from bench.throughput import Throughput
 from bench.urls import FLOOR_PATH
 from bench.world import Shape
+from congregations.tenancy import across_congregations
+from crews.models import Meeting
+from microsolidarity.schedule import PERIODIC_TASKS
 
 from .owner import load_world
 
@@ -74,4 +78,44 @@ def test_targets_pass_miss_or_are_not_measured() -> None:
         "deduction job ≤ 5× its floor": "pass",
         "a second run of the job writes nothing": "pass",
         "zero errors under throughput": "pass",
+        "each idle periodic job ≤ 1 s, no ledger scan": "not measured",
     }
+
+
+def test_idle_jobs_pass_within_a_second_and_without_a_scan_of_the_ledger() -> None:
+    def judged(*jobs: IdleJob) -> tuple[str, str]:
+        report = Report(
+            when=datetime(2026, 3, 1, tzinfo=UTC),
+            machine={},
+            data={},
+            floor=page(pages.FLOOR, 2.0),
+            pages=[page("congregation home", 4.0)],
+            deductions=Deductions(0.3, 100, 0.1, 100, 0.01, 0),
+            throughput=None,
+            idle_jobs=list(jobs),
+        )
+        (target,) = (t for t in report.targets() if t.name.startswith("each idle"))
+        return target.verdict, target.detail
+
+    quick = IdleJob("heartbeat", 0.002, 4)
+    assert judged(quick) == ("pass", "at most 2 ms (heartbeat)")
+    assert judged(quick, IdleJob("nudge_quiet_crews", 1.5, 9000)) == (
+        "miss",
+        "nudge_quiet_crews 1.5 s",
+    )
+    scanning = IdleJob("expire_open_conflicts", 0.4, 3, {LEDGER: 4_800_000})
+    assert judged(quick, scanning) == ("miss", "expire_open_conflicts scans the ledger")
+
+
+def test_each_periodic_job_is_measured_once_caught_up(members: list[pages.Sample]) -> None:
+    measured = jobs.measure(datetime.now(UTC))
+
+    assert [j.name for j in measured] == list(PERIODIC_TASKS)
+    # Caught up first, the run measured has nothing left to do.
+    assert all(j.did == 0 for j in measured)
+    # The small world's unsettled month was the deduction job's to catch up on.
+    (deductions,) = (j for j in measured if j.name == "apply_missed_meeting_deductions")
+    assert deductions.catch_up_runs >= 1
+    # All of it rolled back: the bench's data stays for the next run.
+    with across_congregations():
+        assert Meeting.objects.filter(deductions_applied_at__isnull=True).exists()

@@ -10,12 +10,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from bench import database, deductions, pages, throughput
+from bench import database, deductions, jobs, pages, throughput
 from bench.report import Report, machine
 
 
 class Command(BaseCommand):
-    help = "Measure pages, the missed-meeting job and throughput on the seeded data."
+    help = (
+        "Measure pages, the missed-meeting job, the periodic jobs with nothing to do and "
+        "throughput on the seeded data."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -36,6 +39,8 @@ class Command(BaseCommand):
         floor, measured = pages.measure_all(members)
         self.stdout.write("Timing the missed-meeting job against its floor…")
         job = deductions.measure(when)
+        self.stdout.write("Timing each periodic job with nothing to do…")
+        idle = jobs.measure(when)
         tp = None
         if not options["no_throughput"]:
             paths = [p.path for p in measured if p.measured]
@@ -44,6 +49,6 @@ class Command(BaseCommand):
                 f"over {len(paths)} pages…"
             )
             tp = throughput.run(pages.samples(throughput.CLIENTS), paths)
-        report = Report(when, machine(), data, floor, measured, job, tp)
+        report = Report(when, machine(), data, floor, measured, job, tp, idle)
         self.stdout.write("\n" + report.table() + "\n")
         self.stdout.write(f"Written to {report.write(options['output'])}")

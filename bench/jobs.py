@@ -1,0 +1,153 @@
+"""Each periodic job with nothing to do: what a quiet 15 minutes costs at 40,000 members.
+
+Every job of ``microsolidarity.schedule.PERIODIC_TASKS`` is first run until it has caught
+up (a job that works in bounded batches runs several times), the outbox is then taken as
+sent, and each job is timed on its next run, which finds nothing to do. Its queries are
+captured and explained in the same transaction, through the door between congregations
+as the jobs read: a sequential scan of a big table (the ledger above all) is named, since
+that cost grows with the data while the job has nothing to do. Everything happens in one
+transaction that is rolled back, so the bench database keeps its unsettled month for the
+missed-meeting measurement and the next run.
+
+Run as the runtime role, as the worker runs them; the outbox is never really sent (no
+mail server here): the emails the catch-up queued are marked sent in the transaction."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils.module_loading import import_string
+
+from congregations.models import Email
+from congregations.tenancy import across_congregations
+from microsolidarity.schedule import PERIODIC_TASKS
+
+# A job still finding work after this many runs is reported as such, not waited for.
+CATCH_UP_RUNS = 50
+# A table this large read whole by a job with nothing to do is a cost that grows with data.
+BIG_TABLE_ROWS = 100_000
+LEDGER = "reciprocity_ledgerentry"
+# Sending is not what is measured here (no mail server): its catch-up is the drain below.
+OUTBOX = "send_emails"
+
+
+@dataclass(frozen=True)
+class IdleJob:
+    name: str
+    seconds: float
+    queries: int
+    # The big tables its queries read whole (sequential scans), with their rows.
+    scans: dict[str, int] = field(default_factory=dict)
+    # Runs it took to catch up before the idle run (0: it had nothing to do at all).
+    catch_up_runs: int = 0
+    # What the idle run did (its return value): 0 when it had nothing to do.
+    did: int = 0
+
+    @property
+    def scans_ledger(self) -> bool:
+        return LEDGER in self.scans
+
+
+def _jobs() -> dict[str, Callable[[], Any]]:
+    return {name: import_string(periodic.task) for name, periodic in PERIODIC_TASKS.items()}
+
+
+def _drain_outbox(now: datetime) -> None:
+    """What the catch-up queued counts as sent: the outbox then has nothing due."""
+    with across_congregations():
+        Email.objects.filter(sent_at__isnull=True, failed_at__isnull=True).update(sent_at=now)
+
+
+def _table_rows() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples::bigint FROM pg_class "
+            "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+        )
+        return dict(cursor.fetchall())
+
+
+def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def seq_scans(sql: str) -> set[str]:
+    """The tables a statement's plan reads whole (a sequential scan, parallel or not)."""
+    words = sql.lstrip().split(None, 1)
+    if not words or words[0].upper() not in {"SELECT", "UPDATE", "DELETE", "WITH", "INSERT"}:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT bench_explain")
+        try:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0]
+        except Exception:
+            cursor.execute("ROLLBACK TO SAVEPOINT bench_explain")
+            return set()
+        cursor.execute("RELEASE SAVEPOINT bench_explain")
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return {
+        node["Relation Name"]
+        for node in _plan_nodes(plan[0]["Plan"])
+        if node.get("Node Type") == "Seq Scan" and "Relation Name" in node
+    }
+
+
+def _timed(run: Callable[[], Any]) -> tuple[float, Any, list[str]]:
+    connection.queries_log.clear()  # a full log would hide what this run adds to it
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        result = run()
+        seconds = time.perf_counter() - started
+    return seconds, result, [q["sql"] for q in captured.captured_queries]
+
+
+def measure(now: datetime) -> list[IdleJob]:
+    """Each job's idle run, after every job has caught up; all rolled back."""
+    jobs = _jobs()
+    results = []
+    # No mail server here: nothing may really be sent, even by mistake.
+    with (
+        override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+        transaction.atomic(),
+    ):
+        caught_up: dict[str, int] = {}
+        # Twice over: a job's catch-up can give another work (deductions queue emails).
+        for _ in range(2):
+            for name, run in jobs.items():
+                runs = 0
+                if name == OUTBOX:
+                    _drain_outbox(now)
+                else:
+                    while runs < CATCH_UP_RUNS and (run() or 0) > 0:
+                        runs += 1
+                caught_up[name] = caught_up.get(name, 0) + runs
+            _drain_outbox(now)
+        rows = _table_rows()
+        for name, run in jobs.items():
+            seconds, did, statements = _timed(run)
+            with across_congregations():
+                scanned = set().union(*(seq_scans(sql) for sql in statements))
+            big = {t: rows.get(t, 0) for t in scanned if rows.get(t, 0) >= BIG_TABLE_ROWS}
+            results.append(
+                IdleJob(
+                    name=name,
+                    seconds=seconds,
+                    queries=len(statements),
+                    scans=big,
+                    catch_up_runs=caught_up[name],
+                    did=did or 0,
+                )
+            )
+        transaction.set_rollback(True)
+    return results
