@@ -11,16 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from .mix import ActionResult
+from .report import Target, target_lines
 
 P95_MS = 250.0
 RSS_MB = 200.0
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    verdict: str  # "pass", "miss" or "not measured"
-    detail: str
 
 
 @dataclass
@@ -143,9 +137,7 @@ class LoadReport:
             "",
             "curve: " + ", ".join(f"{r.processes}p {r.per_second:.1f}/s" for r in self.runs),
         ]
-        lines += ["", f"{'target':<44} {'result':<13} detail"]
-        lines += [f"{t.name:<44} {t.verdict:<13} {t.detail}" for t in self.targets()]
-        return "\n".join(lines)
+        return "\n".join([*lines, *target_lines(self.targets())])
 
     def as_json(self) -> dict[str, Any]:
         return {

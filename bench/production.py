@@ -8,7 +8,6 @@ periodic jobs meanwhile."""
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -26,7 +25,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-HOST = "127.0.0.1"
+from .throughput import HOST, server_environment
+
 PGBOUNCER = os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer")
 # Several web processes, the worker and beat share the cache and the broker; the bench
 # takes a Redis database of its own.
@@ -202,17 +202,9 @@ def environment(scratch: Path, database_url: str) -> dict[str, str]:
     """Production settings (DEBUG off) with the bench's URLconf (the floor view), through
     the bouncer, on the shared Redis."""
     return {
-        **os.environ,
+        **server_environment(scratch, database_url),
         "DJANGO_SETTINGS_MODULE": "bench.served",
-        "DATABASE_URL": database_url,
         "DATABASE_OWNER_URL": "",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": HOST,
-        "SECURE_SSL_REDIRECT": "false",
-        "STATIC_ROOT": str(scratch / "static"),
-        "DATA_DIR": str(scratch),
-        "LOG_LEVEL": "WARNING",
         "CACHE_URL": REDIS_URL.replace("redis://", "rediscache://", 1),
         "CELERY_BROKER_URL": REDIS_URL,
         # Emails are written (by the worker) and thrown away: nothing leaves the machine.

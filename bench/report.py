@@ -32,6 +32,15 @@ class Target:
     detail: str
 
 
+def target_lines(targets: list[Target]) -> list[str]:
+    """Each target judged, one a line, under a heading."""
+    return [
+        "",
+        f"{'target':<44} {'result':<13} detail",
+        *(f"{t.name:<44} {t.verdict:<13} {t.detail}" for t in targets),
+    ]
+
+
 @dataclass
 class Report:
     when: datetime
@@ -145,9 +154,7 @@ class Report:
                 + (", ".join(f"{t} ({n:,} rows)" for t, n in j.scans.items()) or "none")
                 for j in self.idle_jobs
             ]
-        lines += ["", f"{'target':<44} {'result':<13} detail"]
-        lines += [f"{t.name:<44} {t.verdict:<13} {t.detail}" for t in self.targets()]
-        return "\n".join(lines)
+        return "\n".join([*lines, *target_lines(self.targets())])
 
     def as_json(self) -> dict[str, Any]:
         return {

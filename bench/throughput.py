@@ -95,12 +95,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_environment(scratch: Path) -> dict[str, str]:
-    """Production settings (DEBUG off, collected static files) against the bench database."""
+def server_environment(scratch: Path, database_url: str | None = None) -> dict[str, str]:
+    """Production settings (DEBUG off, collected static files) against the bench database
+    (or ``database_url``)."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "microsolidarity.settings",
-        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "DATABASE_URL": database_url or os.environ["DATABASE_URL"],
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": HOST,

@@ -52,6 +52,17 @@ def right(locator: Locator) -> float:
     return box["x"] + box["width"]
 
 
+def fern_signed_in(context: Any, live_server: Any) -> Page:
+    """Fern signed in, in a browser ``context`` of its own (its language, its screen)."""
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "fern@example.net")
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    expect(page.locator("#unread")).to_be_attached()  # signed in
+    return page
+
+
 def assert_passes_axe(page: Page) -> None:
     violations = Axe().run(page).response["violations"]
     assert violations == [], [(v["id"], v["nodes"][0]["html"]) for v in violations]
@@ -127,12 +138,7 @@ def test_the_longer_words_of_spanish_and_german_still_fit(
     """German's "Benachrichtigungen" and Spanish's longer sentences: the desktop navigation
     stays on one line, and no page is wider than a phone."""
     context = browser.new_context(locale=language, viewport=DESKTOP)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", "fern@example.net")
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    expect(page.locator("#unread")).to_be_attached()  # signed in
+    page = fern_signed_in(context, live_server)
     home = f"{live_server.url}/c/{kotahi.slug}/"
     page.goto(home)
     nav = page.get_by_role("navigation")
@@ -214,12 +220,7 @@ def test_the_games_rules_fit_a_phone_in_every_language(
     fit a phone, rather than squeeze what earns the points into a column cut off at the
     screen's edge."""
     context = browser.new_context(locale=language, viewport=PHONE)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", "fern@example.net")
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    expect(page.locator("#unread")).to_be_attached()  # signed in
+    page = fern_signed_in(context, live_server)
     page.goto(f"{live_server.url}/c/{kotahi.slug}/me/")
     assert page.evaluate("document.documentElement.lang") == language
 

@@ -36,19 +36,30 @@ pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 def crews_in_two_congregations(now: datetime) -> list[Crew]:
     """Two formed crews of three in each of two congregations."""
+    return [
+        crew
+        for name in ("Kotahi", "Elsewhere")
+        for crew in crews_of_three(2, now, CongregationFactory.create(name=name))
+    ]
+
+
+def crews_of_three(
+    count: int, now: datetime, congregation: Congregation | None = None
+) -> list[Crew]:
+    """``count`` crews of three new members, formed 200 days before ``now``, in
+    ``congregation`` (a new one when not given)."""
+    congregation = congregation or CongregationFactory.create()
     crews = []
-    for name in ("Kotahi", "Elsewhere"):
-        congregation = CongregationFactory.create(name=name)
-        for n in range(2):
-            people = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
-            crews.append(
-                form_crew(
-                    congregation=congregation,
-                    name=f"Crew {n}",
-                    members=people,
-                    now=now - timedelta(days=200),
-                )
+    for n in range(count):
+        people = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
+        crews.append(
+            form_crew(
+                congregation=congregation,
+                name=f"Crew {n}",
+                members=people,
+                now=now - timedelta(days=200),
             )
+        )
     return crews
 
 

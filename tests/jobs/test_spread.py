@@ -15,10 +15,9 @@ from django_celery_beat.models import PeriodicTask
 
 from congregations.models import Email
 from congregations.services import outbox
-from congregations.services.outbox import Outgoing, queue_emails, send_due_emails
-from congregations.tenancy import across_congregations, tenant
+from congregations.services.outbox import send_due_emails
+from congregations.tenancy import across_congregations
 from crews.models import Crew, Meeting
-from crews.services import form_crew
 from crews.services import reminders as crew_notices
 from microsolidarity.schedule import (
     FIRST_RUNS_APART,
@@ -30,26 +29,11 @@ from microsolidarity.services.heartbeats import record_run, stale_tasks
 from reciprocity.models import LedgerEntry
 from reciprocity.services import consistency
 from tests.builders import scheduled_meeting
+from tests.jobs.test_poisoned_items import crews_of_three, say_hello
 
 from ..factories import CongregationFactory, MembershipFactory
 
 pytestmark = [pytest.mark.django_db]
-
-
-def crews_of_three(count: int, now: datetime) -> list[Crew]:
-    congregation = CongregationFactory.create()
-    crews = []
-    for n in range(count):
-        people = [MembershipFactory.create(congregation=congregation).member for _ in range(3)]
-        crews.append(
-            form_crew(
-                congregation=congregation,
-                name=f"Crew {n}",
-                members=people,
-                now=now - timedelta(days=200),
-            )
-        )
-    return crews
 
 
 def test_the_outbox_sends_at_most_its_bound_a_run_the_oldest_first(
@@ -58,21 +42,7 @@ def test_the_outbox_sends_at_most_its_bound_a_run_the_oldest_first(
     now = timezone.now()
     congregation = CongregationFactory.create()
     people = [MembershipFactory.create(congregation=congregation).member for _ in range(5)]
-    with tenant(congregation):
-        queue_emails(
-            [
-                Outgoing(
-                    congregation_id=congregation.pk,
-                    recipient=person,
-                    key=f"hello:{person.pk}",
-                    subject="Hello",
-                    template="crews/email/rhythm_nudge.txt",
-                    context={"crew": {"name": "Tuesday crew"}, "url": "http://x"},
-                )
-                for person in people
-            ],
-            now=now,
-        )
+    say_hello(congregation, people, now)
     monkeypatch.setattr(outbox, "EMAILS_A_RUN", 2)
 
     assert [send_due_emails(now=now) for _ in range(4)] == [2, 2, 1, 0]
