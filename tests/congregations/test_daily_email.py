@@ -67,7 +67,8 @@ def ask(
 
 def daily_bodies(congregation: Congregation) -> list[str]:
     with tenant(congregation):
-        return list(Email.objects.filter(key__startswith="daily:").values_list("body", flat=True))
+        emails = Email.objects.filter(key__startswith="daily:").order_by("created_at", "pk")
+        return list(emails.values_list("body", flat=True))
 
 
 def test_one_email_each_morning_with_all_that_waits_and_none_before(

@@ -243,10 +243,11 @@ def test_the_home_runs_as_many_queries_with_twenty_things_waiting_as_with_one(
     client = signed_in(member)
     url = congregation_url("crews:congregation", congregation)
     client.get(url)  # the roster's cached copy, as every later visit finds it
-    # The session and the Self, the congregation and the membership, the walls (a
-    # SAVEPOINT, its RELEASE, setting and clearing the congregation), the Self's crews,
-    # and what may wait for a member, in one query however many kinds and items.
-    with django_assert_num_queries(10):  # type: ignore[operator]
+    # The Self (the session is read from the cache), the congregation and the membership,
+    # the walls (a SAVEPOINT, its RELEASE, setting and clearing the congregation), the
+    # Self's crews, and what may wait for a member, in one query however many kinds and
+    # items.
+    with django_assert_num_queries(9):  # type: ignore[operator]
         section = waiting_section(client, url)
     assert section.count("invites you to the crew") == waiting
 
@@ -269,10 +270,11 @@ def test_the_signed_in_home_reads_every_congregation_in_as_many_queries(
     assert section.count("invites you to the crew") == 2 * waiting
 
 
-# The session and the Self; the Self's memberships for the page, and again for what waits
-# (each behind the door: BEGIN, the crossing role, the query, COMMIT); the crews and next
-# meetings (behind the door); what waits: one query for each of its six kinds.
-HOME_QUERIES = 18
+# The Self (the session is read from the cache); the Self's memberships for the page, and
+# again for what waits (each behind the door: BEGIN, the crossing role, the query, COMMIT);
+# the crews and next meetings (behind the door); what waits: one query for each of its six
+# kinds.
+HOME_QUERIES = 17
 
 
 def test_every_change_made_with_htmx_tells_the_unread_count_to_reload(

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         self.stdout.write("Timing the missed-meeting job against its floor…")
         job = deductions.measure(when)
         self.stdout.write("Timing each periodic job with nothing to do…")
-        idle = jobs.measure(when)
+        idle = jobs.measure()
         tp = None
         if not options["no_throughput"]:
             paths = [p.path for p in measured if p.measured]
