@@ -272,6 +272,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Microsolidarity"
+# A code typed in its last second, or sent over a slow phone network, reaches us in the
+# next 30 seconds: one step either side is accepted (RFC 6238, section 5.2).
+MFA_TOTP_TOLERANCE = 1
 MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
 # Browsers allow WebAuthn on http://localhost only; production is HTTPS.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG

@@ -7,7 +7,14 @@ import re
 from typing import Any
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+import time_machine
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    validate_totp_code,
+)
 from django.core.exceptions import ValidationError
 from django.test import Client
 
@@ -138,3 +145,19 @@ def test_an_htmx_action_shows_why_in_place_of_the_page(
     assert response.status_code == 200  # htmx swaps no 403
     assert response["HX-Retarget"] == "#main"
     assert WHY in " ".join(text(response).split())
+
+
+def test_a_code_typed_in_its_last_second_is_still_taken_but_not_an_older_one() -> None:
+    """The authenticator app's code of the previous 30 seconds is accepted (it was typed
+    as the period turned, or sent over a slow network); the one before it is not."""
+    secret = generate_totp_secret()
+    period = 59_000_000  # 30 seconds each since 1970: in 2026
+
+    def code(counter: int) -> str:
+        return format_hotp_value(hotp_value(secret, counter))
+
+    # The clock stands still, a second into the period.
+    with time_machine.travel(period * 30 + 1, tick=False):
+        assert validate_totp_code(secret, code(period))
+        assert validate_totp_code(secret, code(period - 1))
+        assert not validate_totp_code(secret, code(period - 2))
