@@ -70,13 +70,15 @@ test: $(STAMP) needs messages lint roles
 	$(BIN)/pytest
 	$(EMBEDDED_TEST)
 
-# The bench (bench/, not installed with the app) loads its data once (a few minutes) and
-# reuses it afterwards; `python -m bench seed --fresh` reloads. Then the load run: members
-# of many congregations at once on gunicorn (1, 2, 4 processes), PgBouncer, Redis, Celery.
+# The bench (bench/, not installed with the app) loads its data once (a few minutes, and
+# four times that for the data set four times larger) and reuses it afterwards; `python -m
+# bench seed --fresh` reloads. Then the load run: members of many congregations at once on
+# gunicorn (1, 2, 4 processes), PgBouncer, Redis, Celery.
 bench: export BENCH_DATABASE_URL := $(BENCH_DATABASE_URL)
 bench: export BENCH_DATABASE_OWNER_URL := $(BENCH_DATABASE_OWNER_URL)
 bench: $(STAMP) roles
 	$(BIN)/python -m bench seed
+	$(BIN)/python -m bench seed --grown
 	$(BIN)/python -m bench run
 	$(BIN)/python -m bench load
 

@@ -19,7 +19,8 @@ from typing import Any
 from django.db import transaction
 
 from congregations.rls import as_owner
-from crews.models import MeetingStatus
+from congregations.tenancy import across_congregations
+from crews.models import Meeting, MeetingStatus
 from reciprocity.rules import POINTS, Level, Rule
 from reciprocity.services import apply_missed_meeting_deductions
 
@@ -64,10 +65,16 @@ class Deductions:
     floor_rows: int
     second_run_seconds: float
     second_run_written: int
+    # The meetings the job settled: its time should grow with them, not with the ledger.
+    meetings: int = 0
 
     @property
     def ratio(self) -> float:
         return self.job_seconds / self.floor_seconds
+
+    @property
+    def ms_per_meeting(self) -> float:
+        return self.job_seconds * 1000 / self.meetings if self.meetings else 0.0
 
     @property
     def same_count(self) -> bool:
@@ -98,8 +105,9 @@ def floor(now: datetime, runs: int = 1) -> list[tuple[float, int]]:
     return timed
 
 
-def job(now: datetime) -> tuple[float, int, float, int]:
-    """Seconds and entries of the job, then of a second run right after it."""
+def job(now: datetime) -> tuple[float, int, float, int, int]:
+    """Seconds and entries of the job, then of a second run right after it, and the
+    meetings the first settled."""
     with transaction.atomic():
         started = time.perf_counter()
         written = apply_missed_meeting_deductions(now=now)
@@ -107,8 +115,10 @@ def job(now: datetime) -> tuple[float, int, float, int]:
         started = time.perf_counter()
         again = apply_missed_meeting_deductions(now=now)
         second = time.perf_counter() - started
+        with across_congregations():
+            settled = Meeting.objects.filter(deductions_applied_at=now).count()
         transaction.set_rollback(True)
-    return seconds, written, second, again
+    return seconds, written, second, again, settled
 
 
 def measure(now: datetime) -> Deductions:
@@ -117,7 +127,7 @@ def measure(now: datetime) -> Deductions:
     floors = sorted(floor(now, RUNS + 1)[1:])
     jobs = sorted(job(now) for _ in range(RUNS))
     floor_seconds, floor_rows = floors[RUNS // 2]
-    job_seconds, written, second_seconds, _ = jobs[RUNS // 2]
+    job_seconds, written, second_seconds, _, settled = jobs[RUNS // 2]
     return Deductions(
         job_seconds=job_seconds,
         job_written=written,
@@ -126,4 +136,5 @@ def measure(now: datetime) -> Deductions:
         second_run_seconds=second_seconds,
         # Any run's second pass that wrote something is a failure, not just the median's.
         second_run_written=max(j[3] for j in jobs),
+        meetings=settled,
     )

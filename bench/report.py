@@ -1,4 +1,5 @@
-"""The bench's verdict: the targets from issue 7, a table for people and JSON for tools."""
+"""The bench's verdict: the targets from issues 7 and 20, a table for people and JSON for
+tools."""
 
 from __future__ import annotations
 
@@ -13,16 +14,24 @@ from typing import Any
 import django
 from django.db import connection
 
+from .database import GROWTH
 from .deductions import Deductions
 from .jobs import IdleJob
+from .pages import FLOOR as FLOOR_LABEL
 from .pages import PageResult
 from .throughput import Throughput
 
 MAX_QUERIES = 15
-MAX_FLOOR_RATIO = 3.0
+MAX_FLOOR_RATIO = 4.0
+# PostgreSQL writes the CSV itself (reciprocity.copy): nearer the floor than a page.
+CSV = "crew ledger CSV"
+MAX_CSV_FLOOR_RATIO = 3.0
 CREW_SCORES_P95_MS = 100.0
-MAX_JOB_RATIO = 5.0
+MAX_JOB_RATIO = 4.0
 IDLE_JOB_SECONDS = 1.0
+# On four times the data, a page's median and the job's time per meeting it settles may
+# grow this much at most: their cost follows what they show and settle, not the tables.
+MAX_GROWTH = 1.25
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,16 @@ def target_lines(targets: list[Target]) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Grown:
+    """The floor, the pages and the deduction job on the data set four times larger."""
+
+    data: dict[str, int]
+    floor: PageResult
+    pages: list[PageResult]
+    deductions: Deductions
+
+
 @dataclass
 class Report:
     when: datetime
@@ -51,9 +70,17 @@ class Report:
     deductions: Deductions
     throughput: Throughput | None
     idle_jobs: list[IdleJob] | None = None
+    grown: Grown | None = None
 
     def ratio(self, page: PageResult) -> float:
         return page.median_ms / self.floor.median_ms
+
+    def growth(self) -> list[tuple[PageResult, PageResult]]:
+        """Each page measured on both data sets, as (1×, grown)."""
+        if self.grown is None:
+            return []
+        grown = {p.label: p for p in self.grown.pages if p.measured}
+        return [(p, grown[p.label]) for p in self.pages if p.measured and p.label in grown]
 
     def targets(self) -> list[Target]:
         measured = [p for p in self.pages if p.measured]
@@ -61,7 +88,9 @@ class Report:
         unmeasured = f"; not measured: {', '.join(missing)}" if missing else ""
         heavy = [f"{p.label} {p.queries}" for p in measured if p.queries > MAX_QUERIES]
         slow = [
-            f"{p.label} {self.ratio(p):.1f}×" for p in measured if self.ratio(p) > MAX_FLOOR_RATIO
+            f"{p.label} {self.ratio(p):.1f}×"
+            for p in measured
+            if self.ratio(p) > (MAX_CSV_FLOOR_RATIO if p.label == CSV else MAX_FLOOR_RATIO)
         ]
         scores = next((p for p in measured if p.label == "crew scores"), None)
         job, tp = self.deductions, self.throughput
@@ -74,7 +103,8 @@ class Report:
                 + unmeasured,
             ),
             _target(
-                f"each page's median ≤ {MAX_FLOOR_RATIO:g}× the floor",
+                f"each page's median ≤ {MAX_FLOOR_RATIO:g}× the floor, CSV ≤ "
+                f"{MAX_CSV_FLOOR_RATIO:g}×",
                 measured,
                 not slow,
                 (", ".join(slow) or f"at most {max(map(self.ratio, measured), default=0):.1f}×")
@@ -106,8 +136,40 @@ class Report:
                 f"{tp.errors} errors in {tp.requests:,} requests" if tp else "not run",
             ),
             _idle_target(self.idle_jobs),
+            *self._growth_targets(),
         ]
         return targets
+
+    def _growth_targets(self) -> list[Target]:
+        pairs = self.growth()
+        grew = [
+            f"{small.label} {big.median_ms / small.median_ms:.2f}×"
+            for small, big in pairs
+            if big.median_ms > MAX_GROWTH * small.median_ms
+        ]
+        most = max((big.median_ms / small.median_ms for small, big in pairs), default=0)
+        job = self.deductions
+        grown_job = self.grown.deductions if self.grown else None
+        per_meeting = (
+            grown_job.ms_per_meeting / job.ms_per_meeting if grown_job and job.ms_per_meeting else 0
+        )
+        return [
+            _target(
+                f"pages' medians on {GROWTH}× data ≤ {MAX_GROWTH:g}× on 1×",
+                pairs,
+                not grew,
+                ", ".join(grew) or f"at most {most:.2f}×",
+            ),
+            _target(
+                f"job's time per meeting on {GROWTH}× data ≤ {MAX_GROWTH:g}× on 1×",
+                grown_job,
+                grown_job is not None and per_meeting <= MAX_GROWTH,
+                f"{per_meeting:.2f}× ({job.ms_per_meeting:.2f} ms, then "
+                f"{grown_job.ms_per_meeting:.2f} ms a meeting)"
+                if grown_job
+                else "not loaded: `python -m bench seed --grown`",
+            ),
+        ]
 
     def table(self) -> str:
         data = self.data
@@ -154,7 +216,30 @@ class Report:
                 + (", ".join(f"{t} ({n:,} rows)" for t, n in j.scans.items()) or "none")
                 for j in self.idle_jobs
             ]
+        lines += self._growth_lines()
         return "\n".join([*lines, *target_lines(self.targets())])
+
+    def _growth_lines(self) -> list[str]:
+        if self.grown is None:
+            return []
+        data, job = self.grown.data, self.grown.deductions
+        return [
+            "",
+            f"{GROWTH}× data: {data['congregations_congregation']:,} congregations, "
+            f"{data['congregations_self']:,} Selves, {data['crews_meeting']:,} meetings, "
+            f"{data['reciprocity_ledgerentry']:,} ledger entries",
+            f"{'page':<20} {'1× ms':>8} {f'{GROWTH}× ms':>8} {'growth':>7} {'queries':>7}",
+            f"{FLOOR_LABEL:<20} {self.floor.median_ms:>8.1f} {self.grown.floor.median_ms:>8.1f} "
+            f"{self.grown.floor.median_ms / self.floor.median_ms:>7.2f}",
+            *(
+                f"{small.label:<20} {small.median_ms:>8.1f} {big.median_ms:>8.1f} "
+                f"{big.median_ms / small.median_ms:>7.2f} {big.queries:>7}"
+                for small, big in self.growth()
+            ),
+            f"missed-meeting job: {self.deductions.meetings:,} meetings in "
+            f"{self.deductions.job_seconds * 1000:.0f} ms on 1×, {job.meetings:,} in "
+            f"{job.job_seconds * 1000:.0f} ms on {GROWTH}× ({job.ratio:.1f}× its floor)",
+        ]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -177,6 +262,17 @@ class Report:
                 for j in self.idle_jobs or []
             ]
             or None,
+            "grown": {
+                "data": self.grown.data,
+                "floor": asdict(self.grown.floor),
+                "pages": [asdict(p) for p in self.grown.pages],
+                "deductions": {
+                    **asdict(self.grown.deductions),
+                    "ratio": self.grown.deductions.ratio,
+                },
+            }
+            if self.grown
+            else None,
             "targets": [asdict(t) for t in self.targets()],
         }
 

@@ -3,6 +3,7 @@ floor, print a table and write it as JSON under bench/results/."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +12,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from bench import database, deductions, jobs, pages, throughput
-from bench.report import Report, machine
+from bench.report import Grown, Report, machine
 
 
 class Command(BaseCommand):
     help = (
         "Measure pages, the missed-meeting job, the periodic jobs with nothing to do and "
-        "throughput on the seeded data."
+        "throughput on the seeded data, then the pages and the job on the grown data."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--no-throughput", action="store_true", help="skip the gunicorn throughput run"
+        )
+        parser.add_argument(
+            "--no-growth",
+            action="store_true",
+            help=f"skip the pages and the job on {database.GROWTH}× the data",
         )
         parser.add_argument(
             "--output", type=Path, default=Path(settings.BASE_DIR) / "bench/results"
@@ -49,6 +55,21 @@ class Command(BaseCommand):
                 f"over {len(paths)} pages…"
             )
             tp = throughput.run(pages.samples(throughput.CLIENTS), paths)
-        report = Report(when, machine(), data, floor, measured, job, tp, idle)
+        grown = None if options["no_growth"] else self.grown(when)
+        report = Report(when, machine(), data, floor, measured, job, tp, idle, grown)
         self.stdout.write("\n" + report.table() + "\n")
         self.stdout.write(f"Written to {report.write(options['output'])}")
+
+    def grown(self, when: datetime) -> Grown | None:
+        """The floor, the pages and the job again on the data set four times larger, when
+        `seed --grown` has loaded it."""
+        with database.named(database.grown_name()):
+            if not database.exists() or not database.row_counts()["reciprocity_ledgerentry"]:
+                self.stdout.write(
+                    f"{database.name()} is not loaded: `python -m bench seed --grown` loads it."
+                )
+                return None
+            self.stdout.write(f"Timing the pages and the job again on {database.name()}…")
+            data = database.row_counts()
+            floor, measured = pages.measure_all(pages.samples(10))
+            return Grown(data, floor, measured, deductions.measure(when))

@@ -1,5 +1,6 @@
 """`python -m bench seed`: 200 congregations of 200 Selves with five years of history,
 loaded with COPY into the bench's own database as the schema's owner
+(`--grown`: four times as many congregations, into the grown database of bench.settings)
 (BENCH_DATABASE_OWNER_URL): COPY and TRUNCATE are the owner's to do, and row-level security
 refuses COPY to anyone it holds back (the owner it lets through)."""
 
@@ -39,9 +40,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--fresh", action="store_true", help="drop the bench database and load it again"
         )
+        parser.add_argument(
+            "--grown",
+            action="store_true",
+            help=f"{database.GROWTH}× the congregations, into {database.grown_name()}",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         database.require_postgresql()
+        if options["grown"]:
+            with database.named(database.grown_name()):
+                grown = options["congregations"] * database.GROWTH
+                self.seed(**{**options, "congregations": grown})
+        else:
+            self.seed(**options)
+
+    def seed(self, **options: Any) -> None:
         shape = Shape(congregations=options["congregations"], members=options["members"])
         most = SETTING_BOUNDS["hard_size_cap"][1]
         if shape.congregations < 1 or not 8 <= shape.members <= most:
