@@ -3,11 +3,13 @@ proposal's words, and a meeting's rounds for the meeting page."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from crews.access import is_member
 from crews.models import Meeting
@@ -45,17 +47,26 @@ def disputable(entry: LedgerEntry) -> bool:
     )
 
 
-@register.inclusion_tag("reciprocity/_rules.html")
-def game_rules() -> dict[str, Any]:
+@register.simple_tag
+def game_rules() -> str:
     """Every rule with its points, numbers from reciprocity.rules, grouped by level, and
-    what happens when someone leaves."""
+    what happens when someone leaves: the same card for everyone reading a language,
+    rendered once per language and process (the rules change only with the code)."""
+    return _rules_card(get_language())
+
+
+@functools.cache
+def _rules_card(language: str) -> str:
     attended = " / ".join(signed(consistency_points(n)) for n in CONSISTENCY_STEPS)
     # Translators: What earns level 3's points: meeting with one's crew (a small group of
     # 3–8 people who meet about once a month); the points read like "+1 / +2 / +3".
     met = gettext("met with their crew: the first, second, each later time")
     rows = [(Level.CONSISTENCY, attended, met)]
     rows += [(LEVELS[rule], signed(points), str(rule.label)) for rule, points in POINTS.items()]
-    return {"rules": sorted(rows, key=lambda row: row[0]), "leaving": gettext(WHEN_SOMEONE_LEAVES)}
+    return render_to_string(
+        "reciprocity/_rules.html",
+        {"rules": sorted(rows, key=lambda row: row[0]), "leaving": gettext(WHEN_SOMEONE_LEAVES)},
+    )
 
 
 @register.inclusion_tag("reciprocity/_meeting_rounds.html", takes_context=True)
