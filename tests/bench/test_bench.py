@@ -120,9 +120,7 @@ def test_growth_is_judged_per_page_and_per_meeting_settled() -> None:
                 deductions=Deductions(job_seconds, 400, 0.4, 400, 0.02, 0, meetings=200),
             ),
         )
-        return {
-            t.name: f"{t.verdict}: {t.detail}" for t in report.targets() if "4× data" in t.name
-        }
+        return {t.name: f"{t.verdict}: {t.detail}" for t in report.targets() if "4× data" in t.name}
 
     assert judged(4.8, 1.2) == {
         "pages' medians on 4× data ≤ 1.25× on 1×": "pass: at most 1.20×",
