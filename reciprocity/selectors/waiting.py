@@ -36,7 +36,7 @@ from crews.models import Attendance, CrewInvitation, CrewMembership, Kind, Meeti
 
 from ..models import ConflictParty, ConflictStatus, CoOwner, Dispute, LedgerEntry, LegalForm
 from ..rules import DISPUTE_WITHIN, Rule
-from . import witnesses_of
+from . import has_witness
 
 # A facilitator hears of a pending invitation this long before its link lapses, and of a
 # member still without a crew or dyad this long after joining.
@@ -230,11 +230,11 @@ def _disputes_to_confirm(self_: Self, ids: list[int], now: datetime) -> QuerySet
 
 def _deductions(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
     """The Self's missed-meeting −5s still open to dispute, by a crew-mate who was there."""
-    witnesses = witnesses_of(
-        meeting=OuterRef("meeting_id"), crew=OuterRef("crew_id"), member=self_.pk
+    witnesses = has_witness(
+        meeting=OuterRef("meeting_id"), crew_id=OuterRef("crew_id"), member=self_.pk
     )
     entries = LedgerEntry.objects.filter(
-        Exists(witnesses),
+        witnesses,
         congregation_id__in=ids,
         member=self_,
         rule=Rule.MISSED,

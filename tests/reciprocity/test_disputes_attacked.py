@@ -226,3 +226,21 @@ def test_a_disputer_who_left_and_came_back_is_told_why_and_what_is_left_to_do(
     assert "ask a facilitator to correct it" in page
     with refused("You have said you were there already."):
         dispute_deduction(entry=dispute.entry, disputed_by=member)
+
+
+def test_no_i_was_there_once_everyone_who_was_there_has_left_the_crew(
+    congregation: Congregation, crew: Crew, member: Self, crew_mate: Self, third: Self
+) -> None:
+    """Only someone marked present and still in the crew can confirm: with them gone,
+    neither my page nor what waits for the member offers a dispute nobody could confirm,
+    while a crew-mate who stayed keeps it open."""
+    missed = missed_meeting(crew, [third], member, timezone.now() - GRACE)
+    mine = signed_in(member)
+    assert I_WAS_THERE in text(mine.get(congregation_url("reciprocity:me", congregation)))
+    assert "deduction" in kinds_waiting(member, congregation)
+
+    leave_crew(crew=crew, member=third)
+
+    assert I_WAS_THERE not in text(mine.get(congregation_url("reciprocity:me", congregation)))
+    assert I_WAS_THERE not in text(mine.get(url("entry", congregation, missed.pk)))
+    assert "deduction" not in kinds_waiting(member, congregation)
