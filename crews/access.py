@@ -11,7 +11,7 @@ from congregations.models import Self
 from microsolidarity.http import CongregationRequest
 
 from .models import Crew, Meeting
-from .selectors import find_crew, find_meeting, is_current_member
+from .selectors import find_crew, find_members_crew, find_members_meeting, is_current_member
 
 
 def is_member(crew: Crew, user: object) -> bool:
@@ -31,15 +31,15 @@ def crew_or_404(request: CongregationRequest, pk: int) -> Crew:
 
 def crew_for_member(request: CongregationRequest, pk: int) -> Crew:
     """The crew, for its current members; 404 for everyone else."""
-    crew = crew_or_404(request, pk)
-    if not is_member(crew, request.user):
+    crew = find_members_crew(congregation=request.congregation, pk=pk, self_=request.user)
+    if crew is None:
         raise Http404(gettext("No such crew."))
     return crew
 
 
 def meeting_for_member(request: CongregationRequest, pk: int) -> Meeting:
     """The meeting, for current members of its crew; 404 for everyone else."""
-    meeting = find_meeting(congregation=request.congregation, pk=pk)
-    if meeting is None or not is_member(meeting.crew, request.user):
+    meeting = find_members_meeting(congregation=request.congregation, pk=pk, self_=request.user)
+    if meeting is None:
         raise Http404(gettext("No such meeting."))
     return meeting

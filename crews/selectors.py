@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from congregations.models import Congregation, Membership, Self
@@ -347,9 +347,29 @@ def find_invitation_to(*, self_: Self, pk: int) -> CrewInvitation | None:
     return CrewInvitation.objects.filter(pk=pk, invitee=self_).select_related("crew").first()
 
 
-def find_meeting(*, congregation: Congregation, pk: int) -> Meeting | None:
-    return (
-        Meeting.objects.filter(congregation=congregation, pk=pk)
-        .select_related("crew", "congregation", "logged_by")
+def _seated(self_: Self, crew_field: str) -> Exists:
+    """Whether the Self is a current member of the crew ``crew_field`` of the outer row
+    names: asked in the same query as the row itself."""
+    return Exists(
+        CrewMembership.objects.current().filter(crew_id=OuterRef(crew_field), member=self_)
+    )
+
+
+def find_members_crew(*, congregation: Congregation, pk: int, self_: Self) -> Crew | None:
+    """The crew, if the Self is one of its current members: one query for both."""
+    crew = Crew.objects.filter(_seated(self_, "pk"), congregation=congregation, pk=pk).first()
+    if crew is not None:
+        crew.congregation = congregation
+    return crew
+
+
+def find_members_meeting(*, congregation: Congregation, pk: int, self_: Self) -> Meeting | None:
+    """The meeting, if the Self is a current member of its crew: one query for both."""
+    meeting = (
+        Meeting.objects.filter(_seated(self_, "crew_id"), congregation=congregation, pk=pk)
+        .select_related("crew", "logged_by")
         .first()
     )
+    if meeting is not None:
+        meeting.congregation = meeting.crew.congregation = congregation
+    return meeting
