@@ -33,6 +33,7 @@ from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.selectors import memberships_of
 from congregations.tenancy import across_congregations
 from crews.models import Attendance, CrewInvitation, CrewMembership, Kind, Meeting, MeetingStatus
+from microsolidarity.compiled import Compiled
 
 from ..models import ConflictParty, ConflictStatus, CoOwner, Dispute, LedgerEntry, LegalForm
 from ..rules import DISPUTE_WITHIN, Rule
@@ -93,15 +94,24 @@ def _read(self_: Self, memberships: list[Membership], now: datetime) -> list[Wai
     congregations = {m.congregation_id: m.congregation for m in memberships}
     if not congregations:
         return []
-    ids = list(congregations)
-    selects = [select(self_, ids, now) for select in MEMBER_SELECTS]
     facilitating = [m.congregation_id for m in memberships if m.is_facilitator]
+    rows = [
+        Row(*values) for values in WAITING.rows(now, [self_.pk], list(congregations), facilitating)
+    ]
+    items = list(_items(rows, congregations, now))
+    return sorted(items, key=lambda item: item.since)
+
+
+def _waiting(
+    now: datetime, self_id: list[int], ids: list[int], facilitating: list[int]
+) -> QuerySet[Any]:
+    """Every kind's SELECT in one UNION ALL: a facilitator's kinds only where they are one."""
+    (me,) = self_id
+    selects = [select(me, ids, now) for select in MEMBER_SELECTS]
     if facilitating:
         selects += [select(facilitating, now) for select in FACILITATOR_SELECTS]
     first, *rest = selects
-    rows = [Row(*values) for values in first.union(*rest, all=True)]
-    items = list(_items(rows, congregations, now))
-    return sorted(items, key=lambda item: item.since)
+    return first.union(*rest, all=True)
 
 
 def _columns(queryset: QuerySet[Any], kind: str, since: str, **fields: str) -> QuerySet[Any]:
@@ -124,18 +134,18 @@ def _columns(queryset: QuerySet[Any], kind: str, since: str, **fields: str) -> Q
     )
 
 
-def _in_crew(self_: Self, crew_field: str) -> Exists:
+def _in_crew(self_id: int, crew_field: str) -> Exists:
     """Whether the Self is in the crew named by ``crew_field`` of the outer row now."""
     return Exists(
         CrewMembership.objects.filter(
-            crew_id=OuterRef(crew_field), member=self_, left_at__isnull=True
+            crew_id=OuterRef(crew_field), member=self_id, left_at__isnull=True
         )
     )
 
 
-def _crew_invitations(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+def _crew_invitations(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     asked = CrewInvitation.objects.filter(
-        congregation_id__in=ids, invitee=self_, answered_at__isnull=True
+        congregation_id__in=ids, invitee=self_id, answered_at__isnull=True
     )
     return _columns(
         asked,
@@ -148,11 +158,11 @@ def _crew_invitations(self_: Self, ids: list[int], now: datetime) -> QuerySet[An
     )
 
 
-def _meetings_to_log(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+def _meetings_to_log(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     """Started, not logged, not settled, and (checked below with each congregation's own
     grace) still open to logging."""
     meetings = Meeting.objects.filter(
-        _in_crew(self_, "crew_id"),
+        _in_crew(self_id, "crew_id"),
         congregation_id__in=ids,
         status=MeetingStatus.SCHEDULED,
         deductions_applied_at__isnull=True,
@@ -168,10 +178,10 @@ def _meetings_to_log(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any
     )
 
 
-def _conflicts(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+def _conflicts(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     seats = ConflictParty.objects.filter(
         congregation_id__in=ids,
-        party=self_,
+        party=self_id,
         confirmed_at__isnull=True,
         left_at__isnull=True,
         conflict__status=ConflictStatus.OPEN,
@@ -188,10 +198,10 @@ def _conflicts(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
     )
 
 
-def _co_ownerships(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+def _co_ownerships(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     shares = CoOwner.objects.filter(
         congregation_id__in=ids,
-        co_owner=self_,
+        co_owner=self_id,
         confirmed_at__isnull=True,
         left_at__isnull=True,
         venture__confirmed_at__isnull=True,
@@ -207,18 +217,18 @@ def _co_ownerships(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
     )
 
 
-def _disputes_to_confirm(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+def _disputes_to_confirm(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     """Disputes of a meeting the Self was marked present at, in a crew they are still in."""
     there = Attendance.objects.filter(
-        meeting_id=OuterRef("entry__meeting_id"), member=self_, present=True
+        meeting_id=OuterRef("entry__meeting_id"), member=self_id, present=True
     )
     disputes = Dispute.objects.filter(
         Exists(there),
-        _in_crew(self_, "entry__crew_id"),
+        _in_crew(self_id, "entry__crew_id"),
         congregation_id__in=ids,
         confirmed_at__isnull=True,
         withdrawn_at__isnull=True,
-    ).exclude(disputed_by=self_)
+    ).exclude(disputed_by=self_id)
     return _columns(
         disputes,
         "dispute",
@@ -228,15 +238,15 @@ def _disputes_to_confirm(self_: Self, ids: list[int], now: datetime) -> QuerySet
     )
 
 
-def _deductions(self_: Self, ids: list[int], now: datetime) -> QuerySet[Any]:
+def _deductions(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     """The Self's missed-meeting −5s still open to dispute, by a crew-mate who was there."""
     witnesses = has_witness(
-        meeting=OuterRef("meeting_id"), crew_id=OuterRef("crew_id"), member=self_.pk
+        meeting=OuterRef("meeting_id"), crew_id=OuterRef("crew_id"), member=self_id
     )
     entries = LedgerEntry.objects.filter(
         witnesses,
         congregation_id__in=ids,
-        member=self_,
+        member=self_id,
         rule=Rule.MISSED,
         recorded_at__gt=now - DISPUTE_WITHIN,
         reversed_by__isnull=True,
@@ -276,7 +286,7 @@ def _without_crew(ids: list[int], now: datetime) -> QuerySet[Any]:
     )
 
 
-MEMBER_SELECTS: list[Callable[[Self, list[int], datetime], QuerySet[Any]]] = [
+MEMBER_SELECTS: list[Callable[[int, list[int], datetime], QuerySet[Any]]] = [
     _crew_invitations,
     _meetings_to_log,
     _conflicts,
@@ -288,6 +298,9 @@ FACILITATOR_SELECTS: list[Callable[[list[int], datetime], QuerySet[Any]]] = [
     _lapsing_invitations,
     _without_crew,
 ]
+# Built and compiled once per shape (microsolidarity.compiled): on the home page, building
+# this union took longer than PostgreSQL took to plan and run it.
+WAITING = Compiled(_waiting)
 
 
 # --- the rows, in words, with the page where each is done --------------------------------
