@@ -15,8 +15,8 @@ from django.utils import timezone
 from congregations.models import Congregation, Self
 from congregations.tenancy import across_congregations, tenant
 from crews.models import Crew, Meeting
-from microsolidarity.compiled import Compiled
 from crews.services import form_crew
+from microsolidarity.compiled import Compiled
 from tests.builders import scheduled_meeting
 from tests.factories import CongregationFactory, MembershipFactory
 
