@@ -118,13 +118,22 @@ def run(processes: int, *, requests: int = 100, **changes: object) -> LoadRun:
     return built
 
 
-def verdicts(*runs: LoadRun) -> dict[str, str]:
-    report = LoadReport(datetime(2026, 1, 1, tzinfo=UTC), 20, 10.0, list(runs))
+def verdicts(*runs: LoadRun, cores: int = 1) -> dict[str, str]:
+    report = LoadReport(datetime(2026, 1, 1, tzinfo=UTC), 20, 10.0, list(runs), cores)
     return {t.name: t.verdict for t in report.targets()}
 
 
 def test_a_good_run_passes_every_target() -> None:
-    assert set(verdicts(run(1, requests=100), run(2, requests=150)).values()) == {"pass"}
+    assert set(verdicts(run(1, requests=450), run(2, requests=600)).values()) == {"pass"}
+
+
+def test_throughput_per_core_must_double_the_first_runs() -> None:
+    """The first run did 43.7 requests/s on 2 cores: 21.85 a core, to be doubled."""
+    name = "throughput per core ≥ 2× the first run's"
+    # 44 requests/s in the best run: on one core twice the first run's, on two cores not.
+    assert verdicts(run(1, requests=100), run(2, requests=440))[name] == "pass"
+    assert verdicts(run(1, requests=100), run(2, requests=440), cores=2)[name] == "miss"
+    assert verdicts(run(2, requests=880), cores=2)[name] == "pass"
 
 
 def test_errors_failed_sign_ins_and_writes_the_database_lacks_are_misses() -> None:
