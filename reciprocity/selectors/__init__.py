@@ -259,26 +259,29 @@ class MemberBreakdown:
 
 def member_breakdown(*, self_: Self, congregation: Congregation) -> MemberBreakdown:
     """A Self's points in the congregation: in total, per crew (any they belong to, 0
-    included, and any they left with points) and per level."""
-    mine = LedgerEntry.objects.filter(member=self_, congregation=congregation)
-    per_crew = dict(
-        mine.filter(crew__isnull=False)
-        .values("crew_id")
+    included, and any they left with points) and per level. Two queries: the sums by crew
+    and level together, then the crews they are in or have points in."""
+    sums = (
+        LedgerEntry.objects.filter(member=self_, congregation=congregation)
+        .values("crew_id", "level")
         .annotate(points=Sum("points"))
-        .values_list("crew_id", "points")
+        .values_list("crew_id", "level", "points")
     )
-    current = set(
-        CrewMembership.objects.filter(member=self_, crew__congregation=congregation)
-        .current()
-        .values_list("crew_id", flat=True)
-    )
+    per_crew: dict[int, int] = {}
+    by_level: dict[int, int] = {}
+    for crew_id, level, points in sums:
+        if crew_id is not None:
+            per_crew[crew_id] = per_crew.get(crew_id, 0) + points
+        by_level[level] = by_level.get(level, 0) + points
+    seat = CrewMembership.objects.current().filter(crew=OuterRef("pk"), member=self_)
     crews = [
-        CrewPoints(crew.pk, crew.name, per_crew.get(crew.pk, 0), crew.pk in current)
-        for crew in Crew.objects.filter(pk__in=current | set(per_crew)).order_by("name")
+        CrewPoints(pk, name, per_crew.get(pk, 0), current)
+        for pk, name, current in Crew.objects.filter(congregation=congregation)
+        .annotate(current=Exists(seat))
+        .filter(Q(current=True) | Q(pk__in=list(per_crew)))
+        .order_by("name")
+        .values_list("pk", "name", "current")
     ]
-    by_level = dict(
-        mine.values("level").annotate(points=Sum("points")).values_list("level", "points")
-    )
     return MemberBreakdown(sum(by_level.values()), crews, by_level)
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from congregations.models import Congregation, Self
 from congregations.tenancy import tenant
 from crews.models import Crew
-from crews.services import form_crew
+from crews.services import form_crew, leave_crew
 from reciprocity.charts import step_chart
 from reciprocity.models import LedgerEntry
 from reciprocity.rules import Level
@@ -305,6 +305,36 @@ def test_my_page_shows_my_score_per_crew_and_level_five(
     assert f'href="{entries}?crew={played.pk}">+7<' in page
     assert f'href="{entries}?level=5">+100<' in page
     assert "Co-owners" in page
+
+
+@pytest.mark.embedded
+def test_my_page_lists_each_crew_i_am_in_and_each_i_left_with_points(
+    congregation: Congregation, played: Crew, member: Self, crew_mate: Self, other_crew: Crew
+) -> None:
+    """A crew left with points stays, marked; one left without any goes; a crew just
+    joined shows 0; another congregation's points count nowhere here."""
+    newcomer = MembershipFactory.create(congregation=congregation).member
+    empty = form_crew(
+        congregation=congregation, name="Empty", members=[member, crew_mate, newcomer]
+    )
+    fresh = form_crew(
+        congregation=congregation, name="Fresh", members=[member, crew_mate, newcomer]
+    )
+    leave_crew(crew=played, member=member)
+    leave_crew(crew=empty, member=member)
+
+    response = signed_in(member).get(congregation_url("reciprocity:me", congregation))
+
+    mine = response.context["mine"]
+    assert [(c.name, c.points, c.current) for c in mine.crews] == [
+        (fresh.name, 0, True),
+        (played.name, 7, False),
+    ]
+    assert mine.total == 7
+    assert dict(mine.levels())[Level.LISTENING] == 0
+    assert sum(points for _, points in mine.levels()) == 7
+    assert f"{played.name} <small>(left)</small>" in text(response)
+    assert other_crew.name not in text(response)
 
 
 # Not in the embedded pass (pytest -m embedded): thousands of rows make it slow on any
