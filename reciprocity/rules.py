@@ -7,6 +7,7 @@ counts people in, a Self in the services, an id in the generator."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol, TypeVar
@@ -17,8 +18,8 @@ from django.db.models.enums import IntegerChoices, TextChoices
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 Person = TypeVar("Person")
 
@@ -363,7 +364,14 @@ def meeting_name(parts: Mapping[str, Any]) -> str:
     """A meeting as a reason names it, in the active language: its crew and its day on the
     meeting's own clock."""
     start = datetime.fromisoformat(parts["starts_at"]).astimezone(ZoneInfo(parts["zone"]))
-    return str(MEETING).format(crew=parts["crew"], day=date_format(start, "DATE_FORMAT"))
+    return str(MEETING).format(crew=parts["crew"], day=_day(start.date(), get_language()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(day: date, language: str | None) -> str:
+    """``day`` as the active language's DATE_FORMAT writes it (``language`` keys the cache):
+    the missed-meeting job names thousands of meetings on a few dozen days."""
+    return date_format(day, "DATE_FORMAT")
 
 
 def corrected_parts(rule: str, parts: Mapping[str, Any] | None, reason: str) -> Parts:
@@ -373,8 +381,14 @@ def corrected_parts(rule: str, parts: Mapping[str, Any] | None, reason: str) -> 
 
 def written_reason(rule: Rule, parts: Mapping[str, Any]) -> str:
     """The reason as the ledger keeps it: in English, at most REASON_LENGTH long."""
+    (reason,) = written_reasons(rule, [parts])
+    return reason
+
+
+def written_reasons(rule: Rule, many: Sequence[Mapping[str, Any]]) -> list[str]:
+    """written_reason of each of ``many`` parts, in English entered once for them all."""
     with translation.override(WRITTEN_IN):
-        return _said(Rule(rule), parts)[:REASON_LENGTH]
+        return [_said(Rule(rule), parts)[:REASON_LENGTH] for parts in many]
 
 
 def localized_reason(rule: str, parts: Mapping[str, Any] | None, written: str) -> str:

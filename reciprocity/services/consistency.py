@@ -27,7 +27,7 @@ from ..rules import (
     consistency_points,
     entry_key,
     meeting_parts,
-    written_reason,
+    written_reasons,
 )
 from .ledger import describe, entry, write
 from .notices import queue_missed_meeting_emails
@@ -154,21 +154,27 @@ def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
 
 
 def _batch(meetings: dict[int, Parts]) -> tuple[str, list[Any]]:
-    """The rows (meeting_id, reason, reason_parts) of the batch, as SQL and its
-    parameters: on PostgreSQL three arrays, one parameter each (see
-    microsolidarity.arrays). The parts go as JSON text, the reason as written from them."""
-    rows = [
-        (pk, written_reason(Rule.MISSED, parts), json.dumps(parts))
-        for pk, parts in meetings.items()
-    ]
+    """The rows (meeting_id, reason, parts) of the batch, as SQL and its parameters, the
+    reason as written from the parts. On PostgreSQL they travel as one JSON document, which
+    the standard library writes in C: quoting arrays of thousands of strings in Python took
+    longer than the statement ran."""
+    reasons = written_reasons(Rule.MISSED, list(meetings.values()))
     if connection.vendor == "postgresql":
-        return "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[])", [
-            [row[0] for row in rows],
-            [row[1] for row in rows],
-            [row[2] for row in rows],
+        rows = [
+            {"meeting_id": pk, "reason": reason, "parts": parts}
+            for (pk, parts), reason in zip(meetings.items(), reasons, strict=True)
         ]
-    values = ", ".join(["(%s, %s, %s)"] * len(rows))
-    return f"VALUES {values}", [value for row in rows for value in row]
+        return (
+            "SELECT * FROM jsonb_to_recordset(%s::jsonb) AS b(meeting_id bigint, reason text, "
+            "parts jsonb)",
+            [json.dumps(rows)],
+        )
+    values = ", ".join(["(%s, %s, %s)"] * len(meetings))
+    return f"VALUES {values}", [
+        value
+        for (pk, parts), reason in zip(meetings.items(), reasons, strict=True)
+        for value in (pk, reason, json.dumps(parts))
+    ]
 
 
 # One statement writes a batch's deductions: every member of the crew at a meeting's start
@@ -187,7 +193,7 @@ MISSED_SQL = """
 WITH batch (meeting_id, reason, parts) AS ({batch})
 INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,
                       reason_parts, occurred_at, recorded_at, idempotency_key, meeting_id)
-SELECT m.congregation_id, cm.member_id, m.crew_id, %s, %s, %s, b.reason, {parts},
+SELECT m.congregation_id, cm.member_id, m.crew_id, %s, %s, %s, b.reason, b.parts,
        m.starts_at, %s, %s || m.id || ':' || cm.member_id, m.id
 FROM batch b
 JOIN {meeting} m ON m.id = b.meeting_id AND m.deductions_applied_at IS NULL
@@ -211,7 +217,6 @@ def write_deductions(meetings: dict[int, Parts], now: datetime) -> int:
     batch, params = _batch(meetings)
     sql = MISSED_SQL.format(
         batch=batch,
-        parts="b.parts::jsonb" if connection.vendor == "postgresql" else "b.parts",
         ledger=LedgerEntry._meta.db_table,
         meeting=Meeting._meta.db_table,
         crew_membership=CrewMembership._meta.db_table,
