@@ -46,13 +46,15 @@ TEMPLATE = "crews/meeting.html"
 def render_meeting_page(
     request: CongregationRequest, meeting: Meeting, **refused: ServiceForm
 ) -> HttpResponse:
-    """The meeting as its crew sees it now: changeable before the start, loggable from
-    the start until the grace period ends, its notes editable once logged. A form that
-    was refused comes back with its errors."""
+    """The meeting as its crew sees it now (``meeting`` is one meeting_for_member let the
+    viewer into): changeable before the start, loggable from the start until the grace
+    period ends, its notes editable once logged. A form that was refused comes back with
+    its errors."""
     now = timezone.now()
     context: dict[str, Any] = {
         "meeting": meeting,
         "crew": meeting.crew,
+        "crew_member": True,
         "can_change": meeting.can_change_at(now),
         "can_log": meeting.can_log_at(now),
         "has_started": meeting.has_started(now),

@@ -71,9 +71,9 @@ def _rules_card(language: str) -> str:
 
 @register.inclusion_tag("reciprocity/_meeting_rounds.html", takes_context=True)
 def meeting_game(context: template.Context, meeting: Meeting) -> dict[str, Any]:
-    """The rounds recorded at a meeting, for the crew's members only."""
-    user = context["request"].user
-    member = is_member(meeting.crew, user)
+    """The rounds recorded at a meeting, for the crew's members only: a page that let in
+    only them (crews.access.meeting_for_member) says so with ``crew_member``."""
+    member = context.get("crew_member") or is_member(meeting.crew, context["request"].user)
     return {
         "request": context["request"],
         "meeting": meeting,
