@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
-from datetime import date, tzinfo
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, tzinfo
+from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
@@ -83,9 +84,14 @@ def _cells(rows: Iterable[tuple], reader: tzinfo, language: str | None) -> Itera
         reverses = ""
         with translation.override(language):
             if reversed_at is not None:
-                day = entry_day(reversed_at, reversed_meeting_zone, crew_zone, reader)
-                said = localized_reason(reversed_rule, reversed_parts, reversed_reason)
-                reverses = f"{day.isoformat()} {reversed_points:+d} {said}"
+                reverses = reversal(
+                    reversed_at,
+                    (reversed_meeting_zone, crew_zone, reader),
+                    reversed_points,
+                    reversed_rule,
+                    reversed_parts,
+                    reversed_reason,
+                )
             row: list[Cell] = [
                 entry_day(occurred_at, meeting_zone, crew_zone, reader),
                 member,
@@ -100,6 +106,21 @@ def _cells(rows: Iterable[tuple], reader: tzinfo, language: str | None) -> Itera
         yield row
 
 
+def reversal(
+    at: datetime,
+    clocks: tuple[tzinfo | None, ...],
+    points: int,
+    rule: str,
+    parts: Mapping[str, Any] | None,
+    reason: str,
+) -> str:
+    """What a correction's "reverses" cell says of the entry it reverses: its day on the
+    first of ``clocks`` it has (rules.entry_day), its points and its reason, in the active
+    language."""
+    day = entry_day(at, *clocks)
+    return f"{day.isoformat()} {points:+d} {localized_reason(rule, parts, reason)}"
+
+
 class _Echo:
     """csv.writer writes to this, and hands back each line for the response to stream."""
 
@@ -112,10 +133,16 @@ def csv_lines(rows: Iterable[list[Cell]], heading: list[str] | None = None) -> I
     which both programs read as a date; text that looks like a formula gets the leading
     apostrophe that keeps it text. ``heading`` is the header row, ``header()`` by
     default."""
+    yield csv_header(heading)
     writer = csv.writer(_Echo())
-    yield BOM + writer.writerow([cell(text) for text in heading or header()])
     for row in rows:
         yield writer.writerow([_csv_cell(value) for value in row])
+
+
+def csv_header(heading: list[str] | None = None) -> str:
+    """A CSV's first line: the byte-order mark and the header row (``header()`` by
+    default)."""
+    return BOM + csv.writer(_Echo()).writerow([cell(text) for text in heading or header()])
 
 
 def _csv_cell(value: Cell) -> str | int:

@@ -28,6 +28,7 @@ from congregations.tenancy import SETTING, _current, across_congregations, tenan
 from crews.models import Crew, CrewMembership
 from crews.services.calendar import renew_calendar_feed
 
+from .builders import long_ledger
 from .factories import CongregationFactory, MembershipFactory
 from .test_database_walls import product_modules
 
@@ -298,6 +299,32 @@ def test_a_streamed_csv_closed_early_leaves_nothing_open(
     assert not connection.in_atomic_block
     assert _current.get() == (None, False)
     assert on_the_connection() == CLEAN
+
+
+def test_a_csv_closed_while_the_database_copies_it_leaves_nothing_open(
+    transactional_db: None, crew: Crew, congregation: Congregation, member: Self
+) -> None:
+    """Closed mid-COPY (a download given up), the COPY is cancelled and its transaction
+    rolled back: the connection is left as a request found it, and serves the next."""
+    long_ledger(crew, 3_000)
+    client = Client()
+    client.force_login(member)
+    url = reverse(
+        "reciprocity:crew_entries_csv",
+        kwargs={"congregation_slug": congregation.slug, "crew_pk": crew.pk},
+    )
+    response = client.get(url)
+    chunks = iter(response.streaming_content)  # type: ignore[attr-defined]
+    next(chunks), next(chunks)  # the header, and the first rows the database sent
+    assert connection.in_atomic_block
+
+    response.close()
+
+    assert not connection.in_atomic_block
+    assert _current.get() == (None, False)
+    assert on_the_connection() == CLEAN
+    whole = b"".join(client.get(url).streaming_content)
+    assert whole.count(b"\r\n") == 1 + 3_000
 
 
 def test_dumpdata_with_the_app_s_credentials_holds_every_congregation(

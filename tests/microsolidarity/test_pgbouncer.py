@@ -23,8 +23,10 @@ from django.db import DatabaseError, connection, transaction
 from congregations.models import Congregation, Self
 from congregations.services import create_congregation
 from congregations.tenancy import SETTING, across_congregations, tenant
+from crews.models import Crew
 from crews.services import form_crew
 
+from ..builders import congregation_url, signed_in
 from ..factories import MembershipFactory, SelfFactory
 from ..pgbouncer import PgBouncer, pgbouncer_for, through
 
@@ -198,3 +200,21 @@ def test_the_door_across_congregations_closes_with_its_transaction(
         assert one(other, "SELECT count(*) FROM congregations_membership") == 0
     assert django_one("SELECT current_user") == app_through.user
     assert django_one("SELECT count(*) FROM congregations_membership") == 0
+
+
+def test_a_csv_the_database_copies_streams_through_the_bouncer(
+    app_through: PgBouncer, played: Crew, congregation: Congregation, member: Self
+) -> None:
+    """PostgreSQL's COPY runs in the response's own transaction, behind its congregation's
+    walls, through a bouncer in transaction pooling mode, and leaves nothing on the shared
+    server connection."""
+    url = congregation_url("reciprocity:crew_entries_csv", congregation, crew_pk=played.pk)
+
+    content = b"".join(signed_in(member).get(url).streaming_content)  # type: ignore[attr-defined]
+
+    header, *rows, end = content.split(b"\r\n")
+    assert header.endswith(b"reverses") and end == b""
+    assert len(rows) == 3 + 2 + 2  # attended, offered and asked, mutual respect
+    with app_through.connect() as other:
+        assert setting(other) in UNSET
+        assert one(other, "SELECT count(*) FROM reciprocity_ledgerentry") == 0
