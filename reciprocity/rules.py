@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 # The choices' base classes only: what a field stores, not a model.
 from django.db.models.enums import IntegerChoices, TextChoices
 from django.utils import translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -364,14 +364,16 @@ def meeting_name(parts: Mapping[str, Any]) -> str:
     """A meeting as a reason names it, in the active language: its crew and its day on the
     meeting's own clock."""
     start = datetime.fromisoformat(parts["starts_at"]).astimezone(ZoneInfo(parts["zone"]))
-    return str(MEETING).format(crew=parts["crew"], day=_day(start.date(), get_language()))
+    day = _day(start.date(), get_language(), get_format("DATE_FORMAT"))
+    return str(MEETING).format(crew=parts["crew"], day=day)
 
 
 @functools.lru_cache(maxsize=4096)
-def _day(day: date, language: str | None) -> str:
-    """``day`` as the active language's DATE_FORMAT writes it (``language`` keys the cache):
-    the missed-meeting job names thousands of meetings on a few dozen days."""
-    return date_format(day, "DATE_FORMAT")
+def _day(day: date, language: str | None, written_as: str) -> str:
+    """``day`` as the active language's DATE_FORMAT (``written_as``) writes it, its month
+    names in ``language``: the missed-meeting job names thousands of meetings on a few
+    dozen days."""
+    return date_format(day, written_as)
 
 
 def corrected_parts(rule: str, parts: Mapping[str, Any] | None, reason: str) -> Parts:
