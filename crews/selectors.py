@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
     Min,
     OuterRef,
@@ -347,16 +346,14 @@ def find_crew(*, congregation: Congregation, pk: int) -> Crew | None:
 
 
 def crew_and_seat(*, congregation: Congregation, pk: int, self_: Self) -> tuple[Crew | None, bool]:
-    """The congregation's crew, and whether the Self is one of its current members, in one
-    query."""
-    seat = CrewMembership.objects.filter(crew=OuterRef("pk"), member=self_).current()
-    crew = (
-        Crew.objects.filter(congregation=congregation, pk=pk).annotate(seated=Exists(seat)).first()
-    )
-    if crew is None:
-        return None, False
-    crew.congregation = congregation  # the same row: no need to read it again
-    return crew, crew.seated
+    """The congregation's crew, and whether the Self is one of its current members: for a
+    member, the one query that reads their seat reads the crew too."""
+    seats = CrewMembership.objects.filter(crew_id=pk, member=self_).current()
+    seat = seats.select_related("crew").first()
+    crew = seat.crew if seat else find_crew(congregation=congregation, pk=pk)
+    if crew is not None:
+        crew.congregation = congregation  # the same row: no need to read it again
+    return crew, seat is not None
 
 
 def ever_in_crew(*, crew: Crew, member_id: int) -> Self | None:
