@@ -349,7 +349,8 @@ def crew_and_seat(*, congregation: Congregation, pk: int, self_: Self) -> tuple[
     """The congregation's crew, and whether the Self is one of its current members: for a
     member, the one query that reads their seat reads the crew too."""
     seats = CrewMembership.objects.filter(crew_id=pk, member=self_).current()
-    seat = seats.select_related("crew").first()
+    # At most one current seat (one_current_crew_membership): no order to compile.
+    seat = next(iter(seats.select_related("crew")[:1]), None)
     crew = seat.crew if seat else find_crew(congregation=congregation, pk=pk)
     if crew is not None:
         crew.congregation = congregation  # the same row: no need to read it again
