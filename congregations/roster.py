@@ -1,38 +1,28 @@
 """A version for each congregation's roster — who is in it, their roles, their profiles,
-its crews and who is in them — so pages can cache what they render of it.
-
-The version is a random token in the cache; any change to the roster forgets it once the
-change commits, so the next page renders afresh under a new token. Receivers of the
-models' save signals call ``roster_changed``, so no service can forget to. With more than
-one web process the cache must be shared (CACHE_URL pointing at Redis), or a process
-would go on showing what it cached before another process's change."""
+its crews, who is in them and who is asked to join them — so pages can cache what they
+render of it (``versions`` says how)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
-
+from . import versions
 from .models import Membership, Self
 from .selectors import memberships_of
 
 
-def _key(congregation_id: int) -> str:
+def roster_key(congregation_id: int) -> str:
+    """The roster's key among ``versions``, for a page that reads it with others."""
     return f"roster-version:{congregation_id}"
 
 
 def roster_version(congregation_id: int) -> str:
-    return str(cache.get_or_set(_key(congregation_id), lambda: secrets.token_hex(8), None))
+    return versions.current(roster_key(congregation_id))
 
 
 def roster_changed(congregation_ids: Iterable[int]) -> None:
-    keys = [_key(pk) for pk in set(congregation_ids)]
-    cache.delete_many(keys)
-    # Again after commit: a page rendered meanwhile may have cached what was there before.
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    versions.changed(*(roster_key(pk) for pk in set(congregation_ids)))
 
 
 def on_membership_saved(sender: Any, instance: Membership, **kwargs: Any) -> None:

@@ -10,8 +10,9 @@ from django.utils.translation import gettext
 from congregations.models import Self
 from microsolidarity.http import CongregationRequest
 
+from . import selectors
 from .models import Crew, Meeting
-from .selectors import find_crew, find_members_crew, find_members_meeting, is_current_member
+from .selectors import find_members_meeting, is_current_member
 
 
 def is_member(crew: Crew, user: object) -> bool:
@@ -19,20 +20,23 @@ def is_member(crew: Crew, user: object) -> bool:
     return isinstance(user, Self) and is_current_member(crew=crew, self_=user)
 
 
-def crew_or_404(request: CongregationRequest, pk: int) -> Crew:
-    """The crew of the request's congregation, whoever asks; 404 when there is none."""
-    crew = find_crew(congregation=request.congregation, pk=pk)
+def crew_and_seat(request: CongregationRequest, pk: int) -> tuple[Crew, bool]:
+    """The crew of the request's congregation, whoever asks, and whether they are one of its
+    current members; 404 when there is no such crew."""
+    crew, seated = selectors.crew_and_seat(
+        congregation=request.congregation, pk=pk, self_=request.user
+    )
     if crew is None:
         # Translators: A crew is a small group of 3–8 people who meet about once a month (the
         # proposal's "Crew"); said of a crew or a dyad.
         raise Http404(gettext("No such crew."))
-    return crew
+    return crew, seated
 
 
 def crew_for_member(request: CongregationRequest, pk: int) -> Crew:
     """The crew, for its current members; 404 for everyone else."""
-    crew = find_members_crew(congregation=request.congregation, pk=pk, self_=request.user)
-    if crew is None:
+    crew, seated = crew_and_seat(request, pk)
+    if not seated:
         raise Http404(gettext("No such crew."))
     return crew
 

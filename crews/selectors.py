@@ -10,7 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
 from congregations.models import Congregation, Membership, Self
@@ -192,6 +201,9 @@ class CrewPage:
     upcoming: list[Meeting]
     recent: list[Meeting]
     invitations: list[CrewInvitation]
+    # When the page would read differently with nothing changed but the time: a meeting
+    # starts, or the time to log one ends. None: not before something changes.
+    changes_at: datetime | None
 
     @property
     def next_meeting(self) -> Meeting | None:
@@ -202,6 +214,13 @@ def _with_presence(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
     return meetings.annotate(
         present_count=Count("attendances", filter=Q(attendances__present=True))
     )
+
+
+def next_start(*, crew: Crew, now: datetime) -> datetime | None:
+    """When the crew's next meeting starts, scheduled or cancelled: from then on it is one
+    of the meetings that have started."""
+    later = Meeting.objects.filter(crew=crew, starts_at__gt=now)
+    return later.aggregate(first=Min("starts_at"))["first"]
 
 
 def crew_page(*, crew: Crew, now: datetime) -> CrewPage:
@@ -215,6 +234,7 @@ def crew_page(*, crew: Crew, now: datetime) -> CrewPage:
     )
     to_log = [m for m in open_meetings if m.has_started(now)]
     recent = meeting_history(crew=crew, now=now).exclude(pk__in=[m.pk for m in to_log])
+    changes = [m.log_closes_at() for m in to_log] + [next_start(crew=crew, now=now)]
     return CrewPage(
         crew=crew,
         members=list(
@@ -231,6 +251,7 @@ def crew_page(*, crew: Crew, now: datetime) -> CrewPage:
             .select_related("invitee")
             .order_by("created_at")
         ),
+        changes_at=min((moment for moment in changes if moment is not None), default=None),
     )
 
 
@@ -325,6 +346,18 @@ def find_crew(*, congregation: Congregation, pk: int) -> Crew | None:
     )
 
 
+def crew_and_seat(*, congregation: Congregation, pk: int, self_: Self) -> tuple[Crew | None, bool]:
+    """The congregation's crew, and whether the Self is one of its current members: for a
+    member, the one query that reads their seat reads the crew too."""
+    seats = CrewMembership.objects.filter(crew_id=pk, member=self_).current()
+    # At most one current seat (one_current_crew_membership): no order to compile.
+    seat = next(iter(seats.select_related("crew")[:1]), None)
+    crew = seat.crew if seat else find_crew(congregation=congregation, pk=pk)
+    if crew is not None:
+        crew.congregation = congregation  # the same row: no need to read it again
+    return crew, seat is not None
+
+
 def ever_in_crew(*, crew: Crew, member_id: int) -> Self | None:
     """The Self with this id if they have been in the crew at any time, else None."""
     seat = CrewMembership.objects.filter(crew=crew, member_id=member_id).select_related("member")
@@ -353,14 +386,6 @@ def _seated(self_: Self, crew_field: str) -> Exists:
     return Exists(
         CrewMembership.objects.current().filter(crew_id=OuterRef(crew_field), member=self_)
     )
-
-
-def find_members_crew(*, congregation: Congregation, pk: int, self_: Self) -> Crew | None:
-    """The crew, if the Self is one of its current members: one query for both."""
-    crew = Crew.objects.filter(_seated(self_, "pk"), congregation=congregation, pk=pk).first()
-    if crew is not None:
-        crew.congregation = congregation
-    return crew
 
 
 def find_members_meeting(*, congregation: Congregation, pk: int, self_: Self) -> Meeting | None:

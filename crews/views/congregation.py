@@ -30,7 +30,14 @@ def congregation_home(request: CongregationRequest) -> HttpResponse:
 @require_GET
 def people(request: CongregationRequest) -> HttpResponse:
     """The dating pool: who does what work, so complementary crew-mates can find each other."""
-    return render(request, "crews/people.html", {"cards": pool_cards(request.congregation)})
+    viewer = request.user.pk
+    # Joined here, not in a loop of the template: a couple of hundred cards cost the
+    # template more than the rest of the page.
+    cards = "".join(
+        as_you_see_it if self_id == viewer else as_others_see_it
+        for self_id, as_others_see_it, as_you_see_it in pool_cards(request.congregation)
+    )
+    return render(request, "crews/people.html", {"cards": SafeString(cards)})
 
 
 Card = tuple[int, SafeString, SafeString]
