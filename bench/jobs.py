@@ -22,10 +22,12 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from congregations.models import Email
 from congregations.rls import as_owner
-from congregations.services import send_due_emails
+from congregations.tenancy import across_congregations
 from microsolidarity.schedule import PERIODIC_TASKS
 
 # A job still finding work after this many runs is reported as such, not waited for.
@@ -59,11 +61,14 @@ def _jobs() -> dict[str, Callable[[], Any]]:
 
 
 def _drain_outbox() -> None:
-    """Send what the catch-up queued (to the in-memory backend: nothing leaves the
-    machine), run after run, until the outbox has nothing due now, as the jobs' own runs
-    read the clock."""
-    while send_due_emails() > 0:
-        pass
+    """Take what the catch-up queued as sent, all at once, through the door between
+    congregations as the outbox reads. Sending it email by email would measure the planner
+    instead: inside this one transaction the statistics still say the outbox is empty, and
+    each email's lookup scans thousands of unsent ones."""
+    with across_congregations():
+        Email.objects.filter(sent_at__isnull=True, failed_at__isnull=True).update(
+            sent_at=timezone.now()
+        )
 
 
 def _table_rows() -> dict[str, int]:
