@@ -200,6 +200,11 @@ def missed_written() -> dict[str, int]:
     return written
 
 
+def crews_of(congregation: Congregation) -> list[int]:
+    with tenant(congregation):
+        return list(Crew.objects.values_list("pk", flat=True))
+
+
 def test_settled_meetings_have_their_deductions_and_the_last_month_is_left_to_the_job(
     loaded: dict[str, int],
 ) -> None:
@@ -223,9 +228,12 @@ def test_settled_meetings_have_their_deductions_and_the_last_month_is_left_to_th
 
     assert due
     assert deductions.floor(NOW)[0][1] == len(due)
+    # The bench's count of the meetings the job settles: every unsettled one, the job's.
+    assert deductions.due_meetings(NOW) == sum(len(crews_of(c)) for c in congregations())
     assert apply_missed_meeting_deductions(now=NOW) == len(due)
     written = missed_written()
     assert set(written) == settled_keys | due
     assert all(points == POINTS[Rule.MISSED] for points in written.values())
     assert apply_missed_meeting_deductions(now=NOW) == 0
     assert deductions.floor(NOW)[0][1] == 0
+    assert deductions.due_meetings(NOW) == 0
