@@ -276,12 +276,16 @@ def open_invitation(*, crew: Crew, self_: Self) -> CrewInvitation | None:
     )
 
 
+# What a line of a list of meetings shows (templates/crews/_meeting_line.html): not their
+# notes, which may run to pages.
+MEETING_LINE = ("congregation_id", "crew_id", "starts_at", "timezone", "place", "status")
+
+
 def meeting_history(*, crew: Crew, now: datetime) -> QuerySet[Meeting]:
-    """The crew's meetings that have started (or were due to), newest first, each with
-    how many were present; the page paginates it."""
-    return _with_presence(Meeting.objects.filter(crew=crew, starts_at__lte=now)).order_by(
-        "-starts_at"
-    )
+    """The crew's meetings that have started (or were due to), newest first, as their lines
+    show them, each with how many were present."""
+    started = Meeting.objects.filter(crew=crew, starts_at__lte=now).only(*MEETING_LINE)
+    return _with_presence(started).order_by("-starts_at")
 
 
 @dataclass(frozen=True)
