@@ -4,7 +4,6 @@ gunicorn worker's memory, judged against the targets; a table for people, JSON f
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .mix import ActionResult
-from .report import Target, target_lines
+from .report import Target, target_lines, write_json
 
 P95_MS = 250.0
 RSS_MB = 200.0
@@ -177,10 +176,7 @@ class LoadReport:
         }
 
     def write(self, folder: Path) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"load-{self.when:%Y%m%d-%H%M%S}.json"
-        path.write_text(json.dumps(self.as_json(), indent=2, ensure_ascii=False) + "\n")
-        return path
+        return write_json(folder, "load", self.when, self.as_json())
 
 
 def verify(members: list[dict[str, Any]], load: dict[str, Any]) -> dict[str, dict[str, int]]:

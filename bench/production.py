@@ -47,9 +47,19 @@ def _quoted(value: str) -> str:
 
 
 def pgbouncer_configuration(
-    *, database: str, server_host: str, server_port: int, port: int, folder: Path, pool_size: int
+    *,
+    database: str,
+    server_host: str,
+    server_port: int,
+    port: int,
+    folder: Path,
+    pool_size: int,
+    wait_seconds: int = 30,
+    more: tuple[str, ...] = (),
 ) -> str:
-    """PgBouncer's configuration: transaction pooling, loopback only, TCP only."""
+    """PgBouncer's configuration: transaction pooling, loopback only, TCP only; a client
+    waiting for a server connection fails after ``wait_seconds``; ``more`` lines added.
+    The suite's bouncer (tests/pgbouncer.py) is made from it too."""
     return (
         "\n".join(
             [
@@ -68,9 +78,10 @@ def pgbouncer_configuration(
                 "auth_type = trust",
                 f"auth_file = {folder / 'users.txt'}",
                 "ignore_startup_parameters = extra_float_digits,options",
-                "query_wait_timeout = 30",
+                f"query_wait_timeout = {wait_seconds}",
                 "logfile =",
                 "pidfile =",
+                *more,
             ]
         )
         + "\n"

@@ -277,10 +277,15 @@ class Report:
         }
 
     def write(self, folder: Path) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"bench-{self.when:%Y%m%d-%H%M%S}.json"
-        path.write_text(json.dumps(self.as_json(), indent=2, ensure_ascii=False) + "\n")
-        return path
+        return write_json(folder, "bench", self.when, self.as_json())
+
+
+def write_json(folder: Path, kind: str, when: datetime, data: dict[str, Any]) -> Path:
+    """A report's JSON under ``folder``, named by its kind and when it was taken."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{kind}-{when:%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path
 
 
 def _idle_target(jobs: list[IdleJob] | None) -> Target:

@@ -30,6 +30,8 @@ from typing import Any
 import psycopg
 from django.db import connection
 
+from bench.production import pgbouncer_configuration
+
 from .waiting import wait_for
 
 # Debian's package; elsewhere point PGBOUNCER at the binary (`scripts/need.sh pgbouncer`
@@ -90,37 +92,19 @@ def _free_port() -> int:
 
 
 def _configuration(database: dict[str, Any], folder: Path, port: int, pool_size: int) -> str:
-    server_host = database["HOST"] or "127.0.0.1"
-    server_port = database["PORT"] or 5432
-    lines = [
-        "[databases]",
-        f"{database['NAME']} = host={server_host} port={server_port} dbname={database['NAME']}",
-        "[pgbouncer]",
-        "listen_addr = 127.0.0.1",
-        f"listen_port = {port}",
-        # TCP only: no socket file in a directory the unprivileged user may not write.
-        "unix_socket_dir =",
-        "pool_mode = transaction",
-        f"default_pool_size = {pool_size}",
-        "min_pool_size = 0",
-        "reserve_pool_size = 0",
-        # The bouncer checks no password of its own; PostgreSQL still checks the role's
-        # (the auth file holds it for the server login).
-        "auth_type = trust",
-        f"auth_file = {folder / 'users.txt'}",
-        # Drivers send these at startup; PgBouncer would refuse a client that sends
-        # a parameter it does not track.
-        "ignore_startup_parameters = extra_float_digits,options",
+    # From 1.21 PgBouncer can track prepared statements; off, so that the test proves the
+    # app prepares none (Debian 12's 1.18 cannot, and would refuse the key).
+    return pgbouncer_configuration(
+        database=database["NAME"],
+        server_host=database["HOST"] or "127.0.0.1",
+        server_port=int(database["PORT"] or 5432),
+        port=port,
+        folder=folder,
+        pool_size=pool_size,
         # A client waiting for the one server connection fails after this many seconds.
-        "query_wait_timeout = 10",
-        "logfile =",
-        "pidfile =",
-    ]
-    if version() >= (1, 21):
-        # From 1.21 PgBouncer can track prepared statements; off, so that the test
-        # proves the app prepares none (Debian 12's 1.18 cannot, and would refuse the key).
-        lines.append("max_prepared_statements = 0")
-    return "\n".join(lines) + "\n"
+        wait_seconds=10,
+        more=("max_prepared_statements = 0",) if version() >= (1, 21) else (),
+    )
 
 
 @contextmanager
