@@ -134,11 +134,31 @@ def job(now: datetime) -> tuple[float, int, float, int]:
     return seconds, written, second, again
 
 
+# The tables a run of the job writes to, and leaves dead rows in once rolled back.
+WRITTEN = ("reciprocity_ledgerentry", "crews_meeting", "congregations_notification")
+
+
+def tidy() -> None:
+    """Vacuum away what a rolled-back run left: its entries and the meetings' old rows
+    stay in the tables and their indexes as dead rows until a vacuum, which a machine
+    without autovacuum (such as one that only runs tests) never makes, and each later run
+    would read its way through them."""
+    with as_owner() as owner, owner.cursor() as cursor:
+        for table in WRITTEN:
+            cursor.execute(f"VACUUM {table}")
+
+
 def measure(now: datetime) -> Deductions:
     """The median of RUNS runs of each, after one run of the floor to bring the tables into
-    memory, as they are for the job. Every run is rolled back."""
+    memory, as they are for the job. Every run is rolled back, and each run of the job
+    starts from tables without the dead rows of the one before (tidy)."""
     floors = sorted(floor(now, RUNS + 1)[1:])
-    jobs = sorted(job(now) for _ in range(RUNS))
+    jobs = []
+    for _ in range(RUNS):
+        tidy()
+        jobs.append(job(now))
+    tidy()
+    jobs.sort()
     floor_seconds, floor_rows = floors[RUNS // 2]
     job_seconds, written, second_seconds, _ = jobs[RUNS // 2]
     return Deductions(

@@ -176,7 +176,9 @@ class Report:
         lines = [
             f"Microsolidarity scale bench, {self.when:%Y-%m-%d %H:%M} UTC",
             f"machine: {self.machine['cpus']} CPUs, {self.machine['memory_gb']} GB RAM, "
-            f"PostgreSQL {self.machine['postgresql']}, Python {self.machine['python']}, "
+            f"PostgreSQL {self.machine['postgresql']} (shared_buffers "
+            f"{self.machine.get('shared_buffers', '?')}, autovacuum "
+            f"{self.machine.get('autovacuum', '?')}), Python {self.machine['python']}, "
             f"Django {self.machine['django']}",
             f"data: {data['congregations_congregation']:,} congregations, "
             f"{data['congregations_self']:,} Selves, {data['crews_crew']:,} crews and dyads, "
@@ -318,11 +320,18 @@ def machine() -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         postgresql = cursor.fetchone()[0].split()[0]
+        # What the job's writes and the grown data's reads depend on most.
+        cursor.execute("SHOW shared_buffers")
+        shared_buffers = cursor.fetchone()[0]
+        cursor.execute("SHOW autovacuum")
+        autovacuum = cursor.fetchone()[0]
     return {
         "cpus": os.cpu_count(),
         "memory_gb": round(memory_kb / 1024 / 1024),
         "cpu": platform.processor() or platform.machine(),
         "postgresql": postgresql,
+        "shared_buffers": shared_buffers,
+        "autovacuum": autovacuum,
         "python": platform.python_version(),
         "django": django.get_version(),
     }

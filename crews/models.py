@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 from timezone_field import TimeZoneField
 
 from congregations.fields import BoundedTextField
-from congregations.models import RequestKeyed, Self, TenantOwned
+from congregations.models import Congregation, RequestKeyed, Self, TenantOwned
 from congregations.scoping import TenantManager
 from congregations.validators import single_line
 
@@ -168,7 +168,12 @@ class Meeting(TenantOwned, RequestKeyed):
     """A crew's meeting. ``starts_at`` is the instant; ``timezone`` is the zone it was set
     in, so it reads the same wall-clock time in the crew's calendar across DST changes."""
 
-    # meeting_crew_starts below leads with the crew: a second index on it would only cost.
+    # The request key's unique index leads with the congregation, meeting_crew_starts below
+    # with the crew: a second index on either would only cost, at every write (the
+    # missed-meeting job marks thousands of meetings at once).
+    congregation = models.ForeignKey(
+        Congregation, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     crew = models.ForeignKey(
         Crew, on_delete=models.PROTECT, related_name="meetings", db_index=False
     )

@@ -221,6 +221,10 @@ class CoOwner(TenantOwned):
         return f"{self.co_owner} in {self.venture}"
 
 
+# What can earn an entry its points, each a column of its own (LedgerEntry).
+SOURCES = ("meeting", "listening_round", "money_round", "conflict", "venture")
+
+
 class LedgerEntry(TenantOwned):
     """One gain or loss of points. Append-only: the database itself refuses UPDATE and
     DELETE on this table; a correction is a new entry that names the one it reverses."""
@@ -261,20 +265,32 @@ class LedgerEntry(TenantOwned):
         Self, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     idempotency_key = models.CharField(max_length=200)
+    # What earned the points: one of these at most, the rest empty. Each is indexed only
+    # where it is set (Meta), so an entry costs no index entry for the four it leaves empty.
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Meeting, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     listening_round = models.ForeignKey(
-        ListeningRound, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        ListeningRound,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     money_round = models.ForeignKey(
-        MoneyRound, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        MoneyRound,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     conflict = models.ForeignKey(
-        Conflict, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Conflict, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     venture = models.ForeignKey(
-        Venture, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Venture, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, related_name="reversed_by", null=True, blank=True
@@ -305,6 +321,14 @@ class LedgerEntry(TenantOwned):
             models.Index(
                 fields=["member", "congregation", "crew", "level", "points"],
                 name="ledger_member_scores",
+            ),
+            *(
+                models.Index(
+                    fields=[source],
+                    condition=Q(**{f"{source}__isnull": False}),
+                    name=f"ledger_{source}",
+                )
+                for source in SOURCES
             ),
         ]
 
