@@ -72,6 +72,15 @@ class LoadReport:
             f"{FIRST_RUN_PER_CORE:.1f}); the floor {best.floor.per_second / self.cores:.1f}",
         )
 
+    def serving(self) -> list[LoadRun]:
+        """The runs with a web process for every core (or with the most processes run):
+        the setups one would serve with. A run with fewer processes than cores, at a load
+        that must saturate it for throughput to be seen growing with processes, is the
+        curve's saturated end: its members queue by design, so its p95 is reported, not
+        held to the target."""
+        most = max(r.processes for r in self.runs)
+        return [r for r in self.runs if r.processes >= min(self.cores, most)]
+
     def targets(self) -> list[Target]:
         runs = self.runs
         if not runs:
@@ -82,11 +91,17 @@ class LoadReport:
             for r in runs
             if r.errors or r.sign_in.errors or r.unconfirmed
         ]
+        serving = self.serving()
         slow = [
             f"{r.processes}p {a.name} {a.p95_ms:.0f} ms"
-            for r in runs
+            for r in serving
             for a in r.actions
             if a.count and a.p95_ms >= P95_MS
+        ]
+        saturated = [
+            f"{r.processes}p, saturated: {max(a.p95_ms for a in r.actions):.0f} ms"
+            for r in runs
+            if r not in serving and r.actions
         ]
         by_processes = {r.processes: r.per_second for r in runs}
         heavy = [
@@ -111,8 +126,12 @@ class LoadReport:
             Target(
                 f"p95 of every action < {P95_MS:g} ms",
                 "miss" if slow else "pass",
-                ", ".join(slow)
-                or f"at most {max(a.p95_ms for r in runs for a in r.actions):.0f} ms",
+                (
+                    ", ".join(slow)
+                    or f"{', '.join(f'{r.processes}p' for r in serving)}: at most "
+                    f"{max(a.p95_ms for r in serving for a in r.actions):.0f} ms"
+                )
+                + (f" ({'; '.join(saturated)})" if saturated else ""),
             ),
             growth,
             self.per_core(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
@@ -33,7 +33,8 @@ PAGES = [
     ("crew ledger CSV", "/c/{slug}/crews/{crew}/entries.csv"),
 ]
 FLOOR = "framework floor"
-REQUESTS = 50
+# Each page's requests, taken in rounds with the others' (measure_together).
+REQUESTS = 100
 
 
 @dataclass(frozen=True)
@@ -106,35 +107,53 @@ def _get(client: Client, path: str) -> HttpResponseBase:
 
 
 def measure(label: str, template: str, members: list[tuple[Sample, Client]]) -> PageResult:
-    """Median and p95 over REQUESTS requests, taking the members in turn, after one warm-up
-    request each; the query count is the most any member's request ran."""
-    path = members[0][0].path(template)
-    try:
-        resolve(path)
-    except Resolver404:
-        return PageResult(label, template, "missing")
-    queries = 0
-    for sample, client in members:
-        with CaptureQueriesContext(connection) as captured:
-            response = _get(client, sample.path(template))
-        if response.status_code != 200:
-            return PageResult(label, template, f"HTTP {response.status_code} for {sample.member}")
-        queries = max(queries, len(captured))
-    timings = []
+    """One page on its own (measure_together)."""
+    (result,) = measure_together([(label, template)], members)
+    return result
+
+
+def measure_together(
+    labelled: list[tuple[str, str]], members: list[tuple[Sample, Client]]
+) -> list[PageResult]:
+    """Each (label, path template)'s median and p95 over REQUESTS requests, taking the
+    members in turn, after one request of each member (which also counts the most queries
+    any of them ran). The pages are timed in the same rounds, each round asking each page
+    once: a shared machine that slows down or speeds up meanwhile weighs on every page
+    alike, the floor included, so that their ratios hold where their times would not."""
+    results: dict[str, PageResult] = {}
+    timed: dict[str, list[float]] = {}
+    for label, template in labelled:
+        try:
+            resolve(members[0][0].path(template))
+        except Resolver404:
+            results[label] = PageResult(label, template, "missing")
+            continue
+        queries = 0
+        for sample, client in members:
+            with CaptureQueriesContext(connection) as captured:
+                response = _get(client, sample.path(template))
+            if response.status_code != 200:
+                status = f"HTTP {response.status_code} for {sample.member}"
+                results[label] = PageResult(label, template, status)
+                break
+            queries = max(queries, len(captured))
+        else:
+            results[label] = PageResult(label, template, "ok", REQUESTS, queries)
+            timed[label] = []
+    templates = dict(labelled)
     for n in range(REQUESTS):
         sample, client = members[n % len(members)]
-        started = time.perf_counter()
-        _get(client, sample.path(template))
-        timings.append((time.perf_counter() - started) * 1000)
-    return PageResult(
-        label,
-        template,
-        "ok",
-        requests=REQUESTS,
-        queries=queries,
-        median_ms=statistics.median(timings),
-        p95_ms=percentile(timings, 0.95),
-    )
+        for label, timings in timed.items():
+            started = time.perf_counter()
+            _get(client, sample.path(templates[label]))
+            timings.append((time.perf_counter() - started) * 1000)
+    for label, timings in timed.items():
+        results[label] = replace(
+            results[label],
+            median_ms=statistics.median(timings),
+            p95_ms=percentile(timings, 0.95),
+        )
+    return [results[label] for label, _ in labelled]
 
 
 def measure_all(members: list[Sample]) -> tuple[PageResult, list[PageResult]]:
@@ -145,8 +164,7 @@ def measure_all(members: list[Sample]) -> tuple[PageResult, list[PageResult]]:
         client.force_login(sample.member)
         clients.append((sample, client))
     try:
-        floor = measure(FLOOR, FLOOR_PATH, clients)
-        pages = [measure(label, template, clients) for label, template in PAGES]
+        floor, *pages = measure_together([(FLOOR, FLOOR_PATH), *PAGES], clients)
     finally:
         for _, client in clients:
             client.logout()

@@ -82,6 +82,14 @@ class Report:
         grown = {p.label: p for p in self.grown.pages if p.measured}
         return [(p, grown[p.label]) for p in self.pages if p.measured and p.label in grown]
 
+    def grew(self, small: PageResult, big: PageResult) -> float:
+        """How many times a page's cost on 1× data its cost on the grown data is, each
+        against the floor timed with it: the floor does the same on any data, so what it
+        moved by between the two runs is the machine's (a shared one slows down and speeds
+        up by up to 2×), not the data's."""
+        assert self.grown is not None
+        return (big.median_ms / self.grown.floor.median_ms) / self.ratio(small)
+
     def targets(self) -> list[Target]:
         measured = [p for p in self.pages if p.measured]
         missing = [p.label for p in self.pages if not p.measured]
@@ -143,11 +151,11 @@ class Report:
     def _growth_targets(self) -> list[Target]:
         pairs = self.growth()
         grew = [
-            f"{small.label} {big.median_ms / small.median_ms:.2f}×"
+            f"{small.label} {self.grew(small, big):.2f}×"
             for small, big in pairs
-            if big.median_ms > MAX_GROWTH * small.median_ms
+            if self.grew(small, big) > MAX_GROWTH
         ]
-        most = max((big.median_ms / small.median_ms for small, big in pairs), default=0)
+        most = max((self.grew(small, big) for small, big in pairs), default=0)
         job = self.deductions
         grown_job = self.grown.deductions if self.grown else None
         per_meeting = (
@@ -155,7 +163,7 @@ class Report:
         )
         return [
             _target(
-                f"pages' medians on {GROWTH}× data ≤ {MAX_GROWTH:g}× on 1×",
+                f"pages on {GROWTH}× data ≤ {MAX_GROWTH:g}× on 1× (against each run's floor)",
                 pairs,
                 not grew,
                 ", ".join(grew) or f"at most {most:.2f}×",
@@ -230,12 +238,13 @@ class Report:
             f"{GROWTH}× data: {data['congregations_congregation']:,} congregations, "
             f"{data['congregations_self']:,} Selves, {data['crews_meeting']:,} meetings, "
             f"{data['reciprocity_ledgerentry']:,} ledger entries",
+            # Growth against each run's floor; the floor's line is what the machine moved by.
             f"{'page':<20} {'1× ms':>8} {f'{GROWTH}× ms':>8} {'growth':>7} {'queries':>7}",
             f"{FLOOR_LABEL:<20} {self.floor.median_ms:>8.1f} {self.grown.floor.median_ms:>8.1f} "
-            f"{self.grown.floor.median_ms / self.floor.median_ms:>7.2f}",
+            f"{'':>7}",
             *(
                 f"{small.label:<20} {small.median_ms:>8.1f} {big.median_ms:>8.1f} "
-                f"{big.median_ms / small.median_ms:>7.2f} {big.queries:>7}"
+                f"{self.grew(small, big):>7.2f} {big.queries:>7}"
                 for small, big in self.growth()
             ),
             f"missed-meeting job: {self.deductions.meetings:,} meetings in "
@@ -268,6 +277,7 @@ class Report:
                 "data": self.grown.data,
                 "floor": asdict(self.grown.floor),
                 "pages": [asdict(p) for p in self.grown.pages],
+                "growth": {small.label: self.grew(small, big) for small, big in self.growth()},
                 "deductions": {
                     **asdict(self.grown.deductions),
                     "ratio": self.grown.deductions.ratio,

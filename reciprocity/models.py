@@ -4,6 +4,7 @@ ventures the points come from."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -223,6 +224,13 @@ class CoOwner(TenantOwned):
 
 # What can earn an entry its points, each a column of its own (LedgerEntry).
 SOURCES = ("meeting", "listening_round", "money_round", "conflict", "venture")
+M = TypeVar("M", bound=models.Model)
+
+
+def _source(model: type[M]) -> models.ForeignKey[M | None, M | None]:
+    return models.ForeignKey(
+        model, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
+    )
 
 
 class LedgerEntry(TenantOwned):
@@ -267,31 +275,11 @@ class LedgerEntry(TenantOwned):
     idempotency_key = models.CharField(max_length=200)
     # What earned the points: one of these at most, the rest empty. Each is indexed only
     # where it is set (Meta), so an entry costs no index entry for the four it leaves empty.
-    meeting = models.ForeignKey(
-        Meeting, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
-    )
-    listening_round = models.ForeignKey(
-        ListeningRound,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-        db_index=False,
-    )
-    money_round = models.ForeignKey(
-        MoneyRound,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-        db_index=False,
-    )
-    conflict = models.ForeignKey(
-        Conflict, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
-    )
-    venture = models.ForeignKey(
-        Venture, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
-    )
+    meeting = _source(Meeting)
+    listening_round = _source(ListeningRound)
+    money_round = _source(MoneyRound)
+    conflict = _source(Conflict)
+    venture = _source(Venture)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, related_name="reversed_by", null=True, blank=True
     )

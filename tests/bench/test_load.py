@@ -153,6 +153,19 @@ def test_a_p95_at_250_ms_misses() -> None:
     assert verdicts(run(1, actions=[action(p95=250.0)]))["p95 of every action < 250 ms"] == "miss"
 
 
+def test_p95_is_held_where_there_is_a_process_for_every_core() -> None:
+    """One process on two cores is the curve's saturated end: reported, not judged."""
+    queued = run(1, actions=[action(p95=470.0)])
+    served = run(2, actions=[action(p95=155.0)])
+    report = LoadReport(datetime(2026, 1, 1, tzinfo=UTC), 20, 10.0, [queued, served], 2)
+    (p95,) = (t for t in report.targets() if t.name == "p95 of every action < 250 ms")
+    assert (p95.verdict, p95.detail) == ("pass", "2p: at most 155 ms (1p, saturated: 470 ms)")
+    slow = run(2, actions=[action(p95=260.0)])
+    assert verdicts(queued, slow, cores=2)["p95 of every action < 250 ms"] == "miss"
+    # On one core, one process is the setup served with.
+    assert verdicts(queued, served)["p95 of every action < 250 ms"] == "miss"
+
+
 def test_throughput_must_grow_from_one_to_two_processes() -> None:
     name = "throughput grows from 1 to 2 processes"
     assert verdicts(run(1, requests=100), run(2, requests=150))[name] == "pass"
