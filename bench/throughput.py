@@ -74,19 +74,30 @@ class Visitor:
         finally:
             connection.close()
 
-    def sign_in(self, email: str) -> None:
-        status, page = self.request("GET", "/accounts/login/")
+    def token(self, path: str) -> str:
+        """The CSRF token of the form at ``path``."""
+        status, page = self.request("GET", path)
         token = TOKEN.search(page)
         if status != 200 or token is None:
-            raise RuntimeError(f"The sign-in page answered {status}.")
+            raise RuntimeError(f"{path} answered {status}.")
+        return token.group(1).decode()
+
+    def sign_in(self, email: str) -> None:
         form = {
             "login": email,
             "password": PASSWORD,
-            "csrfmiddlewaretoken": token.group(1).decode(),
+            "csrfmiddlewaretoken": self.token("/accounts/login/"),
         }
         status, _ = self.request("POST", "/accounts/login/", form)
         if status != 302 or "sessionid" not in self.cookies:
             raise RuntimeError(f"{email} could not sign in (HTTP {status}).")
+
+    def sign_out(self) -> None:
+        """Leave no session behind: signed with this server's throwaway key, it would be
+        unreadable to the next run's, whose sign-in of the same member looks through the
+        member's sessions."""
+        form = {"csrfmiddlewaretoken": self.token("/accounts/logout/")}
+        self.request("POST", "/accounts/logout/", form)
 
 
 def free_port() -> int:
@@ -202,6 +213,8 @@ def run(members: list[Sample], paths: list[str], seconds: float = SECONDS) -> Th
         for thread in threads:
             thread.join(timeout=seconds + TIMEOUT + 5)
         elapsed = time.monotonic() - began
+        for visitor in visitors:
+            visitor.sign_out()
     done = len(timings)
     return Throughput(
         clients=len(visitors),
