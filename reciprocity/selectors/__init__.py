@@ -20,6 +20,7 @@ from django.utils import timezone
 from congregations.models import Congregation, Self
 from congregations.roster import roster_version
 from crews.models import Attendance, Crew, CrewMembership, Meeting
+from microsolidarity.row_checks import RowCheck
 
 from ..models import (
     Conflict,
@@ -344,12 +345,13 @@ def witnessed() -> Exists:
 def has_witness(*, meeting: Any, crew_id: OuterRef, member: Any) -> Exists:
     """Whether anyone but ``member`` was marked present at ``meeting`` and is still in the
     crew of the outer row's ``crew_id``: witnesses_of as an Exists over attendance alone,
-    which PostgreSQL plans in half the time of the join through Self (it runs on every
-    home page, in what waits for a Self)."""
+    which PostgreSQL plans in half the time of the join through Self, and checked for each
+    of the few entries it is asked of rather than joined (it runs on every home page, in
+    what waits for a Self, and on my page)."""
     still_in_crew = CrewMembership.objects.filter(
         crew_id=OuterRef(crew_id), member_id=OuterRef("member_id"), left_at__isnull=True
     )
-    return Exists(
+    return RowCheck(
         Attendance.objects.filter(Exists(still_in_crew), meeting=meeting, present=True).exclude(
             member=member
         )

@@ -34,6 +34,7 @@ from congregations.selectors import memberships_of
 from congregations.tenancy import across_congregations
 from crews.models import Attendance, CrewInvitation, CrewMembership, Kind, Meeting, MeetingStatus
 from microsolidarity.compiled import Compiled
+from microsolidarity.row_checks import RowCheck
 
 from ..models import ConflictParty, ConflictStatus, CoOwner, Dispute, LedgerEntry, LegalForm
 from ..rules import DISPUTE_WITHIN, Rule
@@ -134,9 +135,9 @@ def _columns(queryset: QuerySet[Any], kind: str, since: str, **fields: str) -> Q
     )
 
 
-def _in_crew(self_id: int, crew_field: str) -> Exists:
+def _in_crew(self_id: int, crew_field: str, check: type[Exists] = Exists) -> Exists:
     """Whether the Self is in the crew named by ``crew_field`` of the outer row now."""
-    return Exists(
+    return check(
         CrewMembership.objects.filter(
             crew_id=OuterRef(crew_field), member=self_id, left_at__isnull=True
         )
@@ -218,13 +219,14 @@ def _co_ownerships(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]
 
 
 def _disputes_to_confirm(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
-    """Disputes of a meeting the Self was marked present at, in a crew they are still in."""
+    """Disputes of a meeting the Self was marked present at, in a crew they are still in:
+    open disputes are few, and each is checked rather than joined (RowCheck)."""
     there = Attendance.objects.filter(
         meeting_id=OuterRef("entry__meeting_id"), member=self_id, present=True
     )
     disputes = Dispute.objects.filter(
-        Exists(there),
-        _in_crew(self_id, "entry__crew_id"),
+        RowCheck(there),
+        _in_crew(self_id, "entry__crew_id", RowCheck),
         congregation_id__in=ids,
         confirmed_at__isnull=True,
         withdrawn_at__isnull=True,
