@@ -384,10 +384,11 @@ def find_invitation_to(*, self_: Self, pk: int) -> CrewInvitation | None:
     return CrewInvitation.objects.filter(pk=pk, invitee=self_).select_related("crew").first()
 
 
-def _seated(self_: Self, crew_field: str) -> Exists:
-    """Whether the Self is a current member of the crew ``crew_field`` of the outer row
-    names: asked in the same query as the row itself."""
-    return Exists(
+def seated(self_: Self | int, crew_field: str, check: type[Exists] = Exists) -> Exists:
+    """Whether the Self (or the Self of this id) is a current member of the crew the outer
+    row's ``crew_field`` names: asked in the same query as the row itself, as ``check``
+    asks it (microsolidarity.row_checks.RowCheck: row by row)."""
+    return check(
         CrewMembership.objects.current().filter(crew_id=OuterRef(crew_field), member=self_)
     )
 
@@ -395,7 +396,7 @@ def _seated(self_: Self, crew_field: str) -> Exists:
 def find_members_meeting(*, congregation: Congregation, pk: int, self_: Self) -> Meeting | None:
     """The meeting, if the Self is a current member of its crew: one query for both."""
     meeting = (
-        Meeting.objects.filter(_seated(self_, "crew_id"), congregation=congregation, pk=pk)
+        Meeting.objects.filter(seated(self_, "crew_id"), congregation=congregation, pk=pk)
         .select_related("crew", "logged_by")
         .first()
     )

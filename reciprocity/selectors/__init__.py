@@ -20,6 +20,7 @@ from django.utils import timezone
 from congregations.models import Congregation, Self
 from congregations.roster import roster_version
 from crews.models import Attendance, Crew, CrewMembership, Meeting
+from crews.selectors import seated
 from microsolidarity.row_checks import RowCheck
 
 from ..models import (
@@ -274,11 +275,10 @@ def member_breakdown(*, self_: Self, congregation: Congregation) -> MemberBreakd
         if crew_id is not None:
             per_crew[crew_id] = per_crew.get(crew_id, 0) + points
         by_level[level] = by_level.get(level, 0) + points
-    seat = CrewMembership.objects.current().filter(crew=OuterRef("pk"), member=self_)
     crews = [
         CrewPoints(pk, name, per_crew.get(pk, 0), current)
         for pk, name, current in Crew.objects.filter(congregation=congregation)
-        .annotate(current=Exists(seat))
+        .annotate(current=seated(self_, "pk"))
         .filter(Q(current=True) | Q(pk__in=list(per_crew)))
         .order_by("name")
         .values_list("pk", "name", "current")

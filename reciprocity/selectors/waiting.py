@@ -33,6 +33,7 @@ from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.selectors import memberships_of
 from congregations.tenancy import across_congregations
 from crews.models import Attendance, CrewInvitation, CrewMembership, Kind, Meeting, MeetingStatus
+from crews.selectors import seated
 from microsolidarity.compiled import Compiled
 from microsolidarity.row_checks import RowCheck
 
@@ -135,15 +136,6 @@ def _columns(queryset: QuerySet[Any], kind: str, since: str, **fields: str) -> Q
     )
 
 
-def _in_crew(self_id: int, crew_field: str, check: type[Exists] = Exists) -> Exists:
-    """Whether the Self is in the crew named by ``crew_field`` of the outer row now."""
-    return check(
-        CrewMembership.objects.filter(
-            crew_id=OuterRef(crew_field), member=self_id, left_at__isnull=True
-        )
-    )
-
-
 def _crew_invitations(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     asked = CrewInvitation.objects.filter(
         congregation_id__in=ids, invitee=self_id, answered_at__isnull=True
@@ -163,7 +155,7 @@ def _meetings_to_log(self_id: int, ids: list[int], now: datetime) -> QuerySet[An
     """Started, not logged, not settled, and (checked below with each congregation's own
     grace) still open to logging."""
     meetings = Meeting.objects.filter(
-        _in_crew(self_id, "crew_id"),
+        seated(self_id, "crew_id"),
         congregation_id__in=ids,
         status=MeetingStatus.SCHEDULED,
         deductions_applied_at__isnull=True,
@@ -226,7 +218,7 @@ def _disputes_to_confirm(self_id: int, ids: list[int], now: datetime) -> QuerySe
     )
     disputes = Dispute.objects.filter(
         RowCheck(there),
-        _in_crew(self_id, "entry__crew_id", RowCheck),
+        seated(self_id, "entry__crew_id", RowCheck),
         congregation_id__in=ids,
         confirmed_at__isnull=True,
         withdrawn_at__isnull=True,
