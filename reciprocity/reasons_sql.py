@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 
 from microsolidarity.copy_csv import Params
 
-from .rules import MEETING, UNTITLED_CONFLICT, WORDING, LegalForm
+from .rules import MEETING, UNTITLED_CONFLICT, WORDING, LegalForm, Rule
 
 
 class Unsayable(Exception):
@@ -143,6 +143,16 @@ def said(rule: str, parts: str, day: str, params: Params) -> str:
         for rule_, (_, template) in WORDING.items()
     )
     return f"CASE {rule} {whens} END"
+
+
+def meeting_reason(rule: Rule, crew: str, moment: str, params: Params) -> str:
+    """SQL of the reason of ``rule``, whose wording names a meeting and nothing else, in
+    the active language, given SQL of the crew's name and of the meeting's start on its
+    own clock (a timestamp without time zone): the missed-meeting job writes its
+    deductions' reasons with it, rules.written_reason word for word."""
+    day = _day(moment, params)
+    meeting = _template(MEETING, {"crew": crew, "day": day}, params)
+    return _template(WORDING[rule][1], {"meeting": meeting}, params)
 
 
 def _legal_forms() -> str:

@@ -178,7 +178,7 @@ def member_at(joined_at: datetime, left_at: datetime | None, moment: datetime) -
 
     The same condition is spelled twice more, where Python cannot run it:
     ``crews.models.CrewMembershipQuerySet.at`` (the ORM) and the join in
-    ``reciprocity.services.consistency.MISSED_SQL`` (the missed-meeting job);
+    ``reciprocity.services.consistency.MISSED_BY`` (the missed-meeting job);
     tests/reciprocity/test_rules.py holds all three to the same edges."""
     return joined_at <= moment and (left_at is None or left_at > moment)
 

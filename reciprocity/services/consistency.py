@@ -5,23 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from congregations.models import Congregation, Notification, Self
-from crews.models import Attendance, CrewMembership, Meeting, MeetingStatus
-from microsolidarity.arrays import one_of
+from crews.models import Attendance, Crew, CrewMembership, Meeting, MeetingStatus
+from microsolidarity.copy_csv import Params
 from microsolidarity.services.batches import each_due
 
 from ..models import LedgerEntry
+from ..reasons_sql import meeting_reason
 from ..rules import (
     LEVELS,
     POINTS,
+    REASON_LENGTH,
     WORDING,
+    WRITTEN_IN,
     Parts,
     Rule,
     consistency_points,
@@ -32,10 +34,19 @@ from ..rules import (
 from .ledger import describe, entry, write
 from .notices import queue_missed_meeting_emails
 
+TABLES = {
+    "ledger": LedgerEntry._meta.db_table,
+    "meeting": Meeting._meta.db_table,
+    "crew": Crew._meta.db_table,
+    "crew_membership": CrewMembership._meta.db_table,
+    "attendance": Attendance._meta.db_table,
+    "notification": Notification._meta.db_table,
+}
+
 # Meetings settled per transaction by the missed-meeting job: a crash loses one batch's
 # work at most, and the next run picks it up. Every 15 minutes a run finds a few dozen;
 # a month of 40,000 members' meetings (9,000) is still one batch. Fewer on SQLite, whose
-# statements take at most 999 parameters (two per meeting here).
+# statements may take as few as 999 parameters (three a meeting there).
 BATCH = 10_000
 # Meetings one run of the job settles (it runs every 15 minutes): a first start on a full
 # database, or a job that was down for weeks, catches up over several runs rather than in
@@ -112,123 +123,170 @@ def apply_missed_meeting_deductions(
         )
 
     # Settled set by set, a batch in one statement; a batch that fails goes meeting by
-    # meeting, so one bad meeting is marked failed and every other is settled.
-    settle = partial(_settle, now=now)
+    # meeting, so one bad meeting is marked failed and every other is settled. The lambdas
+    # look settle_meetings up when called (the tests poison it).
     return each_due(
         "apply_missed_meeting_deductions",
         due,
-        lambda meeting: settle(Meeting.objects.filter(pk=meeting.pk)),
+        lambda meeting: settle_meetings([meeting.pk], now),
         now=now,
         batch=_batch_size(),
-        process_batch=settle,
+        process_batch=lambda claimed: settle_meetings(_claim(claimed), now),
         limit=limit,
     )
 
 
 def _batch_size() -> int:
     limit = connection.features.max_query_params
-    return BATCH if limit is None else min(BATCH, limit // 2 - 5)
+    return BATCH if limit is None else min(BATCH, limit // 3 - 5)
 
 
-def _settle(meetings: QuerySet[Meeting], *, now: datetime) -> int:
-    """Deduct for the claimed ``meetings`` and mark them settled. Returns the entries
-    written."""
-    # Plain values, not model instances: building those was a third of a batch's time.
-    claimed = list(meetings.values_list("pk", "status", "starts_at", "timezone", "crew__name"))
-    if not claimed:
+def _claim(meetings: QuerySet[Meeting]) -> list[int]:
+    """The ids of the batch's meetings, locked by the query that reads them."""
+    return list(meetings.values_list("pk", flat=True))
+
+
+def settle_meetings(meetings: list[int], now: datetime) -> int:
+    """−5 for each member of each of ``meetings``' crews at its start who was not marked
+    present, a meeting not yet settled; then each is marked settled, and the nudges to log
+    it are closed (logging has closed: nobody's to do any more, nor in a daily email).
+    The caller holds the meetings' rows. Returns how many entries were written."""
+    if not meetings:
         return 0
-    held = {
-        pk: meeting_parts(crew_name, starts_at, zone)
-        for pk, status, starts_at, zone, crew_name in claimed
-        if status != MeetingStatus.CANCELLED
-    }
-    written = write_deductions(held, now)
-    settled = one_of([m[0] for m in claimed])
-    Meeting.objects.filter(pk__in=settled).update(deductions_applied_at=now)
-    # Logging has closed: the nudge to log them is no longer anyone's to do (nor in a
-    # daily email), logged or not.
-    Notification.objects.filter(
-        about__in=one_of([f"meeting-to-log:{m[0]}" for m in claimed]), read_at__isnull=True
-    ).update(read_at=now)
-    return written
-
-
-def _batch(meetings: dict[int, Parts]) -> tuple[str, list[Any]]:
-    """The rows (meeting_id, reason, parts) of the batch, as SQL and its parameters, the
-    reason as written from the parts. On PostgreSQL they travel as one JSON document, which
-    the standard library writes in C: quoting arrays of thousands of strings in Python took
-    longer than the statement ran."""
-    reasons = written_reasons(Rule.MISSED, list(meetings.values()))
     if connection.vendor == "postgresql":
-        rows = [
-            {"meeting_id": pk, "reason": reason, "parts": parts}
-            for (pk, parts), reason in zip(meetings.items(), reasons, strict=True)
-        ]
-        return (
-            "SELECT * FROM jsonb_to_recordset(%s::jsonb) AS b(meeting_id bigint, reason text, "
-            "parts jsonb)",
-            [json.dumps(rows)],
-        )
-    values = ", ".join(["(%s, %s, %s)"] * len(meetings))
-    return f"VALUES {values}", [
-        value
-        for (pk, parts), reason in zip(meetings.items(), reasons, strict=True)
-        for value in (pk, reason, json.dumps(parts))
-    ]
+        return _settle_in_one_statement(meetings, now)
+    return _settle_set_by_set(meetings, now)
 
 
-# One statement writes a batch's deductions: every member of the crew at a meeting's start
-# (the join on crew_membership is reciprocity.rules.member_at in SQL) not marked present at
-# it. Only a logged meeting's attendance counts: taps on a meeting nobody logged are a
-# draft, and such a meeting is missed by everyone. The database does the matching set by
-# set (a row at a time in Python was most of the job's time), and ON CONFLICT keeps the
-# once-per-member-per-meeting key. The claimed meetings are unsettled until the batch marks
-# them, after this: saying so lets PostgreSQL reach them through the small partial index of
-# unsettled meetings instead of the whole table. Plain SQL that PostgreSQL and SQLite
-# (3.35 and later) both run; `batch` carries each meeting's reason, its date in the
-# meeting's own timezone. RETURNING counts what was written: the cursor's rowcount would
-# too on PostgreSQL, but Python's sqlite3 leaves it at -1 for a statement that begins
-# with WITH.
+# The deductions for meetings ``m`` (with their crew's id, start and status): an entry for
+# every member of the crew at a meeting's start (the join on crew_membership is
+# rules.member_at in SQL) not marked present at it. Only a logged meeting's attendance
+# counts: taps on a meeting nobody logged are a draft, and such a meeting is missed by
+# everyone. ON CONFLICT keeps the once-per-member-per-meeting key. Both statements below
+# end with it.
+MISSED_BY = """
+JOIN {crew_membership} cm ON cm.crew_id = m.crew_id AND cm.joined_at <= m.starts_at
+     AND (cm.left_at IS NULL OR cm.left_at > m.starts_at)
+WHERE (m.status <> '{logged}' OR NOT EXISTS (
+    SELECT 1 FROM {attendance} a
+    WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
+))"""
+INSERT = """INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,
+                      reason_parts, occurred_at, recorded_at, idempotency_key, meeting_id)"""
+
+# A batch settled by PostgreSQL in one statement: it marks the batch's unsettled meetings
+# settled, closes their nudges, and writes their deductions, each reason and its parts
+# said in SQL as rules.written_reason and rules.meeting_parts say them; a cancelled
+# meeting costs nobody. Reading the meetings into Python to word their reasons, and
+# sending the words back, took longer than the writing (a month of 40,000 members'
+# meetings is 9,000 of them).
+SETTLE_SQL = """
+WITH settled AS (
+    UPDATE {meeting} SET deductions_applied_at = %(now)s
+    WHERE id = ANY(%(meetings)s::bigint[]) AND deductions_applied_at IS NULL
+    RETURNING id, congregation_id, crew_id, starts_at, timezone, status
+), nudges_closed AS (
+    UPDATE {notification} SET read_at = %(now)s
+    WHERE about = ANY(ARRAY(SELECT %(nudge)s || id FROM settled)) AND read_at IS NULL
+)
+{insert}
+SELECT m.congregation_id, cm.member_id, m.crew_id, %(level)s, %(rule)s, %(points)s,
+       left({reason}, %(length)s),
+       jsonb_build_object('crew', c.name, 'starts_at', {instant}, 'zone', m.timezone),
+       m.starts_at, %(now)s, %(key)s || m.id || ':' || cm.member_id, m.id
+FROM settled m
+JOIN {crew} c ON c.id = m.crew_id
+{missed_by} AND m.status <> '{cancelled}'
+ON CONFLICT DO NOTHING
+"""
+
+# datetime.isoformat() of a start as Django reads it (in UTC), as meeting_parts keeps it.
+ISO_INSTANT_SQL = (
+    "to_char(m.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+    "|| CASE to_char(m.starts_at, 'US') WHEN '000000' THEN '' "
+    "ELSE '.' || to_char(m.starts_at, 'US') END || '+00:00'"
+)
+
+# settle_meetings's INSERT where SQL cannot word the reasons (SQLite): `batch` carries
+# each meeting's reason, written in Python, and its parts. RETURNING counts what was
+# written, as Python's sqlite3 leaves the rowcount at -1 for a statement that begins with
+# WITH.
 MISSED_SQL = """
-WITH batch (meeting_id, reason, parts) AS ({batch})
-INSERT INTO {ledger} (congregation_id, member_id, crew_id, level, rule, points, reason,
-                      reason_parts, occurred_at, recorded_at, idempotency_key, meeting_id)
+WITH batch (meeting_id, reason, parts) AS (VALUES {batch})
+{insert}
 SELECT m.congregation_id, cm.member_id, m.crew_id, %s, %s, %s, b.reason, b.parts,
        m.starts_at, %s, %s || m.id || ':' || cm.member_id, m.id
 FROM batch b
-JOIN {meeting} m ON m.id = b.meeting_id AND m.deductions_applied_at IS NULL
-JOIN {crew_membership} cm ON cm.crew_id = m.crew_id AND cm.joined_at <= m.starts_at
-     AND (cm.left_at IS NULL OR cm.left_at > m.starts_at)
-WHERE m.status <> %s OR NOT EXISTS (
-    SELECT 1 FROM {attendance} a
-    WHERE a.meeting_id = m.id AND a.member_id = cm.member_id AND a.present
-)
+JOIN {meeting} m ON m.id = b.meeting_id
+{missed_by}
 ON CONFLICT DO NOTHING
 RETURNING 1
 """
 
 
-def write_deductions(meetings: dict[int, Parts], now: datetime) -> int:
-    """−5 for each member of each meeting's crew at its start who was not marked present,
-    given {meeting id: what the entries' reason names (rules.meeting_parts)}; an entry
-    already written is not written again. Returns how many were new."""
-    if not meetings:
-        return 0
-    batch, params = _batch(meetings)
-    sql = MISSED_SQL.format(
-        batch=batch,
-        ledger=LedgerEntry._meta.db_table,
-        meeting=Meeting._meta.db_table,
-        crew_membership=CrewMembership._meta.db_table,
-        attendance=Attendance._meta.db_table,
+def _missed_sql(statement: str, **parts: str) -> str:
+    missed_by = MISSED_BY.format(logged=MeetingStatus.LOGGED.value, **TABLES)
+    return statement.format(insert=INSERT.format(**TABLES), missed_by=missed_by, **parts, **TABLES)
+
+
+def _settle_in_one_statement(meetings: list[int], now: datetime) -> int:
+    params = Params(
+        now=now,
+        meetings=meetings,
+        nudge="meeting-to-log:",
+        level=int(LEVELS[Rule.MISSED]),
+        rule=Rule.MISSED.value,
+        points=POINTS[Rule.MISSED],
+        length=REASON_LENGTH,
+        key=WORDING[Rule.MISSED][0] + ":",  # the key prefix, as entry_key writes it
     )
+    with translation.override(WRITTEN_IN):
+        reason = meeting_reason(
+            Rule.MISSED, "c.name", "m.starts_at AT TIME ZONE m.timezone", params
+        )
+    sql = _missed_sql(
+        SETTLE_SQL,
+        reason=reason,
+        instant=ISO_INSTANT_SQL,
+        cancelled=MeetingStatus.CANCELLED.value,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _settle_set_by_set(meetings: list[int], now: datetime) -> int:
+    """settle_meetings elsewhere (SQLite), each reason worded in Python."""
+    unsettled = Meeting.objects.filter(pk__in=meetings, deductions_applied_at__isnull=True)
+    held = {
+        pk: meeting_parts(crew_name, starts_at, zone)
+        for pk, status, starts_at, zone, crew_name in unsettled.values_list(
+            "pk", "status", "starts_at", "timezone", "crew__name"
+        )
+        if status != MeetingStatus.CANCELLED
+    }
+    written = _write_deductions(held, now) if held else 0
+    unsettled.update(deductions_applied_at=now)
+    Notification.objects.filter(
+        about__in=[f"meeting-to-log:{pk}" for pk in meetings], read_at__isnull=True
+    ).update(read_at=now)
+    return written
+
+
+def _write_deductions(meetings: dict[int, Parts], now: datetime) -> int:
+    reasons = written_reasons(Rule.MISSED, list(meetings.values()))
+    sql = _missed_sql(MISSED_SQL, batch=", ".join(["(%s, %s, %s)"] * len(meetings)))
+    params: list[Any] = [
+        value
+        for (pk, parts), reason in zip(meetings.items(), reasons, strict=True)
+        for value in (pk, reason, json.dumps(parts))
+    ]
     params += [
         int(LEVELS[Rule.MISSED]),
         Rule.MISSED.value,
         POINTS[Rule.MISSED],
         connection.ops.adapt_datetimefield_value(now),
-        WORDING[Rule.MISSED][0] + ":",  # the key prefix, as entry_key writes it
-        MeetingStatus.LOGGED.value,
+        WORDING[Rule.MISSED][0] + ":",
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -69,7 +69,7 @@ def test_a_run_that_fails_half_way_is_retried_and_leaves_the_ledger_right(
 ) -> None:
     meetings = unlogged_meetings(crew, 3)
     monkeypatch.setattr(consistency, "BATCH", 1)
-    real_write: Callable[..., int] = consistency.write_deductions
+    real_write: Callable[..., int] = consistency.settle_meetings
     calls = []
 
     def write_then_lose_the_connection(meetings: Any, now: Any) -> int:
@@ -78,7 +78,7 @@ def test_a_run_that_fails_half_way_is_retried_and_leaves_the_ledger_right(
             raise OperationalError("server closed the connection unexpectedly")
         return real_write(meetings, now)
 
-    monkeypatch.setattr(consistency, "write_deductions", write_then_lose_the_connection)
+    monkeypatch.setattr(consistency, "settle_meetings", write_then_lose_the_connection)
     apply_missed_meeting_deductions.delay()
 
     wait_for(lambda: len(deductions(crew)) == 9, timeout=30, what="the retried run to finish")

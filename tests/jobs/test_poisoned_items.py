@@ -216,14 +216,14 @@ def test_missed_meeting_deductions_go_meeting_by_meeting_when_a_batch_fails(
     crews = crews_in_two_congregations(now)
     meetings = [scheduled_meeting(crew, now - timedelta(days=3)) for crew in crews]
     bad = meetings[0]
-    real: Callable[..., int] = consistency.write_deductions
+    real: Callable[..., int] = consistency.settle_meetings
 
-    def poisoned(reasons: dict[int, str], now: datetime) -> int:
-        if bad.pk in reasons:
+    def poisoned(meetings: list[int], now: datetime) -> int:
+        if bad.pk in meetings:
             raise RuntimeError(f"poisoned item {bad.pk}")
-        return real(reasons, now)
+        return real(meetings, now)
 
-    monkeypatch.setattr(consistency, "write_deductions", poisoned)
+    monkeypatch.setattr(consistency, "settle_meetings", poisoned)
 
     assert consistency.settle_missed_meetings(now=now) == 3 * 3
     with across_congregations():
@@ -235,7 +235,7 @@ def test_missed_meeting_deductions_go_meeting_by_meeting_when_a_batch_fails(
     assert failure("apply_missed_meeting_deductions").item_id == bad.pk
 
     # Fixed meanwhile: the retry settles it, once.
-    monkeypatch.setattr(consistency, "write_deductions", real)
+    monkeypatch.setattr(consistency, "settle_meetings", real)
     retry = failure("apply_missed_meeting_deductions").retry_after
     assert consistency.settle_missed_meetings(now=retry) == 3
     assert not ItemFailure.objects.exists()
@@ -384,16 +384,16 @@ def test_an_item_resting_after_a_failure_stays_out_of_the_next_whole_batch(
     # The first falls due only later; the second is the bad one.
     early = scheduled_meeting(crews[0], now - timedelta(days=1))
     bad = scheduled_meeting(crews[1], now - timedelta(days=3))
-    real: Callable[..., int] = consistency.write_deductions
+    real: Callable[..., int] = consistency.settle_meetings
     tried: list[set[int]] = []
 
-    def poisoned(reasons: dict[int, str], now: datetime) -> int:
-        tried.append(set(reasons))
-        if bad.pk in reasons:
+    def poisoned(meetings: list[int], now: datetime) -> int:
+        tried.append(set(meetings))
+        if bad.pk in meetings:
             raise RuntimeError(f"poisoned item {bad.pk}")
-        return real(reasons, now)
+        return real(meetings, now)
 
-    monkeypatch.setattr(consistency, "write_deductions", poisoned)
+    monkeypatch.setattr(consistency, "settle_meetings", poisoned)
     consistency.apply_missed_meeting_deductions(now=now)
     ItemFailure.objects.update(gave_up_at=now)
     later = scheduled_meeting(crews[2], now - timedelta(days=3))
