@@ -69,32 +69,27 @@ def each_due(
     transaction (the fast path of a large job); if it raises, the batch is rolled back and
     its items go one by one, so only the bad one fails. ``on_give_up`` marks an item that
     failed its last attempt, in the transaction that records the failure."""
-    done, after, left = 0, None, limit
-    while left is None or left > 0:
-        size = batch if left is None else min(batch, left)
+    # What is due is read once, in order: reading it again for each batch read every item
+    # still due each time, the batches already done included, until a vacuum.
+    with across_congregations():
+        ids = list(_claimable(job, due(), now).order_by("pk").values_list("pk", flat=True)[:limit])
+    done = 0
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
         with across_congregations():
-            claimable = _claimable(job, due(), now)
-            if after is not None:
-                claimable = claimable.filter(pk__gt=after)
-            ids = list(claimable.order_by("pk").values_list("pk", flat=True)[:size])
             retrying = set(
-                ItemFailure.objects.filter(job=job, item_id__in=one_of(ids)).values_list(
+                ItemFailure.objects.filter(job=job, item_id__in=one_of(chunk)).values_list(
                     "item_id", flat=True
                 )
             )
-        if not ids:
-            return done
-        after = ids[-1]
-        if left is not None:
-            left -= len(ids)
         if process_batch is not None and not retrying:
-            # The batch's range as claimed: an item resting after a failure stays out.
-            claimed = partial(_claimed_batch, job, due, now, ids[0], after)
+            # Claimed again as due: another worker may have done some meanwhile.
+            claimed = partial(_claimed_batch, job, due, now, chunk)
             whole = _try_whole(job, claimed, process_batch)
             if whole is not None:
                 done += whole
                 continue
-        for pk in ids:
+        for pk in chunk:
             done += _one(job, due, pk, process, now, pk in retrying, on_give_up)
     return done
 
@@ -107,9 +102,9 @@ def _claimable(job: str, due: QuerySet[M], now: datetime) -> QuerySet[M]:
 
 
 def _claimed_batch(
-    job: str, due: Callable[[], QuerySet[M]], now: datetime, first: Any, last: Any
+    job: str, due: Callable[[], QuerySet[M]], now: datetime, chunk: list[Any]
 ) -> QuerySet[M]:
-    return _claimable(job, due(), now).filter(pk__gte=first, pk__lte=last)
+    return _claimable(job, due(), now).filter(pk__in=one_of(chunk))
 
 
 def _try_whole(

@@ -105,7 +105,9 @@ def test_a_correction_says_in_plain_words_whose_points_it_reversed_and_why(
     )
     page = text(signed_in(member).get(congregation_url("reciprocity:my_entries", congregation)))
     assert correction.reason in page
-    assert f"Corrected on {correction.recorded_at:%-d %b %Y} by {facilitator}" in page
+    # On the reader's clock: an hour before midnight in UTC it is already the next day.
+    corrected_on = correction.recorded_at.astimezone(member.timezone)
+    assert f"Corrected on {corrected_on:%-d %b %Y} by {facilitator}" in page
 
 
 def test_a_facilitators_own_entries_offer_no_correction_and_a_forged_one_is_refused(
