@@ -11,7 +11,7 @@ import email.policy
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from email.message import EmailMessage as ParsedMessage
 from types import SimpleNamespace
 from typing import Any
@@ -37,6 +37,7 @@ from congregations.services import (
     update_profile,
     update_settings,
 )
+from congregations.services.daily import MORNING
 from congregations.tenancy import tenant
 from congregations.timezones import moment_in
 from congregations.unsubscribe import DAILY, REMINDERS, SIGNER
@@ -214,8 +215,10 @@ def daily(scene: Scene) -> Sent:
     open_conflict(
         crew=scene.crew, parties=[scene.crew_mate, scene.member], opened_by=scene.crew_mate
     )
-    # The morning has come in the member's UTC, whatever the hour the test runs at.
-    morning = max(scene.now, datetime.combine(scene.now.date(), time(12), tzinfo=UTC))
+    # The morning has come on the member's clock, whatever the hour the test runs at (an
+    # hour before midnight in UTC it is already past midnight in Amsterdam).
+    today = scene.now.astimezone(scene.member.timezone).date()
+    morning = max(scene.now, datetime.combine(today, MORNING, tzinfo=scene.member.timezone))
     send_daily_emails(now=morning)
     send_due_emails(now=morning)
     return Sent(scene.member.email, "What waits for you", DAILY)
