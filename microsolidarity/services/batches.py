@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 
 from congregations.tenancy import across_congregations, congregation_id_of, tenant
 
-from ..arrays import one_of
+from ..arrays import among, one_of
 from ..models import ItemFailure
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def _claimable(job: str, due: QuerySet[M], now: datetime) -> QuerySet[M]:
 def _claimed_batch(
     job: str, due: Callable[[], QuerySet[M]], now: datetime, chunk: list[Any]
 ) -> QuerySet[M]:
-    return _claimable(job, due(), now).filter(pk__in=one_of(chunk))
+    return _claimable(job, due(), now).filter(among("pk", chunk))
 
 
 def _try_whole(

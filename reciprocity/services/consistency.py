@@ -142,8 +142,9 @@ def _batch_size() -> int:
 
 
 def _claim(meetings: QuerySet[Meeting]) -> list[int]:
-    """The ids of the batch's meetings, locked by the query that reads them."""
-    return list(meetings.values_list("pk", flat=True))
+    """The ids of the batch's meetings, locked by the query that reads them (in no order:
+    a meeting's own is by start)."""
+    return list(meetings.order_by().values_list("pk", flat=True))
 
 
 def settle_meetings(meetings: list[int], now: datetime) -> int:
