@@ -20,7 +20,7 @@ from datetime import datetime, tzinfo
 from functools import cache
 from importlib.resources import files
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.utils.formats import date_format
@@ -59,6 +59,19 @@ def canonical(name: str) -> str | None:
     if target in ("Etc/UTC", "Etc/GMT"):  # GMT, Greenwich: the same clock as UTC
         return UTC
     return target if target in zones() else None
+
+
+@cache
+def without_region() -> dict[str, str]:
+    """Each zone name without a region ("CET", "EET", "Japan") and the listed zone it
+    stands for. PostgreSQL reads such a name as one of its abbreviations first where it
+    has one, and its CET is an hour ahead all year where the zone keeps summer time: SQL
+    converts a stored name through this (reciprocity.reasons_sql.clock)."""
+    return {
+        name: zone
+        for name in available_timezones()
+        if "/" not in name and (zone := canonical(name)) is not None and zone != name
+    }
 
 
 @cache

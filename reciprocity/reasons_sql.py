@@ -19,6 +19,7 @@ from django.utils.dates import MONTHS, MONTHS_3, MONTHS_ALT, MONTHS_AP
 from django.utils.formats import get_format
 from django.utils.functional import Promise
 
+from congregations.timezones import without_region
 from microsolidarity.copy_csv import Params
 
 from .rules import MEETING, UNTITLED_CONFLICT, WORDING, LegalForm, Rule
@@ -82,7 +83,7 @@ AND (NOT {p} ? 'venture' OR (jsonb_typeof({p} -> 'venture') = 'string'
 MEETING_DAYS = """(
 SELECT jsonb_object_agg(key, {day}) FILTER (WHERE moment IS NOT NULL)
 FROM (SELECT key,
-             CASE WHEN {valid} THEN starts_at::timestamptz AT TIME ZONE zone END AS moment
+             CASE WHEN {valid} THEN starts_at::timestamptz AT TIME ZONE {zone} END AS moment
       FROM (SELECT DISTINCT {key} AS key, {p} ->> 'starts_at' AS starts_at,
                             {p} ->> 'zone' AS zone
             FROM {entries} WHERE jsonb_typeof({p} -> 'zone') = 'string') AS meeting
@@ -101,7 +102,14 @@ def meeting_days(entries: str, parts: str, params: Params) -> str:
     could not have written is left out."""
     valid = IN_ITS_MONTH.format(instant=params.bind(ISO_INSTANT, "iso_instant"))
     day = _day("moment", params)
-    return MEETING_DAYS.format(day=day, valid=valid, key=day_key(parts), p=parts, entries=entries)
+    return MEETING_DAYS.format(
+        day=day,
+        valid=valid,
+        key=day_key(parts),
+        p=parts,
+        entries=entries,
+        zone=clock("zone", params),
+    )
 
 
 def day_key(parts: str) -> str:
@@ -143,6 +151,14 @@ def said(rule: str, parts: str, day: str, params: Params) -> str:
         for rule_, (_, template) in WORDING.items()
     )
     return f"CASE {rule} {whens} END"
+
+
+def clock(name: str, params: Params) -> str:
+    """SQL of the zone to convert with (``AT TIME ZONE``) for SQL of a stored zone
+    ``name``: the listed zone a name without a region stands for (congregations.timezones
+    .without_region), so that PostgreSQL reads CET as Python does, with its summer time."""
+    names = params.bind(json.dumps(without_region()), "zones_without_region")
+    return f"coalesce({names}::jsonb ->> ({name}), {name})"
 
 
 def meeting_reason(rule: Rule, crew: str, moment: str, params: Params) -> str:

@@ -132,8 +132,11 @@ def _one(
     congregation_id = None
     try:
         with transaction.atomic():
+            # Claimable, not only due: another worker may have failed it, or given up on
+            # it, since this run read what was due.
             with across_congregations():
-                item = due().filter(pk=pk).select_for_update(skip_locked=True, of=("self",)).first()
+                claimable = _claimable(job, due(), now).filter(pk=pk)
+                item = claimable.select_for_update(skip_locked=True, of=("self",)).first()
             if item is None:  # another worker holds it, or has just done it
                 return 0
             congregation_id = congregation_id_of(item)

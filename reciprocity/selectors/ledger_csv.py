@@ -25,7 +25,7 @@ from microsolidarity.copy_csv import Params, copy_csv
 from microsolidarity.spreadsheets import cell, cell_sql
 
 from ..models import LedgerEntry
-from ..reasons_sql import Unsayable, day_key, meeting_days, readable, said
+from ..reasons_sql import Unsayable, clock, day_key, meeting_days, readable, said
 from ..rules import Level, Rule, localized_reason
 from ..sheets import csv_header, reversal
 
@@ -56,6 +56,10 @@ LEFT JOIN {meetings} vm ON vm.id = v.meeting_id
 WHERE e.rule = %(reversal)s OR e.reverses_id IS NOT NULL OR NOT ({readable} OR {no_parts})
 """
 
+# The clock an entry's day is read on: its meeting's, else its crew's, else the reader's.
+DAY_ZONE = """coalesce(n.meeting_zone ->> e.meeting_id::text, n.crew -> e.crew_id::text ->> 0,
+         %(reader)s)"""
+
 # The rows, oldest first. Each entry's reason is said once, in ``entry``; the people,
 # crews and meetings the entries name are looked up once each, in ``named`` (a crew's
 # hundreds of entries name a dozen people: joined row by row, they cost more than all
@@ -73,10 +77,7 @@ ROWS = """{entries}, entry AS MATERIALIZED (
            (SELECT jsonb_object_agg(id, timezone) FROM {meetings}
             WHERE id IN (SELECT meeting_id FROM entry)) AS meeting_zone
 )
-SELECT to_char(e.occurred_at AT TIME ZONE coalesce(n.meeting_zone ->> e.meeting_id::text,
-                                                  n.crew -> e.crew_id::text ->> 0,
-                                                  %(reader)s),
-               'YYYY-MM-DD'),
+SELECT to_char(e.occurred_at AT TIME ZONE {day_zone}, 'YYYY-MM-DD'),
        n.person ->> e.member_id::text,
        n.crew -> e.crew_id::text ->> 1,
        %(levels)s::jsonb ->> e.level::text,
@@ -154,6 +155,7 @@ def ledger_csv(
         person=cell_sql("display_name", params),
         crew=cell_sql("name", params),
         reason_cell=cell_sql("e.reason", params),
+        day_zone=clock(DAY_ZONE, params),
         **TABLES,
     )
     return copy_csv(select, params, first=csv_header().encode())

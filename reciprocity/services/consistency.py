@@ -17,7 +17,7 @@ from microsolidarity.copy_csv import Params
 from microsolidarity.services.batches import each_due
 
 from ..models import LedgerEntry
-from ..reasons_sql import meeting_reason
+from ..reasons_sql import clock, meeting_reason
 from ..rules import (
     LEVELS,
     POINTS,
@@ -242,9 +242,8 @@ def _settle_in_one_statement(meetings: list[int], now: datetime) -> int:
         key=WORDING[Rule.MISSED][0] + ":",  # the key prefix, as entry_key writes it
     )
     with translation.override(WRITTEN_IN):
-        reason = meeting_reason(
-            Rule.MISSED, "c.name", "m.starts_at AT TIME ZONE m.timezone", params
-        )
+        moment = f"m.starts_at AT TIME ZONE {clock('m.timezone', params)}"
+        reason = meeting_reason(Rule.MISSED, "c.name", moment, params)
     sql = _missed_sql(
         SETTLE_SQL,
         reason=reason,

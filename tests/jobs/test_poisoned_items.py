@@ -21,7 +21,7 @@ from crews.models import Crew, Meeting, MeetingReminder
 from crews.services import form_crew
 from crews.services import reminders as crew_notices
 from microsolidarity.models import ItemFailure
-from microsolidarity.services.batches import MAX_ATTEMPTS
+from microsolidarity.services.batches import MAX_ATTEMPTS, each_due
 from reciprocity.models import Conflict, ConflictStatus, LedgerEntry
 from reciprocity.rules import Rule
 from reciprocity.services import conflicts as conflict_services
@@ -402,3 +402,40 @@ def test_an_item_resting_after_a_failure_stays_out_of_the_next_whole_batch(
     # Two days on, the early meeting and the later one fall due, on either side of the bad.
     assert consistency.apply_missed_meeting_deductions(now=now + timedelta(days=2)) == 6
     assert tried == [{early.pk, later.pk}]
+
+
+@pytest.mark.parametrize("gave_up", [False, True], ids=["resting", "given up"])
+def test_an_item_another_worker_failed_after_the_run_read_it_is_left_alone(
+    gave_up: bool,
+) -> None:
+    """A run reads what is due once, then works through it: an item that another worker
+    failed on (or gave up on) meanwhile keeps its rest, and its record of failure."""
+    now = timezone.now()
+    meetings = [
+        scheduled_meeting(crew, now - timedelta(hours=30)) for crew in crews_of_three(3, now)
+    ]
+    first, _, last = (m.pk for m in meetings)
+    processed: list[int] = []
+
+    def due() -> Any:
+        return Meeting.objects.filter(pk__in=[first, _, last], log_nudge_sent_at__isnull=True)
+
+    def process(meeting: Meeting) -> int:
+        if meeting.pk == first:
+            ItemFailure.objects.create(
+                job="a job",
+                item_id=last,
+                congregation_id=meetings[2].congregation_id,
+                first_failed_at=now,
+                retry_after=now + timedelta(minutes=2),
+                attempts=MAX_ATTEMPTS if gave_up else 1,
+                gave_up_at=now if gave_up else None,
+                last_error="RuntimeError: on the other worker",
+            )
+        processed.append(meeting.pk)
+        Meeting.objects.filter(pk=meeting.pk).update(log_nudge_sent_at=now)
+        return 1
+
+    assert each_due("a job", due, process, now=now, batch=1) == 2
+    assert last not in processed
+    assert ItemFailure.objects.get(item_id=last).attempts == (MAX_ATTEMPTS if gave_up else 1)

@@ -63,3 +63,34 @@ def test_each_reason_and_its_parts_are_those_the_services_write(
         # On the meeting's own clock: Kiritimati is a day ahead of UTC, Adak a day behind.
         local = starts_at.astimezone(meeting.timezone)
         assert f"{local.day} {local:%B} {local.year}" in kept[meeting.pk][0]
+
+
+# Zone names without a region that PostgreSQL also knows as abbreviations of its own,
+# fixed all year, where the zone keeps summer time; and a summer start late in the UTC
+# evening that is already the next day on the meeting's clock.
+ABBREVIATED = [
+    ("CET", datetime(2026, 7, 1, 22, 30, tzinfo=UTC)),
+    ("MET", datetime(2026, 7, 1, 22, 30, tzinfo=UTC)),
+    ("EET", datetime(2026, 7, 1, 21, 30, tzinfo=UTC)),
+    ("WET", datetime(2026, 7, 1, 23, 30, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("zone", "starts_at"), ABBREVIATED)
+def test_a_zone_postgresql_also_knows_as_an_abbreviation_keeps_its_summer_time(
+    congregation: Congregation, zone: str, starts_at: datetime
+) -> None:
+    crew = form_crew(
+        congregation=congregation,
+        name="Summer crew",
+        members=new_members(congregation, 3),
+        timezone=zone,
+        now=starts_at - timedelta(days=60),
+    )
+    meeting = scheduled_meeting(crew, starts_at)
+
+    apply_missed_meeting_deductions(now=datetime(2026, 8, 1, tzinfo=UTC))
+
+    with tenant(congregation):
+        reasons = set(LedgerEntry.objects.filter(meeting=meeting).values_list("reason", flat=True))
+    assert reasons == {"Missed the meeting: Summer crew, 2 July 2026"}
