@@ -225,6 +225,12 @@ RETURNING 1
 """
 
 
+# What every deduction shares: its level, rule and points, and its key's prefix as
+# entry_key writes it.
+LEVEL, POINTS_MISSED = int(LEVELS[Rule.MISSED]), POINTS[Rule.MISSED]
+KEY_PREFIX = WORDING[Rule.MISSED][0] + ":"
+
+
 def _missed_sql(statement: str, **parts: str) -> str:
     missed_by = MISSED_BY.format(logged=MeetingStatus.LOGGED.value, **TABLES)
     return statement.format(insert=INSERT.format(**TABLES), missed_by=missed_by, **parts, **TABLES)
@@ -235,11 +241,11 @@ def _settle_in_one_statement(meetings: list[int], now: datetime) -> int:
         now=now,
         meetings=meetings,
         nudge="meeting-to-log:",
-        level=int(LEVELS[Rule.MISSED]),
+        level=LEVEL,
         rule=Rule.MISSED.value,
-        points=POINTS[Rule.MISSED],
+        points=POINTS_MISSED,
         length=REASON_LENGTH,
-        key=WORDING[Rule.MISSED][0] + ":",  # the key prefix, as entry_key writes it
+        key=KEY_PREFIX,
     )
     with translation.override(WRITTEN_IN):
         moment = f"m.starts_at AT TIME ZONE {clock('m.timezone', params)}"
@@ -282,11 +288,11 @@ def _write_deductions(meetings: dict[int, Parts], now: datetime) -> int:
         for value in (pk, reason, json.dumps(parts))
     ]
     params += [
-        int(LEVELS[Rule.MISSED]),
+        LEVEL,
         Rule.MISSED.value,
-        POINTS[Rule.MISSED],
+        POINTS_MISSED,
         connection.ops.adapt_datetimefield_value(now),
-        WORDING[Rule.MISSED][0] + ":",
+        KEY_PREFIX,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
