@@ -26,6 +26,7 @@ from congregations.models import Congregation, Membership, Self
 from congregations.selectors import current_memberships, member_selves
 from congregations.tenancy import across_congregations, tenant
 from congregations.tokens import hash_token
+from microsolidarity.compiled import Compiled
 from microsolidarity.lazy import lazy
 
 from .models import (
@@ -109,20 +110,35 @@ def crews_with_next_meeting(
     meeting that has not started, or None."""
     walls = across_congregations() if congregation is None else tenant(congregation)
     with walls:
-        upcoming = Meeting.objects.filter(
-            crew=OuterRef("pk"), status=MeetingStatus.SCHEDULED, starts_at__gt=now
-        ).order_by("starts_at")
-        mine = CrewMembership.objects.filter(member=self_, left_at__isnull=True)
-        crews = Crew.objects.filter(pk__in=mine.values("crew_id")).select_related("congregation")
-        if congregation is not None:
-            crews = crews.filter(congregation=congregation)
-        found = list(
-            crews.annotate(
-                size=_current_size(), next_meeting_id=Subquery(upcoming.values("pk")[:1])
-            ).order_by("congregation__name", "kind", "name")
-        )
-        meetings = Meeting.objects.in_bulk([c.next_meeting_id for c in found if c.next_meeting_id])
+        found = MY_CREWS.objects(now, [self_.pk])
+        upcoming = [crew.next_meeting_id for crew in found if crew.next_meeting_id]
+        meetings = {meeting.pk: meeting for meeting in MEETINGS.objects(now, upcoming)}
     return [CrewAhead(crew=c, next_meeting=meetings.get(c.next_meeting_id)) for c in found]
+
+
+def _my_crews(now: datetime, self_id: list[int]) -> QuerySet[Crew]:
+    """The Self's current crews and dyads in scope, with ``size`` and the id of the next
+    meeting (``next_meeting_id``)."""
+    (me,) = self_id
+    upcoming = Meeting.objects.filter(
+        crew=OuterRef("pk"), status=MeetingStatus.SCHEDULED, starts_at__gt=now
+    ).order_by("starts_at")
+    mine = CrewMembership.objects.filter(member_id=me, left_at__isnull=True)
+    return (
+        Crew.objects.filter(pk__in=mine.values("crew_id"))
+        .select_related("congregation")
+        .annotate(size=_current_size(), next_meeting_id=Subquery(upcoming.values("pk")[:1]))
+        .order_by("congregation__name", "kind", "name")
+    )
+
+
+def _meetings(now: datetime, ids: list[int]) -> QuerySet[Meeting]:
+    return Meeting.objects.filter(pk__in=ids)
+
+
+# Every home page reads them: building and compiling them cost more than running them.
+MY_CREWS = Compiled(_my_crews)
+MEETINGS = Compiled(_meetings)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,16 @@ the query is built each time, as any other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import QuerySet
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
+from django.db.models.sql.compiler import SQLCompiler
 from django_scopes import get_scope, scope
 
 # Ids no row has (they count down from here), and the moment stand-in times count from.
@@ -30,34 +33,59 @@ FIRST_STAND_IN = -(10**12)
 STAND_IN_NOW = datetime(2000, 1, 1, tzinfo=UTC)
 
 Build = Callable[..., QuerySet[Any]]
+# The compiler (what its rows hold), its SQL, its parameters, and the stand-ins among them.
+Statement = tuple[SQLCompiler, str, tuple[Any, ...], list[int]]
 
 
 class Compiled:
-    """``build(now, *groups)``'s rows, where each group is a list of ids: compiled for the
-    first call with as many ids in each group, bound for every call after."""
+    """``build(now, *groups)``'s rows, or its model instances, where each group is a list
+    of ids: compiled for the first call with as many ids in each group, bound for every
+    call after."""
 
     def __init__(self, build: Build) -> None:
         self.build = build
-        self.compiled: dict[tuple[int, ...], tuple[str, tuple[Any, ...], list[int]]] = {}
+        # None for a shape that can match no row (an empty group, as ``pk__in=[]``).
+        self.compiled: dict[tuple[int, ...], Statement | None] = {}
 
     def rows(self, now: datetime, *groups: Sequence[int]) -> list[tuple[Any, ...]]:
+        """The rows as the database gives them (a ``values_list`` query's)."""
+        ran = self._run(now, groups)
+        return list(self.build(now, *map(list, groups))) if ran is None else ran[1]
+
+    def objects(self, now: datetime, *groups: Sequence[int]) -> list[Any]:
+        """The model instances of a query of them, with the relations it selects and
+        the annotations it adds, as iterating over the query would make them."""
+        ran = self._run(now, groups)
+        if ran is None:
+            return list(self.build(now, *map(list, groups)))
+        compiler, rows = ran
+        return list(_instances(compiler, rows)) if compiler else []
+
+    def _run(
+        self, now: datetime, groups: Sequence[Sequence[int]]
+    ) -> tuple[SQLCompiler | None, list[tuple[Any, ...]]] | None:
+        """The compiled statement run with this call's values: its compiler and its rows;
+        None where the query is built each time instead."""
         in_scope = get_scope().get("congregation") if get_scope().get("_enabled") else None
         if connection.vendor != "postgresql" or not isinstance(in_scope, int | None):
-            return list(self.build(now, *map(list, groups)))
+            return None
         # The shape: the ids in each group, then whether a congregation is in scope.
         shape = (*(len(group) for group in groups), in_scope is not None)
         if shape not in self.compiled:
             self.compiled[shape] = self._compile(shape)
-        sql, params, stand_ins = self.compiled[shape]
+        statement = self.compiled[shape]
+        if statement is None:
+            return None, []
+        compiler, sql, params, stand_ins = statement
         ids = [id_ for group in groups for id_ in group]
         if in_scope is not None:
             ids.append(in_scope)
         real = dict(zip(stand_ins, ids, strict=True))
         with connection.cursor() as cursor:
             cursor.execute(sql, [_bound(value, real, now) for value in params])
-            return cursor.fetchall()
+            return compiler, cursor.fetchall()
 
-    def _compile(self, shape: tuple[int, ...]) -> tuple[str, tuple[Any, ...], list[int]]:
+    def _compile(self, shape: tuple[int, ...]) -> Statement | None:
         *sizes, scoped = shape
         stand_ins = [FIRST_STAND_IN - n for n in range(sum(sizes) + scoped)]
         groups, taken = [], 0
@@ -65,13 +93,38 @@ class Compiled:
             groups.append(stand_ins[taken : taken + size])
             taken += size
         with scope(congregation=stand_ins[-1]) if scoped else nullcontext():
-            sql, params = self.build(STAND_IN_NOW, *groups).query.sql_with_params()
+            compiler = self.build(STAND_IN_NOW, *groups).query.get_compiler(DEFAULT_DB_ALIAS)
+            try:
+                # Compiling also sets what its rows hold (compiler.select, klass_info).
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:
+                return None
         # A stand-in written into the SQL itself, not passed as a parameter, could not be
         # swapped: refuse such a query rather than run it with the stand-in.
         missing = set(stand_ins) - set(params)
         if missing or any(str(stand_in) in sql for stand_in in stand_ins):
             raise ValueError("Every id must reach the compiled query as a parameter.")
-        return sql, params, stand_ins
+        return compiler, sql, params, stand_ins
+
+
+def _instances(compiler: SQLCompiler, rows: list[tuple[Any, ...]]) -> Iterator[Any]:
+    """What Django's ModelIterable makes of the rows of ``compiler``'s query: each row's
+    instance, its related instances, its annotations; each value converted as the field
+    reads it from the database (a JSON document, a timezone)."""
+    if not compiler.query.default_cols:  # values() or values_list() chose the columns
+        raise ValueError("objects() is for a query of model instances; rows() reads values.")
+    select, klass_info = compiler.select, compiler.klass_info
+    first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    names = [column[0].target.attname for column in select[first:last]]
+    related = get_related_populators(klass_info, select, compiler.using)
+    chunks: list[list[Sequence[Any]]] = [list(rows)]
+    for row in compiler.results_iter(chunks):
+        instance = klass_info["model"].from_db(compiler.using, names, row[first:last])
+        for populator in related:
+            populator.populate(row, instance)
+        for name, position in compiler.annotation_col_map.items():
+            setattr(instance, name, row[position])
+        yield instance
 
 
 def _bound(value: Any, real: dict[int, int], now: datetime) -> Any:

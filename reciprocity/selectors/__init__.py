@@ -21,6 +21,7 @@ from congregations.models import Congregation, Self
 from congregations.roster import roster_version
 from crews.models import Attendance, Crew, CrewMembership, Meeting
 from crews.selectors import seated
+from microsolidarity.compiled import Compiled
 from microsolidarity.row_checks import RowCheck
 
 from ..models import (
@@ -263,27 +264,47 @@ def member_breakdown(*, self_: Self, congregation: Congregation) -> MemberBreakd
     """A Self's points in the congregation: in total, per crew (any they belong to, 0
     included, and any they left with points) and per level. Two queries: the sums by crew
     and level together, then the crews they are in or have points in."""
-    sums = (
-        LedgerEntry.objects.filter(member=self_, congregation=congregation)
-        .values("crew_id", "level")
-        .annotate(points=Sum("points"))
-        .values_list("crew_id", "level", "points")
-    )
+    now, whose = timezone.now(), ([self_.pk], [congregation.pk])
     per_crew: dict[int, int] = {}
     by_level: dict[int, int] = {}
-    for crew_id, level, points in sums:
+    for crew_id, level, points in SUMS.rows(now, *whose):
         if crew_id is not None:
             per_crew[crew_id] = per_crew.get(crew_id, 0) + points
         by_level[level] = by_level.get(level, 0) + points
     crews = [
         CrewPoints(pk, name, per_crew.get(pk, 0), current)
-        for pk, name, current in Crew.objects.filter(congregation=congregation)
-        .annotate(current=seated(self_, "pk"))
-        .filter(Q(current=True) | Q(pk__in=list(per_crew)))
-        .order_by("name")
-        .values_list("pk", "name", "current")
+        for pk, name, current in CREWS_WITH_POINTS.rows(now, *whose, list(per_crew))
     ]
     return MemberBreakdown(sum(by_level.values()), crews, by_level)
+
+
+def _sums(now: datetime, self_id: list[int], congregation_id: list[int]) -> QuerySet[Any]:
+    (me,), (congregation,) = self_id, congregation_id
+    return (
+        LedgerEntry.objects.filter(member_id=me, congregation_id=congregation)
+        .values("crew_id", "level")
+        .annotate(points=Sum("points"))
+        .values_list("crew_id", "level", "points")
+    )
+
+
+def _crews_with_points(
+    now: datetime, self_id: list[int], congregation_id: list[int], with_points: list[int]
+) -> QuerySet[Any]:
+    (me,), (congregation,) = self_id, congregation_id
+    return (
+        Crew.objects.filter(congregation_id=congregation)
+        .annotate(current=seated(me, "pk"))
+        .filter(Q(current=True) | Q(pk__in=with_points))
+        .order_by("name")
+        .values_list("pk", "name", "current")
+    )
+
+
+# My page reads them on every visit: building and compiling them cost more than running
+# them.
+SUMS = Compiled(_sums)
+CREWS_WITH_POINTS = Compiled(_crews_with_points)
 
 
 # Disputed deductions
@@ -291,13 +312,19 @@ def member_breakdown(*, self_: Self, congregation: Congregation) -> MemberBreakd
 
 def deductions_to_dispute(
     *, self_: Self, congregation: Congregation, now: datetime | None = None
-) -> QuerySet[LedgerEntry]:
+) -> list[LedgerEntry]:
     """A Self's missed-meeting deductions that may still be disputed or whose dispute is
     under way, newest first, with the dispute's state."""
-    now = now or timezone.now()
+    return TO_DISPUTE.objects(now or timezone.now(), [self_.pk], [congregation.pk])
+
+
+def _to_dispute(
+    now: datetime, self_id: list[int], congregation_id: list[int]
+) -> QuerySet[LedgerEntry]:
+    (me,), (congregation,) = self_id, congregation_id
     waiting = Q(dispute__confirmed_at__isnull=True, dispute__withdrawn_at__isnull=True)
     return (
-        LedgerEntry.objects.filter(congregation=congregation, member=self_, rule=Rule.MISSED)
+        LedgerEntry.objects.filter(congregation_id=congregation, member_id=me, rule=Rule.MISSED)
         .filter(Q(recorded_at__gte=now - DISPUTE_WITHIN) | Q(dispute__isnull=False) & waiting)
         # Only what my page shows of each (reciprocity/_dispute.html): a join of every
         # relation of the entries list cost more to plan than to run.
@@ -307,6 +334,9 @@ def deductions_to_dispute(
         .order_by("-occurred_at", "-id")
     )
 
+
+# My page reads it on every visit too (it checks each row for a witness).
+TO_DISPUTE = Compiled(_to_dispute)
 
 DISPUTE_COLUMNS = (
     "member_id",

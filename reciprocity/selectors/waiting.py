@@ -78,7 +78,7 @@ class Row(NamedTuple):
     detail: str  # a crew's kind, a venture's legal form
     since: datetime
     until: datetime | None
-    number: int  # a crew's id (an invitation's), a meeting's grace hours
+    number: int  # a crew's id (an invitation's)
 
 
 def waiting_for(
@@ -162,13 +162,7 @@ def _meetings_to_log(self_id: int, ids: list[int], now: datetime) -> QuerySet[An
         starts_at__lte=now,
         starts_at__gte=now - LONGEST_GRACE,
     )
-    return _columns(
-        meetings,
-        "meeting_to_log",
-        since="starts_at",
-        crew="crew__name",
-        number="congregation__meeting_grace_hours",
-    )
+    return _columns(meetings, "meeting_to_log", since="starts_at", crew="crew__name")
 
 
 def _conflicts(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
@@ -312,7 +306,7 @@ def _items(
         congregation = congregations[row.congregation_id]
         if row.kind in GROUPED:
             grouped.setdefault((row.kind, row.congregation_id), []).append(row)
-        elif row.kind != "meeting_to_log" or row.since + timedelta(hours=row.number) >= now:
+        elif row.kind != "meeting_to_log" or row.since + congregation.meeting_grace >= now:
             yield WORDS[row.kind](row, congregation)
     for (kind, congregation_id), group in grouped.items():
         yield GROUPED[kind](
@@ -354,7 +348,7 @@ def _meeting_to_log(row: Row, congregation: Congregation) -> Waiting:
         text=_("Log who came to %(crew)s’s meeting.") % {"crew": row.crew},
         path=_path("crews:meeting", congregation, pk=row.id),
         since=row.since,
-        until=row.since + timedelta(hours=row.number),
+        until=row.since + congregation.meeting_grace,
     )
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from congregations.models import Congregation, Self
@@ -95,3 +96,51 @@ def test_an_id_written_into_the_sql_itself_is_refused(member: Self) -> None:
 
     with pytest.raises(ValueError, match="as a parameter"):
         Compiled(inlined).rows(timezone.now(), [member.pk])
+
+
+def meetings_with_crew(now: datetime, crews: list[int]) -> QuerySet[Meeting]:
+    """The crews' meetings of the next week as instances, each with its crew and a count."""
+    return (
+        Meeting.objects.filter(crew_id__in=crews, starts_at__gte=now)
+        .select_related("crew")
+        .annotate(days=Value(7))
+        .order_by("pk")
+    )
+
+
+def as_read(meetings: list[Meeting]) -> list[tuple[str, object, int]]:
+    return [(m.crew.name, m.timezone, m.days) for m in meetings]  # type: ignore[attr-defined]
+
+
+def test_objects_are_the_instances_iterating_the_query_makes(
+    two_crews: tuple[Crew, Crew], congregation: Congregation
+) -> None:
+    first, second = two_crews
+    now = timezone.now()
+    ours = scheduled_meeting(first, now + timedelta(days=2))
+    theirs = scheduled_meeting(second, now + timedelta(days=3))
+    compiled = Compiled(meetings_with_crew)
+
+    with tenant(congregation):
+        for crews in ([first.pk], [second.pk], [first.pk, second.pk]):
+            found = compiled.objects(now, crews)
+            built = list(meetings_with_crew(now, crews))
+            assert found == built
+            # What the fields read from the database, converted as the ORM converts it.
+            assert as_read(found) == as_read(built)
+        assert compiled.objects(now, [second.pk]) == [theirs]
+        assert compiled.objects(now + timedelta(days=2, hours=1), [first.pk]) == []
+        assert compiled.objects(now, [first.pk])[0].crew == ours.crew
+
+
+def test_no_ids_no_rows_and_no_query(crew: Crew, congregation: Congregation) -> None:
+    with tenant(congregation), CaptureQueriesContext(connection) as ran:
+        assert Compiled(meetings_with_crew).objects(timezone.now(), []) == []
+        assert Compiled(upcoming).rows(timezone.now(), []) == []
+    assert len(ran) == 0
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_objects_need_a_query_of_instances(crew: Crew, congregation: Congregation) -> None:
+    with tenant(congregation), pytest.raises(ValueError, match="model instances"):
+        Compiled(upcoming).objects(timezone.now(), [crew.pk])
