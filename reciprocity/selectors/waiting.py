@@ -34,6 +34,7 @@ from congregations.selectors import memberships_of
 from congregations.tenancy import across_congregations
 from crews.models import Attendance, CrewInvitation, CrewMembership, Kind, Meeting, MeetingStatus
 from crews.selectors import seated
+from microsolidarity.arrays import among_found
 from microsolidarity.compiled import Compiled
 from microsolidarity.row_checks import RowCheck
 
@@ -154,8 +155,9 @@ def _crew_invitations(self_id: int, ids: list[int], now: datetime) -> QuerySet[A
 def _meetings_to_log(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     """Started, not logged, not settled, and (checked below with each congregation's own
     grace) still open to logging."""
+    mine = CrewMembership.objects.current().filter(member=self_id).values("crew_id")
     meetings = Meeting.objects.filter(
-        seated(self_id, "crew_id"),
+        among_found("crew_id", mine),
         congregation_id__in=ids,
         status=MeetingStatus.SCHEDULED,
         deductions_applied_at__isnull=True,
@@ -231,14 +233,18 @@ def _deductions(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     witnesses = has_witness(
         meeting=OuterRef("meeting_id"), crew_id=OuterRef("crew_id"), member=self_id
     )
+    # Neither reversed nor disputed: checked for each of the Self's few recent entries,
+    # where joining the two to keep the rows without was most of this SELECT's planning.
+    reversed_ = LedgerEntry.objects.filter(reverses=OuterRef("pk"))
+    disputed = Dispute.objects.filter(entry=OuterRef("pk"))
     entries = LedgerEntry.objects.filter(
         witnesses,
+        ~RowCheck(reversed_),
+        ~RowCheck(disputed),
         congregation_id__in=ids,
         member=self_id,
         rule=Rule.MISSED,
         recorded_at__gt=now - DISPUTE_WITHIN,
-        reversed_by__isnull=True,
-        dispute__isnull=True,
     )
     return _columns(entries, "deduction", since="recorded_at", crew="crew__name")
 

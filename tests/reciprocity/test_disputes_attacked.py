@@ -244,3 +244,22 @@ def test_no_i_was_there_once_everyone_who_was_there_has_left_the_crew(
     assert I_WAS_THERE not in text(mine.get(congregation_url("reciprocity:me", congregation)))
     assert I_WAS_THERE not in text(mine.get(url("entry", congregation, missed.pk)))
     assert "deduction" not in kinds_waiting(member, congregation)
+
+
+def test_a_deduction_waits_until_it_is_disputed_or_corrected(
+    crew: Crew, member: Self, crew_mate: Self, facilitator: Self, third: Self
+) -> None:
+    """What waits for the member is each −5 neither disputed nor reversed (each checked
+    row by row): saying "I was there" for one, and a facilitator's correction of the
+    other, leave nothing of them waiting."""
+    congregation = crew.congregation
+    now = timezone.now()
+    first = missed_meeting(crew, [crew_mate, third], member, now - GRACE)
+    second = missed_meeting(crew, [crew_mate, third], member, now - GRACE - HOUR)
+    assert kinds_waiting(member, congregation).count("deduction") == 2
+
+    dispute_deduction(entry=first, disputed_by=member)
+    assert kinds_waiting(member, congregation).count("deduction") == 1
+
+    reverse_entry(entry=second, reversed_by=facilitator, reason="She was there")
+    assert "deduction" not in kinds_waiting(member, congregation)
