@@ -46,6 +46,19 @@ def _quoted(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+def pgbouncer_version() -> tuple[int, ...]:
+    """PgBouncer's version, from ``pgbouncer --version`` ("PgBouncer 1.18.0" first)."""
+    shown = subprocess.run([PGBOUNCER, "--version"], capture_output=True, text=True, check=True)
+    return tuple(int(part) for part in shown.stdout.split()[1].split("."))
+
+
+def keeps_prepared_statements() -> bool:
+    """Whether this PgBouncer keeps a client's prepared statements whatever server
+    connection it hands them (1.21 and later, max_prepared_statements): then the app
+    prepares its compiled queries behind it, as in docker-compose.yml."""
+    return pgbouncer_version() >= (1, 21)
+
+
 def pgbouncer_configuration(
     *,
     database: str,
@@ -174,6 +187,7 @@ def pgbouncer(database: Database, folder: Path) -> Iterator[int]:
             port=port,
             folder=folder,
             pool_size=POOL_SIZE,
+            more=("max_prepared_statements = 200",) if keeps_prepared_statements() else (),
         )
     )
     as_user: list[str] = []
@@ -220,6 +234,7 @@ def environment(scratch: Path, database_url: str) -> dict[str, str]:
         "CELERY_BROKER_URL": REDIS_URL,
         # Emails are written (by the worker) and thrown away: nothing leaves the machine.
         "EMAIL_URL": "consolemail://",
+        "DATABASE_PREPARED_STATEMENTS": str(keeps_prepared_statements()).lower(),
     }
 
 

@@ -22,6 +22,10 @@ os.environ["DATABASE_OWNER_URL"] = os.environ.get(
 
 # Loaded as a development setup (a local key and hosts), then timed with DEBUG off below.
 os.environ.setdefault("DEBUG", "true")
+# The pages reach PostgreSQL directly, where a connection keeps its prepared statements,
+# as docker-compose.yml's PgBouncer does: they are timed with them, as served there
+# (DATABASE_PREPARED_STATEMENTS=false times them without).
+os.environ.setdefault("DATABASE_PREPARED_STATEMENTS", "true")
 
 from microsolidarity.settings import *  # noqa: F403
 from microsolidarity.settings import DATABASE_OWNER, DATABASES, INSTALLED_APPS

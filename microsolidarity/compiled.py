@@ -19,10 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
+import psycopg
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.sql.compiler import SQLCompiler
@@ -81,7 +84,7 @@ class Compiled:
         if in_scope is not None:
             ids.append(in_scope)
         real = dict(zip(stand_ins, ids, strict=True))
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(sql, [_bound(value, real, now) for value in params])
             return compiler, cursor.fetchall()
 
@@ -105,6 +108,28 @@ class Compiled:
         if missing or any(str(stand_in) in sql for stand_in in stand_ins):
             raise ValueError("Every id must reach the compiled query as a parameter.")
         return compiler, sql, params, stand_ins
+
+
+class _Prepared(psycopg.Cursor[tuple[Any, ...]]):
+    """Binds its values on the server and has every statement prepared on its connection
+    (psycopg keeps them, the most used first, and closes those it drops)."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
+        return super().execute(query, params, prepare=True)
+
+
+def _cursor() -> CursorWrapper:
+    """A cursor for a compiled statement: one that prepares it where the connection keeps
+    prepared statements (settings.DATABASE_PREPARED_STATEMENTS), Django's otherwise;
+    logged with the others either way."""
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    # Django's wrappers take psycopg's cursor, whatever its stubs say.
+    prepared: Any = _Prepared(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(prepared)
+    return connection.make_cursor(prepared)
 
 
 def _instances(compiler: SQLCompiler, rows: list[tuple[Any, ...]]) -> Iterator[Any]:

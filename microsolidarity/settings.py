@@ -108,6 +108,16 @@ TEMPLATES = [
     },
 ]
 
+# The queries built once and bound to each request's values (microsolidarity.compiled:
+# what waits for a Self, a Self's crews, my page) are prepared on their connection, so
+# that PostgreSQL parses, rewrites under row-level security and plans each once per
+# connection instead of on every page: the home's largest took 4 ms to prepare and 0.4
+# to run. Only where a client keeps its server connection's statements: PostgreSQL
+# reached directly, or PgBouncer 1.21 or later with max_prepared_statements above 0
+# (docker-compose.yml). Off by default: an older PgBouncer in transaction pooling would
+# hand a client a server connection without the statement.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=False)
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'microsolidarity.sqlite3'}")
 }
@@ -138,9 +148,12 @@ else:
     # it). Always, not behind a switch: it costs nothing measurable, and the suite then
     # tests the one configuration production runs, pooled or not.
     # - psycopg 3 must prepare no statement (a prepared statement lives on one server
-    #   connection). Django already defaults to this, and its client-side binding never
-    #   prepares; said here so that turning on `server_side_binding` cannot start it.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    #   connection) unless DATABASE_PREPARED_STATEMENTS says the connection keeps them.
+    #   Django's client-side binding never prepares; only the compiled queries' own
+    #   cursors do, and only where this allows them.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        0 if DATABASE_PREPARED_STATEMENTS else None
+    )
     # - `.iterator()` must not open a named server-side cursor: outside a transaction it is
     #   declared WITH HOLD, lives on after its transaction and is fetched on later. Its one
     #   use, the CSV exports, reads a crew's ledger (hundreds of rows, a few thousand at

@@ -30,13 +30,11 @@ from typing import Any
 import psycopg
 from django.db import connection
 
-from bench.production import pgbouncer_configuration
+# PGBOUNCER: Debian's package, or the binary the environment names (`scripts/need.sh
+# pgbouncer` installs it on Debian).
+from bench.production import PGBOUNCER, pgbouncer_configuration, pgbouncer_version
 
 from .waiting import wait_for
-
-# Debian's package; elsewhere point PGBOUNCER at the binary (`scripts/need.sh pgbouncer`
-# installs it on Debian).
-PGBOUNCER = os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer")
 
 # PgBouncer refuses to run as root ("PgBouncer should not run as root"). Started as root
 # (as in CI's containers) it is given `-u nobody`: it reads its configuration and auth
@@ -74,12 +72,6 @@ class PgBouncer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def version() -> tuple[int, ...]:
-    """PgBouncer's version, from ``pgbouncer --version`` ("PgBouncer 1.18.0" first)."""
-    shown = subprocess.run([PGBOUNCER, "--version"], capture_output=True, text=True, check=True)
-    return tuple(int(part) for part in shown.stdout.split()[1].split("."))
-
-
 def _quoted(value: str) -> str:
     """A value of PgBouncer's auth file: in double quotes, a double quote doubled."""
     return '"' + value.replace('"', '""') + '"'
@@ -103,7 +95,7 @@ def _configuration(database: dict[str, Any], folder: Path, port: int, pool_size:
         pool_size=pool_size,
         # A client waiting for the one server connection fails after this many seconds.
         wait_seconds=10,
-        more=("max_prepared_statements = 0",) if version() >= (1, 21) else (),
+        more=("max_prepared_statements = 0",) if pgbouncer_version() >= (1, 21) else (),
     )
 
 

@@ -1,8 +1,10 @@
 """A query compiled once and bound anew (microsolidarity.compiled) finds what building it
-each time finds: other ids, another moment, another congregation in scope."""
+each time finds: other ids, another moment, another congregation in scope; run through
+Django's cursor, or prepared on a connection that keeps prepared statements."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,13 +17,38 @@ from django.utils import timezone
 
 from congregations.models import Congregation, Self
 from congregations.tenancy import across_congregations, tenant
-from crews.models import Crew, Meeting
+from crews.models import Crew, CrewMembership, Meeting
 from crews.services import form_crew
 from microsolidarity.compiled import Compiled
 from tests.builders import scheduled_meeting
 from tests.factories import CongregationFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=[False, True], ids=["bound", "prepared"])
+def prepared(request: pytest.FixtureRequest, settings: Any) -> Iterator[bool]:
+    """Each way a compiled query runs: on Django's cursor, or prepared, as settings.py
+    makes the connection when DATABASE_PREPARED_STATEMENTS is on."""
+    if request.param and connection.vendor != "postgresql":
+        pytest.skip("Only PostgreSQL runs a compiled statement.")
+    settings.DATABASE_PREPARED_STATEMENTS = request.param
+    if not request.param:
+        yield False
+        return
+    connection.ensure_connection()
+    before = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = 0
+    try:
+        yield True
+    finally:
+        connection.connection.prepare_threshold = before
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
 
 
 def upcoming(now: datetime, crews: list[int]) -> QuerySet[Any]:
@@ -49,7 +76,7 @@ def two_crews(crew: Crew, congregation: Congregation) -> tuple[Crew, Crew]:
 
 
 def test_each_call_finds_what_building_the_query_anew_finds(
-    two_crews: tuple[Crew, Crew], congregation: Congregation
+    two_crews: tuple[Crew, Crew], congregation: Congregation, prepared: bool
 ) -> None:
     first, second = two_crews
     now = timezone.now()
@@ -71,7 +98,9 @@ def test_each_call_finds_what_building_the_query_anew_finds(
         assert len(compiled.compiled) == 2
 
 
-def test_the_congregation_in_scope_is_bound_too(crew: Crew, congregation: Congregation) -> None:
+def test_the_congregation_in_scope_is_bound_too(
+    crew: Crew, congregation: Congregation, prepared: bool
+) -> None:
     """Compiled in one congregation, run in another: it sees the other's rows only."""
     now = timezone.now()
     ours = scheduled_meeting(crew, now + timedelta(days=1))
@@ -113,7 +142,7 @@ def as_read(meetings: list[Meeting]) -> list[tuple[str, object, int]]:
 
 
 def test_objects_are_the_instances_iterating_the_query_makes(
-    two_crews: tuple[Crew, Crew], congregation: Congregation
+    two_crews: tuple[Crew, Crew], congregation: Congregation, prepared: bool
 ) -> None:
     first, second = two_crews
     now = timezone.now()
@@ -144,3 +173,27 @@ def test_no_ids_no_rows_and_no_query(crew: Crew, congregation: Congregation) -> 
 def test_objects_need_a_query_of_instances(crew: Crew, congregation: Congregation) -> None:
     with tenant(congregation), pytest.raises(ValueError, match="model instances"):
         Compiled(upcoming).objects(timezone.now(), [crew.pk])
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_statement_is_prepared_once_where_the_connection_keeps_it(
+    crew: Crew, congregation: Congregation, prepared: bool
+) -> None:
+    """Prepared, each shape is parsed and planned once per connection and then run by
+    name; otherwise nothing is left on the server for another client to miss (PgBouncer
+    before 1.21 in transaction pooling)."""
+
+    def seated(now: datetime, crews: list[int]) -> QuerySet[Any]:
+        # A query of this test alone: the connection's other statements are not counted.
+        return CrewMembership.objects.filter(crew_id__in=crews).values_list("member_id", "crew_id")
+
+    compiled = Compiled(seated)
+    with tenant(congregation):
+        for _ in range(3):
+            assert len(compiled.rows(timezone.now(), [crew.pk])) == crew.memberships.count()
+        # Its SQL up to the first value, which the server numbers ($1) where psycopg binds.
+        (statement,) = compiled.compiled.values()
+        start = statement[1].split("%s")[0] if statement else "never"
+        ours = [sql for sql in prepared_statements() if sql.startswith(start)]
+
+    assert len(ours) == (1 if prepared else 0)

@@ -19,12 +19,14 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from congregations.models import Congregation, Self
 from congregations.services import create_congregation
 from congregations.tenancy import SETTING, across_congregations, tenant
 from crews.models import Crew
 from crews.services import form_crew
+from reciprocity.selectors.waiting import waiting_for
 
 from ..builders import congregation_url, signed_in
 from ..factories import MembershipFactory, SelfFactory
@@ -115,7 +117,8 @@ def test_django_prepares_no_statement_and_holds_no_cursor_on_the_server(
     app_through: PgBouncer,
 ) -> None:
     """A prepared statement or a held cursor lives on one server connection; the client's
-    next transaction may run on another. The settings turn both off (settings.py)."""
+    next transaction may run on another. The settings turn both off (settings.py) unless
+    DATABASE_PREPARED_STATEMENTS says the bouncer keeps prepared statements (from 1.21)."""
     SelfFactory.create_batch(3)
     # psycopg prepares a statement from its fifth execution when it binds on the server
     # and may prepare (prepare_threshold); settings.py says it may not.
@@ -124,6 +127,11 @@ def test_django_prepares_no_statement_and_holds_no_cursor_on_the_server(
     # .iterator() would declare a server-side cursor WITH HOLD outside a transaction.
     selves = Self.objects.order_by("pk").iterator(chunk_size=1)
     first = next(selves)
+    # Nor are the queries compiled once and bound anew (microsolidarity.compiled).
+    membership = MembershipFactory.create()
+    for _ in range(8):
+        with tenant(membership.congregation):
+            waiting_for(self_=membership.member, now=timezone.now(), membership=membership)
     django_backend = django_one("SELECT pg_backend_pid()")
     assert connection.connection.info.port == app_through.port
 
