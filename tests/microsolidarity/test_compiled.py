@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from congregations.models import Congregation, Self
 from congregations.tenancy import across_congregations, tenant
@@ -116,6 +117,27 @@ def test_the_congregation_in_scope_is_bound_too(
         assert compiled.rows(now, both) == [(theirs.pk, theirs_crew.pk)]
     with across_congregations():
         assert compiled.rows(now, both) == [(ours.pk, crew.pk), (theirs.pk, theirs_crew.pk)]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_the_database_wall_holds_one_statement_run_in_and_out_of_the_door(
+    crew: Crew, congregation: Congregation, prepared: bool
+) -> None:
+    """The same statement (no congregation in scope) run by the runtime role behind no
+    congregation sees nothing, through the door sees every congregation, and then behind
+    no congregation again sees nothing: a plan made for the crossing role, which row-level
+    security lets through, is not kept for the role it holds back."""
+    now = timezone.now()
+    ours = scheduled_meeting(crew, now + timedelta(days=1))
+    compiled = Compiled(upcoming)
+
+    with transaction.atomic(), scopes_disabled():
+        assert compiled.rows(now, [crew.pk]) == []
+    with across_congregations():
+        assert compiled.rows(now, [crew.pk]) == [(ours.pk, crew.pk)]
+    with transaction.atomic(), scopes_disabled():
+        assert compiled.rows(now, [crew.pk]) == []
+    assert len(compiled.compiled) == 1
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
