@@ -54,9 +54,10 @@ def pgbouncer_version() -> tuple[int, ...]:
 
 def keeps_prepared_statements() -> bool:
     """Whether this PgBouncer keeps a client's prepared statements whatever server
-    connection it hands them (1.21 and later, max_prepared_statements): then the app
-    prepares its compiled queries behind it, as in docker-compose.yml."""
-    return pgbouncer_version() >= (1, 21)
+    connection it hands them (max_prepared_statements, from 1.21) and understands the
+    DEALLOCATE ALL psycopg sends after any rollback (from 1.22): then the app prepares
+    its compiled queries behind it, as in docker-compose.yml."""
+    return pgbouncer_version() >= (1, 22)
 
 
 def pgbouncer_configuration(

@@ -51,9 +51,13 @@ class Compiled:
         self.compiled: dict[tuple[int, ...], Statement | None] = {}
 
     def rows(self, now: datetime, *groups: Sequence[int]) -> list[tuple[Any, ...]]:
-        """The rows as the database gives them (a ``values_list`` query's)."""
+        """The rows of a ``values_list`` query, each value converted as its field reads
+        it from the database (a timezone, a JSON document), as iterating it would."""
         ran = self._run(now, groups)
-        return list(self.build(now, *map(list, groups))) if ran is None else ran[1]
+        if ran is None:
+            return list(self.build(now, *map(list, groups)))
+        compiler, rows = ran
+        return [tuple(row) for row in compiler.results_iter(_chunk(rows))] if compiler else []
 
     def objects(self, now: datetime, *groups: Sequence[int]) -> list[Any]:
         """The model instances of a query of them, with the relations it selects and
@@ -69,8 +73,13 @@ class Compiled:
     ) -> tuple[SQLCompiler | None, list[tuple[Any, ...]]] | None:
         """The compiled statement run with this call's values: its compiler and its rows;
         None where the query is built each time instead."""
-        in_scope = get_scope().get("congregation") if get_scope().get("_enabled") else None
-        if connection.vendor != "postgresql" or not isinstance(in_scope, int | None):
+        current = get_scope()
+        # Outside any scope the query is built, for django-scopes to refuse it as it
+        # refuses any tenant query there; a scope disabled (the door) is a shape of its own.
+        if "_enabled" not in current or connection.vendor != "postgresql":
+            return None
+        in_scope = current.get("congregation") if current["_enabled"] else None
+        if not isinstance(in_scope, int | None):
             return None
         # The shape: the ids in each group, then whether a congregation is in scope.
         shape = (*(len(group) for group in groups), in_scope is not None)
@@ -96,7 +105,12 @@ class Compiled:
             groups.append(stand_ins[taken : taken + size])
             taken += size
         with scope(congregation=stand_ins[-1]) if scoped else nullcontext():
-            compiler = self.build(STAND_IN_NOW, *groups).query.get_compiler(DEFAULT_DB_ALIAS)
+            queryset = self.build(STAND_IN_NOW, *groups)
+            # Iterating a query prefetches after its rows are read, which a compiled one
+            # never does: refused, rather than each instance querying again.
+            if queryset._prefetch_related_lookups:  # type: ignore[attr-defined]
+                raise ValueError("A compiled query cannot prefetch_related().")
+            compiler = queryset.query.get_compiler(DEFAULT_DB_ALIAS)
             try:
                 # Compiling also sets what its rows hold (compiler.select, klass_info).
                 sql, params = compiler.as_sql()
@@ -124,7 +138,10 @@ def _cursor() -> CursorWrapper:
     logged with the others either way."""
     if not settings.DATABASE_PREPARED_STATEMENTS:
         return connection.cursor()
+    # What Django's connection.cursor() does before making its own.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     # Django's wrappers take psycopg's cursor, whatever its stubs say.
     prepared: Any = _Prepared(connection.connection)
     if connection.queries_logged:
@@ -142,8 +159,7 @@ def _instances(compiler: SQLCompiler, rows: list[tuple[Any, ...]]) -> Iterator[A
     first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     names = [column[0].target.attname for column in select[first:last]]
     related = get_related_populators(klass_info, select, compiler.using)
-    chunks: list[list[Sequence[Any]]] = [list(rows)]
-    for row in compiler.results_iter(chunks):
+    for row in compiler.results_iter(_chunk(rows)):
         instance = klass_info["model"].from_db(compiler.using, names, row[first:last])
         for populator in related:
             populator.populate(row, instance)
@@ -158,3 +174,8 @@ def _bound(value: Any, real: dict[int, int], now: datetime) -> Any:
     if isinstance(value, int) and value in real:
         return real[value]
     return value
+
+
+def _chunk(rows: list[tuple[Any, ...]]) -> list[list[Sequence[Any]]]:
+    """The rows as one chunk of what Django's compiler fetches, for its results_iter."""
+    return [list(rows)]

@@ -111,9 +111,9 @@ TEMPLATES = [
 # The queries built once and bound to each request's values (microsolidarity.compiled:
 # what waits for a Self, a Self's crews, my page) are prepared on their connection, so
 # that PostgreSQL parses, rewrites under row-level security and plans each once per
-# connection instead of on every page: the home's largest took 4 ms to prepare and 0.4
-# to run. Only where a client keeps its server connection's statements: PostgreSQL
-# reached directly, or PgBouncer 1.21 or later with max_prepared_statements above 0
+# connection instead of on every page: the home's largest took 4 ms unprepared, under 1
+# prepared. Only where a client keeps its server connection's statements: PostgreSQL
+# reached directly, or PgBouncer 1.22 or later with max_prepared_statements above 0
 # (docker-compose.yml). Off by default: an older PgBouncer in transaction pooling would
 # hand a client a server connection without the statement.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=False)

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management.base import CommandError
 
+from bench import production
 from bench.load_report import LoadReport, LoadRun
 from bench.management.commands.load import Command, process_counts
 from bench.mix import (
@@ -226,3 +227,18 @@ def test_pgbouncer_pools_transactions_on_the_loopback_only(tmp_path: Path) -> No
     assert lines["unix_socket_dir"] == ""
     assert lines["default_pool_size"] == "20"
     assert lines["auth_file"] == str(tmp_path / "users.txt")
+
+
+@pytest.mark.parametrize(
+    ("version", "prepares"), [((1, 18, 0), False), ((1, 21, 0), False), ((1, 22, 0), True)]
+)
+def test_the_load_run_prepares_statements_only_behind_a_bouncer_that_keeps_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, version: tuple[int, ...], prepares: bool
+) -> None:
+    """1.21 keeps a client's prepared statements but not the DEALLOCATE ALL psycopg sends
+    after any rollback (a request whose view raised); 1.22 does."""
+    monkeypatch.setattr(production, "pgbouncer_version", lambda: version)
+
+    assert production.keeps_prepared_statements() is prepares
+    served = production.environment(tmp_path, "postgres://app@127.0.0.1:6543/bench")
+    assert served["DATABASE_PREPARED_STATEMENTS"] == str(prepares).lower()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
@@ -14,7 +15,7 @@ from django.db.models import QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import ScopeError, scopes_disabled
 
 from congregations.models import Congregation, Self
 from congregations.tenancy import across_congregations, tenant
@@ -145,7 +146,7 @@ def test_an_id_written_into_the_sql_itself_is_refused(member: Self) -> None:
     def inlined(now: datetime, ids: list[int]) -> QuerySet[Any]:
         return Self.objects.annotate(seen=RawSQL(str(ids[0]), [])).values_list("pk")
 
-    with pytest.raises(ValueError, match="as a parameter"):
+    with scopes_disabled(), pytest.raises(ValueError, match="as a parameter"):
         Compiled(inlined).rows(timezone.now(), [member.pk])
 
 
@@ -203,7 +204,7 @@ def test_a_statement_is_prepared_once_where_the_connection_keeps_it(
 ) -> None:
     """Prepared, each shape is parsed and planned once per connection and then run by
     name; otherwise nothing is left on the server for another client to miss (PgBouncer
-    before 1.21 in transaction pooling)."""
+    before 1.22 in transaction pooling)."""
 
     def seated(now: datetime, crews: list[int]) -> QuerySet[Any]:
         # A query of this test alone: the connection's other statements are not counted.
@@ -219,3 +220,53 @@ def test_a_statement_is_prepared_once_where_the_connection_keeps_it(
         ours = [sql for sql in prepared_statements() if sql.startswith(start)]
 
     assert len(ours) == (1 if prepared else 0)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_no_scope_at_all_is_refused_even_after_a_call_through_the_door(
+    crew: Crew, congregation: Congregation
+) -> None:
+    """django-scopes refuses a tenant query with no congregation in scope (the Python
+    wall). The door's unscoped statement, once compiled, is not run for a call made
+    outside any scope: that call is built, and refused, as any query there is."""
+    now = timezone.now()
+    scheduled_meeting(crew, now + timedelta(days=1))
+    compiled = Compiled(upcoming)
+
+    with pytest.raises(ScopeError):
+        compiled.rows(now, [crew.pk])
+    with across_congregations():
+        assert len(compiled.rows(now, [crew.pk])) == 1
+    with pytest.raises(ScopeError):
+        compiled.rows(now, [crew.pk])
+
+
+def zones(now: datetime, crews: list[int]) -> QuerySet[Any]:
+    return Meeting.objects.filter(crew_id__in=crews).order_by("pk").values_list("pk", "timezone")
+
+
+@pytest.mark.embedded
+def test_rows_are_converted_as_iterating_the_query_converts_them(
+    crew: Crew, congregation: Congregation, prepared: bool
+) -> None:
+    """A timezone comes back a ZoneInfo, not its name, on either database."""
+    now = timezone.now()
+    scheduled_meeting(crew, now + timedelta(days=1))
+    with tenant(congregation):
+        built = list(zones(now, [crew.pk]))
+        found = Compiled(zones).rows(now, [crew.pk])
+
+    assert found == built
+    assert isinstance(found[0][1], ZoneInfo)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_compiled_query_cannot_prefetch(crew: Crew, congregation: Congregation) -> None:
+    """Iterating a query prefetches after reading its rows, which a compiled one never
+    does: refused, rather than each instance querying again."""
+
+    def with_members(now: datetime, crews: list[int]) -> QuerySet[Meeting]:
+        return Meeting.objects.filter(crew_id__in=crews).prefetch_related("crew__memberships")
+
+    with tenant(congregation), pytest.raises(ValueError, match="prefetch_related"):
+        Compiled(with_members).objects(timezone.now(), [crew.pk])

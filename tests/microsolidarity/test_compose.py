@@ -70,9 +70,9 @@ def test_the_app_reaches_postgresql_through_pgbouncer_in_transaction_pooling_mod
     bouncer = found["pgbouncer"]
     assert bouncer["image"].startswith("edoburu/pgbouncer:v")  # a pinned release, not latest
     assert bouncer["environment"]["POOL_MODE"] == "transaction"
-    # It keeps each client's prepared statements (from 1.21), which the app then makes.
+    # It keeps each client's prepared statements (from 1.22), which the app then makes.
     version = tuple(int(part) for part in bouncer["image"].split(":v")[1].split("-")[0].split("."))
-    assert version >= (1, 21)
+    assert version >= (1, 22)
     assert int(bouncer["environment"]["MAX_PREPARED_STATEMENTS"]) > 0
     assert found["web"]["environment"]["DATABASE_PREPARED_STATEMENTS"] == "true"
     # The drivers' parameters are let in.

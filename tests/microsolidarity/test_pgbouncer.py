@@ -118,7 +118,7 @@ def test_django_prepares_no_statement_and_holds_no_cursor_on_the_server(
 ) -> None:
     """A prepared statement or a held cursor lives on one server connection; the client's
     next transaction may run on another. The settings turn both off (settings.py) unless
-    DATABASE_PREPARED_STATEMENTS says the bouncer keeps prepared statements (from 1.21)."""
+    DATABASE_PREPARED_STATEMENTS says the bouncer keeps prepared statements (from 1.22)."""
     SelfFactory.create_batch(3)
     # psycopg prepares a statement from its fifth execution when it binds on the server
     # and may prepare (prepare_threshold); settings.py says it may not.
