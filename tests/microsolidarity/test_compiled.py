@@ -270,3 +270,22 @@ def test_a_compiled_query_cannot_prefetch(crew: Crew, congregation: Congregation
 
     with tenant(congregation), pytest.raises(ValueError, match="prefetch_related"):
         Compiled(with_members).objects(timezone.now(), [crew.pk])
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_rolled_back_request_leaves_the_next_one_its_statement(
+    crew: Crew, congregation: Congregation, prepared: bool
+) -> None:
+    """A view that raises rolls its transaction back, after which psycopg forgets what it
+    prepared (DEALLOCATE ALL): the next request prepares the statement again and finds
+    the same rows."""
+    now = timezone.now()
+    ours = scheduled_meeting(crew, now + timedelta(days=1))
+    compiled = Compiled(upcoming)
+
+    with pytest.raises(RuntimeError), tenant(congregation):
+        assert compiled.rows(now, [crew.pk]) == [(ours.pk, crew.pk)]
+        raise RuntimeError("the view failed")
+    with tenant(congregation):
+        assert compiled.rows(now, [crew.pk]) == [(ours.pk, crew.pk)]
+        assert compiled.rows(now, [crew.pk]) == [(ours.pk, crew.pk)]
