@@ -58,6 +58,12 @@ def current_members(*, crew: Crew) -> QuerySet[Self]:
     return Self.objects.filter(pk__in=ids).order_by("display_name")
 
 
+def current_crew_ids(self_: Self | int) -> QuerySet[CrewMembership]:
+    """The ids of the crews and dyads the Self (or the Self of this id) is in now, as a
+    query of one column to filter by."""
+    return CrewMembership.objects.current().filter(member=self_).values("crew_id")
+
+
 def is_current_member(*, crew: Crew, self_: Self) -> bool:
     return CrewMembership.objects.filter(crew=crew, member=self_).current().exists()
 
@@ -123,9 +129,8 @@ def _my_crews(now: datetime, self_id: list[int]) -> QuerySet[Crew]:
     upcoming = Meeting.objects.filter(
         crew=OuterRef("pk"), status=MeetingStatus.SCHEDULED, starts_at__gt=now
     ).order_by("starts_at")
-    mine = CrewMembership.objects.filter(member_id=me, left_at__isnull=True)
     return (
-        Crew.objects.filter(pk__in=mine.values("crew_id"))
+        Crew.objects.filter(pk__in=current_crew_ids(me))
         .select_related("congregation")
         .annotate(size=_current_size(), next_meeting_id=Subquery(upcoming.values("pk")[:1]))
         .order_by("congregation__name", "kind", "name")
@@ -346,10 +351,9 @@ def calendar_meetings(*, self_: Self, now: datetime) -> list[Meeting]:
     """Meetings of the crews and dyads the Self is in now, in every congregation, from a
     year ago on, cancelled ones included so calendars can drop them."""
     with across_congregations():
-        mine = CrewMembership.objects.filter(member=self_, left_at__isnull=True)
         return list(
             Meeting.objects.filter(
-                crew_id__in=mine.values("crew_id"), starts_at__gte=now - CALENDAR_PAST
+                crew_id__in=current_crew_ids(self_), starts_at__gte=now - CALENDAR_PAST
             )
             .select_related("crew", "congregation")
             .order_by("starts_at")

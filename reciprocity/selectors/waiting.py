@@ -33,7 +33,7 @@ from congregations.models import Congregation, Invitation, Membership, Self
 from congregations.selectors import memberships_of
 from congregations.tenancy import across_congregations
 from crews.models import Attendance, CrewInvitation, CrewMembership, Kind, Meeting, MeetingStatus
-from crews.selectors import seated
+from crews.selectors import current_crew_ids, seated
 from microsolidarity.arrays import among_found
 from microsolidarity.compiled import Compiled
 from microsolidarity.row_checks import RowCheck
@@ -155,9 +155,8 @@ def _crew_invitations(self_id: int, ids: list[int], now: datetime) -> QuerySet[A
 def _meetings_to_log(self_id: int, ids: list[int], now: datetime) -> QuerySet[Any]:
     """Started, not logged, not settled, and (checked below with each congregation's own
     grace) still open to logging."""
-    mine = CrewMembership.objects.current().filter(member=self_id).values("crew_id")
     meetings = Meeting.objects.filter(
-        among_found("crew_id", mine),
+        among_found("crew_id", current_crew_ids(self_id)),
         congregation_id__in=ids,
         status=MeetingStatus.SCHEDULED,
         deductions_applied_at__isnull=True,

@@ -26,6 +26,8 @@ from tests.builders import scheduled_meeting
 from tests.factories import CongregationFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
+# Only PostgreSQL compiles: SQLite builds each query anew.
+on_postgresql = pytest.mark.skipif("connection.vendor != 'postgresql'")
 
 
 @pytest.fixture(params=[False, True], ids=["bound", "prepared"])
@@ -120,7 +122,7 @@ def test_the_congregation_in_scope_is_bound_too(
         assert compiled.rows(now, both) == [(ours.pk, crew.pk), (theirs.pk, theirs_crew.pk)]
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@on_postgresql
 def test_the_database_wall_holds_one_statement_run_in_and_out_of_the_door(
     crew: Crew, congregation: Congregation, prepared: bool
 ) -> None:
@@ -141,7 +143,7 @@ def test_the_database_wall_holds_one_statement_run_in_and_out_of_the_door(
     assert len(compiled.compiled) == 1
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@on_postgresql
 def test_an_id_written_into_the_sql_itself_is_refused(member: Self) -> None:
     def inlined(now: datetime, ids: list[int]) -> QuerySet[Any]:
         return Self.objects.annotate(seen=RawSQL(str(ids[0]), [])).values_list("pk")
@@ -192,13 +194,13 @@ def test_no_ids_no_rows_and_no_query(crew: Crew, congregation: Congregation) -> 
     assert len(ran) == 0
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@on_postgresql
 def test_objects_need_a_query_of_instances(crew: Crew, congregation: Congregation) -> None:
     with tenant(congregation), pytest.raises(ValueError, match="model instances"):
         Compiled(upcoming).objects(timezone.now(), [crew.pk])
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@on_postgresql
 def test_a_statement_is_prepared_once_where_the_connection_keeps_it(
     crew: Crew, congregation: Congregation, prepared: bool
 ) -> None:
@@ -222,7 +224,7 @@ def test_a_statement_is_prepared_once_where_the_connection_keeps_it(
     assert len(ours) == (1 if prepared else 0)
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@on_postgresql
 def test_no_scope_at_all_is_refused_even_after_a_call_through_the_door(
     crew: Crew, congregation: Congregation
 ) -> None:
@@ -260,7 +262,7 @@ def test_rows_are_converted_as_iterating_the_query_converts_them(
     assert isinstance(found[0][1], ZoneInfo)
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@on_postgresql
 def test_a_compiled_query_cannot_prefetch(crew: Crew, congregation: Congregation) -> None:
     """Iterating a query prefetches after reading its rows, which a compiled one never
     does: refused, rather than each instance querying again."""
@@ -272,7 +274,7 @@ def test_a_compiled_query_cannot_prefetch(crew: Crew, congregation: Congregation
         Compiled(with_members).objects(timezone.now(), [crew.pk])
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@on_postgresql
 def test_a_rolled_back_request_leaves_the_next_one_its_statement(
     crew: Crew, congregation: Congregation, prepared: bool
 ) -> None:
