@@ -14,7 +14,8 @@ from django.utils.translation import gettext
 
 from microsolidarity.http import CongregationRequest
 
-from .models import Congregation, Membership
+from .models import Congregation
+from .selectors import current_membership
 from .tenancy import tenant
 
 SLUG_KWARG = "congregation_slug"
@@ -58,9 +59,7 @@ class CongregationMiddleware:
             raise Http404(gettext("No such congregation."))
         # The whole request runs in one transaction behind both walls (congregations.tenancy).
         with tenant(congregation):
-            membership = next(
-                iter(Membership.objects.current().filter(member=request.user)[:1]), None
-            )
+            membership = current_membership(congregation=congregation, self_=request.user)
             if membership is None:
                 raise Http404(gettext("No such congregation."))
             membership.congregation = congregation

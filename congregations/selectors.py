@@ -15,6 +15,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from microsolidarity.compiled import Compiled
+
 from .models import (
     Congregation,
     Invitation,
@@ -73,7 +75,22 @@ def handovers_needed(*, self_: Self) -> list[Congregation]:
 
 
 def current_membership(*, congregation: Congregation, self_: Self) -> Membership | None:
-    return Membership.objects.current().filter(congregation=congregation, member=self_).first()
+    found = CURRENT_MEMBERSHIP.objects(timezone.now(), [congregation.pk], [self_.pk])
+    return found[0] if found else None
+
+
+def _current_membership(
+    now: datetime, congregation_id: list[int], self_id: list[int]
+) -> QuerySet[Membership]:
+    (congregation,), (me,) = congregation_id, self_id
+    # At most one current membership (one_current_membership_per_self): no order to
+    # compile.
+    return Membership.objects.current().filter(congregation_id=congregation, member_id=me)[:1]
+
+
+# Every page of a congregation asks it (its middleware): building and compiling it cost
+# more than running it.
+CURRENT_MEMBERSHIP = Compiled(_current_membership)
 
 
 def current_memberships(*, congregation: Congregation) -> QuerySet[Membership]:

@@ -21,6 +21,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from congregations.models import Congregation, Membership, Self
 from congregations.selectors import current_memberships, member_selves
@@ -373,13 +374,23 @@ def find_crew(*, congregation: Congregation, pk: int) -> Crew | None:
 def crew_and_seat(*, congregation: Congregation, pk: int, self_: Self) -> tuple[Crew | None, bool]:
     """The congregation's crew, and whether the Self is one of its current members: for a
     member, the one query that reads their seat reads the crew too."""
-    seats = CrewMembership.objects.filter(crew_id=pk, member=self_).current()
-    # At most one current seat (one_current_crew_membership): no order to compile.
-    seat = next(iter(seats.select_related("crew")[:1]), None)
+    seats = SEAT.objects(timezone.now(), [pk], [self_.pk])
+    seat = seats[0] if seats else None
     crew = seat.crew if seat else find_crew(congregation=congregation, pk=pk)
     if crew is not None:
         crew.congregation = congregation  # the same row: no need to read it again
     return crew, seat is not None
+
+
+def _seat(now: datetime, crew_id: list[int], self_id: list[int]) -> QuerySet[CrewMembership]:
+    (crew,), (me,) = crew_id, self_id
+    seats = CrewMembership.objects.filter(crew_id=crew, member_id=me).current()
+    # At most one current seat (one_current_crew_membership): no order to compile.
+    return seats.select_related("crew")[:1]
+
+
+# Every page of a crew asks it: building and compiling it cost more than running it.
+SEAT = Compiled(_seat)
 
 
 def ever_in_crew(*, crew: Crew, member_id: int) -> Self | None:

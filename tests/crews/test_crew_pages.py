@@ -115,6 +115,19 @@ def test_a_crew_of_another_congregation_is_404_in_this_one(
 
 
 @pytest.mark.embedded
+@pytest.mark.parametrize("pk", [0, 2**63 - 1, 2**63, 10**30])
+def test_a_crew_id_no_row_can_have_is_404_for_a_member(
+    client: Client, congregation: Congregation, member: Self, pk: int
+) -> None:
+    # The seat is looked up by a compiled query (crews.selectors.SEAT), the URL's id bound
+    # into it as it is, past what a bigint holds too.
+    client.force_login(member)
+    for name in ("crew", "history"):
+        url = congregation_url(f"crews:{name}", congregation, pk=pk)
+        assert client.get(url).status_code == 404
+
+
+@pytest.mark.embedded
 def test_anonymous_is_sent_to_sign_in(
     client: Client, congregation: Congregation, crew: Crew
 ) -> None:
