@@ -57,6 +57,14 @@ SIGN_IN = "sign in"
 WAIT_SECONDS = (0.1, 0.5)
 
 
+def member_address(n: int) -> str:
+    """The ``n``th member's own address, as the proxy in front of the app says it: one of
+    the 131,072 of 198.18.0.0/15, the range RFC 2544 keeps for benchmarks."""
+    if not 0 <= n < 2**17:
+        raise ValueError(f"no address for member {n}")
+    return f"198.{18 + n // 65536}.{n // 256 % 256}.{n % 256}"
+
+
 def request_shares(actions: tuple[Action, ...] = ACTIONS) -> dict[str, float]:
     """The share of requests that are reads and writes, for the weights given."""
     reads = sum(a.weight for a in actions if a.kind == READ or a.reads_first)

@@ -5,6 +5,7 @@ nothing is timed: speed is the bench's to measure."""
 from __future__ import annotations
 
 import ast
+import ipaddress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from bench.mix import (
     WAIT_SECONDS,
     WRITE,
     ActionResult,
+    member_address,
     percentile,
     request_shares,
     stock_needed,
@@ -71,6 +73,16 @@ def test_each_member_gets_enough_meetings_and_invitations_for_the_run() -> None:
     assert stock_needed(60, "log a meeting") > stock_needed(20, "log a meeting")
     # 60 s at 0.3 s an action is 200 actions, 2/96 of them logs: 4.2, doubled, plus 2.
     assert stock_needed(60, "log a meeting") == 11
+
+
+def test_each_member_comes_from_an_address_of_their_own_in_the_benchmark_range() -> None:
+    # The limits per address on signing in must count members apart, as members of many
+    # congregations on their own networks are: 50 from one address would be refused.
+    addresses = [ipaddress.ip_address(member_address(n)) for n in range(2**17)]
+    assert len(set(addresses)) == 2**17
+    assert all(a in ipaddress.ip_network("198.18.0.0/15") for a in addresses)
+    with pytest.raises(ValueError):
+        member_address(2**17)
 
 
 def test_percentiles_are_nearest_rank() -> None:
