@@ -200,10 +200,21 @@ def test_unlogged_meeting_nudges(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_quiet_crew_nudges(monkeypatch: pytest.MonkeyPatch) -> None:
     now = timezone.now()
     crews = crews_in_two_congregations(now)
-    poison(monkeypatch, crew_notices, "_rhythm_nudge", crews[3])
+    bad = crews[3]
+    real = crew_notices._rhythm_nudges
+
+    def poisoned(batch: Any, *, now: datetime) -> int:
+        # The whole batch fails with it, then each crew alone: only the bad one fails.
+        if batch.filter(pk=bad.pk).exists():
+            raise RuntimeError(f"poisoned item {bad.pk}")
+        return real(batch, now=now)
+
+    monkeypatch.setattr(crew_notices, "_rhythm_nudges", poisoned)
 
     assert crew_notices.nudge_quiet_crews(now=now) == 3 * 3
-    assert failure("nudge_quiet_crews").item_id == crews[3].pk
+    assert failure("nudge_quiet_crews").item_id == bad.pk
+    with across_congregations():
+        assert list(Crew.objects.filter(rhythm_nudged_at__isnull=True)) == [bad]
 
     assert crew_notices.nudge_quiet_crews(now=now + timedelta(minutes=5)) == 0
     assert failure("nudge_quiet_crews").attempts == 2

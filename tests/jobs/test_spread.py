@@ -149,3 +149,17 @@ def test_the_rhythm_job_nudges_a_bounded_number_of_crews_a_run_and_then_reads_no
     with across_congregations():
         assert Email.objects.filter(key__startswith="rhythm:").count() == 9
     assert len(crews) == 3
+
+
+def test_a_run_nudges_its_quiet_crews_in_the_same_queries_however_many_there_are() -> None:
+    # A first start on a full database finds a thousand quiet crews: crew by crew, they
+    # held a worker for a minute while members clicked.
+    now = timezone.now().replace(day=15, hour=12, minute=0, second=0, microsecond=0)
+    counts = []
+    for crews in (2, 6):
+        crews_of_three(crews, now, CongregationFactory.create())
+        with CaptureQueriesContext(connection) as run:
+            assert crew_notices.nudge_quiet_crews(now=now) == crews * 3
+        counts.append(len(run))  # the crews nudged are not due again this month
+
+    assert counts[0] == counts[1], counts
