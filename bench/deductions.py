@@ -66,6 +66,11 @@ class Deductions:
     second_run_written: int
     # The meetings the job settled: its time should grow with them, not with the ledger.
     meetings: int = 0
+    # Checkpoints PostgreSQL made during the job's runs because the WAL they wrote passed
+    # max_wal_size: each makes every page written after it log itself whole again, which
+    # a run settling four times the meetings on four times the data meets and one on 1×
+    # data may not (docs/scaling.md).
+    checkpoints: int = 0
 
     @property
     def ratio(self) -> float:
@@ -154,9 +159,12 @@ def measure(now: datetime) -> Deductions:
     starts from tables without the dead rows of the one before (tidy)."""
     floors = sorted(floor(now, RUNS + 1)[1:])
     jobs = []
+    checkpoints = 0
     for _ in range(RUNS):
         tidy()
+        before = requested_checkpoints()
         jobs.append(job(now))
+        checkpoints += requested_checkpoints() - before
     tidy()
     jobs.sort()
     floor_seconds, floor_rows = floors[RUNS // 2]
@@ -170,4 +178,13 @@ def measure(now: datetime) -> Deductions:
         # Any run's second pass that wrote something is a failure, not just the median's.
         second_run_written=max(j[3] for j in jobs),
         meetings=due_meetings(now),
+        checkpoints=checkpoints,
     )
+
+
+def requested_checkpoints() -> int:
+    """Checkpoints the server has made because its WAL passed max_wal_size, so far (the
+    checkpointer counts them itself: no lag, unlike a backend's statistics)."""
+    with as_owner() as owner, owner.cursor() as cursor:
+        cursor.execute("SELECT checkpoints_req FROM pg_stat_bgwriter")
+        return int(cursor.fetchone()[0])

@@ -173,7 +173,10 @@ class Report:
                 grown_job,
                 grown_job is not None and per_meeting <= MAX_GROWTH,
                 f"{per_meeting:.2f}× ({job.ms_per_meeting:.2f} ms, then "
-                f"{grown_job.ms_per_meeting:.2f} ms a meeting)"
+                f"{grown_job.ms_per_meeting:.2f} ms a meeting; checkpoints forced during "
+                f"its runs: {job.checkpoints}, then {grown_job.checkpoints}, with "
+                f"shared_buffers {self.machine.get('shared_buffers', '?')} and max_wal_size "
+                f"{self.machine.get('max_wal_size', '?')})"
                 if grown_job
                 else "not loaded: `python -m bench seed --grown`",
             ),
@@ -185,7 +188,8 @@ class Report:
             f"Microsolidarity scale bench, {self.when:%Y-%m-%d %H:%M} UTC",
             f"machine: {self.machine['cpus']} CPUs, {self.machine['memory_gb']} GB RAM, "
             f"PostgreSQL {self.machine['postgresql']} (shared_buffers "
-            f"{self.machine.get('shared_buffers', '?')}, autovacuum "
+            f"{self.machine.get('shared_buffers', '?')}, max_wal_size "
+            f"{self.machine.get('max_wal_size', '?')}, autovacuum "
             f"{self.machine.get('autovacuum', '?')}), Python {self.machine['python']}, "
             f"Django {self.machine['django']}",
             f"data: {data['congregations_congregation']:,} congregations, "
@@ -335,6 +339,8 @@ def machine() -> dict[str, Any]:
         shared_buffers = cursor.fetchone()[0]
         cursor.execute("SHOW autovacuum")
         autovacuum = cursor.fetchone()[0]
+        cursor.execute("SHOW max_wal_size")
+        max_wal_size = cursor.fetchone()[0]
     return {
         "cpus": os.cpu_count(),
         "memory_gb": round(memory_kb / 1024 / 1024),
@@ -342,6 +348,7 @@ def machine() -> dict[str, Any]:
         "postgresql": postgresql,
         "shared_buffers": shared_buffers,
         "autovacuum": autovacuum,
+        "max_wal_size": max_wal_size,
         "python": platform.python_version(),
         "django": django.get_version(),
     }

@@ -10,11 +10,13 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.contrib.auth.hashers import check_password, get_hasher
 from django.db.models import F
 
 from bench import deductions
+from bench.management.commands.seed import password_hash
 from bench.rows import TABLES
-from bench.world import Shape, World
+from bench.world import PASSWORD, Shape, World
 from congregations.models import Congregation
 from congregations.tenancy import across_congregations, tenant
 from crews.models import Attendance, Crew, Meeting, MeetingStatus
@@ -44,6 +46,12 @@ def world(seed: int = 7) -> World:
 
 def rows(generated: World) -> list[dict[type, list[tuple]]]:
     return [dict(congregation) for congregation in generated.congregations()]
+
+
+def test_the_seeded_password_is_not_hashed_again_at_sign_in() -> None:
+    hashed = password_hash(1)
+    assert check_password(PASSWORD, hashed)
+    assert not get_hasher().must_update(hashed)
 
 
 def test_the_same_seed_gives_the_same_rows_and_another_seed_others() -> None:
