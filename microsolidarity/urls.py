@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from congregations.invitation_views import invitation
 from congregations.language_views import switch_language
@@ -11,7 +11,11 @@ from congregations.unsubscribe_views import unsubscribe
 from congregations.views import home, new_congregation, profile, switcher
 from reciprocity.views.waiting import waiting
 
+from .converters import RowId
 from .health import healthz
+
+# Before the apps' URLs below, which take their ids with it.
+register_converter(RowId, "id")
 
 congregation_urls = [
     path("", include("congregations.urls")),
