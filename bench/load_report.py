@@ -32,6 +32,8 @@ class LoadRun:
     worker_rss_mb: list[float]
     # Each write kind: successes the swarm saw, and what the database holds afterwards.
     verified: dict[str, dict[str, int]] = field(default_factory=dict)
+    # How long the periodic jobs took to catch up on the copy before the servers started.
+    catch_up_seconds: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -157,7 +159,7 @@ class LoadReport:
                 f"{run.floor.p95_ms:.0f} ms; {run.sign_in.count - run.sign_in.errors} signed in "
                 f"(median {run.sign_in.p50_ms:.0f} ms, {run.sign_in.errors} failed); worker RSS "
                 + ", ".join(f"{mb:.0f}" for mb in run.worker_rss_mb)
-                + " MB",
+                + f" MB; the jobs caught up in {run.catch_up_seconds:.0f} s before",
                 f"  {'action':<22} {'count':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
                 f"{'p99 ms':>7} {'errors':>6}",
             ]
