@@ -111,7 +111,9 @@ def _try_whole(
     job: str, items: Callable[[], QuerySet[M]], process_batch: Callable[[QuerySet[M]], int]
 ) -> int | None:
     try:
-        with across_congregations():
+        # One transaction, whatever the database: on SQLite the door opens none, and a batch
+        # that failed half-way would keep what it had written (its items marked done).
+        with transaction.atomic(), across_congregations():
             return process_batch(items().select_for_update(skip_locked=True, of=("self",)))
     except TRANSIENT:
         raise
