@@ -249,6 +249,20 @@ def poison(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, bad: 
     monkeypatch.setattr(module, name, poisoned)
 
 
+def poison_batch(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str, bad: Any) -> None:
+    """Make ``module.name``, which takes a batch (a query of items), raise for any batch
+    holding the item ``bad``: the whole batch fails with it, then each item alone, and only
+    the bad one fails."""
+    real = getattr(module, name)
+
+    def poisoned(batch: Any, *args: Any, **kwargs: Any) -> Any:
+        if batch.filter(pk=bad.pk).exists():
+            raise RuntimeError(f"poisoned item {bad.pk}")
+        return real(batch, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, poisoned)
+
+
 # --- nothing written ------------------------------------------------------------------
 
 

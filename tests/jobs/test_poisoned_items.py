@@ -27,7 +27,7 @@ from reciprocity.rules import Rule
 from reciprocity.services import conflicts as conflict_services
 from reciprocity.services import consistency, open_conflict
 from reciprocity.services import notices as game_notices
-from tests.builders import poison, scheduled_meeting
+from tests.builders import poison, poison_batch, scheduled_meeting
 
 from ..factories import CongregationFactory, MembershipFactory
 
@@ -201,15 +201,7 @@ def test_quiet_crew_nudges(monkeypatch: pytest.MonkeyPatch) -> None:
     now = timezone.now()
     crews = crews_in_two_congregations(now)
     bad = crews[3]
-    real = crew_notices._rhythm_nudges
-
-    def poisoned(batch: Any, *, now: datetime) -> int:
-        # The whole batch fails with it, then each crew alone: only the bad one fails.
-        if batch.filter(pk=bad.pk).exists():
-            raise RuntimeError(f"poisoned item {bad.pk}")
-        return real(batch, now=now)
-
-    monkeypatch.setattr(crew_notices, "_rhythm_nudges", poisoned)
+    poison_batch(monkeypatch, crew_notices, "_rhythm_nudges", bad)
 
     assert crew_notices.nudge_quiet_crews(now=now) == 3 * 3
     assert failure("nudge_quiet_crews").item_id == bad.pk
@@ -351,13 +343,7 @@ def test_deduction_emails_go_meeting_by_meeting_when_a_batch_fails(
     consistency.apply_missed_meeting_deductions(now=now)
     bad = meetings[2]
     real = game_notices._queue_missed
-
-    def poisoned(settled: Any, *, now: datetime) -> int:
-        if settled.filter(pk=bad.pk).exists():
-            raise RuntimeError(f"poisoned item {bad.pk}")
-        return real(settled, now=now)
-
-    monkeypatch.setattr(game_notices, "_queue_missed", poisoned)
+    poison_batch(monkeypatch, game_notices, "_queue_missed", bad)
 
     assert game_notices.queue_missed_meeting_emails(now=now) == 3 * 3
     assert failure("queue_missed_meeting_emails").item_id == bad.pk
