@@ -69,7 +69,7 @@ def say_outcome(request: AuthenticatedRequest, action: Callable[[], object], don
 def swap_or_back(
     request: AuthenticatedRequest,
     fragment: str,
-    context: dict[str, Any],
+    context: Callable[[], dict[str, Any]],
     *,
     back: str,
     done: str = "",
@@ -77,11 +77,13 @@ def swap_or_back(
 ) -> HttpResponse:
     """With htmx, the page's fragment with the outcome in it (``done``, or the ``refused``
     messages), swapped in place; without JavaScript, the outcome as a message and back to
-    the page."""
+    the page. The fragment's ``context`` is made only when the fragment is rendered: a
+    redirect reads none of it (a form posted without JavaScript had made a whole page's
+    context, five queries, for nothing)."""
     refused = refusal.messages if refusal else []
     if request.htmx:
         return render(
-            request, fragment, {**context, "done": "" if refused else done, "refused": refused}
+            request, fragment, {**context(), "done": "" if refused else done, "refused": refused}
         )
     for message in refused:
         messages.error(request, message)

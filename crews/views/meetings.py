@@ -178,17 +178,16 @@ def tap(request: CongregationRequest, pk: int, member_id: int) -> HttpResponse:
         error = ValidationError(
             gettext("That tap was not understood: reload the page and tap again.")
         )
-    context = {
-        "meeting": meeting,
-        "row": AttendanceRow(
-            member=member, present=is_marked_present(meeting=meeting, self_=member)
-        ),
-        "can_log": meeting.can_log_at(timezone.now()),
-    }
     return swap_or_back(
         request,
         f"{TEMPLATE}#attendee",
-        context,
+        lambda: {
+            "meeting": meeting,
+            "row": AttendanceRow(
+                member=member, present=is_marked_present(meeting=meeting, self_=member)
+            ),
+            "can_log": meeting.can_log_at(timezone.now()),
+        },
         back=reverse("crews:meeting", args=[request.congregation.slug, meeting.pk]),
         refusal=error,
     )

@@ -92,7 +92,7 @@ def _act(
     return swap_or_back(
         request,
         f"{TEMPLATE}#outcome",
-        _context(request, pk),
+        lambda: _context(request, pk),
         back=reverse("reciprocity:conflict", args=[request.congregation.slug, pk]),
         done=done,
         refusal=error,

@@ -56,7 +56,7 @@ def _answer(
     return swap_or_back(
         request,
         f"{TEMPLATE}#{kind}_saved",
-        _page(request, meeting),
+        lambda: _page(request, meeting),
         back=reverse("reciprocity:meeting_rounds", args=[request.congregation.slug, meeting.pk]),
         done=done,
     )

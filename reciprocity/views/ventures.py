@@ -87,7 +87,7 @@ def confirm_co_ownership(request: CongregationRequest, pk: int) -> HttpResponse:
     return swap_or_back(
         request,
         f"{TEMPLATE}#co_owners",
-        {"venture": _venture(request, pk)},
+        lambda: {"venture": _venture(request, pk)},
         back=_url(request, pk),
         done=_("You confirmed that you share legal ownership."),
         refusal=error,
