@@ -16,8 +16,10 @@ from .report import Target, target_lines, write_json
 P95_MS = 250.0
 RSS_MB = 200.0
 # Issue 20's first mixed run, made by hand on 2 cores: 43.7 requests/s, the floor view
-# 62–127 on the same setup. The same mix should now do twice as much per core.
+# 62–127 on the same setup, "the app using three quarters of" the cores (locust, on the
+# same machine, the rest). The same mix should now do twice as much per core.
 FIRST_RUN_PER_CORE = 43.7 / 2
+FIRST_RUN_PER_USED_CORE = 43.7 / (2 * 0.75)
 GAIN_PER_CORE = 2.0
 
 
@@ -34,6 +36,10 @@ class LoadRun:
     verified: dict[str, dict[str, int]] = field(default_factory=dict)
     # How long the periodic jobs took to catch up on the copy before the servers started.
     catch_up_seconds: float = 0.0
+    # CPU-seconds the machine spent on all but the load generator while the mix, then the
+    # floor, was counted (0: not measured).
+    served_cpu_seconds: float = 0.0
+    floor_served_cpu_seconds: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -46,6 +52,20 @@ class LoadRun:
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def per_used_core(self) -> float:
+        """Requests served per CPU-second the servers used: requests a second per core
+        kept busy, whatever share of the machine the load generator took."""
+        return self.requests / self.served_cpu_seconds if self.served_cpu_seconds else 0.0
+
+    @property
+    def floor_per_used_core(self) -> float:
+        return (
+            self.floor.count / self.floor_served_cpu_seconds
+            if self.floor_served_cpu_seconds
+            else 0.0
+        )
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -63,12 +83,28 @@ class LoadReport:
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     def per_core(self) -> Target:
-        """The best run's requests a second per core of this machine, against the first
-        run's, with the floor's on the same servers beside it."""
+        """Requests a second per core, against the first run's, with the floor's on the
+        same servers beside it. Where the run measured the CPU the servers used, per core
+        they kept busy (the first run's app used three quarters of its two cores, the load
+        generator the rest), from the most efficient run; else per core of this machine,
+        from the fastest run."""
+        name = f"throughput per core ≥ {GAIN_PER_CORE:g}× the first run's"
+        measured = [r for r in self.runs if r.served_cpu_seconds]
+        if measured:
+            best = max(measured, key=lambda r: r.per_used_core)
+            mine = best.per_used_core
+            return Target(
+                name,
+                "pass" if mine >= GAIN_PER_CORE * FIRST_RUN_PER_USED_CORE else "miss",
+                f"{mine:.1f} requests a CPU-second the servers used ({best.processes}p; "
+                f"the first run {FIRST_RUN_PER_USED_CORE:.1f}); the floor "
+                f"{best.floor_per_used_core:.1f}; per core of the machine "
+                f"{best.per_second / self.cores:.1f} (the first run {FIRST_RUN_PER_CORE:.1f})",
+            )
         best = max(self.runs, key=lambda r: r.per_second)
         mine = best.per_second / self.cores
         return Target(
-            f"throughput per core ≥ {GAIN_PER_CORE:g}× the first run's",
+            name,
             "pass" if mine >= GAIN_PER_CORE * FIRST_RUN_PER_CORE else "miss",
             f"{mine:.1f} requests/s a core ({best.processes}p; the first run "
             f"{FIRST_RUN_PER_CORE:.1f}); the floor {best.floor.per_second / self.cores:.1f}",
@@ -159,7 +195,9 @@ class LoadReport:
                 f"{run.floor.p95_ms:.0f} ms; {run.sign_in.count - run.sign_in.errors} signed in "
                 f"(median {run.sign_in.p50_ms:.0f} ms, {run.sign_in.errors} failed); worker RSS "
                 + ", ".join(f"{mb:.0f}" for mb in run.worker_rss_mb)
-                + f" MB; the jobs caught up in {run.catch_up_seconds:.0f} s before",
+                + f" MB; the jobs caught up in {run.catch_up_seconds:.0f} s before; "
+                f"{run.per_used_core:.1f} requests a CPU-second the servers used (the floor "
+                f"{run.floor_per_used_core:.1f})",
                 f"  {'action':<22} {'count':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
                 f"{'p99 ms':>7} {'errors':>6}",
             ]
@@ -190,6 +228,7 @@ class LoadReport:
                     "requests": r.requests,
                     "errors": r.errors,
                     "requests_per_second": r.per_second,
+                    "requests_per_used_core": r.per_used_core,
                 }
                 for r in self.runs
             ],

@@ -28,6 +28,7 @@ import gevent
 from locust import HttpUser, events, task
 from locust.env import Environment
 
+from bench.cpu import busy_cpu_seconds
 from bench.mix import ACTIONS, FLOOR, SIGN_IN, WAIT_SECONDS, member_address, weight_of
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -311,16 +312,20 @@ def main(config_path: str, out_path: str) -> None:
     while SIGNED_IN[0] < users and time.monotonic() < deadline:
         gevent.sleep(0.1)
     RECORD.counting = True
-    began = time.monotonic()
+    began, machine, own = time.monotonic(), busy_cpu_seconds(), time.process_time()
     gevent.sleep(CONFIG["seconds"])
     RECORD.counting = False
     elapsed = time.monotonic() - began
+    # What the machine spent on all but this process (the servers, PostgreSQL, PgBouncer,
+    # Redis, the worker and beat) while it counted: the load generator shares the cores.
+    served_cpu = busy_cpu_seconds() - machine - (time.process_time() - own)
     runner.quit()
     names = [FLOOR] if CONFIG["floor"] else [a.name for a in ACTIONS] + ["rounds page"]
     Path(out_path).write_text(
         json.dumps(
             {
                 "seconds": elapsed,
+                "served_cpu_seconds": served_cpu,
                 "signed_in": SIGNED_IN[0],
                 "timings": {n: RECORD.timings.get(n, []) for n in [SIGN_IN, *names]},
                 "failures": {n: dict(f) for n, f in RECORD.failures.items()},

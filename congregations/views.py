@@ -137,7 +137,7 @@ def change_role(request: CongregationRequest, pk: int) -> HttpResponse:
         swap_or_back,
         request,
         "congregations/members.html#member",
-        {"membership": membership},
+        lambda: {"membership": membership},
         back=_url(request, "members"),
     )
     form = RoleForm(request.POST)
@@ -258,7 +258,7 @@ def _invitation_answer(
         swap_or_back,
         request,
         "congregations/invitations.html#invitation",
-        {"invitation": invitation},
+        lambda: {"invitation": invitation},
         back=_url(request, "invitations"),
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import ipaddress
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from bench import production
+from bench.cpu import busy_cpu_seconds
 from bench.load_report import LoadReport, LoadRun
 from bench.management.commands.load import Command, process_counts
 from bench.mix import (
@@ -147,6 +149,36 @@ def test_throughput_per_core_must_double_the_first_runs() -> None:
     assert verdicts(run(1, requests=100), run(2, requests=440))[name] == "pass"
     assert verdicts(run(1, requests=100), run(2, requests=440), cores=2)[name] == "miss"
     assert verdicts(run(2, requests=880), cores=2)[name] == "pass"
+
+
+def test_where_the_servers_cpu_was_measured_throughput_is_per_core_they_used() -> None:
+    """The first run's app used three quarters of its 2 cores: 29.1 requests a
+    CPU-second, to be doubled; the load generator's share of the machine is not the app's."""
+    name = "throughput per core ≥ 2× the first run's"
+    # 44 requests/s: per core of two, short of twice the first run's; but its 200 requests
+    # served in 3.2 CPU-seconds, 62.5 a CPU-second, over twice 29.1.
+    lean = run(2, requests=440, served_cpu_seconds=3.2, floor_served_cpu_seconds=5.0)
+    assert verdicts(lean, cores=2)[name] == "pass"
+    assert lean.per_used_core == 62.5
+    assert lean.floor_per_used_core == 20.0  # the floor's 100 requests in 5 CPU-seconds
+    busy = run(2, requests=880, served_cpu_seconds=8.0)  # 25 a CPU-second
+    assert verdicts(busy, cores=2)[name] == "miss"
+    # The most efficient run is judged, not the fastest.
+    assert verdicts(busy, lean, cores=2)[name] == "pass"
+    report = LoadReport(datetime(2026, 1, 1, tzinfo=UTC), 20, 10.0, [lean], 2)
+    (target,) = (t for t in report.targets() if t.name == name)
+    assert target.detail == (
+        "62.5 requests a CPU-second the servers used (2p; the first run 29.1); the floor "
+        "20.0; per core of the machine 22.0 (the first run 21.9)"
+    )
+
+
+def test_the_swarm_reads_the_machines_busy_cpu_seconds() -> None:
+    before = busy_cpu_seconds()
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:  # keep a core busy for 0.2 s
+        pass
+    assert busy_cpu_seconds() - before >= 0.15
 
 
 def test_errors_failed_sign_ins_and_writes_the_database_lacks_are_misses() -> None:

@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from congregations.models import Congregation, Self
@@ -146,6 +148,30 @@ def test_a_listening_round_gives_each_participant_a_point_and_is_recorded_once(
     page = client.get(rounds_url)
     assert page.context["listening_form"] is None
     assert "listening round is recorded" in text(page)
+
+
+def test_a_round_posted_without_javascript_goes_back_without_reading_the_page(
+    meeting: Meeting, member: Self, crew_mate: Self
+) -> None:
+    """The redirect's page reads the rounds itself: the answer to the post reads none."""
+    client = signed_in(member)
+    rounds_url = congregation_url(
+        "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
+    )
+    key = client.get(rounds_url).context["listening_form"]["request_key"].value()
+
+    with CaptureQueriesContext(connection) as ran:
+        response = client.post(
+            congregation_url(
+                "reciprocity:record_listening_round", meeting.congregation, meeting_pk=meeting.pk
+            ),
+            {"request_key": key, "participants": [member.pk, crew_mate.pk]},
+        )
+
+    assert response.status_code == 302
+    read = " ".join(query["sql"] or "" for query in ran.captured_queries)
+    assert "reciprocity_moneyround" not in read  # only the page lists the money rounds
+    assert "listening round is recorded" in text(client.get(rounds_url))
 
 
 def test_a_round_where_not_everyone_listened_is_recorded_and_scores_nothing(

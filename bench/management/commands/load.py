@@ -128,6 +128,8 @@ class Command(BaseCommand):
             worker_rss_mb=sorted(rss.values()),
             verified=checked,
             catch_up_seconds=catch_up_seconds,
+            served_cpu_seconds=load["served_cpu_seconds"],
+            floor_served_cpu_seconds=floor["served_cpu_seconds"],
         )
 
 
