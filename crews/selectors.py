@@ -426,11 +426,20 @@ def seated(self_: Self | int, crew_field: str, check: type[Exists] = Exists) -> 
 
 def find_members_meeting(*, congregation: Congregation, pk: int, self_: Self) -> Meeting | None:
     """The meeting, if the Self is a current member of its crew: one query for both."""
-    meeting = (
-        Meeting.objects.filter(seated(self_, "crew_id"), congregation=congregation, pk=pk)
-        .select_related("crew", "logged_by")
-        .first()
-    )
+    found = MEMBERS_MEETING.objects(timezone.now(), [congregation.pk], [pk], [self_.pk])
+    meeting: Meeting | None = found[0] if found else None
     if meeting is not None:
         meeting.congregation = meeting.crew.congregation = congregation
     return meeting
+
+
+def _members_meeting(
+    now: datetime, congregation_id: list[int], meeting_id: list[int], self_id: list[int]
+) -> QuerySet[Meeting]:
+    (congregation,), (pk,), (me,) = congregation_id, meeting_id, self_id
+    meetings = Meeting.objects.filter(seated(me, "crew_id"), congregation_id=congregation, pk=pk)
+    return meetings.select_related("crew", "logged_by").order_by()[:1]
+
+
+# Every page and action of a meeting asks it (the meeting page, a tap, logging, rounds).
+MEMBERS_MEETING = Compiled(_members_meeting)

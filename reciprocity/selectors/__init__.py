@@ -34,6 +34,7 @@ from ..models import (
     ListeningRound,
     MoneyOffer,
     MoneyRound,
+    OfferKind,
     Venture,
 )
 from ..rules import CREW_LEVELS, DISPUTE_WITHIN, Level, Rule
@@ -412,10 +413,14 @@ def dispute_in(*, congregation: Congregation, pk: int) -> Dispute | None:
 
 @dataclass
 class RecordedRound:
-    """A listening or money round with the points each person earned from it."""
+    """A listening or money round with the points each person earned from it: for a
+    listening round, the names of those in the circle; for a money round, each offerer's
+    name with the kinds of help they offered (none named: an offer of something)."""
 
     round: ListeningRound | MoneyRound
     points: list[tuple[str, int]]
+    circle: list[str] = field(default_factory=list)
+    offers: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def is_listening(self) -> bool:
@@ -429,41 +434,75 @@ def present_at(*, meeting: Meeting) -> QuerySet[Self]:
 
 
 def recorded_rounds(*, meeting: Meeting) -> list[RecordedRound]:
-    listening = ListeningRound.objects.filter(meeting=meeting).prefetch_related(
-        Prefetch(
-            "participants",
-            queryset=ListeningParticipant.objects.select_related("participant").order_by(
-                "participant__display_name"
-            ),
-        )
-    )
-    money = (
-        MoneyRound.objects.filter(meeting=meeting)
-        .select_related("focus")
-        .prefetch_related(
-            Prefetch(
-                "offers",
-                queryset=MoneyOffer.objects.select_related("offerer").order_by(
-                    "offerer__display_name", "offerer_id", "kind"
-                ),
-            )
-        )
-        .order_by("recorded_at", "id")
-    )
+    """The rounds recorded at the meeting, its listening round first, then its money
+    rounds as they were recorded: two queries for a meeting with none, five with both."""
+    now, meeting_id = timezone.now(), [meeting.pk]
+    listening = LISTENING_ROUNDS.objects(now, meeting_id)
+    money = MONEY_ROUNDS.objects(now, meeting_id)
+    if not (listening or money):
+        return []
     earned: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
-    for listening_id, money_id, name, points in (
-        LedgerEntry.objects.filter(meeting=meeting)
+    for listening_id, money_id, name, points in ROUND_POINTS.rows(now, meeting_id):
+        key = ("listening", listening_id) if listening_id else ("money", money_id)
+        earned[key].append((name, points))
+    circles: dict[int, list[str]] = defaultdict(list)
+    for round_id, name in CIRCLES.rows(now, meeting_id) if listening else []:
+        circles[round_id].append(name)
+    offers: dict[int, dict[int, tuple[str, list[str]]]] = defaultdict(dict)
+    for round_id, offerer_id, name, kind in OFFERS.rows(now, meeting_id) if money else []:
+        _, kinds = offers[round_id].setdefault(offerer_id, (name, []))
+        if kind:
+            kinds.append(str(OfferKind(kind).label))
+    return [
+        RecordedRound(r, earned[("listening", r.pk)], circle=circles[r.pk]) for r in listening
+    ] + [
+        RecordedRound(r, earned[("money", r.pk)], offers=list(offers[r.pk].values())) for r in money
+    ]
+
+
+def _listening_rounds(now: datetime, meeting_id: list[int]) -> QuerySet[ListeningRound]:
+    return ListeningRound.objects.filter(meeting_id=meeting_id[0]).order_by("recorded_at", "id")
+
+
+def _money_rounds(now: datetime, meeting_id: list[int]) -> QuerySet[MoneyRound]:
+    rounds = MoneyRound.objects.filter(meeting_id=meeting_id[0]).select_related("focus")
+    return rounds.order_by("recorded_at", "id")
+
+
+def _round_points(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
+    return (
+        LedgerEntry.objects.filter(meeting_id=meeting_id[0])
         .filter(Q(listening_round__isnull=False) | Q(money_round__isnull=False))
         .values("listening_round_id", "money_round_id", "member__display_name")
         .annotate(points=Sum("points"))
         .order_by("member__display_name")
         .values_list("listening_round_id", "money_round_id", "member__display_name", "points")
-    ):
-        key = ("listening", listening_id) if listening_id else ("money", money_id)
-        earned[key].append((name, points))
-    return [RecordedRound(r, earned[("listening", r.pk)]) for r in listening] + [
-        RecordedRound(r, earned[("money", r.pk)]) for r in money
-    ]
+    )
+
+
+def _circles(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
+    return (
+        ListeningParticipant.objects.filter(round__meeting_id=meeting_id[0])
+        .order_by("participant__display_name", "participant_id")
+        .values_list("round_id", "participant__display_name")
+    )
+
+
+def _offers(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
+    return (
+        MoneyOffer.objects.filter(round__meeting_id=meeting_id[0])
+        .order_by("offerer__display_name", "offerer_id", "kind")
+        .values_list("round_id", "offerer_id", "offerer__display_name", "kind")
+    )
+
+
+# The meeting page shows them to every member who opens it: building and compiling five
+# queries cost more than running them.
+LISTENING_ROUNDS = Compiled(_listening_rounds)
+MONEY_ROUNDS = Compiled(_money_rounds)
+ROUND_POINTS = Compiled(_round_points)
+CIRCLES = Compiled(_circles)
+OFFERS = Compiled(_offers)
 
 
 # Conflicts and ventures
