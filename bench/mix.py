@@ -55,6 +55,8 @@ ACTIONS = (
 FLOOR = "framework floor"
 SIGN_IN = "sign in"
 WAIT_SECONDS = (0.1, 0.5)
+# How long the members who signed in first may act before the last has signed in.
+SIGNING_IN_SECONDS = 30
 
 
 def member_address(n: int) -> str:
@@ -77,13 +79,17 @@ def weight_of(name: str) -> int:
     return next(a.weight for a in ACTIONS if a.name == name)
 
 
-def stock_needed(seconds: float, action: str, *, margin: float = 2.0) -> int:
+def stock_needed(seconds: float, action: str) -> int:
     """How many of what an action uses up (open meetings to log, invitations to answer)
     one member needs for ``seconds``: the actions a member takes at the average wait (and
-    instant answers), times the action's share, with a margin for chance."""
+    instant answers), from their sign-in on (they act while the others sign in, before the
+    run counts), times the action's share; and five standard deviations more (of a Poisson
+    count), so that no member of any run runs out (twice the share had let one of sixty
+    run out of invitations)."""
     total = sum(a.weight for a in ACTIONS)
-    most_actions = seconds / (sum(WAIT_SECONDS) / 2)
-    return math.ceil(most_actions * weight_of(action) / total * margin) + 2
+    most_actions = (seconds + SIGNING_IN_SECONDS) / (sum(WAIT_SECONDS) / 2)
+    expected = most_actions * weight_of(action) / total
+    return math.ceil(expected + 5 * math.sqrt(expected)) + 2
 
 
 def percentile(values: list[float], share: float) -> float:
