@@ -71,6 +71,9 @@ class Deductions:
     # a run settling four times the meetings on four times the data meets and one on 1×
     # data may not (docs/scaling.md).
     checkpoints: int = 0
+    # The WAL the median run wrote: what the job changed, which should grow with the
+    # meetings it settles as its time should.
+    wal_bytes: int = 0
 
     @property
     def ratio(self) -> float:
@@ -79,6 +82,10 @@ class Deductions:
     @property
     def ms_per_meeting(self) -> float:
         return self.job_seconds * 1000 / self.meetings if self.meetings else 0.0
+
+    @property
+    def wal_kb_per_meeting(self) -> float:
+        return self.wal_bytes / 1024 / self.meetings if self.meetings else 0.0
 
     @property
     def same_count(self) -> bool:
@@ -162,13 +169,13 @@ def measure(now: datetime) -> Deductions:
     checkpoints = 0
     for _ in range(RUNS):
         tidy()
-        before = requested_checkpoints()
-        jobs.append(job(now))
+        before, wal = requested_checkpoints(), wal_position()
+        jobs.append((*job(now), wal_position() - wal))
         checkpoints += requested_checkpoints() - before
     tidy()
     jobs.sort()
     floor_seconds, floor_rows = floors[RUNS // 2]
-    job_seconds, written, second_seconds, _ = jobs[RUNS // 2]
+    job_seconds, written, second_seconds, _, wal_bytes = jobs[RUNS // 2]
     return Deductions(
         job_seconds=job_seconds,
         job_written=written,
@@ -179,7 +186,15 @@ def measure(now: datetime) -> Deductions:
         second_run_written=max(j[3] for j in jobs),
         meetings=due_meetings(now),
         checkpoints=checkpoints,
+        wal_bytes=wal_bytes,
     )
+
+
+def wal_position() -> int:
+    """Where the server's WAL has got to, in bytes (its LSN)."""
+    with as_owner() as owner, owner.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+        return int(cursor.fetchone()[0])
 
 
 def requested_checkpoints() -> int:

@@ -173,7 +173,9 @@ class Report:
                 grown_job,
                 grown_job is not None and per_meeting <= MAX_GROWTH,
                 f"{per_meeting:.2f}× ({job.ms_per_meeting:.2f} ms, then "
-                f"{grown_job.ms_per_meeting:.2f} ms a meeting; checkpoints forced during "
+                f"{grown_job.ms_per_meeting:.2f} ms a meeting; WAL a meeting "
+                f"{job.wal_kb_per_meeting:.0f} KB, then {grown_job.wal_kb_per_meeting:.0f} KB; "
+                f"checkpoints forced during "
                 f"its runs: {job.checkpoints}, then {grown_job.checkpoints}, with "
                 f"shared_buffers {self.machine.get('shared_buffers', '?')} and max_wal_size "
                 f"{self.machine.get('max_wal_size', '?')})"

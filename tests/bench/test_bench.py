@@ -112,7 +112,7 @@ def grown_report(home_ms: float, job_seconds: float, grown_floor_ms: float = 2.0
         data={},
         floor=page(pages.FLOOR, 2.0),
         pages=[page("congregation home", 4.0), page("my page", 6.0)],
-        deductions=Deductions(0.3, 100, 0.1, 100, 0.01, 0, meetings=50),
+        deductions=Deductions(0.3, 100, 0.1, 100, 0.01, 0, meetings=50, wal_bytes=50 * 40 * 1024),
         throughput=None,
         grown=Grown(
             data={},
@@ -122,7 +122,17 @@ def grown_report(home_ms: float, job_seconds: float, grown_floor_ms: float = 2.0
                 page("my page", 6.6 * grown_floor_ms / 2.0),
             ],
             # Four times the meetings settled in four times the time: flat per meeting.
-            deductions=Deductions(job_seconds, 400, 0.4, 400, 0.02, 0, meetings=200, checkpoints=3),
+            deductions=Deductions(
+                job_seconds,
+                400,
+                0.4,
+                400,
+                0.02,
+                0,
+                meetings=200,
+                checkpoints=3,
+                wal_bytes=200 * 41 * 1024,
+            ),
         ),
     )
 
@@ -135,15 +145,17 @@ def test_growth_is_judged_per_page_and_per_meeting_settled() -> None:
     assert judged(4.8, 1.2) == {
         PAGES_GROWTH: "pass: at most 1.20×",
         "job's time per meeting on 4× data ≤ 1.25× on 1×": (
-            "pass: 1.00× (6.00 ms, then 6.00 ms a meeting; checkpoints forced during its "
-            "runs: 0, then 3, with shared_buffers 128MB and max_wal_size 1GB)"
+            "pass: 1.00× (6.00 ms, then 6.00 ms a meeting; WAL a meeting 40 KB, then 41 KB; "
+            "checkpoints forced during its runs: 0, then 3, with shared_buffers 128MB and "
+            "max_wal_size 1GB)"
         ),
     }
     assert judged(5.2, 2.4) == {
         PAGES_GROWTH: "miss: congregation home 1.30×",
         "job's time per meeting on 4× data ≤ 1.25× on 1×": (
-            "miss: 2.00× (6.00 ms, then 12.00 ms a meeting; checkpoints forced during its "
-            "runs: 0, then 3, with shared_buffers 128MB and max_wal_size 1GB)"
+            "miss: 2.00× (6.00 ms, then 12.00 ms a meeting; WAL a meeting 40 KB, then 41 KB; "
+            "checkpoints forced during its runs: 0, then 3, with shared_buffers 128MB and "
+            "max_wal_size 1GB)"
         ),
     }
 
