@@ -318,12 +318,23 @@ class AttendanceRow:
 
 def meeting_attendance(*, meeting: Meeting) -> list[AttendanceRow]:
     """Everyone in the crew when the meeting started, and whether they are marked present
-    (a draft until the meeting is logged)."""
-    marked = dict(Attendance.objects.filter(meeting=meeting).values_list("member_id", "present"))
+    (a draft until the meeting is logged): one query, counted from the meeting's start."""
     return [
-        AttendanceRow(member=m, present=marked.get(m.pk, False))
-        for m in meeting_members(meeting=meeting)
+        AttendanceRow(member=member, present=member.present)
+        for member in ATTENDANCE.objects(meeting.starts_at, [meeting.crew_id], [meeting.pk])
     ]
+
+
+def _attendance(now: datetime, crew_id: list[int], meeting_id: list[int]) -> QuerySet[Self]:
+    # ``now`` is the meeting's start: the compiled query binds its times from it.
+    (crew,), (pk,) = crew_id, meeting_id
+    ids = CrewMembership.objects.filter(crew_id=crew).at(now).values("member_id")
+    here = Attendance.objects.filter(meeting_id=pk, member_id=OuterRef("pk"), present=True)
+    return Self.objects.filter(pk__in=ids).annotate(present=Exists(here)).order_by("display_name")
+
+
+# Every meeting page lists it, for a crew's members who open it in turn.
+ATTENDANCE = Compiled(_attendance)
 
 
 def marked_present(*, meeting: Meeting) -> QuerySet[Self]:
