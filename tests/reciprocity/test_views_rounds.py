@@ -33,9 +33,7 @@ def meeting(crew: Crew) -> Meeting:
 
 
 def money_data(client: Client, meeting: Meeting, focus: Self, offerer: Self) -> dict[str, Any]:
-    page = client.get(
-        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
-    )
+    page = client.get(rounds_url(meeting))
     return {
         "request_key": page.context["money_form"]["request_key"].value(),
         "focus": focus.pk,
@@ -53,10 +51,25 @@ def points(meeting: Meeting) -> dict[int, int]:
     return found
 
 
-def test_the_page_offers_both_rounds_to_those_present(meeting: Meeting, member: Self) -> None:
-    response = signed_in(member).get(
-        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
+def rounds_url(meeting: Meeting) -> str:
+    return congregation_url(
+        "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
     )
+
+
+def listening_url(meeting: Meeting) -> str:
+    return congregation_url(
+        "reciprocity:record_listening_round", meeting.congregation, meeting_pk=meeting.pk
+    )
+
+
+def listening_key(client: Client, meeting: Meeting) -> str:
+    """The request key of the listening round's form on the rounds page."""
+    return str(client.get(rounds_url(meeting)).context["listening_form"]["request_key"].value())
+
+
+def test_the_page_offers_both_rounds_to_those_present(meeting: Meeting, member: Self) -> None:
+    response = signed_in(member).get(rounds_url(meeting))
 
     assert response.status_code == 200
     content = text(response)
@@ -80,18 +93,15 @@ def test_a_money_round_is_recorded_with_its_points(
         data,
     )
 
-    rounds_url = congregation_url(
-        "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
-    )
     assert response.status_code == 302
-    assert response["Location"] == rounds_url
+    assert response["Location"] == rounds_url(meeting)
     with tenant(meeting):
         recorded = MoneyRound.objects.get(meeting=meeting)
         offers = set(MoneyOffer.objects.filter(round=recorded).values_list("offerer_id", "kind"))
     assert (recorded.focus, recorded.asked, recorded.mutual_respect) == (crew_mate, True, True)
     assert offers == {(member.pk, "perspective"), (member.pk, "introduction")}
     assert points(meeting) == {crew_mate.pk: 6, member.pk: 6}
-    page = text(client.get(rounds_url))
+    page = text(client.get(rounds_url(meeting)))
     assert f"The money round for {crew_mate.display_name} is recorded." in page
     assert "introduction, perspective" in page
     assert "+6" in page
@@ -129,15 +139,10 @@ def test_a_listening_round_gives_each_participant_a_point_and_is_recorded_once(
     meeting: Meeting, member: Self, crew_mate: Self
 ) -> None:
     client = signed_in(member)
-    rounds_url = congregation_url(
-        "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
-    )
-    key = client.get(rounds_url).context["listening_form"]["request_key"].value()
+    key = listening_key(client, meeting)
 
     response = client.post(
-        congregation_url(
-            "reciprocity:record_listening_round", meeting.congregation, meeting_pk=meeting.pk
-        ),
+        listening_url(meeting),
         {"request_key": key, "participants": [member.pk, crew_mate.pk], "everyone_listened": "on"},
     )
 
@@ -145,7 +150,7 @@ def test_a_listening_round_gives_each_participant_a_point_and_is_recorded_once(
     with tenant(meeting):
         assert ListeningRound.objects.get(meeting=meeting).everyone_listened
     assert points(meeting) == {member.pk: 1, crew_mate.pk: 1}
-    page = client.get(rounds_url)
+    page = client.get(rounds_url(meeting))
     assert page.context["listening_form"] is None
     assert "listening round is recorded" in text(page)
 
@@ -155,44 +160,27 @@ def test_a_round_posted_without_javascript_goes_back_without_reading_the_page(
 ) -> None:
     """The redirect's page reads the rounds itself: the answer to the post reads none."""
     client = signed_in(member)
-    rounds_url = congregation_url(
-        "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
-    )
-    key = client.get(rounds_url).context["listening_form"]["request_key"].value()
+    key = listening_key(client, meeting)
 
     with CaptureQueriesContext(connection) as ran:
         response = client.post(
-            congregation_url(
-                "reciprocity:record_listening_round", meeting.congregation, meeting_pk=meeting.pk
-            ),
-            {"request_key": key, "participants": [member.pk, crew_mate.pk]},
+            listening_url(meeting), {"request_key": key, "participants": [member.pk, crew_mate.pk]}
         )
 
     assert response.status_code == 302
     read = " ".join(query["sql"] or "" for query in ran.captured_queries)
     assert "reciprocity_moneyround" not in read  # only the page lists the money rounds
-    assert "listening round is recorded" in text(client.get(rounds_url))
+    assert "listening round is recorded" in text(client.get(rounds_url(meeting)))
 
 
 def test_a_round_where_not_everyone_listened_is_recorded_and_scores_nothing(
     meeting: Meeting, member: Self, crew_mate: Self
 ) -> None:
     client = signed_in(member)
-    key = (
-        client.get(
-            congregation_url(
-                "reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk
-            )
-        )
-        .context["listening_form"]["request_key"]
-        .value()
-    )
+    key = listening_key(client, meeting)
 
     client.post(
-        congregation_url(
-            "reciprocity:record_listening_round", meeting.congregation, meeting_pk=meeting.pk
-        ),
-        {"request_key": key, "participants": [member.pk, crew_mate.pk]},
+        listening_url(meeting), {"request_key": key, "participants": [member.pk, crew_mate.pk]}
     )
 
     with tenant(meeting):
@@ -336,9 +324,7 @@ def test_recording_takes_a_post_only(meeting: Meeting, member: Self, name: str) 
 
 
 def test_the_rounds_page_takes_no_post(meeting: Meeting, member: Self) -> None:
-    response = signed_in(member).post(
-        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
-    )
+    response = signed_in(member).post(rounds_url(meeting))
     assert response.status_code == 405
 
 
@@ -353,9 +339,7 @@ def test_nobody_outside_the_crew_sees_or_records_its_rounds(
     }[who]
     client = signed_in(caller)
 
-    page = client.get(
-        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
-    )
+    page = client.get(rounds_url(meeting))
     post = client.post(
         congregation_url(
             "reciprocity:record_money_round", meeting.congregation, meeting_pk=meeting.pk
@@ -369,9 +353,7 @@ def test_nobody_outside_the_crew_sees_or_records_its_rounds(
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(meeting: Meeting) -> None:
-    response = Client().get(
-        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
-    )
+    response = Client().get(rounds_url(meeting))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
@@ -392,9 +374,6 @@ def test_the_meeting_page_fragment_lists_rounds_for_the_crew_only(
             )
 
     seen = html.unescape(fragment(member))
-    assert (
-        congregation_url("reciprocity:meeting_rounds", meeting.congregation, meeting_pk=meeting.pk)
-        in seen
-    )
+    assert rounds_url(meeting) in seen
     assert f"Money round: {crew_mate.display_name}" in seen
     assert fragment(facilitator).strip() == ""
