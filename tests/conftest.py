@@ -204,6 +204,26 @@ def played(crew: Crew, member: Self, crew_mate: Self) -> Crew:
     return crew
 
 
+@pytest.fixture(params=[False, True], ids=["bound", "prepared"])
+def prepared(request: pytest.FixtureRequest, settings: Any) -> Iterator[bool]:
+    """Each way a compiled query (microsolidarity.compiled) runs: on Django's cursor, or
+    prepared (True), as settings.py makes the connection when DATABASE_PREPARED_STATEMENTS
+    is on."""
+    if request.param and connection.vendor != "postgresql":
+        pytest.skip("Only PostgreSQL runs a compiled statement.")
+    settings.DATABASE_PREPARED_STATEMENTS = request.param
+    if not request.param:
+        yield False
+        return
+    connection.ensure_connection()
+    before = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = 0
+    try:
+        yield True
+    finally:
+        connection.connection.prepare_threshold = before
+
+
 @pytest.fixture
 def celery_worker(transactional_db: None) -> Iterator[None]:
     """A real Celery worker, in a thread, consuming from the Redis broker. Its tasks see

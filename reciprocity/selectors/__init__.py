@@ -442,7 +442,7 @@ def recorded_rounds(*, meeting: Meeting) -> list[RecordedRound]:
     if not (listening or money):
         return []
     earned: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
-    for listening_id, money_id, name, points in ROUND_POINTS.rows(now, meeting_id):
+    for listening_id, money_id, _, name, points in ROUND_POINTS.rows(now, meeting_id):
         key = ("listening", listening_id) if listening_id else ("money", money_id)
         earned[key].append((name, points))
     circles: dict[int, list[str]] = defaultdict(list)
@@ -452,7 +452,8 @@ def recorded_rounds(*, meeting: Meeting) -> list[RecordedRound]:
     for round_id, offerer_id, name, kind in OFFERS.rows(now, meeting_id) if money else []:
         _, kinds = offers[round_id].setdefault(offerer_id, (name, []))
         if kind:
-            kinds.append(str(OfferKind(kind).label))
+            # A kind the choices no longer name is shown as stored, as get_kind_display would.
+            kinds.append(str(KIND_LABELS.get(kind, kind)))
     return [
         RecordedRound(r, earned[("listening", r.pk)], circle=circles[r.pk]) for r in listening
     ] + [
@@ -470,13 +471,16 @@ def _money_rounds(now: datetime, meeting_id: list[int]) -> QuerySet[MoneyRound]:
 
 
 def _round_points(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
+    # Each person's points, by the person: two people of one name are two lines.
     return (
         LedgerEntry.objects.filter(meeting_id=meeting_id[0])
         .filter(Q(listening_round__isnull=False) | Q(money_round__isnull=False))
-        .values("listening_round_id", "money_round_id", "member__display_name")
+        .values("listening_round_id", "money_round_id", "member_id", "member__display_name")
         .annotate(points=Sum("points"))
-        .order_by("member__display_name")
-        .values_list("listening_round_id", "money_round_id", "member__display_name", "points")
+        .order_by("member__display_name", "member_id")
+        .values_list(
+            "listening_round_id", "money_round_id", "member_id", "member__display_name", "points"
+        )
     )
 
 
@@ -495,6 +499,8 @@ def _offers(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
         .values_list("round_id", "offerer_id", "offerer__display_name", "kind")
     )
 
+
+KIND_LABELS = dict(OfferKind.choices)
 
 # The meeting page shows them to every member who opens it: building and compiling five
 # queries cost more than running them.

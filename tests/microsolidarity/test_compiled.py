@@ -4,7 +4,6 @@ Django's cursor, or prepared on a connection that keeps prepared statements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,25 +27,6 @@ from tests.factories import CongregationFactory, MembershipFactory
 pytestmark = pytest.mark.django_db
 # Only PostgreSQL compiles: SQLite builds each query anew.
 on_postgresql = pytest.mark.skipif("connection.vendor != 'postgresql'")
-
-
-@pytest.fixture(params=[False, True], ids=["bound", "prepared"])
-def prepared(request: pytest.FixtureRequest, settings: Any) -> Iterator[bool]:
-    """Each way a compiled query runs: on Django's cursor, or prepared, as settings.py
-    makes the connection when DATABASE_PREPARED_STATEMENTS is on."""
-    if request.param and connection.vendor != "postgresql":
-        pytest.skip("Only PostgreSQL runs a compiled statement.")
-    settings.DATABASE_PREPARED_STATEMENTS = request.param
-    if not request.param:
-        yield False
-        return
-    connection.ensure_connection()
-    before = connection.connection.prepare_threshold
-    connection.connection.prepare_threshold = 0
-    try:
-        yield True
-    finally:
-        connection.connection.prepare_threshold = before
 
 
 def prepared_statements() -> list[str]:
