@@ -51,27 +51,28 @@ class LoadRun:
 
     @property
     def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
+        return _per(self.requests, self.seconds)
 
     @property
     def per_used_core(self) -> float:
         """Requests served per CPU-second the servers used: requests a second per core
         kept busy, whatever share of the machine the load generator took."""
-        return self.requests / self.served_cpu_seconds if self.served_cpu_seconds else 0.0
+        return _per(self.requests, self.served_cpu_seconds)
 
     @property
     def floor_per_used_core(self) -> float:
-        return (
-            self.floor.count / self.floor_served_cpu_seconds
-            if self.floor_served_cpu_seconds
-            else 0.0
-        )
+        return _per(self.floor.count, self.floor_served_cpu_seconds)
 
     @property
     def unconfirmed(self) -> list[str]:
         """Writes the swarm counted as done that the database does not hold. It may hold
         more: a write still in flight when the run stopped counting is done, not counted."""
         return [k for k, v in self.verified.items() if v["stored"] < v["answered"]]
+
+
+def _per(count: int, seconds: float) -> float:
+    """``count`` a second, or 0 where nothing was measured."""
+    return count / seconds if seconds else 0.0
 
 
 @dataclass

@@ -48,8 +48,8 @@ RECENT_SHOWN = 5
 CALENDAR_PAST = timedelta(days=365)
 
 
-def members_at(*, crew: Crew, moment: datetime) -> QuerySet[Self]:
-    """The Selves who were in the crew at ``moment``."""
+def members_at(*, crew: Crew | int, moment: datetime) -> QuerySet[Self]:
+    """The Selves who were in the crew (or the crew of this id) at ``moment``, by name."""
     ids = CrewMembership.objects.filter(crew=crew).at(moment).values("member_id")
     return Self.objects.filter(pk__in=ids).order_by("display_name")
 
@@ -67,11 +67,6 @@ def current_crew_ids(self_: Self | int) -> QuerySet[CrewMembership]:
 
 def is_current_member(*, crew: Crew, self_: Self) -> bool:
     return CrewMembership.objects.filter(crew=crew, member=self_).current().exists()
-
-
-def meeting_members(*, meeting: Meeting) -> QuerySet[Self]:
-    """Who was in the crew when the meeting started: the people it concerns."""
-    return members_at(crew=meeting.crew, moment=meeting.starts_at)
 
 
 def _current_size() -> Coalesce:
@@ -328,9 +323,8 @@ def meeting_attendance(*, meeting: Meeting) -> list[AttendanceRow]:
 def _attendance(now: datetime, crew_id: list[int], meeting_id: list[int]) -> QuerySet[Self]:
     # ``now`` is the meeting's start: the compiled query binds its times from it.
     (crew,), (pk,) = crew_id, meeting_id
-    ids = CrewMembership.objects.filter(crew_id=crew).at(now).values("member_id")
     here = Attendance.objects.filter(meeting_id=pk, member_id=OuterRef("pk"), present=True)
-    return Self.objects.filter(pk__in=ids).annotate(present=Exists(here)).order_by("display_name")
+    return members_at(crew=crew, moment=now).annotate(present=Exists(here))
 
 
 # Every meeting page lists it, for a crew's members who open it in turn.
