@@ -77,6 +77,8 @@ test: $(STAMP) needs messages lint roles
 # gunicorn (1, 2, 4 processes), PgBouncer, Redis, Celery.
 bench: export BENCH_DATABASE_URL := $(BENCH_DATABASE_URL)
 bench: export BENCH_DATABASE_OWNER_URL := $(BENCH_DATABASE_OWNER_URL)
+# The job is timed right after a checkpoint, which only a superuser may ask for.
+bench: export POSTGRES_SUPERUSER_URL := $(POSTGRES_SUPERUSER_URL)
 bench: $(STAMP) roles
 	$(BIN)/python -m bench seed
 	$(BIN)/python -m bench seed --grown

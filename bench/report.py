@@ -156,11 +156,6 @@ class Report:
             if self.grew(small, big) > MAX_GROWTH
         ]
         most = max((self.grew(small, big) for small, big in pairs), default=0)
-        job = self.deductions
-        grown_job = self.grown.deductions if self.grown else None
-        per_meeting = (
-            grown_job.ms_per_meeting / job.ms_per_meeting if grown_job and job.ms_per_meeting else 0
-        )
         return [
             _target(
                 f"pages on {GROWTH}× data ≤ {MAX_GROWTH:g}× on 1× (against each run's floor)",
@@ -168,21 +163,37 @@ class Report:
                 not grew,
                 ", ".join(grew) or f"at most {most:.2f}×",
             ),
-            _target(
-                f"job's time per meeting on {GROWTH}× data ≤ {MAX_GROWTH:g}× on 1×",
-                grown_job,
-                grown_job is not None and per_meeting <= MAX_GROWTH,
-                f"{per_meeting:.2f}× ({job.ms_per_meeting:.2f} ms, then "
-                f"{grown_job.ms_per_meeting:.2f} ms a meeting; WAL a meeting "
-                f"{job.wal_kb_per_meeting:.0f} KB, then {grown_job.wal_kb_per_meeting:.0f} KB; "
-                f"checkpoints forced during "
-                f"its runs: {job.checkpoints}, then {grown_job.checkpoints}, with "
-                f"shared_buffers {self.machine.get('shared_buffers', '?')} and max_wal_size "
-                f"{self.machine.get('max_wal_size', '?')})"
-                if grown_job
-                else "not loaded: `python -m bench seed --grown`",
-            ),
+            self._job_growth_target(),
         ]
+
+    def _job_growth_target(self) -> Target:
+        """Judged on runs of production's size, the same number of meetings on either data:
+        what grows then is what the ledger's size costs. A whole month at once is printed
+        beside them: four times the meetings in one run write four times the WAL, which
+        passes max_wal_size on a server with the defaults and forces checkpoints, a cost
+        of the run's size, not of the data's."""
+        name = f"job's time per meeting on {GROWTH}× data ≤ {MAX_GROWTH:g}× on 1×"
+        job = self.deductions
+        grown = self.grown.deductions if self.grown else None
+        if grown is None or job.a_run is None or grown.a_run is None:
+            return _target(name, None, False, "not loaded: `python -m bench seed --grown`")
+        small, big = job.a_run, grown.a_run
+        growth = big.ms_per_meeting / small.ms_per_meeting if small.ms_per_meeting else 0
+        month = grown.ms_per_meeting / job.ms_per_meeting if job.ms_per_meeting else 0
+        return _target(
+            name,
+            grown,
+            growth <= MAX_GROWTH,
+            f"{growth:.2f}× (runs of {big.meetings:,} meetings, each after a checkpoint: "
+            f"{small.ms_per_meeting:.2f} ms, then {big.ms_per_meeting:.2f} ms a meeting; WAL "
+            f"a meeting {small.wal_kb_per_meeting:.0f} KB, then {big.wal_kb_per_meeting:.0f} "
+            f"KB. A month at once, {job.meetings:,} then {grown.meetings:,} meetings: "
+            f"{month:.2f}×, {job.ms_per_meeting:.2f} then {grown.ms_per_meeting:.2f} ms a "
+            f"meeting, WAL {job.wal_kb_per_meeting:.0f} then {grown.wal_kb_per_meeting:.0f} "
+            f"KB, checkpoints forced {job.checkpoints} then {grown.checkpoints}, with "
+            f"shared_buffers {self.machine.get('shared_buffers', '?')} and max_wal_size "
+            f"{self.machine.get('max_wal_size', '?')})",
+        )
 
     def table(self) -> str:
         data = self.data
@@ -256,6 +267,18 @@ class Report:
             f"missed-meeting job: {self.deductions.meetings:,} meetings in "
             f"{self.deductions.job_seconds * 1000:.0f} ms on 1×, {job.meetings:,} in "
             f"{job.job_seconds * 1000:.0f} ms on {GROWTH}× ({job.ratio:.1f}× its floor)",
+            *self._run_line(),
+        ]
+
+    def _run_line(self) -> list[str]:
+        small = self.deductions.a_run
+        big = self.grown.deductions.a_run if self.grown else None
+        if small is None or big is None:
+            return []
+        return [
+            f"a run of production's size, after a checkpoint: {small.meetings:,} meetings in "
+            f"{small.seconds * 1000:.0f} ms on 1×, {big.meetings:,} in "
+            f"{big.seconds * 1000:.0f} ms on {GROWTH}×"
         ]
 
     def as_json(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@ built yet reported as missing, and targets judged from the numbers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
 from bench import jobs, pages
-from bench.deductions import Deductions
+from bench.deductions import Deductions, Run
 from bench.jobs import LEDGER, IdleJob
 from bench.report import Grown, Report
 from bench.throughput import Throughput
@@ -105,14 +106,26 @@ def test_the_csv_is_held_nearer_the_floor_than_a_page() -> None:
 PAGES_GROWTH = "pages on 4× data ≤ 1.25× on 1× (against each run's floor)"
 
 
-def grown_report(home_ms: float, job_seconds: float, grown_floor_ms: float = 2.0) -> Report:
+def grown_report(
+    home_ms: float, run_seconds: float, grown_floor_ms: float = 2.0, month_seconds: float = 1.2
+) -> Report:
     return Report(
         when=datetime(2026, 3, 1, tzinfo=UTC),
         machine={"shared_buffers": "128MB", "max_wal_size": "1GB"},
         data={},
         floor=page(pages.FLOOR, 2.0),
         pages=[page("congregation home", 4.0), page("my page", 6.0)],
-        deductions=Deductions(0.3, 100, 0.1, 100, 0.01, 0, meetings=50, wal_bytes=50 * 40 * 1024),
+        deductions=Deductions(
+            0.3,
+            100,
+            0.1,
+            100,
+            0.01,
+            0,
+            meetings=50,
+            wal_bytes=50 * 40 * 1024,
+            a_run=Run(0.2, 20, 20 * 22 * 1024),
+        ),
         throughput=None,
         grown=Grown(
             data={},
@@ -121,9 +134,10 @@ def grown_report(home_ms: float, job_seconds: float, grown_floor_ms: float = 2.0
                 page("congregation home", home_ms),
                 page("my page", 6.6 * grown_floor_ms / 2.0),
             ],
-            # Four times the meetings settled in four times the time: flat per meeting.
+            # A month of four times the meetings in one run, and a run of production's
+            # size: the same 20 meetings.
             deductions=Deductions(
-                job_seconds,
+                month_seconds,
                 400,
                 0.4,
                 400,
@@ -132,32 +146,45 @@ def grown_report(home_ms: float, job_seconds: float, grown_floor_ms: float = 2.0
                 meetings=200,
                 checkpoints=3,
                 wal_bytes=200 * 41 * 1024,
+                a_run=Run(run_seconds, 20, 20 * 23 * 1024),
             ),
         ),
     )
 
 
-def test_growth_is_judged_per_page_and_per_meeting_settled() -> None:
-    def judged(home_ms: float, job_seconds: float) -> dict[str, str]:
-        report = grown_report(home_ms, job_seconds)
+JOB_GROWTH = "job's time per meeting on 4× data ≤ 1.25× on 1×"
+
+
+def test_growth_is_judged_per_page_and_per_meeting_of_runs_of_one_size() -> None:
+    def judged(home_ms: float, run_seconds: float, month_seconds: float) -> dict[str, str]:
+        report = grown_report(home_ms, run_seconds, month_seconds=month_seconds)
         return {t.name: f"{t.verdict}: {t.detail}" for t in report.targets() if "4× data" in t.name}
 
-    assert judged(4.8, 1.2) == {
+    # The month at once grew 2× a meeting; the runs of one size, judged, did not.
+    assert judged(4.8, 0.24, 2.4) == {
         PAGES_GROWTH: "pass: at most 1.20×",
-        "job's time per meeting on 4× data ≤ 1.25× on 1×": (
-            "pass: 1.00× (6.00 ms, then 6.00 ms a meeting; WAL a meeting 40 KB, then 41 KB; "
-            "checkpoints forced during its runs: 0, then 3, with shared_buffers 128MB and "
-            "max_wal_size 1GB)"
+        JOB_GROWTH: (
+            "pass: 1.20× (runs of 20 meetings, each after a checkpoint: 10.00 ms, then "
+            "12.00 ms a meeting; WAL a meeting 22 KB, then 23 KB. A month at once, 50 then "
+            "200 meetings: 2.00×, 6.00 then 12.00 ms a meeting, WAL 40 then 41 KB, "
+            "checkpoints forced 0 then 3, with shared_buffers 128MB and max_wal_size 1GB)"
         ),
     }
-    assert judged(5.2, 2.4) == {
-        PAGES_GROWTH: "miss: congregation home 1.30×",
-        "job's time per meeting on 4× data ≤ 1.25× on 1×": (
-            "miss: 2.00× (6.00 ms, then 12.00 ms a meeting; WAL a meeting 40 KB, then 41 KB; "
-            "checkpoints forced during its runs: 0, then 3, with shared_buffers 128MB and "
-            "max_wal_size 1GB)"
-        ),
-    }
+    # And the other way about.
+    verdict = judged(5.2, 0.4, 1.2)
+    assert verdict[PAGES_GROWTH] == "miss: congregation home 1.30×"
+    assert verdict[JOB_GROWTH].startswith("miss: 2.00× (runs of 20 meetings")
+    assert "A month at once, 50 then 200 meetings: 1.00×" in verdict[JOB_GROWTH]
+
+
+def test_job_growth_is_not_measured_without_the_grown_data() -> None:
+    report = grown_report(4.0, 0.2)
+    report = replace(report, grown=None)
+    (target,) = (t for t in report.targets() if t.name == JOB_GROWTH)
+    assert (target.verdict, target.detail) == (
+        "not measured",
+        "not loaded: `python -m bench seed --grown`",
+    )
 
 
 def test_a_page_is_judged_against_the_floor_timed_with_it() -> None:

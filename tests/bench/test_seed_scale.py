@@ -32,6 +32,7 @@ from reciprocity.models import (
 )
 from reciprocity.rules import POINTS, Rule, consistency_points
 from reciprocity.services import apply_missed_meeting_deductions
+from reciprocity.services.consistency import MEETINGS_A_RUN
 
 from .owner import load_world
 
@@ -238,6 +239,11 @@ def test_settled_meetings_have_their_deductions_and_the_last_month_is_left_to_th
     assert deductions.floor(NOW)[0][1] == len(due)
     # The bench's count of the meetings the job settles: every unsettled one, the job's.
     assert deductions.due_meetings(NOW) == sum(len(crews_of(c)) for c in congregations())
+    # Timed as production runs it (after a checkpoint), and rolled back: nothing settled.
+    run = deductions.production_run(NOW)
+    assert run.meetings == min(MEETINGS_A_RUN, deductions.due_meetings(NOW))
+    assert run.seconds > 0 and run.wal_bytes > 0
+    assert set(missed_written()) == settled_keys
     assert apply_missed_meeting_deductions(now=NOW) == len(due)
     written = missed_written()
     assert set(written) == settled_keys | due
