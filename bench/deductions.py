@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from congregations.rls import as_owner
@@ -241,8 +242,15 @@ def production_run(now: datetime) -> Run:
 
 
 def checkpoint() -> None:
-    with psycopg.connect(SUPERUSER_URL, autocommit=True) as superuser:
-        superuser.execute("CHECKPOINT")
+    """Have PostgreSQL checkpoint now; a CommandError saying why if it cannot."""
+    try:
+        with psycopg.connect(SUPERUSER_URL, autocommit=True) as superuser:
+            superuser.execute("CHECKPOINT")
+    except psycopg.Error as error:
+        raise CommandError(
+            f"The job is timed right after a checkpoint, which only a superuser may ask "
+            f"for: set POSTGRES_SUPERUSER_URL to one ({error})"
+        ) from error
 
 
 def wal_position() -> int:

@@ -178,7 +178,18 @@ class Report:
         if grown is None or job.a_run is None or grown.a_run is None:
             return _target(name, None, False, "not loaded: `python -m bench seed --grown`")
         small, big = job.a_run, grown.a_run
-        growth = big.ms_per_meeting / small.ms_per_meeting if small.ms_per_meeting else 0
+        if not small.meetings or not big.meetings:
+            # Nothing settled is nothing timed: a bench database whose month was settled.
+            return _target(
+                name,
+                None,
+                False,
+                (
+                    "no meetings due: reload with `python -m bench seed --fresh` (and "
+                    "`--grown --fresh`)"
+                ),
+            )
+        growth = big.ms_per_meeting / small.ms_per_meeting
         month = grown.ms_per_meeting / job.ms_per_meeting if job.ms_per_meeting else 0
         return _target(
             name,

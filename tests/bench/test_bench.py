@@ -7,10 +7,11 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from django.core.management.base import CommandError
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
-from bench import jobs, pages
+from bench import deductions, jobs, pages
 from bench.deductions import Deductions, Run
 from bench.jobs import LEDGER, IdleJob
 from bench.report import Grown, Report
@@ -185,6 +186,30 @@ def test_job_growth_is_not_measured_without_the_grown_data() -> None:
         "not measured",
         "not loaded: `python -m bench seed --grown`",
     )
+
+
+def test_job_growth_is_not_measured_where_no_meeting_was_due() -> None:
+    # A bench database whose month someone settled: no run timed anything, and 0 ms a
+    # meeting must not read as flat.
+    report = grown_report(4.0, 0.2)
+    assert report.grown is not None
+    settled = replace(report.grown.deductions, a_run=Run(0.01, 0, 0))
+    report = replace(report, grown=replace(report.grown, deductions=settled))
+    (target,) = (t for t in report.targets() if t.name == JOB_GROWTH)
+    assert (target.verdict, target.detail) == (
+        "not measured",
+        "no meetings due: reload with `python -m bench seed --fresh` (and `--grown --fresh`)",
+    )
+
+
+def test_a_checkpoint_asked_as_someone_not_a_superuser_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        deductions, "SUPERUSER_URL", "postgres://microsolidarity_app@127.0.0.1:5432/postgres"
+    )
+    with pytest.raises(CommandError, match="set POSTGRES_SUPERUSER_URL to one"):
+        deductions.checkpoint()
 
 
 def test_a_page_is_judged_against_the_floor_timed_with_it() -> None:
