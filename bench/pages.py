@@ -17,18 +17,20 @@ from django.urls import Resolver404, resolve
 
 from congregations.models import Congregation, Self
 from congregations.tenancy import tenant
-from crews.models import Crew, CrewMembership, Kind
+from crews.models import Crew, CrewMembership, Kind, Meeting, MeetingStatus
 
 from .urls import FLOOR_PATH
 
-# (label, path): {slug} is the member's congregation, {crew} a crew they are in. Pages not
-# built yet resolve to nothing and are reported as missing.
+# (label, path): {slug} is the member's congregation, {crew} a crew they are in, {meeting}
+# that crew's latest logged meeting. Pages not built yet resolve to nothing and are
+# reported as missing.
 PAGES = [
     ("congregation home", "/c/{slug}/"),
     ("dating pool", "/c/{slug}/people/"),
     ("crew page", "/c/{slug}/crews/{crew}/"),
     ("meeting history", "/c/{slug}/crews/{crew}/meetings/"),
     ("crew scores", "/c/{slug}/crews/{crew}/scores/"),
+    ("meeting page", "/c/{slug}/meetings/{meeting}/"),
     ("my page", "/c/{slug}/me/"),
     ("crew ledger CSV", "/c/{slug}/crews/{crew}/entries.csv"),
 ]
@@ -39,14 +41,16 @@ REQUESTS = 100
 
 @dataclass(frozen=True)
 class Sample:
-    """A member signed in to their own congregation, and the fullest crew they are in."""
+    """A member signed in to their own congregation, the fullest crew they are in, and its
+    latest logged meeting (its rounds and attendance the most a meeting page shows)."""
 
     slug: str
     crew: int
     member: Self
+    meeting: int | None = None
 
     def path(self, template: str) -> str:
-        return template.format(slug=self.slug, crew=self.crew)
+        return template.format(slug=self.slug, crew=self.crew, meeting=self.meeting)
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,14 @@ def samples(count: int) -> list[Sample]:
                 .order_by("pk")
                 .first()
             )
+            meeting = (
+                Meeting.objects.filter(crew=crew, status=MeetingStatus.LOGGED)
+                .order_by("-starts_at")
+                .values_list("pk", flat=True)
+                .first()
+            )
         if seat is not None:
-            found.append(Sample(congregation.slug, crew.pk, seat.member))
+            found.append(Sample(congregation.slug, crew.pk, seat.member, meeting))
     return found
 
 

@@ -18,8 +18,9 @@ from bench.report import Grown, Report
 from bench.throughput import Throughput
 from bench.urls import FLOOR_PATH
 from bench.world import Shape
-from congregations.tenancy import across_congregations
-from crews.models import Meeting
+from congregations.models import Congregation
+from congregations.tenancy import across_congregations, tenant
+from crews.models import Meeting, MeetingStatus
 from microsolidarity.schedule import PERIODIC_TASKS
 
 from .owner import load_world
@@ -56,6 +57,15 @@ def test_a_page_not_built_yet_is_missing_and_a_built_one_is_timed(
     assert home.measured
     assert 0 < home.queries <= 15
     assert home.requests == 3
+    # The meeting page is its crew's latest logged meeting, one the member may open.
+    (meeting,) = (path for label, path in pages.PAGES if label == "meeting page")
+    assert members[0].meeting is not None
+    with tenant(Congregation.objects.get(slug=members[0].slug)):
+        latest = Meeting.objects.filter(crew_id=members[0].crew, status=MeetingStatus.LOGGED)
+        assert members[0].meeting == latest.latest("starts_at").pk
+    timed = pages.measure("meeting page", meeting, signed_in)
+    assert timed.measured
+    assert 0 < timed.queries <= 15
 
 
 def page(label: str, median: float, queries: int = 5) -> pages.PageResult:
