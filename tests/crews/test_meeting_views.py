@@ -393,6 +393,47 @@ class TestLog:
         assert stale.context["notes_form"].non_field_errors()[0].startswith("Someone else changed")
 
 
+def test_the_notes_form_is_shared_by_the_crew_until_the_notes_change(
+    client: Client,
+    congregation: Congregation,
+    member: Self,
+    crew_mate: Self,
+    started_meeting: Meeting,
+) -> None:
+    logged = services.log_meeting(
+        meeting=started_meeting, present=[member], logged_by=member, reflections="A meal."
+    )
+    page = congregation_url("crews:meeting", congregation, pk=logged.pk)
+    client.force_login(member)
+    first = client.get(page).content.decode()
+    assert "A meal.</textarea>" in first
+    assert "Reflections: what happened for each of us" in first
+    # A crew-mate reads the same notes in the form, in their own language.
+    Self.objects.filter(pk=crew_mate.pk).update(language="de")
+    client.force_login(crew_mate)
+    german = client.get(page).content.decode()
+    assert "A meal.</textarea>" in german
+    assert "Rückblick: was jede und jeder von uns" in german
+    assert "Reflections: what happened" not in german
+    client.force_login(member)
+    response = client.post(
+        congregation_url("crews:notes", congregation, pk=logged.pk),
+        {"reflections": "A walk.", "envisioning": "", "version": logged.version},
+    )
+    assert response.status_code == 302
+    after = client.get(page).content.decode()
+    assert "A walk.</textarea>" in after
+    assert "A meal." not in after
+    # A stale edit comes back with what was sent and why, not the crew's copy.
+    refused = client.post(
+        congregation_url("crews:notes", congregation, pk=logged.pk),
+        {"reflections": "Old words", "envisioning": "", "version": logged.version},
+    ).content.decode()
+    assert "Old words</textarea>" in refused
+    assert "Someone else changed" in refused
+    assert "A walk.</textarea>" in client.get(page).content.decode()
+
+
 @pytest.mark.parametrize("name", ["reschedule", "cancel", "log", "notes"])
 def test_changes_refuse_get(
     client: Client, congregation: Congregation, member: Self, upcoming_meeting: Meeting, name: str
