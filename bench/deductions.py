@@ -111,12 +111,9 @@ class Deductions:
         return self.job_seconds / self.floor_seconds
 
     @property
-    def ms_per_meeting(self) -> float:
-        return self.job_seconds * 1000 / self.meetings if self.meetings else 0.0
-
-    @property
-    def wal_kb_per_meeting(self) -> float:
-        return self.wal_bytes / 1024 / self.meetings if self.meetings else 0.0
+    def month(self) -> Run:
+        """The month settled at once, as a run: its time and WAL a meeting."""
+        return Run(self.job_seconds, self.meetings, self.wal_bytes)
 
     @property
     def same_count(self) -> bool:

@@ -190,7 +190,8 @@ class Report:
                 ),
             )
         growth = big.ms_per_meeting / small.ms_per_meeting
-        month = grown.ms_per_meeting / job.ms_per_meeting if job.ms_per_meeting else 0
+        once, grown_once = job.month, grown.month
+        month = grown_once.ms_per_meeting / once.ms_per_meeting if once.ms_per_meeting else 0
         return _target(
             name,
             grown,
@@ -199,9 +200,10 @@ class Report:
             f"{small.ms_per_meeting:.2f} ms, then {big.ms_per_meeting:.2f} ms a meeting; WAL "
             f"a meeting {small.wal_kb_per_meeting:.0f} KB, then {big.wal_kb_per_meeting:.0f} "
             f"KB. A month at once, {job.meetings:,} then {grown.meetings:,} meetings: "
-            f"{month:.2f}×, {job.ms_per_meeting:.2f} then {grown.ms_per_meeting:.2f} ms a "
-            f"meeting, WAL {job.wal_kb_per_meeting:.0f} then {grown.wal_kb_per_meeting:.0f} "
-            f"KB, checkpoints forced {job.checkpoints} then {grown.checkpoints}, with "
+            f"{month:.2f}×, {once.ms_per_meeting:.2f} then {grown_once.ms_per_meeting:.2f} ms "
+            f"a meeting, WAL {once.wal_kb_per_meeting:.0f} then "
+            f"{grown_once.wal_kb_per_meeting:.0f} KB, checkpoints forced {job.checkpoints} then "
+            f"{grown.checkpoints}, with "
             f"shared_buffers {self.machine.get('shared_buffers', '?')} and max_wal_size "
             f"{self.machine.get('max_wal_size', '?')})",
         )
