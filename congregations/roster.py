@@ -9,7 +9,7 @@ from typing import Any
 
 from . import versions
 from .models import Membership, Self
-from .selectors import memberships_of
+from .selectors import congregations_ever_joined
 
 
 def roster_key(congregation_id: int) -> str:
@@ -36,4 +36,6 @@ UNSEEN = {"last_login", "password", "language", "browser_language"}
 def on_self_saved(sender: Any, instance: Self, update_fields: Any = None, **kwargs: Any) -> None:
     if update_fields is not None and set(update_fields) <= UNSEEN:
         return  # signing in, or choosing a language, changes nothing anyone else sees
-    roster_changed([membership.congregation_id for membership in memberships_of(self_=instance)])
+    # Congregations they left too: the scores of a crew they were in still name them, and
+    # erasing them (by then a member of none) must not leave their name cached there.
+    roster_changed(congregations_ever_joined(self_=instance))

@@ -25,7 +25,13 @@ from congregations.models import (
     Role,
     Self,
 )
-from congregations.services import accept_invitation, change_role, invite, send_due_emails
+from congregations.services import (
+    accept_invitation,
+    change_role,
+    invite,
+    leave_congregation,
+    send_due_emails,
+)
 from congregations.tenancy import tenant
 from crews.models import CalendarFeed, Crew, CrewInvitation, CrewMembership
 from crews.services import invite_to_crew, renew_calendar_feed
@@ -188,6 +194,41 @@ def test_every_page_that_listed_them_says_former_member(
     for client, url in listing_now:
         page = text(client.get(url))
         assert NAME not in page and ADDRESS not in page, url
+
+
+def test_a_congregation_they_had_left_names_them_no_more(
+    ana: Self, played: Crew, crew_mate: Self
+) -> None:
+    """Their name stays on the scores of the crew they were in after they left; the page
+    cached with it must not outlive their erasure (it was cached by the roster's version,
+    which only a current member's change moved)."""
+    congregation = played.congregation
+    leave_congregation(membership=membership_of(ana, congregation))
+    mate = signed_in(crew_mate)
+    scores = congregation_url("reciprocity:crew_scores", congregation, crew_pk=played.pk)
+    assert NAME in text(mate.get(scores))  # rendered, and cached, with their name
+
+    erase_self(self_=ana)
+
+    page = text(mate.get(scores))
+    assert NAME not in page
+    assert "Former member" in page
+
+
+def test_a_name_changed_after_leaving_shows_where_they_were(
+    ana: Self, played: Crew, crew_mate: Self
+) -> None:
+    congregation = played.congregation
+    leave_congregation(membership=membership_of(ana, congregation))
+    mate = signed_in(crew_mate)
+    scores = congregation_url("reciprocity:crew_scores", congregation, crew_pk=played.pk)
+    assert NAME in text(mate.get(scores))
+
+    ana.display_name = "Ana Kahu"
+    ana.save()
+
+    page = text(mate.get(scores))
+    assert "Ana Kahu" in page and NAME not in page
 
 
 def test_history_keeps_no_address_of_theirs(congregation: Congregation, facilitator: Self) -> None:
