@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -500,6 +500,16 @@ def _offers(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
     )
 
 
+def _rounds_newest(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
+    def newest(model: type[LedgerEntry | ListeningRound | MoneyRound]) -> Subquery:
+        rows = model.objects.filter(meeting_id=meeting_id[0]).order_by("-id").values("id")
+        return Subquery(rows[:1])
+
+    return Meeting.objects.filter(pk=meeting_id[0]).values_list(
+        newest(LedgerEntry), newest(ListeningRound), newest(MoneyRound)
+    )
+
+
 KIND_LABELS = dict(OfferKind.choices)
 
 # The meeting page shows them to every member who opens it: building and compiling five
@@ -509,6 +519,17 @@ MONEY_ROUNDS = Compiled(_money_rounds)
 ROUND_POINTS = Compiled(_round_points)
 CIRCLES = Compiled(_circles)
 OFFERS = Compiled(_offers)
+ROUNDS_NEWEST = Compiled(_rounds_newest)
+
+
+def meeting_rounds_version(*, meeting: Meeting) -> str:
+    """Changes whenever recorded_rounds(meeting) would show otherwise, in one query: a round
+    recorded (its circle and offers are written with it and never changed), points earned
+    (the ledger is append-only, so the newest of the meeting's entries marks them; a
+    correction names no meeting and changes no round's points), a name changed (the
+    roster's version)."""
+    (newest,) = ROUNDS_NEWEST.rows(timezone.now(), [meeting.pk])
+    return ".".join([*map(str, newest), roster_version(meeting.congregation_id)])
 
 
 # Conflicts and ventures

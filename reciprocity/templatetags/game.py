@@ -26,7 +26,7 @@ from ..rules import (
     disputable_until,
     signed,
 )
-from ..selectors import recorded_rounds
+from ..selectors import meeting_rounds_version, recorded_rounds
 
 register = template.Library()
 
@@ -72,11 +72,15 @@ def _rules_card(language: str) -> str:
 @register.inclusion_tag("reciprocity/_meeting_rounds.html", takes_context=True)
 def meeting_game(context: template.Context, meeting: Meeting) -> dict[str, Any]:
     """The rounds recorded at a meeting, for the crew's members only: a page that let in
-    only them (crews.access.meeting_for_member) says so with ``crew_member``."""
+    only them (crews.access.meeting_for_member) says so with ``crew_member``. They are
+    read only where the crew's shared copy of them is out of date (``version``): the
+    template calls ``rounds`` then."""
     member = context.get("crew_member") or is_member(meeting.crew, context["request"].user)
     return {
         "request": context["request"],
         "meeting": meeting,
         "member": member,
-        "rounds": recorded_rounds(meeting=meeting) if member else [],
+        "version": meeting_rounds_version(meeting=meeting) if member else "",
+        "language": get_language(),
+        "rounds": functools.partial(recorded_rounds, meeting=meeting),
     }
