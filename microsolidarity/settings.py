@@ -16,6 +16,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from microsolidarity.release import RENDERED, fingerprint
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -173,6 +175,12 @@ DATABASE_CROSSING_ROLE = env("DATABASE_CROSSING_ROLE", default="microsolidarity_
 # Rendered rosters are cached (congregations/roster.py). One process can keep its own
 # cache; several web processes must share one: CACHE_URL=rediscache://host:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# What pages render once and share (a crew's page, a meeting's rounds and notes form, a
+# congregation's roster) is kept in the same cache under the name of the code that rendered
+# it (microsolidarity/release.py): after a deploy the new code renders afresh. RELEASE names
+# it (a commit, a tag); by default it is a digest of the code, templates and translations.
+RELEASE = env("RELEASE", default="") or fingerprint(BASE_DIR)
+CACHES[RENDERED] = {**CACHES["default"], "KEY_PREFIX": f"rendered-{RELEASE}"}
 # Sessions are read from the cache (Redis when hosted) and written through to PostgreSQL:
 # a page asks the database nothing to know who is signed in, and a restart of Redis
 # signs nobody out. Ending one (signing out, everywhere) goes through the engine, which

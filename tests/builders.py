@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 from django.apps import apps
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
@@ -34,6 +35,7 @@ from crews.services import (
     log_meeting,
     schedule_meeting,
 )
+from microsolidarity.release import RENDERED
 from reciprocity.models import Conflict, Dispute, LedgerEntry, Venture
 from reciprocity.rules import Level, Rule
 from reciprocity.services import (
@@ -71,6 +73,12 @@ def signed_in(self_: Self) -> Client:
     client = Client()
     client.force_login(self_)
     return client
+
+
+def forget_cached() -> None:
+    """Every page's shared copy and every version gone, as after a flush of the cache."""
+    for alias in (DEFAULT_CACHE_ALIAS, RENDERED):
+        caches[alias].clear()
 
 
 def next_july(now: datetime) -> date:

@@ -10,7 +10,6 @@ import psycopg
 import pytest
 import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone, translation
 
@@ -22,7 +21,15 @@ from crews.models import Crew, Meeting
 from crews.selectors import current_members
 from crews.services import form_crew
 
-from .builders import DAY, HOUR, held_meeting, money_round, people, scheduled_meeting
+from .builders import (
+    DAY,
+    HOUR,
+    forget_cached,
+    held_meeting,
+    money_round,
+    people,
+    scheduled_meeting,
+)
 from .factories import CongregationFactory, MembershipFactory
 
 # Who the suite connects as once the test database is made: DATABASE_URL's role.
@@ -62,7 +69,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
     """Each test starts with no cached pages."""
-    cache.clear()
+    forget_cached()
     yield
 
 

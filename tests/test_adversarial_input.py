@@ -19,7 +19,6 @@ from typing import TypeVar
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.test import Client
@@ -69,7 +68,7 @@ from reciprocity.services import (
 )
 from reciprocity.services import notices as game_notices
 
-from .builders import snapshot
+from .builders import forget_cached, snapshot
 from .factories import MembershipFactory, SelfFactory
 from .test_isolation import REGISTRY, World, url_of
 
@@ -527,7 +526,7 @@ def pages_answer(world: World, persona: str) -> None:
 def test_no_input_escapes_as_an_error_stops_a_job_or_breaks_a_page(
     values: dict[str, str], persona: str
 ) -> None:
-    cache.clear()
+    forget_cached()
     mail.outbox = []
     now = timezone.now()
     with transaction.atomic():

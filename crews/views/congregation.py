@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from congregations.models import Congregation
 from congregations.roster import roster_version
 from microsolidarity.http import CongregationRequest
+from microsolidarity.release import RENDERED
 
 from ..selectors import congregation_overview, dating_pool
 
@@ -63,6 +64,6 @@ def pool_cards(congregation: Congregation) -> list[Card]:
         return cards
 
     key = f"roster-pool:{congregation.pk}:{roster_version(congregation.pk)}:{get_language()}"
-    cards = cache.get_or_set(key, render_cards, None)
+    cards = caches[RENDERED].get_or_set(key, render_cards, None)
     assert cards is not None, "get_or_set stores what render_cards returned"
     return list(cards)

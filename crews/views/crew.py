@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from microsolidarity.http import CongregationRequest
+from microsolidarity.release import RENDERED
 
 from ..access import crew_and_seat, crew_for_member
 from ..forms import InviteForm, ScheduleForm
@@ -47,14 +48,14 @@ T = TypeVar("T")
 def _cached(key: str, now: datetime, render: Callable[[], tuple[T, datetime | None]]) -> T:
     """What ``render`` made for ``key``, until the moment it said it changes (None: not
     before something else changes it, and with it the key)."""
-    found: tuple[T, datetime | None] | None = cache.get(key)
+    found: tuple[T, datetime | None] | None = caches[RENDERED].get(key)
     # The moment is kept beside what it bounds, read by the app's clock rather than the
     # cache's: the two may differ.
     if found is not None and (found[1] is None or now < found[1]):
         return found[0]
     value, changes_at = render()
     timeout = None if changes_at is None else max(0.0, (changes_at - now).total_seconds())
-    cache.set(key, (value, changes_at), timeout)
+    caches[RENDERED].set(key, (value, changes_at), timeout)
     return value
 
 

@@ -501,12 +501,12 @@ def _offers(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
 
 
 def _rounds_newest(now: datetime, meeting_id: list[int]) -> QuerySet[Any]:
-    def newest(model: type[LedgerEntry | ListeningRound | MoneyRound]) -> Subquery:
+    def newest(model: type[ListeningRound | MoneyRound]) -> Subquery:
         rows = model.objects.filter(meeting_id=meeting_id[0]).order_by("-id").values("id")
         return Subquery(rows[:1])
 
     return Meeting.objects.filter(pk=meeting_id[0]).values_list(
-        newest(LedgerEntry), newest(ListeningRound), newest(MoneyRound)
+        newest(ListeningRound), newest(MoneyRound)
     )
 
 
@@ -524,9 +524,8 @@ ROUNDS_NEWEST = Compiled(_rounds_newest)
 
 def meeting_rounds_version(*, meeting: Meeting) -> str:
     """Changes whenever recorded_rounds(meeting) would show otherwise, in one query: a round
-    recorded (its circle and offers are written with it and never changed), points earned
-    (the ledger is append-only, so the newest of the meeting's entries marks them; a
-    correction names no meeting and changes no round's points), a name changed (the
+    recorded (its circle, its offers and the points it earned are written with it, and
+    never changed: a correction of the points names no round), or a name changed (the
     roster's version)."""
     (newest,) = ROUNDS_NEWEST.rows(timezone.now(), [meeting.pk])
     return ".".join([*map(str, newest), roster_version(meeting.congregation_id)])

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,7 +20,7 @@ from crews.models import Meeting
 from privacy.services import erase_self
 from reciprocity.models import LedgerEntry
 from reciprocity.services import reverse_entry
-from tests.builders import DAY, HOUR, congregation_url, held_meeting, signed_in
+from tests.builders import DAY, HOUR, congregation_url, forget_cached, held_meeting, signed_in
 
 from .test_recorded_rounds_attacked import crew_named, listening, money, read
 
@@ -73,7 +72,7 @@ def test_a_round_recorded_after_the_page_was_shared_shows_at_once(
 
 def test_a_round_that_earned_no_points_shows_at_once_too(cast: tuple, seen_first: None) -> None:
     meeting, zoe, ana, mia = cast
-    # No points: no ledger entry marks it; the round itself does.
+    # No points: the round alone marks it.
     listening(meeting, zoe, ana, everyone_listened=False)
     with tenant(meeting):
         assert not LedgerEntry.objects.filter(listening_round__meeting=meeting).exists()
@@ -118,7 +117,7 @@ def test_a_correction_leaves_the_rounds_as_they_were_earned(
     reverse_entry(entry=entry, reversed_by=facilitator, reason="She left early")
 
     assert rounds_seen(meeting, signed_in(zoe)) == before
-    cache.clear()
+    forget_cached()
     assert rounds_seen(meeting, signed_in(zoe)) == before
 
 
