@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import psycopg
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management.base import CommandError
 from django.db import connections
 from psycopg import sql
@@ -46,14 +46,20 @@ def named(database: str) -> Iterator[None]:
     connection = connections["default"]
     before = connection.settings_dict["NAME"]
     connections.close_all()
-    cache.clear()
+    _empty_caches()
     connection.settings_dict["NAME"] = database
     try:
         yield
     finally:
         connections.close_all()
-        cache.clear()
+        _empty_caches()
         connection.settings_dict["NAME"] = before
+
+
+def _empty_caches() -> None:
+    # The versions and what pages render and share (settings.CACHES["rendered"]).
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 def _server() -> psycopg.Connection:
