@@ -172,8 +172,9 @@ DATABASE_RUNTIME_ROLE = DATABASES["default"].get("USER", "")
 # (congregations.tenancy.across_congregations); DATABASE_URL's role must be a member.
 DATABASE_CROSSING_ROLE = env("DATABASE_CROSSING_ROLE", default="microsolidarity_crossing")
 
-# Rendered rosters are cached (congregations/roster.py). One process can keep its own
-# cache; several web processes must share one: CACHE_URL=rediscache://host:6379/1.
+# The cache holds the versions of what pages show (congregations/versions.py), sessions
+# and the sign-in counters, and, below, what pages render and share. One process can keep
+# its own; several web processes must share one: CACHE_URL=rediscache://host:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # What pages render once and share (a crew's page, a meeting's rounds and notes form, a
 # congregation's roster) is kept in the same cache under the name of the code that rendered
